@@ -1,0 +1,277 @@
+//! Paxos safety: agreement (no two nodes decide differently), validity (a decided value was
+//! proposed), and stability (once a majority accepts a value at some ballot, that value is chosen
+//! forever: no ballot may gather a majority for another one).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Checker, Violation};
+use crate::protocols::paxos::{Ballot, Note, Value};
+use crate::protocols::{majority, node_name};
+use crate::sim::{NodeId, Tick};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PaxosChecker {
+    cluster: usize,
+    /// The value proposed at each ballot (a ballot must never carry two values).
+    proposed: BTreeMap<Ballot, Value>,
+    /// Acceptors (a bit each) that accepted each ballot.
+    accepted_by: BTreeMap<Ballot, u16>,
+    /// The first value a majority accepted, and at which ballot.
+    pub chosen: Option<(Ballot, Value)>,
+    /// What each node decided.
+    pub decisions: BTreeMap<NodeId, Value>,
+    /// When the first node decided.
+    pub first_decision: Option<Tick>,
+    pub ballots_started: u32,
+}
+
+impl PaxosChecker {
+    pub fn new(cluster: usize) -> Self {
+        PaxosChecker {
+            cluster,
+            ..Default::default()
+        }
+    }
+
+    /// The one-line safety verdict the game shows.
+    pub fn verdict(&self) -> String {
+        match self.decisions.values().next() {
+            None => "no node has decided yet; nothing can disagree".to_string(),
+            Some(first) if self.decisions.values().all(|v| v == first) => {
+                let n = self.decisions.len();
+                let who = if n == 1 {
+                    "the one node that decided".to_string()
+                } else {
+                    format!("all {n} nodes that decided")
+                };
+                format!("{who} agree on {}", node_name(*first))
+            }
+            Some(_) => "NODES DISAGREE".to_string(),
+        }
+    }
+}
+
+impl Checker<Note> for PaxosChecker {
+    fn observe(&mut self, tick: Tick, node: NodeId, note: &Note, violations: &mut Vec<Violation>) {
+        let mut flag = |kind: &str, detail: String| {
+            violations.push(Violation {
+                tick,
+                kind: kind.into(),
+                detail,
+            })
+        };
+        match *note {
+            Note::BallotStarted { .. } => self.ballots_started += 1,
+            Note::Proposed { ballot, value } => {
+                if let Some(old) = self
+                    .proposed
+                    .insert(ballot, value)
+                    .filter(|old| *old != value)
+                {
+                    flag(
+                        "stability",
+                        format!(
+                            "ballot {ballot} proposed both {} and {}",
+                            node_name(old),
+                            node_name(value)
+                        ),
+                    );
+                }
+            }
+            Note::Accepted { ballot, value } => {
+                if self.proposed.get(&ballot) != Some(&value) {
+                    flag(
+                        "validity",
+                        format!(
+                            "{} accepted {} at ballot {ballot}, which nobody proposed",
+                            node_name(node),
+                            node_name(value)
+                        ),
+                    );
+                }
+                let voters = self.accepted_by.entry(ballot).or_default();
+                *voters |= 1 << node;
+                if voters.count_ones() as usize >= majority(self.cluster) {
+                    match self.chosen {
+                        None => self.chosen = Some((ballot, value)),
+                        Some((first, chosen)) if chosen != value => flag(
+                            "stability",
+                            format!(
+                                "{} was chosen at ballot {first}, then a majority accepted {} at ballot {ballot}",
+                                node_name(chosen),
+                                node_name(value)
+                            ),
+                        ),
+                        Some(_) => {}
+                    }
+                }
+            }
+            Note::Decided { value } => {
+                if !self.proposed.values().any(|v| *v == value) {
+                    flag(
+                        "validity",
+                        format!(
+                            "{} decided {}, which was never proposed",
+                            node_name(node),
+                            node_name(value)
+                        ),
+                    );
+                }
+                if let Some((&other, &theirs)) = self.decisions.iter().find(|(_, v)| **v != value) {
+                    flag(
+                        "agreement",
+                        format!(
+                            "{} decided {} but {} decided {}",
+                            node_name(node),
+                            node_name(value),
+                            node_name(other),
+                            node_name(theirs)
+                        ),
+                    );
+                }
+                self.decisions.insert(node, value);
+                self.first_decision.get_or_insert(tick);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(round: u32, node: NodeId) -> Ballot {
+        Ballot { round, node }
+    }
+
+    fn feed(checker: &mut PaxosChecker, notes: &[(NodeId, Note)]) -> Vec<Violation> {
+        let mut v = Vec::new();
+        for (node, note) in notes {
+            checker.observe(0, *node, note, &mut v);
+        }
+        v
+    }
+
+    #[test]
+    fn a_clean_history_passes() {
+        let mut c = PaxosChecker::new(3);
+        let v = feed(
+            &mut c,
+            &[
+                (
+                    0,
+                    Note::Proposed {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                ),
+                (
+                    0,
+                    Note::Accepted {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                ),
+                (
+                    1,
+                    Note::Accepted {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                ),
+                (0, Note::Decided { value: 0 }),
+                (
+                    2,
+                    Note::Proposed {
+                        ballot: b(2, 2),
+                        value: 0,
+                    },
+                ),
+                (
+                    2,
+                    Note::Accepted {
+                        ballot: b(2, 2),
+                        value: 0,
+                    },
+                ),
+                (2, Note::Decided { value: 0 }),
+            ],
+        );
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(c.chosen, Some((b(1, 0), 0)));
+        assert_eq!(c.verdict(), "all 2 nodes that decided agree on red");
+    }
+
+    #[test]
+    fn disagreement_and_a_changed_choice_are_caught() {
+        let mut c = PaxosChecker::new(3);
+        let v = feed(
+            &mut c,
+            &[
+                (
+                    0,
+                    Note::Proposed {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                ),
+                (
+                    0,
+                    Note::Accepted {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                ),
+                (
+                    1,
+                    Note::Accepted {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                ),
+                (0, Note::Decided { value: 0 }),
+                (
+                    2,
+                    Note::Proposed {
+                        ballot: b(2, 2),
+                        value: 2,
+                    },
+                ),
+                (
+                    2,
+                    Note::Accepted {
+                        ballot: b(2, 2),
+                        value: 2,
+                    },
+                ),
+                (
+                    1,
+                    Note::Accepted {
+                        ballot: b(2, 2),
+                        value: 2,
+                    },
+                ),
+                (2, Note::Decided { value: 2 }),
+            ],
+        );
+        let kinds: Vec<&str> = v.iter().map(|v| v.kind.as_str()).collect();
+        assert_eq!(kinds, ["stability", "agreement"]);
+        assert!(
+            v[1].detail
+                .contains("blue decided blue but red decided red"),
+            "{}",
+            v[1].detail
+        );
+        assert_eq!(c.verdict(), "NODES DISAGREE");
+    }
+
+    #[test]
+    fn an_unproposed_value_is_invalid() {
+        let mut c = PaxosChecker::new(3);
+        let v = feed(&mut c, &[(1, Note::Decided { value: 2 })]);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].kind, "validity");
+    }
+}

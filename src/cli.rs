@@ -1,0 +1,175 @@
+//! The command line: the game by default, `sim` and `chaos` headless. JSON goes to stdout, errors
+//! to stderr with exit code 2.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::chaos;
+use crate::run;
+use crate::scenario::{Broken, Mode, Scenario, Setup};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "beat-paxos",
+    version,
+    about = "Attack Paxos and an eventually consistent counter; watch safety hold."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub game: GameArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one simulation headless and print its summary as JSON.
+    Sim(SimArgs),
+    /// Run many seeded chaos simulations and print a summary as JSON.
+    Chaos(ChaosArgs),
+}
+
+/// The cluster a command simulates; any flag given overrides the scenario file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    /// paxos or ec-counter.
+    #[arg(long, value_parser = Mode::parse)]
+    pub mode: Option<Mode>,
+    /// Paxos nodes (3-9), or ec-counter servers (2-7).
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    /// ec-counter clients (1-12).
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// ec-counter requests per client.
+    #[arg(long)]
+    pub requests: Option<u32>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A scenario file (JSON, see docs/scenarios.md).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Run a deliberately broken protocol: amnesia, skip-highest-accepted or no-max.
+    #[arg(long = "break", value_parser = Broken::parse)]
+    pub broken: Option<Broken>,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Add a random fault schedule drawn from the seed.
+    #[arg(long)]
+    pub chaos: bool,
+    #[arg(long)]
+    pub max_ticks: Option<u64>,
+    /// Write every event as JSON lines to this file.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ChaosArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[arg(long, default_value_t = 1000)]
+    pub runs: u64,
+    /// Leave out the wall-clock `events_per_sec`, so that identical runs print identical bytes.
+    #[arg(long)]
+    pub no_timing: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GameArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Render this many frames, write a PNG screenshot here, and exit.
+    #[arg(long, requires = "exit_after_frames")]
+    pub screenshot: Option<PathBuf>,
+    #[arg(long)]
+    pub exit_after_frames: Option<u32>,
+}
+
+/// A command-line failure, printed as `error: ...` with exit code 2.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ClusterArgs {
+    /// The setup these flags describe: the scenario file if any, then each flag over it.
+    pub fn setup(&self) -> Result<Setup, CliError> {
+        let mut scenario = match &self.scenario {
+            Some(path) => Scenario::load(path).map_err(|e| CliError(e.to_string()))?.0,
+            None => Scenario::default(),
+        };
+        if let Some(mode) = self.mode {
+            scenario.mode = Some(mode);
+        }
+        let mode = scenario.mode.unwrap_or_default();
+        match (mode, self.nodes) {
+            (Mode::Paxos, Some(n)) => scenario.nodes = Some(n),
+            (Mode::EcCounter, Some(n)) => scenario.servers = Some(n),
+            _ => {}
+        }
+        scenario.clients = self.clients.or(scenario.clients);
+        scenario.requests = self.requests.or(scenario.requests);
+        scenario.seed = self.seed.or(scenario.seed);
+        scenario.broken = self.broken.or(scenario.broken);
+        Setup::from_scenario(&scenario).map_err(|invalid| {
+            let flag_given = match invalid.field.as_str() {
+                "nodes" | "servers" => self.nodes.is_some().then_some("--nodes"),
+                "clients" => self.clients.is_some().then_some("--clients"),
+                "requests" => self.requests.is_some().then_some("--requests"),
+                "break" => self.broken.is_some().then_some("--break"),
+                _ => None,
+            };
+            match (flag_given, &self.scenario) {
+                (Some(flag), _) => CliError(format!("{flag}: {}", invalid.problem)),
+                (None, Some(path)) => CliError(format!("{}: {invalid}", path.display())),
+                (None, None) => CliError(invalid.to_string()),
+            }
+        })
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+pub fn sim(args: &SimArgs) -> Result<(), CliError> {
+    let mut setup = args.cluster.setup()?;
+    if let Some(max) = args.max_ticks {
+        setup.max_ticks = max;
+    }
+    if args.chaos {
+        setup = chaos::with_chaos(&setup);
+    }
+    let (summary, world) = run::run(&setup, args.trace.is_some());
+    if let Some(path) = &args.trace {
+        let fail = |e: std::io::Error| {
+            CliError(format!("{}: cannot write the trace: {e}", path.display()))
+        };
+        let file = std::fs::File::create(path).map_err(fail)?;
+        let mut out = std::io::BufWriter::new(file);
+        world.write_trace(&mut out).map_err(fail)?;
+        std::io::Write::flush(&mut out).map_err(fail)?;
+    }
+    print_json(&summary)
+}
+
+pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
+    let setup = args.cluster.setup()?;
+    let mut report = chaos::run_many(&setup, args.runs);
+    if args.no_timing {
+        report.events_per_sec = None;
+    }
+    print_json(&report)
+}

@@ -1,0 +1,654 @@
+//! Single-decree Paxos. Every node is proposer, acceptor and learner.
+//!
+//! A proposer picks a ballot `(round, node)` higher than any it has seen and asks all acceptors
+//! to promise it (phase 1a/1b). With promises from a majority it proposes the value accepted at the
+//! highest ballot among them, or its own value if none (2a); acceptors accept unless they promised
+//! a higher ballot (2b). A majority of accepts for one ballot means the value is chosen, and the
+//! proposer broadcasts the decision. Acceptor state is durable; a proposer that times out retries
+//! with a higher ballot after a randomized, growing back-off.
+
+use serde::{Deserialize, Serialize};
+
+use super::majority;
+use crate::sim::{Actor, Cx, NodeId, Tick};
+
+/// A proposal number, ordered by round, then by the node that owns it. Round 0 means "none".
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Ballot {
+    pub round: u32,
+    pub node: NodeId,
+}
+
+impl std::fmt::Display for Ballot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.round == 0 {
+            write!(f, "-")
+        } else {
+            write!(f, "{}.{}", self.round, super::node_letter(self.node))
+        }
+    }
+}
+
+/// A proposed value: each node proposes itself, so the decision says whose proposal won.
+pub type Value = NodeId;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Msg {
+    /// 1a: "promise to ignore ballots below this one".
+    Prepare { ballot: Ballot },
+    /// 1b: the promise, with the acceptor's last accepted proposal if any.
+    Promise {
+        ballot: Ballot,
+        accepted: Option<(Ballot, Value)>,
+    },
+    /// 2a: "accept this value at this ballot".
+    Accept { ballot: Ballot, value: Value },
+    /// 2b: "accepted".
+    Accepted { ballot: Ballot },
+    /// Refusal: the acceptor has promised a higher ballot.
+    Nack { ballot: Ballot, promised: Ballot },
+    /// The value is chosen.
+    Decide { ballot: Ballot, value: Value },
+}
+
+impl Msg {
+    /// The short name players see on the sprite.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Msg::Prepare { .. } => "p1a",
+            Msg::Promise { .. } => "p1b",
+            Msg::Accept { .. } => "p2a",
+            Msg::Accepted { .. } => "p2b",
+            Msg::Nack { .. } => "nack",
+            Msg::Decide { .. } => "decide",
+        }
+    }
+
+    /// The ballot whose leader this message serves; sprites take that leader's colour.
+    pub fn leader_ballot(&self) -> Ballot {
+        match self {
+            Msg::Prepare { ballot }
+            | Msg::Promise { ballot, .. }
+            | Msg::Accept { ballot, .. }
+            | Msg::Accepted { ballot }
+            | Msg::Decide { ballot, .. } => *ballot,
+            Msg::Nack { promised, .. } => *promised,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Timer {
+    /// No progress seen for a while: start a new ballot.
+    Election,
+}
+
+/// What a node reports to the checkers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Note {
+    BallotStarted { ballot: Ballot },
+    Proposed { ballot: Ballot, value: Value },
+    Accepted { ballot: Ballot, value: Value },
+    Decided { value: Value },
+}
+
+/// Deliberately broken versions, to teach what each rule is for and to prove the checkers work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    #[default]
+    Correct,
+    /// A recovering acceptor forgets what it promised and accepted.
+    Amnesia,
+    /// A new leader proposes its own value even when a promise carried an accepted one.
+    SkipHighestAccepted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaxosTiming {
+    /// A node with no news for `election_timeout..3*election_timeout` ticks starts a ballot; each
+    /// failed attempt doubles the range, up to 16 times. The spread is wide compared with a message
+    /// hop so that, without faults, one node usually starts well before the others.
+    pub election_timeout: Tick,
+}
+
+impl Default for PaxosTiming {
+    fn default() -> Self {
+        PaxosTiming {
+            election_timeout: 300,
+        }
+    }
+}
+
+/// What a node is doing as a proposer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Role {
+    Follower,
+    /// Phase 1: collecting promises (a bit per node) and the highest accepted proposal among them.
+    Preparing {
+        ballot: Ballot,
+        promises: u16,
+        highest: Option<(Ballot, Value)>,
+    },
+    /// Phase 2: collecting accepts for `value`.
+    Proposing {
+        ballot: Ballot,
+        value: Value,
+        accepts: u16,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PaxosNode {
+    pub id: NodeId,
+    pub cluster: usize,
+    pub variant: Variant,
+    pub timing: PaxosTiming,
+    // Durable: survives a crash.
+    pub promised: Ballot,
+    pub accepted: Option<(Ballot, Value)>,
+    pub decided: Option<(Ballot, Value)>,
+    /// The highest round this node has started or seen refused, so a restart never reuses a ballot.
+    pub max_round: u32,
+    // Volatile: lost in a crash.
+    pub role: Role,
+    pub failed_attempts: u32,
+}
+
+impl PaxosNode {
+    pub fn new(id: NodeId, cluster: usize, variant: Variant, timing: PaxosTiming) -> Self {
+        PaxosNode {
+            id,
+            cluster,
+            variant,
+            timing,
+            promised: Ballot::default(),
+            accepted: None,
+            decided: None,
+            max_round: 0,
+            role: Role::Follower,
+            failed_attempts: 0,
+        }
+    }
+
+    /// A cluster of `n` nodes.
+    pub fn cluster(n: usize, variant: Variant, timing: PaxosTiming) -> Vec<Self> {
+        (0..n)
+            .map(|id| PaxosNode::new(id, n, variant, timing))
+            .collect()
+    }
+
+    /// The ballot this node leads, if it is a proposer right now.
+    pub fn leading(&self) -> Option<Ballot> {
+        match self.role {
+            Role::Follower => None,
+            Role::Preparing { ballot, .. } | Role::Proposing { ballot, .. } => Some(ballot),
+        }
+    }
+
+    /// A short phase name for the view: follower, p1 (preparing), p2 (proposing), decided.
+    pub fn phase(&self) -> &'static str {
+        match (&self.decided, &self.role) {
+            (Some(_), _) => "decided",
+            (None, Role::Follower) => "follower",
+            (None, Role::Preparing { .. }) => "phase 1",
+            (None, Role::Proposing { .. }) => "phase 2",
+        }
+    }
+
+    fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
+        let me = self.id;
+        (0..self.cluster).filter(move |n| *n != me)
+    }
+
+    fn arm_election_timer(&self, cx: &mut Cx<'_, Self>) {
+        let base = self.timing.election_timeout << self.failed_attempts.min(4);
+        let after = cx.rng.between(base, 3 * base - 1);
+        cx.set_timer(Timer::Election, after);
+    }
+
+    /// Gives up proposing because a higher ballot exists.
+    fn step_down(&mut self, cx: &mut Cx<'_, Self>) {
+        if self.role != Role::Follower {
+            self.role = Role::Follower;
+            self.failed_attempts += 1;
+            self.arm_election_timer(cx);
+        }
+    }
+
+    fn start_ballot(&mut self, cx: &mut Cx<'_, Self>) {
+        if self.role != Role::Follower {
+            // Our last ballot stalled: back off further before the next one.
+            self.failed_attempts += 1;
+        }
+        let round = self.max_round.max(self.promised.round) + 1;
+        self.max_round = round;
+        let ballot = Ballot {
+            round,
+            node: self.id,
+        };
+        cx.note(Note::BallotStarted { ballot });
+        // Our own acceptor promises first; `round` is above anything it promised.
+        self.promised = ballot;
+        self.role = Role::Preparing {
+            ballot,
+            promises: 1 << self.id,
+            highest: self.accepted,
+        };
+        for peer in self.others() {
+            cx.send(peer, Msg::Prepare { ballot });
+        }
+        self.arm_election_timer(cx);
+    }
+
+    fn on_prepare(&mut self, from: NodeId, ballot: Ballot, cx: &mut Cx<'_, Self>) {
+        if ballot < self.promised {
+            cx.send(
+                from,
+                Msg::Nack {
+                    ballot,
+                    promised: self.promised,
+                },
+            );
+            return;
+        }
+        self.promised = ballot;
+        if self.leading().is_some_and(|mine| mine < ballot) {
+            self.role = Role::Follower;
+        }
+        cx.send(
+            from,
+            Msg::Promise {
+                ballot,
+                accepted: self.accepted,
+            },
+        );
+        // Someone else is leading: give them time before competing.
+        self.failed_attempts = 0;
+        self.arm_election_timer(cx);
+    }
+
+    fn on_promise(
+        &mut self,
+        from: NodeId,
+        ballot: Ballot,
+        accepted: Option<(Ballot, Value)>,
+        cx: &mut Cx<'_, Self>,
+    ) {
+        let Role::Preparing {
+            ballot: mine,
+            promises,
+            highest,
+        } = &mut self.role
+        else {
+            return;
+        };
+        if *mine != ballot {
+            return;
+        }
+        *promises |= 1 << from;
+        if accepted.is_some_and(|(b, _)| highest.is_none_or(|(h, _)| b > h)) {
+            *highest = accepted;
+        }
+        let (promises, highest) = (*promises, *highest);
+        // Progress on our own ballot: a lone leader must not time out and duel itself.
+        self.arm_election_timer(cx);
+        if (promises.count_ones() as usize) < majority(self.cluster) {
+            return;
+        }
+        let value = match (self.variant, highest) {
+            (Variant::SkipHighestAccepted, _) | (_, None) => self.id,
+            (_, Some((_, value))) => value,
+        };
+        cx.note(Note::Proposed { ballot, value });
+        // Our own acceptor accepts first (we promised this ballot and nothing higher since).
+        self.accepted = Some((ballot, value));
+        cx.note(Note::Accepted { ballot, value });
+        self.role = Role::Proposing {
+            ballot,
+            value,
+            accepts: 1 << self.id,
+        };
+        for peer in self.others() {
+            cx.send(peer, Msg::Accept { ballot, value });
+        }
+    }
+
+    fn on_accept(&mut self, from: NodeId, ballot: Ballot, value: Value, cx: &mut Cx<'_, Self>) {
+        if ballot < self.promised {
+            cx.send(
+                from,
+                Msg::Nack {
+                    ballot,
+                    promised: self.promised,
+                },
+            );
+            return;
+        }
+        self.promised = ballot;
+        self.accepted = Some((ballot, value));
+        cx.note(Note::Accepted { ballot, value });
+        if self.leading().is_some_and(|mine| mine < ballot) {
+            self.role = Role::Follower;
+        }
+        cx.send(from, Msg::Accepted { ballot });
+        self.failed_attempts = 0;
+        self.arm_election_timer(cx);
+    }
+
+    fn on_accepted(&mut self, from: NodeId, ballot: Ballot, cx: &mut Cx<'_, Self>) {
+        let Role::Proposing {
+            ballot: mine,
+            value,
+            accepts,
+        } = &mut self.role
+        else {
+            return;
+        };
+        if *mine != ballot {
+            return;
+        }
+        *accepts |= 1 << from;
+        let (accepts, value) = (*accepts, *value);
+        if (accepts.count_ones() as usize) < majority(self.cluster) {
+            self.arm_election_timer(cx);
+            return;
+        }
+        self.learn(ballot, value, cx);
+        for peer in self.others() {
+            cx.send(peer, Msg::Decide { ballot, value });
+        }
+    }
+
+    fn on_nack(&mut self, ballot: Ballot, promised: Ballot, cx: &mut Cx<'_, Self>) {
+        self.max_round = self.max_round.max(promised.round);
+        if self.leading() == Some(ballot) && promised > ballot {
+            self.step_down(cx);
+        }
+    }
+
+    fn learn(&mut self, ballot: Ballot, value: Value, cx: &mut Cx<'_, Self>) {
+        if self.decided.is_none() {
+            self.decided = Some((ballot, value));
+            self.role = Role::Follower;
+            cx.note(Note::Decided { value });
+            cx.cancel_timer(Timer::Election);
+        }
+    }
+}
+
+impl Actor for PaxosNode {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Note = Note;
+
+    fn on_start(&mut self, cx: &mut Cx<'_, Self>) {
+        if self.decided.is_none() {
+            self.arm_election_timer(cx);
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, cx: &mut Cx<'_, Self>) {
+        // A node that knows the outcome answers any proposer with it.
+        if let (Some((ballot, value)), Msg::Prepare { .. } | Msg::Accept { .. }) =
+            (self.decided, &msg)
+        {
+            cx.send(from, Msg::Decide { ballot, value });
+            return;
+        }
+        match msg {
+            Msg::Prepare { ballot } => self.on_prepare(from, ballot, cx),
+            Msg::Promise { ballot, accepted } => self.on_promise(from, ballot, accepted, cx),
+            Msg::Accept { ballot, value } => self.on_accept(from, ballot, value, cx),
+            Msg::Accepted { ballot } => self.on_accepted(from, ballot, cx),
+            Msg::Nack { ballot, promised } => self.on_nack(ballot, promised, cx),
+            Msg::Decide { ballot, value } => self.learn(ballot, value, cx),
+        }
+    }
+
+    fn on_timer(&mut self, Timer::Election: Timer, cx: &mut Cx<'_, Self>) {
+        if self.decided.is_none() {
+            self.start_ballot(cx);
+        }
+    }
+
+    fn on_crash(&mut self) {
+        self.role = Role::Follower;
+        self.failed_attempts = 0;
+        if self.variant == Variant::Amnesia {
+            self.promised = Ballot::default();
+            self.accepted = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Effect, SimRng};
+
+    fn b(round: u32, node: NodeId) -> Ballot {
+        Ballot { round, node }
+    }
+
+    /// Runs one handler on `node` and returns what it did.
+    fn handle(
+        node: &mut PaxosNode,
+        f: impl FnOnce(&mut PaxosNode, &mut Cx<'_, PaxosNode>),
+    ) -> Vec<Effect<PaxosNode>> {
+        let mut rng = SimRng::new(1, 0);
+        let mut effects = Vec::new();
+        f(node, &mut Cx::detached(node.id, 0, &mut rng, &mut effects));
+        effects
+    }
+
+    fn sent(effects: &[Effect<PaxosNode>]) -> Vec<(NodeId, Msg)> {
+        effects
+            .iter()
+            .filter_map(|e| {
+                if let Effect::Send { to, msg } = e {
+                    Some((*to, msg.clone()))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn proposed(effects: &[Effect<PaxosNode>]) -> Option<Value> {
+        effects.iter().find_map(|e| {
+            if let Effect::Note(Note::Proposed { value, .. }) = e {
+                Some(*value)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Node 2 (blue) times out and collects a promise from node 1 carrying `accepted`.
+    fn blue_after_promise(
+        variant: Variant,
+        accepted: Option<(Ballot, Value)>,
+    ) -> (PaxosNode, Vec<Effect<PaxosNode>>) {
+        let mut blue = PaxosNode::new(2, 3, variant, PaxosTiming::default());
+        let started = handle(&mut blue, |n, cx| n.on_timer(Timer::Election, cx));
+        assert_eq!(
+            sent(&started),
+            vec![
+                (0, Msg::Prepare { ballot: b(1, 2) }),
+                (1, Msg::Prepare { ballot: b(1, 2) })
+            ]
+        );
+        let effects = handle(&mut blue, |n, cx| {
+            n.on_message(
+                1,
+                Msg::Promise {
+                    ballot: b(1, 2),
+                    accepted,
+                },
+                cx,
+            )
+        });
+        (blue, effects)
+    }
+
+    #[test]
+    fn with_no_accepted_value_a_leader_proposes_its_own() {
+        let (blue, effects) = blue_after_promise(Variant::Correct, None);
+        assert_eq!(proposed(&effects), Some(2));
+        assert_eq!(blue.accepted, Some((b(1, 2), 2)));
+        assert_eq!(sent(&effects).len(), 2, "accept goes to both peers");
+    }
+
+    #[test]
+    fn a_leader_adopts_the_highest_accepted_value_unless_broken() {
+        let (_, effects) = blue_after_promise(Variant::Correct, Some((b(1, 0), 0)));
+        assert_eq!(
+            proposed(&effects),
+            Some(0),
+            "red's accepted value must be carried forward"
+        );
+        let (_, effects) = blue_after_promise(Variant::SkipHighestAccepted, Some((b(1, 0), 0)));
+        assert_eq!(proposed(&effects), Some(2), "the broken variant ignores it");
+    }
+
+    #[test]
+    fn acceptors_refuse_lower_ballots_and_step_down_for_higher() {
+        let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
+        handle(&mut red, |n, cx| {
+            n.on_message(1, Msg::Prepare { ballot: b(2, 1) }, cx)
+        });
+        let effects = handle(&mut red, |n, cx| {
+            n.on_message(
+                2,
+                Msg::Accept {
+                    ballot: b(1, 2),
+                    value: 2,
+                },
+                cx,
+            )
+        });
+        assert_eq!(
+            sent(&effects),
+            vec![(
+                2,
+                Msg::Nack {
+                    ballot: b(1, 2),
+                    promised: b(2, 1)
+                }
+            )]
+        );
+        assert_eq!(red.accepted, None);
+
+        handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        assert_eq!(
+            red.leading(),
+            Some(b(3, 0)),
+            "a new ballot goes above everything promised"
+        );
+        handle(&mut red, |n, cx| {
+            n.on_message(
+                1,
+                Msg::Nack {
+                    ballot: b(3, 0),
+                    promised: b(4, 1),
+                },
+                cx,
+            )
+        });
+        assert_eq!(red.leading(), None);
+        handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        assert_eq!(red.leading(), Some(b(5, 0)));
+    }
+
+    #[test]
+    fn a_crash_keeps_acceptor_state_unless_amnesiac() {
+        for (variant, keeps) in [(Variant::Correct, true), (Variant::Amnesia, false)] {
+            let mut green = PaxosNode::new(1, 3, variant, PaxosTiming::default());
+            handle(&mut green, |n, cx| {
+                n.on_message(
+                    0,
+                    Msg::Accept {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                    cx,
+                )
+            });
+            green.on_crash();
+            assert_eq!(green.accepted.is_some(), keeps, "{variant:?}");
+            assert_eq!(green.promised == b(1, 0), keeps, "{variant:?}");
+            assert_eq!(green.role, Role::Follower);
+        }
+    }
+
+    #[test]
+    fn a_majority_of_accepts_decides_and_broadcasts() {
+        let (mut blue, _) = blue_after_promise(Variant::Correct, None);
+        let effects = handle(&mut blue, |n, cx| {
+            n.on_message(0, Msg::Accepted { ballot: b(1, 2) }, cx)
+        });
+        assert_eq!(blue.decided, Some((b(1, 2), 2)));
+        let decides = sent(&effects);
+        assert_eq!(
+            decides,
+            vec![
+                (
+                    0,
+                    Msg::Decide {
+                        ballot: b(1, 2),
+                        value: 2
+                    }
+                ),
+                (
+                    1,
+                    Msg::Decide {
+                        ballot: b(1, 2),
+                        value: 2
+                    }
+                )
+            ]
+        );
+        // Once decided, it answers proposers with the decision instead of voting.
+        let effects = handle(&mut blue, |n, cx| {
+            n.on_message(1, Msg::Prepare { ballot: b(9, 1) }, cx)
+        });
+        assert_eq!(
+            sent(&effects),
+            vec![(
+                1,
+                Msg::Decide {
+                    ballot: b(1, 2),
+                    value: 2
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn messages_are_coloured_by_their_ballots_leader() {
+        assert_eq!(
+            Msg::Promise {
+                ballot: b(1, 2),
+                accepted: Some((b(1, 0), 0))
+            }
+            .leader_ballot()
+            .node,
+            2
+        );
+        assert_eq!(
+            Msg::Nack {
+                ballot: b(1, 2),
+                promised: b(3, 1)
+            }
+            .leader_ballot()
+            .node,
+            1
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! Building a simulation from a [`Setup`] and running it to its end: what the CLI, the tests, the
+//! benchmarks and the game share.
+
+use serde::Serialize;
+
+use crate::check::Violation;
+use crate::check::ec_counter::EcChecker;
+use crate::check::paxos::PaxosChecker;
+use crate::protocols::ec_counter::EcNode;
+use crate::protocols::node_name;
+use crate::protocols::paxos::PaxosNode;
+use crate::scenario::{Mode, Setup};
+use crate::sim::{Action, ActionError, MessageStats, Sim, SimConfig, Tick};
+
+pub type PaxosSim = Sim<PaxosNode, PaxosChecker>;
+pub type EcSim = Sim<EcNode, EcChecker>;
+
+/// A running simulation of either protocol.
+pub enum World {
+    Paxos(PaxosSim),
+    EcCounter(EcSim),
+}
+
+/// Calls `$body` with `$sim` bound to whichever simulation `$world` holds.
+macro_rules! with_sim {
+    ($world:expr, $sim:ident => $body:expr) => {
+        match $world {
+            World::Paxos($sim) => $body,
+            World::EcCounter($sim) => $body,
+        }
+    };
+}
+
+impl World {
+    /// A fresh simulation of `setup` with its scenario actions scheduled.
+    pub fn new(setup: &Setup, record_trace: bool) -> World {
+        let config = SimConfig {
+            seed: setup.seed,
+            net: setup.net,
+            max_down: setup.max_down(),
+            record_trace,
+        };
+        let mut world = match setup.mode {
+            Mode::Paxos => {
+                let nodes = PaxosNode::cluster(setup.nodes, setup.broken.paxos(), setup.paxos);
+                World::Paxos(Sim::new(nodes, PaxosChecker::new(setup.nodes), config))
+            }
+            Mode::EcCounter => {
+                let nodes = EcNode::cluster(setup.ec, setup.broken.ec_counter(), setup.ec_timing);
+                World::EcCounter(Sim::new(
+                    nodes,
+                    EcChecker::new(setup.ec.servers, setup.ec.clients),
+                    config,
+                ))
+            }
+        };
+        for timed in &setup.actions {
+            with_sim!(&mut world, sim => sim.schedule(timed.at, timed.action.clone()));
+        }
+        world
+    }
+
+    pub fn now(&self) -> Tick {
+        with_sim!(self, sim => sim.now())
+    }
+
+    pub fn apply(&mut self, action: Action) -> Result<(), ActionError> {
+        with_sim!(self, sim => sim.apply(action))
+    }
+
+    pub fn schedule(&mut self, at: Tick, action: Action) {
+        with_sim!(self, sim => sim.schedule(at, action))
+    }
+
+    pub fn run_until(&mut self, tick: Tick) {
+        with_sim!(self, sim => sim.run_until(tick))
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        with_sim!(self, sim => sim.violations())
+    }
+
+    pub fn stats(&self) -> MessageStats {
+        with_sim!(self, sim => sim.stats())
+    }
+
+    /// No node down or slowed, no link cut, no partition.
+    pub fn all_healed(&self) -> bool {
+        with_sim!(self, sim => sim.faults().all_healed())
+    }
+
+    pub fn events_processed(&self) -> u64 {
+        with_sim!(self, sim => sim.events_processed())
+    }
+
+    /// The round is over: every Paxos node decided, or the counter converged with every fault
+    /// healed and every scheduled action applied.
+    pub fn finished(&self) -> bool {
+        match self {
+            World::Paxos(sim) => sim.checker().decisions.len() == sim.actors().len(),
+            World::EcCounter(sim) => {
+                sim.checker().converged_at.is_some()
+                    && sim.faults().all_healed()
+                    && sim.pending_actions() == 0
+            }
+        }
+    }
+
+    /// Runs until [`finished`](Self::finished), nothing is left to happen, or `max_ticks`.
+    pub fn run_to_end(&mut self, max_ticks: Tick) {
+        while !self.finished() {
+            let next = with_sim!(self, sim => sim.next_due());
+            match next {
+                Some(tick) if tick <= max_ticks => with_sim!(self, sim => sim.step_one()),
+                _ => break,
+            };
+        }
+    }
+
+    /// Writes the event history as JSON lines.
+    pub fn write_trace(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        with_sim!(self, sim => {
+            for event in sim.trace() {
+                serde_json::to_writer(&mut *out, event)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The result of a finished run. For ec-counter this adds the end-of-run convergence check.
+    pub fn summary(&self, setup: &Setup) -> Summary {
+        let mut summary = Summary {
+            mode: setup.mode.name(),
+            seed: setup.seed,
+            broken: setup.broken.name(),
+            nodes: setup.cluster_size(),
+            decided: false,
+            value: None,
+            decision_tick: None,
+            ballots: None,
+            messages: self.stats(),
+            violations: self.violations().to_vec(),
+            ticks: self.now(),
+            events: self.events_processed(),
+            converged: None,
+            converged_tick: None,
+            final_values: None,
+            max_acknowledged: None,
+        };
+        match self {
+            World::Paxos(sim) => {
+                let checker = sim.checker();
+                summary.decided = checker.first_decision.is_some();
+                summary.value = checker
+                    .decisions
+                    .values()
+                    .next()
+                    .map(|v| node_name(*v).to_string());
+                summary.decision_tick = checker.first_decision;
+                summary.ballots = Some(checker.ballots_started);
+            }
+            World::EcCounter(sim) => {
+                let checker = sim.checker();
+                checker.finish(sim.now(), &mut summary.violations);
+                summary.decided = checker.converged_at.is_some();
+                summary.converged = Some(summary.decided);
+                summary.decision_tick = checker.converged_at;
+                summary.converged_tick = checker.converged_at;
+                summary.value = checker
+                    .converged_at
+                    .map(|_| checker.max_acknowledged.to_string());
+                summary.final_values = Some(checker.values.clone());
+                summary.max_acknowledged = Some(checker.max_acknowledged);
+            }
+        }
+        summary
+    }
+}
+
+/// What `beat-paxos sim` prints. For ec-counter, `decided`/`decision_tick` mean converged.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub mode: &'static str,
+    pub seed: u64,
+    #[serde(rename = "break")]
+    pub broken: Option<&'static str>,
+    pub nodes: usize,
+    pub decided: bool,
+    pub value: Option<String>,
+    pub decision_tick: Option<Tick>,
+    pub ballots: Option<u32>,
+    pub messages: MessageStats,
+    pub violations: Vec<Violation>,
+    pub ticks: Tick,
+    pub events: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converged_tick: Option<Tick>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_values: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_acknowledged: Option<u64>,
+}
+
+/// Runs `setup` start to finish and returns its summary (and the world, for traces).
+pub fn run(setup: &Setup, record_trace: bool) -> (Summary, World) {
+    let mut world = World::new(setup, record_trace);
+    world.run_to_end(setup.max_ticks);
+    (world.summary(setup), world)
+}

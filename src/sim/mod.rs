@@ -1,0 +1,895 @@
+//! The deterministic simulation core: integer ticks, one seeded RNG, a network of in-flight
+//! messages with faults, and I/O-free protocol actors driven by an event queue.
+//!
+//! An [`Actor`] is one node's state machine. It never does I/O: it is handed a [`Cx`] and pushes
+//! effects (send, set or cancel a timer, record a note for the checkers). The [`Sim`] owns time,
+//! the network and the faults, applies the effects, and feeds every note to a [`Checker`].
+
+pub mod action;
+pub mod network;
+pub mod rng;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fmt::Debug;
+
+use serde::Serialize;
+
+pub use action::{Action, ActionError, TimedAction};
+pub use network::{Faults, NetConfig};
+pub use rng::SimRng;
+
+use crate::check::{Checker, Violation};
+
+/// Simulated time. One tick is one millisecond of the simulated system.
+pub type Tick = u64;
+pub type NodeId = usize;
+pub type MsgId = u64;
+
+/// One node's protocol logic.
+pub trait Actor: Clone + Debug {
+    type Msg: Clone + Debug + Serialize;
+    type Timer: Clone + PartialEq + Debug + Serialize;
+    /// What the node reports for the checkers and the trace (votes, decisions, value changes).
+    type Note: Clone + Debug + Serialize;
+
+    /// The node starts, at time zero or when it recovers after a crash.
+    fn on_start(&mut self, cx: &mut Cx<'_, Self>);
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Cx<'_, Self>);
+    fn on_timer(&mut self, timer: Self::Timer, cx: &mut Cx<'_, Self>);
+    /// The node crashes: it must forget its volatile state and keep its durable state.
+    fn on_crash(&mut self);
+    /// ec-counter clients stop or resume issuing requests; other actors ignore it.
+    fn on_pause(&mut self, _paused: bool, _cx: &mut Cx<'_, Self>) {}
+    /// Whether the player may kill or slow this node (ec-counter clients are not targets).
+    fn attackable(&self) -> bool {
+        true
+    }
+}
+
+/// What an actor may do while handling an input.
+pub enum Effect<A: Actor> {
+    Send { to: NodeId, msg: A::Msg },
+    SetTimer { timer: A::Timer, after: Tick },
+    CancelTimer { timer: A::Timer },
+    Note(A::Note),
+}
+
+/// An actor's view of the world while it handles one input.
+pub struct Cx<'a, A: Actor> {
+    pub me: NodeId,
+    pub now: Tick,
+    pub rng: &'a mut SimRng,
+    effects: &'a mut Vec<Effect<A>>,
+}
+
+impl<A: Actor> Cx<'_, A> {
+    pub fn send(&mut self, to: NodeId, msg: A::Msg) {
+        self.effects.push(Effect::Send { to, msg });
+    }
+
+    /// Arms `timer` to fire `after` ticks from now, replacing the same timer if already armed.
+    pub fn set_timer(&mut self, timer: A::Timer, after: Tick) {
+        self.effects.push(Effect::SetTimer { timer, after });
+    }
+
+    pub fn cancel_timer(&mut self, timer: A::Timer) {
+        self.effects.push(Effect::CancelTimer { timer });
+    }
+
+    pub fn note(&mut self, note: A::Note) {
+        self.effects.push(Effect::Note(note));
+    }
+}
+
+/// A message on the wire.
+#[derive(Clone, Debug, Serialize)]
+pub struct InFlight<M> {
+    pub id: MsgId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent: Tick,
+    /// When it arrives, or when it dies if `doomed`.
+    pub arrives: Tick,
+    /// Marked by a `drop_next` attack: it dies at `arrives`, halfway along its link.
+    pub doomed: bool,
+    pub msg: M,
+}
+
+impl<M> InFlight<M> {
+    /// How far along its link the message is at `now`, from 0 (sender) to 1 (receiver).
+    pub fn progress(&self, now: Tick) -> f32 {
+        let (sent, arrives) = (self.sent, self.arrives);
+        if arrives <= sent {
+            return 1.0;
+        }
+        let full = if self.doomed {
+            (arrives - sent) * 2
+        } else {
+            arrives - sent
+        };
+        (now.saturating_sub(sent) as f32 / full as f32).clamp(0.0, 1.0)
+    }
+}
+
+/// Why a message never arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    LinkCut,
+    ReceiverDown,
+    Player,
+}
+
+/// One entry of the event history: what the trace file, the event log and replays are made of.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case", bound = "")]
+pub enum Event<A: Actor> {
+    Send {
+        id: MsgId,
+        from: NodeId,
+        to: NodeId,
+        arrives: Tick,
+        msg: A::Msg,
+    },
+    Deliver {
+        id: MsgId,
+        from: NodeId,
+        to: NodeId,
+    },
+    Drop {
+        id: MsgId,
+        from: NodeId,
+        to: NodeId,
+        reason: DropReason,
+    },
+    Timer {
+        node: NodeId,
+        timer: A::Timer,
+    },
+    Action {
+        action: Action,
+    },
+    Refused {
+        action: Action,
+        reason: String,
+    },
+    Note {
+        node: NodeId,
+        note: A::Note,
+    },
+    Violation {
+        violation: Violation,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(bound = "")]
+pub struct Traced<A: Actor> {
+    pub tick: Tick,
+    #[serde(flatten)]
+    pub event: Event<A>,
+}
+
+/// Message counters for a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MessageStats {
+    pub sent: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    Arrival(MsgId),
+    Timer { node: NodeId, seq: u64 },
+    Scheduled(usize),
+}
+
+/// Cluster-wide settings the simulator enforces.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub net: NetConfig,
+    /// How many attackable nodes may be down at once.
+    pub max_down: usize,
+    /// Keep the full event history (the game and `--trace` do; bulk chaos runs need not).
+    pub record_trace: bool,
+}
+
+pub struct Sim<A: Actor, C: Checker<A::Note>> {
+    now: Tick,
+    config: SimConfig,
+    rng: SimRng,
+    actors: Vec<A>,
+    faults: Faults,
+    drop_next: Vec<bool>,
+    in_flight: BTreeMap<MsgId, InFlight<A::Msg>>,
+    next_msg_id: MsgId,
+    queue: BinaryHeap<Reverse<(Tick, u64, Due)>>,
+    next_seq: u64,
+    /// Armed timers per node, with the sequence number of their queue entry.
+    timers: Vec<Vec<(A::Timer, u64)>>,
+    scheduled: Vec<Action>,
+    trace: Vec<Traced<A>>,
+    events_processed: u64,
+    stats: MessageStats,
+    checker: C,
+    violations: Vec<Violation>,
+    effects: Vec<Effect<A>>,
+}
+
+impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+    /// A cluster of `actors`, started at tick 0.
+    pub fn new(actors: Vec<A>, checker: C, config: SimConfig) -> Self {
+        let n = actors.len();
+        let mut sim = Sim {
+            now: 0,
+            rng: SimRng::new(config.seed, 0),
+            config,
+            actors,
+            faults: Faults::new(n),
+            drop_next: vec![false; n],
+            in_flight: BTreeMap::new(),
+            next_msg_id: 0,
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            timers: vec![Vec::new(); n],
+            scheduled: Vec::new(),
+            trace: Vec::new(),
+            events_processed: 0,
+            stats: MessageStats::default(),
+            checker,
+            violations: Vec::new(),
+            effects: Vec::new(),
+        };
+        for node in 0..n {
+            sim.with_actor(node, |actor, cx| actor.on_start(cx));
+        }
+        sim
+    }
+
+    pub fn now(&self) -> Tick {
+        self.now
+    }
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+    pub fn actors(&self) -> &[A] {
+        &self.actors
+    }
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+    pub fn in_flight(&self) -> impl Iterator<Item = &InFlight<A::Msg>> {
+        self.in_flight.values()
+    }
+    pub fn in_flight_count(&self) -> usize {
+        self.in_flight.len()
+    }
+    pub fn trace(&self) -> &[Traced<A>] {
+        &self.trace
+    }
+    pub fn stats(&self) -> MessageStats {
+        self.stats
+    }
+    pub fn checker(&self) -> &C {
+        &self.checker
+    }
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+    pub fn drop_armed(&self, node: NodeId) -> bool {
+        self.drop_next[node]
+    }
+    /// Whether anything (a message, a timer, a scheduled action) is still due.
+    pub fn idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+    /// Scheduled actions not yet applied.
+    pub fn pending_actions(&self) -> usize {
+        self.queue
+            .iter()
+            .filter(|Reverse((_, _, due))| matches!(due, Due::Scheduled(_)))
+            .count()
+    }
+
+    /// Schedules `action` at tick `at` (not before now).
+    pub fn schedule(&mut self, at: Tick, action: Action) {
+        let index = self.scheduled.len();
+        self.scheduled.push(action);
+        self.push_due(at.max(self.now), Due::Scheduled(index));
+    }
+
+    /// Applies an action now, or says why not. Refusals leave everything unchanged.
+    pub fn apply(&mut self, action: Action) -> Result<(), ActionError> {
+        self.validate(&action)?;
+        self.record(Event::Action {
+            action: action.clone(),
+        });
+        match action {
+            Action::Kill { node } => {
+                self.faults.set_down(node, true);
+                self.timers[node].clear();
+                self.drop_next[node] = false;
+                self.actors[node].on_crash();
+            }
+            Action::Recover { node } => {
+                self.faults.set_down(node, false);
+                self.with_actor(node, |actor, cx| actor.on_start(cx));
+            }
+            Action::Slow { node, factor } => self.faults.set_slow(node, factor),
+            Action::Cut { from, to, both } => {
+                self.faults.set_cut(from, to, true);
+                if both {
+                    self.faults.set_cut(to, from, true);
+                }
+            }
+            Action::Heal { from, to } => {
+                self.faults.set_cut(from, to, false);
+                self.faults.set_cut(to, from, false);
+            }
+            Action::Partition { groups } => self.faults.partition(&groups),
+            Action::HealAll => self.faults.heal_all(),
+            Action::Drop { message } => {
+                if let Some(m) = self.in_flight.remove(&message) {
+                    self.lose(m, DropReason::Player);
+                }
+            }
+            Action::DropNext { from } => self.drop_next[from] = true,
+            Action::PauseClients | Action::ResumeClients => {
+                let paused = action == Action::PauseClients;
+                for node in 0..self.actors.len() {
+                    if !self.faults.is_down(node) {
+                        self.with_actor(node, |actor, cx| actor.on_pause(paused, cx));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(&self, action: &Action) -> Result<(), ActionError> {
+        let n = self.actors.len();
+        let known = |node: NodeId| {
+            if node < n {
+                Ok(())
+            } else {
+                Err(ActionError::UnknownNode(node))
+            }
+        };
+        let target = |node: NodeId| {
+            known(node)?;
+            if self.actors[node].attackable() {
+                Ok(())
+            } else {
+                Err(ActionError::NotAttackable(node))
+            }
+        };
+        match action {
+            Action::Kill { node } => {
+                target(*node)?;
+                if self.faults.is_down(*node) {
+                    return Err(ActionError::AlreadyDown(*node));
+                }
+                if self.faults.down_count() >= self.config.max_down {
+                    let attackable = self.actors.iter().filter(|a| a.attackable()).count();
+                    return Err(ActionError::TooManyDown {
+                        max_down: self.config.max_down,
+                        nodes: attackable,
+                    });
+                }
+            }
+            Action::Recover { node } => {
+                target(*node)?;
+                if !self.faults.is_down(*node) {
+                    return Err(ActionError::AlreadyUp(*node));
+                }
+            }
+            Action::Slow { node, factor } => {
+                target(*node)?;
+                if !(1..=20).contains(factor) {
+                    return Err(ActionError::BadSlowFactor(*factor));
+                }
+            }
+            Action::Cut { from, to, .. } | Action::Heal { from, to } => {
+                known(*from)?;
+                known(*to)?;
+                if from == to {
+                    return Err(ActionError::SelfLink(*from));
+                }
+            }
+            Action::Partition { groups } => {
+                let mut seen = vec![false; n];
+                for &node in groups.iter().flatten() {
+                    known(node)?;
+                    if std::mem::replace(&mut seen[node], true) {
+                        return Err(ActionError::NodeInTwoGroups(node));
+                    }
+                }
+            }
+            Action::HealAll => {}
+            Action::Drop { message } => {
+                if !self.in_flight.contains_key(message) {
+                    return Err(ActionError::UnknownMessage(*message));
+                }
+            }
+            Action::DropNext { from } => known(*from)?,
+            Action::PauseClients | Action::ResumeClients => {
+                if self.actors.iter().all(|a| a.attackable()) {
+                    return Err(ActionError::NotInThisMode("pausing clients"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes every event due at or before `until`, then sets the clock to `until`.
+    pub fn run_until(&mut self, until: Tick) {
+        while let Some(&Reverse((tick, _, _))) = self.queue.peek() {
+            if tick > until {
+                break;
+            }
+            self.step_one();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Processes the next due event, if any. Returns false when nothing is left.
+    pub fn step_one(&mut self) -> bool {
+        let Some(Reverse((tick, _, due))) = self.queue.pop() else {
+            return false;
+        };
+        self.now = tick;
+        self.events_processed += 1;
+        match due {
+            Due::Arrival(id) => self.arrive(id),
+            Due::Timer { node, seq } => self.fire_timer(node, seq),
+            Due::Scheduled(index) => {
+                let action = self.scheduled[index].clone();
+                if let Err(refusal) = self.apply(action.clone()) {
+                    self.record(Event::Refused {
+                        action,
+                        reason: refusal.to_string(),
+                    });
+                }
+            }
+        }
+        true
+    }
+
+    /// Tick of the next due event.
+    pub fn next_due(&self) -> Option<Tick> {
+        self.queue.peek().map(|Reverse((tick, _, _))| *tick)
+    }
+
+    fn arrive(&mut self, id: MsgId) {
+        let Some(m) = self.in_flight.remove(&id) else {
+            return; // dropped by the player on the way
+        };
+        if m.doomed {
+            self.lose(m, DropReason::Player);
+        } else if !self.faults.link_open(m.from, m.to) {
+            self.lose(m, DropReason::LinkCut);
+        } else if self.faults.is_down(m.to) {
+            self.lose(m, DropReason::ReceiverDown);
+        } else {
+            self.stats.delivered += 1;
+            self.record(Event::Deliver {
+                id,
+                from: m.from,
+                to: m.to,
+            });
+            let (from, msg) = (m.from, m.msg);
+            self.with_actor(m.to, |actor, cx| actor.on_message(from, msg, cx));
+        }
+    }
+
+    fn lose(&mut self, m: InFlight<A::Msg>, reason: DropReason) {
+        self.stats.dropped += 1;
+        self.record(Event::Drop {
+            id: m.id,
+            from: m.from,
+            to: m.to,
+            reason,
+        });
+    }
+
+    fn fire_timer(&mut self, node: NodeId, seq: u64) {
+        let armed = &mut self.timers[node];
+        let Some(position) = armed.iter().position(|(_, s)| *s == seq) else {
+            return; // cancelled, re-armed, or the node crashed
+        };
+        let (timer, _) = armed.swap_remove(position);
+        self.record(Event::Timer {
+            node,
+            timer: timer.clone(),
+        });
+        self.with_actor(node, |actor, cx| actor.on_timer(timer, cx));
+    }
+
+    /// Runs one actor handler and applies the effects it produced.
+    fn with_actor(&mut self, node: NodeId, handler: impl FnOnce(&mut A, &mut Cx<'_, A>)) {
+        let mut effects = std::mem::take(&mut self.effects);
+        let mut cx = Cx {
+            me: node,
+            now: self.now,
+            rng: &mut self.rng,
+            effects: &mut effects,
+        };
+        handler(&mut self.actors[node], &mut cx);
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Send { to, msg } => self.send(node, to, msg),
+                Effect::SetTimer { timer, after } => {
+                    let after = after * u64::from(self.faults.slow_factor(node));
+                    let seq = self.push_due(
+                        self.now + after,
+                        Due::Timer {
+                            node,
+                            seq: self.next_seq,
+                        },
+                    );
+                    let armed = &mut self.timers[node];
+                    armed.retain(|(t, _)| *t != timer);
+                    armed.push((timer, seq));
+                }
+                Effect::CancelTimer { timer } => self.timers[node].retain(|(t, _)| *t != timer),
+                Effect::Note(note) => {
+                    let before = self.violations.len();
+                    self.checker
+                        .observe(self.now, node, &note, &mut self.violations);
+                    self.record(Event::Note { node, note });
+                    for index in before..self.violations.len() {
+                        let violation = self.violations[index].clone();
+                        self.record(Event::Violation { violation });
+                    }
+                }
+            }
+        }
+        self.effects = effects;
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
+        let net = self.config.net;
+        let slowest = self
+            .faults
+            .slow_factor(from)
+            .max(self.faults.slow_factor(to));
+        let delay = (net.base_delay + self.rng.below(net.jitter + 1)) * u64::from(slowest);
+        let doomed = std::mem::replace(&mut self.drop_next[from], false);
+        let arrives = if doomed {
+            self.now + delay / 2
+        } else {
+            self.now + delay
+        };
+        let id = self.next_msg_id;
+        self.next_msg_id += 1;
+        self.stats.sent += 1;
+        self.record(Event::Send {
+            id,
+            from,
+            to,
+            arrives,
+            msg: msg.clone(),
+        });
+        self.in_flight.insert(
+            id,
+            InFlight {
+                id,
+                from,
+                to,
+                sent: self.now,
+                arrives,
+                doomed,
+                msg,
+            },
+        );
+        self.push_due(arrives, Due::Arrival(id));
+    }
+
+    /// Queues `due` at `tick`; returns the sequence number that orders same-tick events.
+    fn push_due(&mut self, tick: Tick, due: Due) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let due = match due {
+            Due::Timer { node, .. } => Due::Timer { node, seq },
+            other => other,
+        };
+        self.queue.push(Reverse((tick, seq, due)));
+        seq
+    }
+
+    fn record(&mut self, event: Event<A>) {
+        if self.config.record_trace {
+            self.trace.push(Traced {
+                tick: self.now,
+                event,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+impl<'a, A: Actor> Cx<'a, A> {
+    /// A context outside any simulator, for testing one actor's handlers.
+    pub fn detached(
+        me: NodeId,
+        now: Tick,
+        rng: &'a mut SimRng,
+        effects: &'a mut Vec<Effect<A>>,
+    ) -> Self {
+        Cx {
+            me,
+            now,
+            rng,
+            effects,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Node 0 sends `ping(i)` to node 1 every 100 ticks; node 1 echoes; every delivery is noted.
+    /// `count` is durable, `volatile` is lost in a crash.
+    #[derive(Clone, Debug)]
+    struct Echo {
+        count: u32,
+        volatile: u32,
+    }
+
+    impl Actor for Echo {
+        type Msg = u32;
+        type Timer = &'static str;
+        type Note = (NodeId, u32);
+
+        fn on_start(&mut self, cx: &mut Cx<'_, Self>) {
+            if cx.me == 0 {
+                cx.set_timer("ping", 100);
+            }
+        }
+        fn on_message(&mut self, from: NodeId, msg: u32, cx: &mut Cx<'_, Self>) {
+            self.count += 1;
+            self.volatile += 1;
+            cx.note((from, msg));
+            if cx.me == 1 {
+                cx.send(from, msg);
+            }
+        }
+        fn on_timer(&mut self, _: &'static str, cx: &mut Cx<'_, Self>) {
+            self.count += 1;
+            cx.send(1, self.count);
+            cx.set_timer("ping", 100);
+        }
+        fn on_crash(&mut self) {
+            self.volatile = 0;
+        }
+    }
+
+    #[derive(Default)]
+    struct Notes(Vec<(Tick, NodeId, (NodeId, u32))>);
+    impl Checker<(NodeId, u32)> for Notes {
+        fn observe(
+            &mut self,
+            tick: Tick,
+            node: NodeId,
+            note: &(NodeId, u32),
+            _: &mut Vec<Violation>,
+        ) {
+            self.0.push((tick, node, *note));
+        }
+    }
+
+    fn echo_sim(nodes: usize) -> Sim<Echo, Notes> {
+        let config = SimConfig {
+            seed: 3,
+            net: NetConfig {
+                base_delay: 10,
+                jitter: 5,
+            },
+            max_down: 1,
+            record_trace: true,
+        };
+        Sim::new(
+            vec![
+                Echo {
+                    count: 0,
+                    volatile: 0
+                };
+                nodes
+            ],
+            Notes::default(),
+            config,
+        )
+    }
+
+    #[test]
+    fn messages_arrive_after_base_delay_plus_jitter() {
+        let mut sim = echo_sim(2);
+        sim.run_until(1050);
+        let arrivals: Vec<_> = sim
+            .checker()
+            .0
+            .iter()
+            .filter(|(_, node, _)| *node == 1)
+            .collect();
+        assert_eq!(arrivals.len(), 10, "one ping per 100 ticks");
+        for (tick, _, _) in arrivals {
+            let delay = tick % 100;
+            assert!(
+                (10..=15).contains(&delay),
+                "ping delivered {delay} ticks after sending"
+            );
+        }
+        assert_eq!(sim.stats().dropped, 0);
+        assert_eq!(
+            sim.stats().delivered,
+            sim.stats().sent - sim.in_flight_count() as u64
+        );
+    }
+
+    #[test]
+    fn a_down_node_loses_messages_and_timers_but_keeps_durable_state() {
+        let mut sim = echo_sim(2);
+        sim.run_until(350);
+        let durable = sim.actors()[1].count;
+        assert!(durable > 0 && sim.actors()[1].volatile > 0);
+        sim.apply(Action::Kill { node: 1 }).unwrap();
+        assert_eq!(sim.actors()[1].volatile, 0);
+        sim.run_until(650);
+        assert_eq!(
+            sim.actors()[1].count,
+            durable,
+            "a down node handles nothing"
+        );
+        assert!(sim.trace().iter().any(|t| matches!(
+            t.event,
+            Event::Drop {
+                reason: DropReason::ReceiverDown,
+                ..
+            }
+        )));
+        sim.apply(Action::Recover { node: 1 }).unwrap();
+        sim.run_until(1000);
+        assert!(sim.actors()[1].count > durable);
+
+        // Killing the pinger cancels its timer: nothing more is sent.
+        sim.apply(Action::Kill { node: 0 }).unwrap();
+        let sent = sim.stats().sent;
+        sim.run_until(2000);
+        assert!(
+            sim.stats().sent <= sent + 1,
+            "at most the echo of a ping already on the wire"
+        );
+    }
+
+    #[test]
+    fn cuts_partitions_and_slow_nodes() {
+        let mut sim = echo_sim(3);
+        sim.apply(Action::Cut {
+            from: 0,
+            to: 1,
+            both: false,
+        })
+        .unwrap();
+        sim.run_until(500);
+        assert!(
+            sim.checker().0.is_empty(),
+            "every ping is lost on the cut link"
+        );
+        assert_eq!(
+            sim.stats().dropped,
+            sim.stats().sent - sim.in_flight_count() as u64
+        );
+        sim.apply(Action::Heal { from: 0, to: 1 }).unwrap();
+        sim.apply(Action::Partition {
+            groups: vec![vec![0], vec![1, 2]],
+        })
+        .unwrap();
+        sim.run_until(1000);
+        assert!(
+            sim.checker().0.is_empty(),
+            "the partition separates 0 from 1"
+        );
+        sim.apply(Action::HealAll).unwrap();
+        sim.apply(Action::Slow { node: 1, factor: 4 }).unwrap();
+        sim.run_until(1200);
+        // The ping sent at 1000 left before the slow-down; the one sent at 1100 takes (10..=15) * 4.
+        let slowed: Vec<Tick> = sim
+            .checker()
+            .0
+            .iter()
+            .map(|(tick, ..)| *tick)
+            .filter(|t| *t > 1100)
+            .collect();
+        assert!(
+            !slowed.is_empty() && (1140..=1160).contains(&slowed[0]),
+            "slowed delivery at {slowed:?}"
+        );
+    }
+
+    #[test]
+    fn drop_next_kills_the_next_message_halfway_and_drop_removes_one() {
+        let mut sim = echo_sim(2);
+        sim.apply(Action::DropNext { from: 0 }).unwrap();
+        assert!(sim.drop_armed(0));
+        sim.run_until(101);
+        let doomed = sim.in_flight().next().unwrap().clone();
+        assert!(doomed.doomed && doomed.arrives - doomed.sent <= 8);
+        assert!(doomed.progress(doomed.arrives) <= 0.5 + f32::EPSILON);
+        sim.run_until(150);
+        assert!(sim.checker().0.is_empty());
+        assert!(!sim.drop_armed(0));
+        sim.run_until(201);
+        let id = sim.in_flight().next().unwrap().id;
+        sim.apply(Action::Drop { message: id }).unwrap();
+        assert_eq!(
+            sim.apply(Action::Drop { message: id }),
+            Err(ActionError::UnknownMessage(id))
+        );
+        sim.run_until(250);
+        assert!(sim.checker().0.is_empty());
+        assert_eq!(sim.stats().dropped, 2);
+    }
+
+    #[test]
+    fn refused_actions_change_nothing() {
+        let mut sim = echo_sim(3);
+        sim.apply(Action::Kill { node: 2 }).unwrap();
+        assert_eq!(
+            sim.apply(Action::Kill { node: 1 }),
+            Err(ActionError::TooManyDown {
+                max_down: 1,
+                nodes: 3
+            })
+        );
+        assert!(!sim.faults().is_down(1));
+        assert_eq!(
+            sim.apply(Action::Kill { node: 2 }),
+            Err(ActionError::AlreadyDown(2))
+        );
+        assert_eq!(
+            sim.apply(Action::Recover { node: 0 }),
+            Err(ActionError::AlreadyUp(0))
+        );
+        assert_eq!(
+            sim.apply(Action::Kill { node: 7 }),
+            Err(ActionError::UnknownNode(7))
+        );
+        assert_eq!(
+            sim.apply(Action::Slow { node: 0, factor: 0 }),
+            Err(ActionError::BadSlowFactor(0))
+        );
+        assert_eq!(
+            sim.apply(Action::Cut {
+                from: 1,
+                to: 1,
+                both: true
+            }),
+            Err(ActionError::SelfLink(1))
+        );
+        assert_eq!(
+            sim.apply(Action::Partition {
+                groups: vec![vec![0, 1], vec![1]]
+            }),
+            Err(ActionError::NodeInTwoGroups(1))
+        );
+        assert_eq!(
+            sim.apply(Action::PauseClients),
+            Err(ActionError::NotInThisMode("pausing clients"))
+        );
+        // A refused scheduled action is recorded, not fatal.
+        sim.schedule(10, Action::Kill { node: 0 });
+        sim.run_until(20);
+        assert!(
+            sim.trace()
+                .iter()
+                .any(|t| matches!(&t.event, Event::Refused { .. }))
+        );
+    }
+}
