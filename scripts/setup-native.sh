@@ -4,8 +4,7 @@
 # on a second run.
 set -euo pipefail
 needed=()
-command -v Xvfb >/dev/null 2>&1 || needed+=(xvfb)
-command -v xvfb-run >/dev/null 2>&1 || needed+=(xvfb)
+{ command -v Xvfb && command -v xvfb-run; } >/dev/null 2>&1 || needed+=(xvfb)
 ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || needed+=(mesa-vulkan-drivers)
 if [ ${#needed[@]} -eq 0 ]; then
   echo "native packages: already installed"

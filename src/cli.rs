@@ -89,6 +89,9 @@ pub struct GameArgs {
     pub screenshot: Option<PathBuf>,
     #[arg(long)]
     pub exit_after_frames: Option<u32>,
+    /// Start at this speed: 0.5, 1, 2, 3, 4 or 5.
+    #[arg(long)]
+    pub speed: Option<String>,
 }
 
 /// A command-line failure, printed as `error: ...` with exit code 2.
@@ -152,14 +155,14 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     if args.chaos {
         setup = chaos::with_chaos(&setup);
     }
-    let (summary, world) = run::run(&setup, args.trace.is_some());
+    let (summary, simulation) = run::run(&setup, args.trace.is_some());
     if let Some(path) = &args.trace {
         let fail = |e: std::io::Error| {
             CliError(format!("{}: cannot write the trace: {e}", path.display()))
         };
         let file = std::fs::File::create(path).map_err(fail)?;
         let mut out = std::io::BufWriter::new(file);
-        world.write_trace(&mut out).map_err(fail)?;
+        simulation.write_trace(&mut out).map_err(fail)?;
         std::io::Write::flush(&mut out).map_err(fail)?;
     }
     print_json(&summary)

@@ -8,7 +8,11 @@ pub mod chaos;
 pub mod check;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+#[cfg(feature = "game")]
+pub mod game;
 pub mod protocols;
+pub mod round;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod view;

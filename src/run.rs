@@ -10,44 +10,45 @@ use crate::protocols::ec_counter::EcNode;
 use crate::protocols::node_name;
 use crate::protocols::paxos::PaxosNode;
 use crate::scenario::{Mode, Setup};
-use crate::sim::{Action, ActionError, MessageStats, Sim, SimConfig, Tick};
+use crate::sim::{Action, ActionError, MessageStats, NodeId, Sim, SimConfig, Tick};
 
 pub type PaxosSim = Sim<PaxosNode, PaxosChecker>;
 pub type EcSim = Sim<EcNode, EcChecker>;
 
 /// A running simulation of either protocol.
-pub enum World {
+pub enum Simulation {
     Paxos(PaxosSim),
     EcCounter(EcSim),
 }
 
-/// Calls `$body` with `$sim` bound to whichever simulation `$world` holds.
+/// Calls `$body` with `$sim` bound to whichever protocol's simulator `$simulation` holds.
+#[macro_export]
 macro_rules! with_sim {
-    ($world:expr, $sim:ident => $body:expr) => {
-        match $world {
-            World::Paxos($sim) => $body,
-            World::EcCounter($sim) => $body,
+    ($simulation:expr, $sim:ident => $body:expr) => {
+        match $simulation {
+            Simulation::Paxos($sim) => $body,
+            Simulation::EcCounter($sim) => $body,
         }
     };
 }
 
-impl World {
+impl Simulation {
     /// A fresh simulation of `setup` with its scenario actions scheduled.
-    pub fn new(setup: &Setup, record_trace: bool) -> World {
+    pub fn new(setup: &Setup, record_trace: bool) -> Simulation {
         let config = SimConfig {
             seed: setup.seed,
             net: setup.net,
             max_down: setup.max_down(),
             record_trace,
         };
-        let mut world = match setup.mode {
+        let mut simulation = match setup.mode {
             Mode::Paxos => {
                 let nodes = PaxosNode::cluster(setup.nodes, setup.broken.paxos(), setup.paxos);
-                World::Paxos(Sim::new(nodes, PaxosChecker::new(setup.nodes), config))
+                Simulation::Paxos(Sim::new(nodes, PaxosChecker::new(setup.nodes), config))
             }
             Mode::EcCounter => {
                 let nodes = EcNode::cluster(setup.ec, setup.broken.ec_counter(), setup.ec_timing);
-                World::EcCounter(Sim::new(
+                Simulation::EcCounter(Sim::new(
                     nodes,
                     EcChecker::new(setup.ec.servers, setup.ec.clients),
                     config,
@@ -55,9 +56,9 @@ impl World {
             }
         };
         for timed in &setup.actions {
-            with_sim!(&mut world, sim => sim.schedule(timed.at, timed.action.clone()));
+            with_sim!(&mut simulation, sim => sim.schedule(timed.at, timed.action.clone()));
         }
-        world
+        simulation
     }
 
     pub fn now(&self) -> Tick {
@@ -84,6 +85,35 @@ impl World {
         with_sim!(self, sim => sim.stats())
     }
 
+    pub fn next_due(&self) -> Option<Tick> {
+        with_sim!(self, sim => sim.next_due())
+    }
+
+    pub fn is_down(&self, node: NodeId) -> bool {
+        with_sim!(self, sim => sim.faults().is_down(node))
+    }
+
+    pub fn slow_factor(&self, node: NodeId) -> u32 {
+        with_sim!(self, sim => sim.faults().slow_factor(node))
+    }
+
+    /// Whether messages from `from` currently reach `to`.
+    pub fn link_open(&self, from: NodeId, to: NodeId) -> bool {
+        with_sim!(self, sim => sim.faults().link_open(from, to))
+    }
+
+    pub fn drop_armed(&self, node: NodeId) -> bool {
+        with_sim!(self, sim => sim.drop_armed(node))
+    }
+
+    pub fn in_flight_count(&self) -> usize {
+        with_sim!(self, sim => sim.in_flight_count())
+    }
+
+    pub fn trace_len(&self) -> usize {
+        with_sim!(self, sim => sim.trace().len())
+    }
+
     /// No node down or slowed, no link cut, no partition.
     pub fn all_healed(&self) -> bool {
         with_sim!(self, sim => sim.faults().all_healed())
@@ -97,8 +127,8 @@ impl World {
     /// healed and every scheduled action applied.
     pub fn finished(&self) -> bool {
         match self {
-            World::Paxos(sim) => sim.checker().decisions.len() == sim.actors().len(),
-            World::EcCounter(sim) => {
+            Simulation::Paxos(sim) => sim.checker().decisions.len() == sim.actors().len(),
+            Simulation::EcCounter(sim) => {
                 sim.checker().converged_at.is_some()
                     && sim.faults().all_healed()
                     && sim.pending_actions() == 0
@@ -149,7 +179,7 @@ impl World {
             max_acknowledged: None,
         };
         match self {
-            World::Paxos(sim) => {
+            Simulation::Paxos(sim) => {
                 let checker = sim.checker();
                 summary.decided = checker.first_decision.is_some();
                 summary.value = checker
@@ -160,7 +190,7 @@ impl World {
                 summary.decision_tick = checker.first_decision;
                 summary.ballots = Some(checker.ballots_started);
             }
-            World::EcCounter(sim) => {
+            Simulation::EcCounter(sim) => {
                 let checker = sim.checker();
                 checker.finish(sim.now(), &mut summary.violations);
                 summary.decided = checker.converged_at.is_some();
@@ -204,9 +234,9 @@ pub struct Summary {
     pub max_acknowledged: Option<u64>,
 }
 
-/// Runs `setup` start to finish and returns its summary (and the world, for traces).
-pub fn run(setup: &Setup, record_trace: bool) -> (Summary, World) {
-    let mut world = World::new(setup, record_trace);
-    world.run_to_end(setup.max_ticks);
-    (world.summary(setup), world)
+/// Runs `setup` start to finish and returns its summary (and the simulation, for traces).
+pub fn run(setup: &Setup, record_trace: bool) -> (Summary, Simulation) {
+    let mut simulation = Simulation::new(setup, record_trace);
+    simulation.run_to_end(setup.max_ticks);
+    (simulation.summary(setup), simulation)
 }

@@ -456,6 +456,32 @@ impl Scenario {
     }
 }
 
+/// The scenarios that ship with the game, built in so the web version has them too.
+pub fn shipped() -> Vec<(&'static str, Scenario)> {
+    const FILES: [(&str, &str); 4] = [
+        (
+            "leader-crash.json",
+            include_str!("../assets/scenarios/leader-crash.json"),
+        ),
+        (
+            "dueling-leaders.json",
+            include_str!("../assets/scenarios/dueling-leaders.json"),
+        ),
+        (
+            "counter-partition.json",
+            include_str!("../assets/scenarios/counter-partition.json"),
+        ),
+        (
+            "broken-counter.json",
+            include_str!("../assets/scenarios/broken-counter.json"),
+        ),
+    ];
+    FILES
+        .iter()
+        .filter_map(|(file, text)| Scenario::parse(file, text).ok().map(|s| (*file, s)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,6 +565,26 @@ mod tests {
         );
         let err = setup_of(r#"{"net": {"base_delay": 0, "jitter": 1}}"#).unwrap_err();
         assert!(err.contains("net.base_delay"), "{err}");
+    }
+
+    #[test]
+    fn every_shipped_scenario_is_built_in_and_valid() {
+        let shipped = shipped();
+        let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios"))
+            .unwrap()
+            .count();
+        assert_eq!(
+            shipped.len(),
+            on_disk,
+            "a scenario file failed to parse or is missing from shipped()"
+        );
+        for (file, scenario) in shipped {
+            assert!(Setup::from_scenario(&scenario).is_ok(), "{file}");
+            assert!(
+                scenario.name.is_some(),
+                "{file} needs a name for the title screen"
+            );
+        }
     }
 
     #[test]

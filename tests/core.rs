@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use beat_paxos::chaos;
-use beat_paxos::run::{self, World};
+use beat_paxos::run::{self, Simulation};
 use beat_paxos::scenario::{Broken, Mode, Scenario, Setup};
 
 fn setup(mode: Mode, seed: u64) -> Setup {
@@ -109,7 +109,7 @@ fn fault_free_paxos_decides_one_of_the_proposals() {
                 summary.decided && summary.violations.is_empty(),
                 "{summary:?}"
             );
-            let World::Paxos(sim) = &world else {
+            let Simulation::Paxos(sim) = &world else {
                 unreachable!()
             };
             let decisions = &sim.checker().decisions;
@@ -140,7 +140,7 @@ fn the_counter_converges_to_the_largest_acknowledged_set() {
         let s = setup(Mode::EcCounter, seed);
         let (summary, world) = run::run(&s, true);
         assert!(summary.violations.is_empty(), "{summary:?}");
-        let World::EcCounter(sim) = &world else {
+        let Simulation::EcCounter(sim) = &world else {
             unreachable!()
         };
         // Recompute the target from the trace rather than trusting the checker.
@@ -183,9 +183,9 @@ fn the_counter_converges_after_a_partition_heals() {
     )
     .unwrap();
     let setup = Setup::from_scenario(&scenario).unwrap();
-    let mut world = World::new(&setup, false);
+    let mut world = Simulation::new(&setup, false);
     world.run_until(3900);
-    let World::EcCounter(sim) = &world else {
+    let Simulation::EcCounter(sim) = &world else {
         unreachable!()
     };
     assert!(sim.checker().spread() > 0, "a partitioned counter diverges");

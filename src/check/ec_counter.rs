@@ -17,6 +17,8 @@ pub struct EcChecker {
     acknowledged: Vec<u64>,
     pub max_acknowledged: u64,
     pub clients_done: usize,
+    /// When the last client finished its requests.
+    pub clients_done_at: Option<Tick>,
     /// When all servers first held `max_acknowledged` with every client done.
     pub converged_at: Option<Tick>,
 }
@@ -29,6 +31,7 @@ impl EcChecker {
             acknowledged: vec![0; servers],
             max_acknowledged: 0,
             clients_done: 0,
+            clients_done_at: None,
             converged_at: None,
         }
     }
@@ -95,7 +98,12 @@ impl Checker<Note> for EcChecker {
                     });
                 }
             }
-            Note::ClientDone => self.clients_done += 1,
+            Note::ClientDone => {
+                self.clients_done += 1;
+                if self.clients_finished() {
+                    self.clients_done_at = Some(tick);
+                }
+            }
         }
         self.note_convergence(tick);
     }

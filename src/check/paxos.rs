@@ -38,7 +38,7 @@ impl PaxosChecker {
     /// The one-line safety verdict the game shows.
     pub fn verdict(&self) -> String {
         match self.decisions.values().next() {
-            None => "no node has decided yet; nothing can disagree".to_string(),
+            None => "no node has decided yet".to_string(),
             Some(first) if self.decisions.values().all(|v| v == first) => {
                 let n = self.decisions.len();
                 let who = if n == 1 {

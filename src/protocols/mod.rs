@@ -11,7 +11,7 @@ pub const NODE_NAMES: [&str; 9] = [
 
 /// The one-letter mark of a node, shown on it so colour is never the only cue.
 pub fn node_letter(node: usize) -> char {
-    ['R', 'G', 'B', 'O', 'P', 'Y', 'T', 'K', 'W'][node % 9]
+    ['R', 'G', 'B', 'O', 'P', 'Y', 'S', 'K', 'W'][node % 9]
 }
 
 pub fn node_name(node: usize) -> &'static str {

@@ -1,0 +1,489 @@
+//! Nodes as entities laid out on a circle, with their badges and state, and the links between
+//! them (red when cut).
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::sprite::Anchor;
+
+use super::node_colour;
+use super::sim_step::CurrentRound;
+use crate::scenario::Mode;
+use crate::sim::NodeId;
+use crate::view::{self, NodeKind, Place};
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Selection>()
+        .init_resource::<SpawnedRound>()
+        .add_systems(Startup, make_shapes)
+        .add_systems(
+            Update,
+            (respawn_cluster, (update_nodes, update_links)).chain(),
+        );
+}
+
+/// The node the keyboard acts on, and whether `C` is waiting for the other end of a cut.
+#[derive(Resource, Default, Debug)]
+pub struct Selection {
+    pub node: Option<NodeId>,
+    pub cut_pending: bool,
+}
+
+/// Images shared by every sprite: drawn in code, so the game ships no image files.
+#[derive(Resource, Clone)]
+pub struct Shapes {
+    pub disc: Handle<Image>,
+    pub ring: Handle<Image>,
+}
+
+/// A node's body; `place` is where the layout put it.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct NodeEntity {
+    pub id: NodeId,
+    pub place: Place,
+}
+
+/// Marks everything that belongs to one round, so the next round starts clean.
+#[derive(Component)]
+pub struct RoundEntity;
+
+#[derive(Component)]
+enum NodePart {
+    Ring,
+    Halo,
+    Mark,
+    Value,
+    Badge,
+    Status,
+}
+
+#[derive(Component, Debug, Clone, Copy)]
+pub struct LinkEntity {
+    pub a: NodeId,
+    pub b: NodeId,
+}
+
+#[derive(Component)]
+struct CutMark;
+
+/// Which round's entities exist.
+#[derive(Resource, Default)]
+struct SpawnedRound(u32);
+
+const TEXT_Z: f32 = 0.3;
+
+fn make_shapes(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
+    let disc = images.add(circle_image(128, 0.0));
+    let ring = images.add(circle_image(128, 0.82));
+    commands.insert_resource(Shapes { disc, ring });
+}
+
+/// A white anti-aliased disc (or ring, if `hole` is the inner radius as a fraction), to tint.
+fn circle_image(size: u32, hole: f32) -> Image {
+    let r = size as f32 / 2.0;
+    let mut data = Vec::with_capacity((size * size * 4) as usize);
+    for y in 0..size {
+        for x in 0..size {
+            let d = Vec2::new(x as f32 + 0.5 - r, y as f32 + 0.5 - r).length();
+            let outer = (r - d).clamp(0.0, 1.0);
+            let inner = if hole > 0.0 {
+                (d - hole * r).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            data.extend_from_slice(&[255, 255, 255, (outer * inner * 255.0) as u8]);
+        }
+    }
+    Image::new(
+        Extent3d {
+            width: size,
+            height: size,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        data,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    )
+}
+
+fn text(value: impl Into<String>, size: f32, colour: Color) -> impl Bundle {
+    (
+        Text2d::new(value),
+        TextFont {
+            font_size: FontSize::Px(size),
+            ..default()
+        },
+        TextColor(colour),
+    )
+}
+
+fn respawn_cluster(
+    mut commands: Commands,
+    current: Option<Res<CurrentRound>>,
+    shapes: Option<Res<Shapes>>,
+    mut spawned: ResMut<SpawnedRound>,
+    old: Query<Entity, With<RoundEntity>>,
+    mut selection: ResMut<Selection>,
+) {
+    let (Some(current), Some(shapes)) = (current, shapes) else {
+        return;
+    };
+    if spawned.0 == current.number {
+        return;
+    }
+    spawned.0 = current.number;
+    *selection = Selection::default();
+    for entity in &old {
+        commands.entity(entity).despawn();
+    }
+    let setup = &current.round.setup;
+    let places = view::layout(setup);
+    for link in links(setup) {
+        let (a, b) = (places[link.a], places[link.b]);
+        commands.spawn((
+            RoundEntity,
+            link,
+            Sprite::from_color(Color::srgba(1.0, 1.0, 1.0, 0.15), Vec2::ONE),
+            line_transform(a, b, 0.0),
+            children![(
+                CutMark,
+                text("X", 22.0, Color::srgb(1.0, 0.3, 0.3)),
+                Transform::from_xyz(0.0, 0.0, 0.1),
+                Visibility::Hidden
+            )],
+        ));
+    }
+    for (id, place) in places.iter().enumerate() {
+        let diameter = place.radius * 2.0;
+        let big = place.radius > 30.0;
+        let labels = LabelPlaces::around(*place, big);
+        // A counter server shows its value in the middle and its number small above it.
+        let server = setup.mode == Mode::EcCounter && setup.ec.is_server(id);
+        let (mark_size, mark_y) = match (server, big) {
+            (true, _) => (14.0, 20.0),
+            (false, true) => (30.0, 0.0),
+            (false, false) => (13.0, 0.0),
+        };
+        commands.spawn((
+            RoundEntity,
+            NodeEntity { id, place: *place },
+            Sprite {
+                image: shapes.disc.clone(),
+                custom_size: Some(Vec2::splat(diameter)),
+                ..default()
+            },
+            Transform::from_xyz(place.x, place.y, 1.0),
+            children![
+                (
+                    NodePart::Halo,
+                    Sprite {
+                        image: shapes.disc.clone(),
+                        custom_size: Some(Vec2::splat(diameter * 1.6)),
+                        color: Color::srgba(1.0, 0.6, 0.1, 0.35),
+                        ..default()
+                    },
+                    Transform::from_xyz(0.0, 0.0, -0.2),
+                    Visibility::Hidden,
+                ),
+                (
+                    NodePart::Ring,
+                    Sprite {
+                        image: shapes.ring.clone(),
+                        custom_size: Some(Vec2::splat(diameter * 1.25)),
+                        ..default()
+                    },
+                    Transform::from_xyz(0.0, 0.0, -0.1),
+                ),
+                (
+                    NodePart::Mark,
+                    text("", mark_size, Color::BLACK),
+                    Transform::from_xyz(0.0, mark_y, TEXT_Z)
+                ),
+                (
+                    NodePart::Value,
+                    text("", 24.0, Color::WHITE),
+                    Transform::from_xyz(0.0, -7.0, TEXT_Z),
+                    Visibility::Hidden
+                ),
+                (
+                    NodePart::Badge,
+                    text("", 15.0, Color::WHITE),
+                    labels.badge_anchor,
+                    Transform::from_translation(labels.badge)
+                ),
+                (
+                    NodePart::Status,
+                    text(
+                        "",
+                        if big { 14.0 } else { 11.0 },
+                        Color::srgb(0.85, 0.87, 0.9)
+                    ),
+                    TextLayout::justify(labels.status_justify),
+                    labels.status_anchor,
+                    Transform::from_translation(labels.status),
+                ),
+            ],
+        ));
+    }
+}
+
+/// Where a node's badge and status text go: on the side facing away from the centre of the
+/// cluster, where no messages fly.
+struct LabelPlaces {
+    badge: Vec3,
+    badge_anchor: Anchor,
+    status: Vec3,
+    status_anchor: Anchor,
+    status_justify: Justify,
+}
+
+impl LabelPlaces {
+    fn around(place: Place, big: bool) -> LabelPlaces {
+        let outward = Vec2::new(place.x, place.y).normalize_or(Vec2::Y);
+        let gap = place.radius * 1.3 + 2.0;
+        let badge_line = if big { 20.0 } else { 16.0 };
+        if outward.y > 0.6 {
+            // Top of the circle: badge just above the node, status above the badge.
+            LabelPlaces {
+                badge: Vec3::new(0.0, gap, TEXT_Z),
+                badge_anchor: Anchor::BOTTOM_CENTER,
+                status: Vec3::new(0.0, gap + badge_line, TEXT_Z),
+                status_anchor: Anchor::BOTTOM_CENTER,
+                status_justify: Justify::Center,
+            }
+        } else if outward.y < -0.6 {
+            LabelPlaces {
+                badge: Vec3::new(0.0, gap, TEXT_Z),
+                badge_anchor: Anchor::BOTTOM_CENTER,
+                status: Vec3::new(0.0, -gap, TEXT_Z),
+                status_anchor: Anchor::TOP_CENTER,
+                status_justify: Justify::Center,
+            }
+        } else {
+            let side = outward.x.signum();
+            LabelPlaces {
+                badge: Vec3::new(0.0, gap, TEXT_Z),
+                badge_anchor: Anchor::BOTTOM_CENTER,
+                status: Vec3::new(side * gap, 0.0, TEXT_Z),
+                status_anchor: if side > 0.0 {
+                    Anchor::CENTER_LEFT
+                } else {
+                    Anchor::CENTER_RIGHT
+                },
+                status_justify: if side > 0.0 {
+                    Justify::Left
+                } else {
+                    Justify::Right
+                },
+            }
+        }
+    }
+}
+
+/// The links drawn: every pair in Paxos; in ec-counter, server pairs and each client's own server
+/// (clients never talk to each other, so there is no line between them).
+fn links(setup: &crate::scenario::Setup) -> Vec<LinkEntity> {
+    match setup.mode {
+        Mode::Paxos => (0..setup.nodes)
+            .flat_map(|a| (a + 1..setup.nodes).map(move |b| LinkEntity { a, b }))
+            .collect(),
+        Mode::EcCounter => {
+            let shape = setup.ec;
+            let servers = (0..shape.servers)
+                .flat_map(|a| (a + 1..shape.servers).map(move |b| LinkEntity { a, b }));
+            let clients = (shape.servers..shape.nodes()).map(|c| LinkEntity {
+                a: shape.server_of(c),
+                b: c,
+            });
+            servers.chain(clients).collect()
+        }
+    }
+}
+
+/// A 1x1 sprite stretched and turned into the segment from `a` to `b`.
+pub fn line_transform(a: Place, b: Place, z: f32) -> Transform {
+    let (from, to) = (Vec2::new(a.x, a.y), Vec2::new(b.x, b.y));
+    let d = to - from;
+    Transform::from_translation(((from + to) / 2.0).extend(z))
+        .with_rotation(Quat::from_rotation_z(d.y.atan2(d.x)))
+        .with_scale(Vec3::new(d.length(), 2.0, 1.0))
+}
+
+fn update_nodes(
+    current: Option<Res<CurrentRound>>,
+    selection: Res<Selection>,
+    mut bodies: Query<(&NodeEntity, &mut Sprite, &Children)>,
+    mut parts: Query<
+        (
+            &NodePart,
+            Option<&mut Sprite>,
+            Option<&mut Text2d>,
+            Option<&mut TextColor>,
+            &mut Visibility,
+        ),
+        Without<NodeEntity>,
+    >,
+) {
+    let Some(current) = current else { return };
+    let views = view::nodes(&current.round.simulation, &current.round.setup);
+    for (node, mut body, children) in &mut bodies {
+        let Some(view) = views.get(node.id) else {
+            continue;
+        };
+        let colour = node_colour(view.colour);
+        body.color = match (view.down, view.kind) {
+            (true, _) => Color::srgb(0.22, 0.23, 0.25),
+            (false, NodeKind::Client) => colour.mix(&Color::WHITE, 0.35),
+            (false, _) => colour,
+        };
+        let selected = selection.node == Some(node.id);
+        for child in children.iter() {
+            let Ok((part, sprite, text, text_colour, mut visibility)) = parts.get_mut(child) else {
+                continue;
+            };
+            match part {
+                NodePart::Halo => {
+                    *visibility = if view.slow > 1 {
+                        Visibility::Inherited
+                    } else {
+                        Visibility::Hidden
+                    };
+                }
+                NodePart::Ring => {
+                    let (ring, shown) = if selected {
+                        (Color::WHITE, true)
+                    } else if view.leading.is_some() {
+                        (Color::srgb(1.0, 0.84, 0.2), true)
+                    } else if view.decided.is_some() {
+                        (Color::srgb(0.45, 0.9, 0.45), true)
+                    } else {
+                        (Color::NONE, false)
+                    };
+                    if let Some(mut sprite) = sprite {
+                        sprite.color = ring;
+                    }
+                    *visibility = if shown {
+                        Visibility::Inherited
+                    } else {
+                        Visibility::Hidden
+                    };
+                }
+                NodePart::Mark => {
+                    if let Some(mut text) = text {
+                        let mark = if view.down {
+                            "X".to_string()
+                        } else {
+                            view.mark.clone()
+                        };
+                        set_text(&mut text, mark);
+                    }
+                    if let Some(mut c) = text_colour {
+                        c.0 = if view.down {
+                            Color::srgb(0.9, 0.3, 0.3)
+                        } else {
+                            Color::BLACK
+                        };
+                    }
+                    // On a server the value takes the middle; the mark moves up.
+                }
+                NodePart::Value => {
+                    if let (Some(value), Some(mut text)) = (view.value, text) {
+                        set_text(&mut text, value.to_string());
+                        *visibility = Visibility::Inherited;
+                    }
+                }
+                NodePart::Badge => {
+                    if let Some(mut text) = text {
+                        set_text(&mut text, badge(view));
+                    }
+                    if let Some(mut c) = text_colour {
+                        c.0 = badge_colour(view);
+                    }
+                }
+                NodePart::Status => {
+                    if let Some(mut text) = text {
+                        let lines: Vec<&str> = view
+                            .status
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|l| !l.is_empty())
+                            .collect();
+                        set_text(&mut text, lines.join("\n"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Assigns only when the text changed, so Bevy does not re-layout unchanged text every frame.
+fn set_text(text: &mut Text2d, value: String) {
+    if text.0 != value {
+        text.0 = value;
+    }
+}
+
+/// The one-line badge over a node: the most important thing about it right now.
+pub fn badge(view: &view::NodeView) -> String {
+    let mut parts = Vec::new();
+    if view.down {
+        parts.push("DOWN".to_string());
+    }
+    if let Some(value) = &view.decided {
+        let word = if view.kind == NodeKind::Server {
+            "CONVERGED"
+        } else {
+            "DECIDED"
+        };
+        parts.push(format!("{word} {value}"));
+    } else if let Some(ballot) = &view.leading {
+        parts.push(format!("LEADER {ballot}"));
+    }
+    if view.slow > 1 {
+        parts.push(format!("SLOW x{}", view.slow));
+    }
+    if view.drop_armed {
+        parts.push("DROP NEXT".into());
+    }
+    parts.join("  ")
+}
+
+fn badge_colour(view: &view::NodeView) -> Color {
+    if view.down {
+        Color::srgb(1.0, 0.45, 0.45)
+    } else if view.decided.is_some() {
+        Color::srgb(0.5, 0.95, 0.5)
+    } else if view.leading.is_some() {
+        Color::srgb(1.0, 0.84, 0.2)
+    } else {
+        Color::srgb(1.0, 0.7, 0.3)
+    }
+}
+
+fn update_links(
+    current: Option<Res<CurrentRound>>,
+    mut links: Query<(&LinkEntity, &mut Sprite, &Children)>,
+    mut marks: Query<&mut Visibility, With<CutMark>>,
+) {
+    let Some(current) = current else { return };
+    let simulation = &current.round.simulation;
+    for (link, mut sprite, children) in &mut links {
+        let forward = simulation.link_open(link.a, link.b);
+        let backward = simulation.link_open(link.b, link.a);
+        sprite.color = match (forward, backward) {
+            (true, true) => Color::srgba(1.0, 1.0, 1.0, 0.15),
+            (false, false) => Color::srgba(1.0, 0.3, 0.3, 0.8),
+            _ => Color::srgba(1.0, 0.6, 0.2, 0.8),
+        };
+        for child in children.iter() {
+            if let Ok(mut visibility) = marks.get_mut(child) {
+                *visibility = if forward && backward {
+                    Visibility::Hidden
+                } else {
+                    Visibility::Inherited
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Best scores, kept across restarts in a JSON file in the user's data directory. A missing file
+//! starts empty; a corrupt one is set aside (never overwritten) with a warning.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::Screen;
+use super::sim_step::CurrentRound;
+use crate::scenario::{Mode, Setup};
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<ScoresFile>()
+        .add_systems(Startup, load)
+        .add_systems(OnEnter(Screen::Results), record_score);
+}
+
+/// Where best scores are kept; `None` keeps them in memory only (headless tests).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct ScoresFile(pub Option<PathBuf>);
+
+/// Best score (simulated milliseconds) per mode and cluster size.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BestScores {
+    pub best: BTreeMap<String, u64>,
+    /// Set when this round beat the previous best.
+    #[serde(skip)]
+    pub new_record: bool,
+    /// Why the saved scores could not be read or written, for the HUD.
+    #[serde(skip)]
+    pub warning: Option<String>,
+}
+
+impl BestScores {
+    /// "paxos-3", "ec-counter-3x5".
+    pub fn key(setup: &Setup) -> String {
+        match setup.mode {
+            Mode::Paxos => format!("paxos-{}", setup.nodes),
+            Mode::EcCounter => format!("ec-counter-{}x{}", setup.ec.servers, setup.ec.clients),
+        }
+    }
+
+    pub fn get(&self, setup: &Setup) -> Option<u64> {
+        self.best.get(&Self::key(setup)).copied()
+    }
+
+    /// Records a score; returns whether it is a new best.
+    pub fn offer(&mut self, setup: &Setup, score: u64) -> bool {
+        let slot = self.best.entry(Self::key(setup)).or_insert(0);
+        let record = score > *slot;
+        *slot = (*slot).max(score);
+        record
+    }
+}
+
+/// Where scores are kept: `$BEAT_PAXOS_DATA_DIR` if set (tests use it), else the platform's data
+/// directory.
+pub fn scores_path() -> Option<PathBuf> {
+    let dir = std::env::var_os("BEAT_PAXOS_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("beat-paxos")));
+    dir.map(|d| d.join("best-scores.json"))
+}
+
+/// Reads saved scores. Missing is fine; unreadable is reported and the file kept aside.
+pub fn load_scores(path: &std::path::Path) -> BestScores {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BestScores::default(),
+        Err(e) => {
+            return BestScores {
+                warning: Some(format!("cannot read {}: {e}", path.display())),
+                ..default()
+            };
+        }
+    };
+    match serde_json::from_str::<BestScores>(&text) {
+        Ok(scores) => scores,
+        Err(e) => {
+            let aside = path.with_extension("json.corrupt");
+            let kept = std::fs::rename(path, &aside).is_ok();
+            let note = if kept {
+                format!("; kept as {}", aside.display())
+            } else {
+                String::new()
+            };
+            BestScores {
+                warning: Some(format!("ignored corrupt {}: {e}{note}", path.display())),
+                ..default()
+            }
+        }
+    }
+}
+
+/// Writes scores atomically: a crash mid-write leaves the old file intact.
+pub fn save_scores(path: &std::path::Path, scores: &BestScores) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = serde_json::to_string_pretty(scores).map_err(std::io::Error::other)?;
+    let temporary = path.with_extension("json.tmp");
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
+}
+
+fn load(mut commands: Commands, file: Res<ScoresFile>) {
+    let scores = file.0.as_deref().map(load_scores).unwrap_or_default();
+    if let Some(warning) = &scores.warning {
+        warn!("{warning}");
+    }
+    commands.insert_resource(scores);
+}
+
+fn record_score(
+    current: Option<Res<CurrentRound>>,
+    scores: Option<ResMut<BestScores>>,
+    file: Res<ScoresFile>,
+) {
+    let (Some(current), Some(mut scores)) = (current, scores) else {
+        return;
+    };
+    let Some(outcome) = &current.round.outcome else {
+        return;
+    };
+    scores.new_record = scores.offer(&current.round.setup, outcome.score);
+    if scores.new_record {
+        if let Some(path) = &file.0 {
+            if let Err(e) = save_scores(path, &scores) {
+                scores.warning = Some(format!(
+                    "cannot save best scores to {}: {e}",
+                    path.display()
+                ));
+                warn!("cannot save best scores to {}: {e}", path.display());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_survive_a_round_trip_and_corrupt_files_are_kept_aside() {
+        let dir = std::env::temp_dir().join(format!("beat-paxos-scores-{}", std::process::id()));
+        let path = dir.join("best-scores.json");
+        assert_eq!(
+            load_scores(&path),
+            BestScores::default(),
+            "missing file: empty scores"
+        );
+        let mut scores = BestScores::default();
+        let setup = Setup::default();
+        assert!(scores.offer(&setup, 1200));
+        assert!(!scores.offer(&setup, 900));
+        save_scores(&path, &scores).unwrap();
+        assert_eq!(load_scores(&path).get(&setup), Some(1200));
+
+        std::fs::write(&path, "{ not json").unwrap();
+        let loaded = load_scores(&path);
+        assert_eq!(loaded.best.len(), 0);
+        assert!(loaded.warning.unwrap().contains("ignored corrupt"));
+        assert_eq!(
+            std::fs::read_to_string(path.with_extension("json.corrupt")).unwrap(),
+            "{ not json"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,287 @@
+//! Headless Bevy tests (no window, no renderer): the ECS mirrors the simulation core.
+#![cfg(feature = "game")]
+
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use bevy::time::TimeUpdateStrategy;
+
+use beat_paxos::game::messages::{Fading, MessageSprite};
+use beat_paxos::game::nodes::{LinkEntity, NodeEntity};
+use beat_paxos::game::persist::{BestScores, ScoresFile};
+use beat_paxos::game::sim_step::{CurrentRound, PlayerAttack, StartImmediately};
+use beat_paxos::game::{Screen, Settings, logic_plugins};
+use beat_paxos::round::Attack;
+use beat_paxos::scenario::{Mode, Setup};
+
+/// A game app straight into a round of `setup`, one simulation step per `update()`.
+fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin::default()))
+        .init_asset::<Image>()
+        .insert_resource(TimeUpdateStrategy::FixedTimesteps(1))
+        .insert_resource(ScoresFile(scores));
+    logic_plugins(&mut app);
+    app.insert_resource(Settings {
+        setup,
+        scenario: None,
+        fixed_seed: true,
+    })
+    .insert_resource(StartImmediately);
+    app.update(); // startup; asks for Playing
+    app.update(); // enters Playing, starts the round
+    app.update(); // spawns the cluster
+    app
+}
+
+fn count<F: bevy::ecs::query::QueryFilter>(app: &mut App) -> usize {
+    app.world_mut()
+        .query_filtered::<(), F>()
+        .iter(app.world())
+        .count()
+}
+
+fn round(app: &App) -> &beat_paxos::round::Round {
+    &app.world().resource::<CurrentRound>().round
+}
+
+fn screen(app: &App) -> Screen {
+    *app.world().resource::<State<Screen>>().get()
+}
+
+#[test]
+fn one_node_entity_per_node_and_one_sprite_per_message_in_flight() {
+    let mut setup = Setup::for_mode(Mode::Paxos);
+    setup.nodes = 5;
+    setup.seed = 3;
+    let mut app = game(setup, None);
+    assert_eq!(screen(&app), Screen::Playing);
+    assert_eq!(count::<With<NodeEntity>>(&mut app), 5);
+    assert_eq!(
+        count::<With<LinkEntity>>(&mut app),
+        10,
+        "every pair of 5 nodes"
+    );
+    let (mut most, mut frames_with_messages) = (0, 0);
+    for _ in 0..600 {
+        app.update();
+        let sprites = count::<(With<MessageSprite>, Without<Fading>)>(&mut app);
+        let in_flight = round(&app).simulation.in_flight_count();
+        assert_eq!(sprites, in_flight, "at tick {}", round(&app).now());
+        most = most.max(sprites);
+        frames_with_messages += usize::from(sprites > 0);
+    }
+    assert!(
+        most >= 4,
+        "a ballot sends to every peer at once (saw at most {most})"
+    );
+    assert!(
+        frames_with_messages > 50 && frames_with_messages < 600,
+        "messages come and go"
+    );
+}
+
+#[test]
+fn attacks_from_keys_and_pointer_gestures_reach_the_core() {
+    let mut app = game(Setup::for_mode(Mode::Paxos), None);
+    // Keyboard: select node 2 (green) and kill it.
+    {
+        let mut keys = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
+        keys.press(KeyCode::Digit2);
+        keys.press(KeyCode::KeyK);
+    }
+    app.update();
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .reset_all();
+    assert!(round(&app).simulation.is_down(1), "green is down");
+    assert_eq!(round(&app).moves.len(), 1);
+
+    // What a drag gesture produces: a cut link, which heals by itself later.
+    app.world_mut()
+        .write_message(PlayerAttack(Attack::Cut(0, 2)));
+    app.update();
+    assert!(!round(&app).simulation.link_open(0, 2));
+    // A refused attack changes nothing: a second kill would leave no majority.
+    app.world_mut()
+        .write_message(PlayerAttack(Attack::ToggleDown(0)));
+    app.update();
+    assert!(!round(&app).simulation.is_down(0));
+    assert_eq!(round(&app).moves.len(), 2);
+}
+
+#[test]
+fn a_decision_opens_the_results_and_keeps_the_best_score() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-game-{}", std::process::id()));
+    let file = dir.join("best-scores.json");
+    let mut app = game(Setup::for_mode(Mode::Paxos), Some(file.clone()));
+    for _ in 0..5_000 {
+        if screen(&app) == Screen::Results {
+            break;
+        }
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Results);
+    let outcome = round(&app).outcome.clone().expect("decided");
+    assert!(app.world().resource::<BestScores>().new_record);
+    let saved = beat_paxos::game::persist::load_scores(&file);
+    assert_eq!(
+        saved.get(&round(&app).setup),
+        Some(outcome.score),
+        "the best score is on disk"
+    );
+    // The cluster keeps animating behind the results: the decision reaches the other nodes.
+    for _ in 0..300 {
+        app.update();
+    }
+    let beat_paxos::run::Simulation::Paxos(sim) = &round(&app).simulation else {
+        unreachable!()
+    };
+    assert_eq!(sim.checker().decisions.len(), 3);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn counter_servers_and_clients_appear_bound_and_the_convergence_badge_follows_the_core() {
+    let mut setup = Setup::for_mode(Mode::EcCounter);
+    setup.ec.requests = 15;
+    let mut app = game(setup, None);
+    assert_eq!(count::<With<NodeEntity>>(&mut app), 8);
+    let links: Vec<LinkEntity> = app
+        .world_mut()
+        .query::<&LinkEntity>()
+        .iter(app.world())
+        .copied()
+        .collect();
+    assert_eq!(
+        links.len(),
+        3 + 5,
+        "server pairs, and each client to its own server only"
+    );
+    let shape = round(&app).setup.ec;
+    for client in 3..8 {
+        let to: Vec<usize> = links
+            .iter()
+            .filter(|l| l.b == client)
+            .map(|l| l.a)
+            .collect();
+        assert_eq!(
+            to,
+            [shape.server_of(client)],
+            "client {client} links only to its server"
+        );
+    }
+    let badges_say = |app: &mut App, word: &str| {
+        app.world_mut()
+            .query::<&Text2d>()
+            .iter(app.world())
+            .filter(|t| t.0.contains(word))
+            .count()
+    };
+    let mut converged_frame = None;
+    for frame in 0..20_000 {
+        app.update();
+        let core_converged = match &round(&app).simulation {
+            beat_paxos::run::Simulation::EcCounter(sim) => sim.checker().converged_at.is_some(),
+            _ => unreachable!(),
+        };
+        let shown = badges_say(&mut app, "CONVERGED");
+        assert_eq!(
+            shown,
+            if core_converged { 3 } else { 0 },
+            "frame {frame}: badges must follow the core"
+        );
+        if core_converged {
+            converged_frame = Some(frame);
+            break;
+        }
+    }
+    assert!(converged_frame.is_some(), "the counter converged");
+}
+
+/// Runs `scripts/screenshot.sh` with this test build and returns (PNG pixels, width, height,
+/// what the game reported at capture).
+fn screenshot(name: &str, args: &[&str]) -> (Vec<u8>, u32, u32, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = root.join("artifacts").join(name);
+    let run = std::process::Command::new(root.join("scripts/screenshot.sh"))
+        .arg(&out)
+        .args(args)
+        .env("BEAT_PAXOS_BIN", env!("CARGO_BIN_EXE_beat-paxos"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "screenshot.sh failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "bevy saves RGB");
+    pixels.truncate(info.buffer_size());
+    (pixels, info.width, info.height, stdout)
+}
+
+/// Pixels within `tolerance` of `rgb` in the region `x0..x1`.
+fn pixels_like(
+    pixels: &[u8],
+    width: u32,
+    rgb: [u8; 3],
+    x_range: std::ops::Range<u32>,
+    tolerance: i32,
+) -> usize {
+    pixels
+        .chunks_exact(3)
+        .enumerate()
+        .filter(|(i, p)| {
+            let x = (*i as u32) % width;
+            x_range.contains(&x)
+                && p.iter()
+                    .zip(rgb)
+                    .all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= tolerance)
+        })
+        .count()
+}
+
+#[test]
+fn the_screenshot_script_shows_nodes_flying_messages_and_the_hud() {
+    let (pixels, width, height, report) =
+        screenshot("paxos-5.png", &["--nodes", "5", "--seed", "5"]);
+    assert_eq!((width, height), (1280, 720));
+    let in_flight: usize = report
+        .split("in_flight ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        in_flight > 0,
+        "the picture must catch messages mid-flight: {report}"
+    );
+    let world = 0..880;
+    for (name, rgb) in ["red", "green", "blue", "orange", "purple"]
+        .iter()
+        .zip(beat_paxos::view::PALETTE)
+    {
+        let n = pixels_like(&pixels, width, rgb, world.clone(), 6);
+        assert!(n > 1500, "{name} node not visible ({n} pixels)");
+    }
+    // The side panel: egui's dark panel fill with light text on it.
+    let panel = pixels_like(&pixels, width, [27, 27, 27], 960..1280, 3);
+    let text = pixels_like(&pixels, width, [190, 190, 190], 960..1280, 60);
+    assert!(
+        panel > 100_000 && text > 1_000,
+        "side panel {panel} px, text {text} px"
+    );
+
+    let (pixels, width, _, report) = screenshot(
+        "ec-counter.png",
+        &["--mode", "ec-counter", "--seed", "5", "--speed", "0.5"],
+    );
+    assert!(report.contains("nodes 8"), "{report}");
+    let servers = pixels_like(&pixels, width, beat_paxos::view::PALETTE[0], 0..880, 6);
+    assert!(servers > 1500, "server 0 not visible ({servers} pixels)");
+}
