@@ -92,6 +92,20 @@ pub struct GameArgs {
     /// Start at this speed: 0.5, 1, 2, 3, 4 or 5.
     #[arg(long)]
     pub speed: Option<String>,
+    /// Window size, e.g. 1920x1080 (default 1280x720).
+    #[arg(long, value_parser = parse_window_size)]
+    pub window: Option<(u32, u32)>,
+}
+
+fn parse_window_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}` is not a size like 1280x720 (each side 320 to 7680)");
+    let (w, h) = text.split_once('x').ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    if (320..=7680).contains(&w) && (240..=7680).contains(&h) {
+        Ok((w, h))
+    } else {
+        Err(bad())
+    }
 }
 
 /// A command-line failure, printed as `error: ...` with exit code 2.

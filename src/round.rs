@@ -305,10 +305,10 @@ mod tests {
         // Isolating whichever node leads, whenever one does, delays the decision.
         let mut attacked = paxos_round();
         while attacked.outcome.is_none() {
-            if let Simulation::Paxos(sim) = &attacked.simulation {
-                if let Some(leader) = sim.actors().iter().position(|n| n.leading().is_some()) {
-                    let _ = attacked.attack(Attack::Isolate(leader));
-                }
+            if let Simulation::Paxos(sim) = &attacked.simulation
+                && let Some(leader) = sim.actors().iter().position(|n| n.leading().is_some())
+            {
+                let _ = attacked.attack(Attack::Isolate(leader));
             }
             attacked.advance(10);
         }

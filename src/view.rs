@@ -324,13 +324,7 @@ pub fn log_lines(simulation: &Simulation, setup: &Setup, from: usize) -> Vec<Log
     match simulation {
         Simulation::Paxos(sim) => sim.trace()[from.min(sim.trace().len())..]
             .iter()
-            .filter_map(|t| {
-                describe(
-                    t,
-                    |note| paxos_note(note),
-                    |node| node_name(node).to_string(),
-                )
-            })
+            .filter_map(|t| describe(t, paxos_note, |node| node_name(node).to_string()))
             .collect(),
         Simulation::EcCounter(sim) => sim.trace()[from.min(sim.trace().len())..]
             .iter()

@@ -60,9 +60,9 @@ fn fit_camera(
     if transform.translation != wanted {
         transform.translation = wanted;
     }
-    if let Projection::Orthographic(ortho) = &mut *projection {
-        if ortho.scale != scale {
-            ortho.scale = scale;
-        }
+    if let Projection::Orthographic(ortho) = &mut *projection
+        && ortho.scale != scale
+    {
+        ortho.scale = scale;
     }
 }

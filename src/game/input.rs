@@ -127,11 +127,12 @@ fn pointer_gestures(
         return;
     };
     let moved = position.is_some_and(|p| p.distance(press.at) > DRAG_DISTANCE);
-    if let (Some(node), false, false) = (press.node, press.slowing, released) {
-        if !moved && now - press.started >= HOLD_SECONDS {
-            press.slowing = true;
-            attacks.write(PlayerAttack(Attack::Slow(node, true)));
-        }
+    if let (Some(node), false, false) = (press.node, press.slowing, released)
+        && !moved
+        && now - press.started >= HOLD_SECONDS
+    {
+        press.slowing = true;
+        attacks.write(PlayerAttack(Attack::Slow(node, true)));
     }
     if !released {
         return;

@@ -64,12 +64,13 @@ pub fn logic_plugins(app: &mut App) {
 /// Runs the game in a window until it is closed.
 pub fn run(args: &GameArgs) -> Result<(), CliError> {
     let (settings, start_playing) = settings_from_args(args)?;
+    let (width, height) = args.window.unwrap_or((1280, 720));
     let mut app = App::new();
     app.insert_resource(ClearColor(Color::srgb(0.07, 0.08, 0.10)))
         .add_plugins(DefaultPlugins.set(WindowPlugin {
             primary_window: Some(Window {
                 title: "Beat Paxos".into(),
-                resolution: WindowResolution::new(1280, 720),
+                resolution: WindowResolution::new(width, height),
                 canvas: Some("#beat-paxos".into()),
                 fit_canvas_to_parent: true,
                 ..default()
@@ -101,8 +102,7 @@ fn settings_from_args(args: &GameArgs) -> Result<(Settings, bool), CliError> {
         || cluster.nodes.is_some()
         || cluster.seed.is_some()
         || cluster.scenario.is_some()
-        || cluster.clients.is_some()
-        || args.screenshot.is_some();
+        || cluster.clients.is_some();
     let setup = cluster.setup()?;
     let scenario = match &cluster.scenario {
         Some(path) => crate::scenario::Scenario::load(path)

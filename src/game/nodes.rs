@@ -310,20 +310,20 @@ pub fn line_transform(a: Place, b: Place, z: f32) -> Transform {
         .with_scale(Vec3::new(d.length(), 2.0, 1.0))
 }
 
+/// What `update_nodes` changes on a node's child parts.
+type NodePartParts = (
+    &'static NodePart,
+    Option<&'static mut Sprite>,
+    Option<&'static mut Text2d>,
+    Option<&'static mut TextColor>,
+    &'static mut Visibility,
+);
+
 fn update_nodes(
     current: Option<Res<CurrentRound>>,
     selection: Res<Selection>,
     mut bodies: Query<(&NodeEntity, &mut Sprite, &Children)>,
-    mut parts: Query<
-        (
-            &NodePart,
-            Option<&mut Sprite>,
-            Option<&mut Text2d>,
-            Option<&mut TextColor>,
-            &mut Visibility,
-        ),
-        Without<NodeEntity>,
-    >,
+    mut parts: Query<NodePartParts, Without<NodeEntity>>,
 ) {
     let Some(current) = current else { return };
     let views = view::nodes(&current.round.simulation, &current.round.setup);

@@ -125,16 +125,15 @@ fn record_score(
         return;
     };
     scores.new_record = scores.offer(&current.round.setup, outcome.score);
-    if scores.new_record {
-        if let Some(path) = &file.0 {
-            if let Err(e) = save_scores(path, &scores) {
-                scores.warning = Some(format!(
-                    "cannot save best scores to {}: {e}",
-                    path.display()
-                ));
-                warn!("cannot save best scores to {}: {e}", path.display());
-            }
-        }
+    if scores.new_record
+        && let Some(path) = &file.0
+        && let Err(e) = save_scores(path, &scores)
+    {
+        warn!("cannot save best scores to {}: {e}", path.display());
+        scores.warning = Some(format!(
+            "cannot save best scores to {}: {e}",
+            path.display()
+        ));
     }
 }
 

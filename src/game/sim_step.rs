@@ -171,9 +171,10 @@ fn finish_round(
     screen: Res<State<Screen>>,
     mut next: ResMut<NextState<Screen>>,
 ) {
-    if let Some(current) = current {
-        if current.round.outcome.is_some() && *screen.get() == Screen::Playing {
-            next.set(Screen::Results);
-        }
+    if let Some(current) = current
+        && current.round.outcome.is_some()
+        && *screen.get() == Screen::Playing
+    {
+        next.set(Screen::Results);
     }
 }
