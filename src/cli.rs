@@ -155,6 +155,47 @@ impl ClusterArgs {
     }
 }
 
+#[cfg(feature = "game")]
+impl GameArgs {
+    /// How to start the game: flags that choose a cluster skip the title screen.
+    pub fn launch(&self) -> Result<crate::game::Launch, CliError> {
+        use crate::game::{Launch, Settings, persist, sim_step::Clock};
+        let cluster = &self.cluster;
+        let start_playing = cluster.mode.is_some()
+            || cluster.nodes.is_some()
+            || cluster.seed.is_some()
+            || cluster.scenario.is_some()
+            || cluster.clients.is_some();
+        let setup = cluster.setup()?;
+        let scenario = match &cluster.scenario {
+            Some(path) => Scenario::load(path).ok().and_then(|(s, _)| s.name),
+            None => None,
+        };
+        let fixed_seed = cluster.seed.is_some() || cluster.scenario.is_some();
+        let clock = self
+            .speed
+            .as_deref()
+            .map(Clock::at_speed)
+            .transpose()
+            .map_err(CliError)?;
+        let scores =
+            persist::scores_path().map_or(persist::ScoreStore::Memory, persist::ScoreStore::File);
+        Ok(Launch {
+            settings: Settings {
+                setup,
+                scenario,
+                fixed_seed,
+            },
+            start_playing,
+            clock,
+            window: self.window,
+            screenshot: self.screenshot.clone().zip(self.exit_after_frames),
+            scores,
+            notices: Vec::new(),
+        })
+    }
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError(e.to_string()))?;
     println!("{text}");
@@ -169,8 +210,14 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     if args.chaos {
         setup = chaos::with_chaos(&setup);
     }
-    let (summary, simulation) = run::run(&setup, args.trace.is_some());
+    let (mut summary, simulation) = run::run(&setup, args.trace.is_some());
     if let Some(path) = &args.trace {
+        let lines = simulation.trace_lines(0);
+        let hash = lines
+            .iter()
+            .fold(run::FNV_OFFSET, |h, line| run::fnv1a64(h, line.as_bytes()));
+        summary.trace_events = Some(lines.len());
+        summary.trace_hash = Some(format!("{hash:016x}"));
         let fail = |e: std::io::Error| {
             CliError(format!("{}: cannot write the trace: {e}", path.display()))
         };

@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 #[cfg(feature = "game")]
 pub mod game;
+pub mod link;
 pub mod protocols;
 pub mod round;
 pub mod run;

@@ -1,10 +1,20 @@
 //! Entry point: the game by default; `sim` and `chaos` run the simulation headless.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::process::ExitCode;
 
+#[cfg(not(target_arch = "wasm32"))]
 use beat_paxos::cli::{self, Cli, Command};
+#[cfg(not(target_arch = "wasm32"))]
 use clap::Parser;
 
+/// In the browser the URL, not a command line, says what to play.
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    beat_paxos::game::web::start();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
     let args = Cli::parse();
     let result = match &args.command {
@@ -21,12 +31,17 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(feature = "game")]
+#[cfg(all(feature = "game", not(target_arch = "wasm32")))]
 fn play(args: &cli::GameArgs) -> Result<(), cli::CliError> {
-    beat_paxos::game::run(args)
+    match beat_paxos::game::run(args.launch()?) {
+        bevy::app::AppExit::Success => Ok(()),
+        bevy::app::AppExit::Error(code) => {
+            Err(cli::CliError(format!("the game exited with code {code}")))
+        }
+    }
 }
 
-#[cfg(not(feature = "game"))]
+#[cfg(all(not(feature = "game"), not(target_arch = "wasm32")))]
 fn play(_: &cli::GameArgs) -> Result<(), cli::CliError> {
     Err(cli::CliError(
         "this binary was built without the `game` feature; try `beat-paxos sim --help`".into(),

@@ -5,7 +5,7 @@
 //! for the counter, until convergence after the clients finish), and every attack spends points, so
 //! it cannot be farmed by repeating one cheap attack.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::run::Simulation;
 use crate::scenario::{Mode, Setup};
@@ -18,8 +18,9 @@ pub const DROPS_PER_ROUND: u32 = 5;
 /// How much slower a node is while the player holds it.
 pub const SLOW_FACTOR: u32 = 4;
 
-/// What the player can do, each mapped to core actions.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// What the player can do, each mapped to core actions. In JSON (the web API):
+/// `{"ToggleDown": 0}`, `{"Slow": [0, true]}`, `{"Cut": [0, 1]}`, `{"Drop": 17}`, `"HealAll"`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Attack {
     /// Kill a live node or recover a dead one.
     ToggleDown(NodeId),

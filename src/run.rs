@@ -147,15 +147,20 @@ impl Simulation {
         }
     }
 
+    /// Trace entries `from..` as JSON lines (each ending in a newline), as `--trace` writes them.
+    pub fn trace_lines(&self, from: usize) -> Vec<String> {
+        with_sim!(self, sim => sim.trace()[from.min(sim.trace().len())..]
+            .iter()
+            .map(|event| serde_json::to_string(event).expect("trace events serialize") + "\n")
+            .collect())
+    }
+
     /// Writes the event history as JSON lines.
     pub fn write_trace(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        with_sim!(self, sim => {
-            for event in sim.trace() {
-                serde_json::to_writer(&mut *out, event)?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        })
+        for line in self.trace_lines(0) {
+            out.write_all(line.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// The result of a finished run. For ec-counter this adds the end-of-run convergence check.
@@ -177,6 +182,8 @@ impl Simulation {
             converged_tick: None,
             final_values: None,
             max_acknowledged: None,
+            trace_events: None,
+            trace_hash: None,
         };
         match self {
             Simulation::Paxos(sim) => {
@@ -208,6 +215,18 @@ impl Simulation {
     }
 }
 
+/// FNV-1a (64-bit) over bytes: a tiny, portable hash to compare traces across platforms.
+pub fn fnv1a64(mut hash: u64, bytes: &[u8]) -> u64 {
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// The FNV-1a starting value.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
 /// What `beat-paxos sim` prints. For ec-counter, `decided`/`decision_tick` mean converged.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -232,6 +251,11 @@ pub struct Summary {
     pub final_values: Option<Vec<u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_acknowledged: Option<u64>,
+    /// With `--trace`: how many events it holds, and the FNV-1a hash of the file (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_events: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_hash: Option<String>,
 }
 
 /// Runs `setup` start to finish and returns its summary (and the simulation, for traces).

@@ -7,7 +7,7 @@ use bevy::time::TimeUpdateStrategy;
 
 use beat_paxos::game::messages::{Fading, MessageSprite};
 use beat_paxos::game::nodes::{LinkEntity, NodeEntity};
-use beat_paxos::game::persist::{BestScores, ScoresFile};
+use beat_paxos::game::persist::{BestScores, ScoreStore};
 use beat_paxos::game::sim_step::{CurrentRound, PlayerAttack, StartImmediately};
 use beat_paxos::game::{Screen, Settings, logic_plugins};
 use beat_paxos::round::Attack;
@@ -15,11 +15,12 @@ use beat_paxos::scenario::{Mode, Setup};
 
 /// A game app straight into a round of `setup`, one simulation step per `update()`.
 fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
+    let scores = scores.map_or(ScoreStore::Memory, ScoreStore::File);
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin::default()))
         .init_asset::<Image>()
         .insert_resource(TimeUpdateStrategy::FixedTimesteps(1))
-        .insert_resource(ScoresFile(scores));
+        .insert_resource(scores);
     logic_plugins(&mut app);
     app.insert_resource(Settings {
         setup,

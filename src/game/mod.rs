@@ -10,11 +10,12 @@ pub mod nodes;
 pub mod persist;
 pub mod screenshot;
 pub mod sim_step;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
 
-use crate::cli::{CliError, GameArgs};
 use crate::scenario::{Mode, Setup};
 use crate::view::PALETTE;
 
@@ -61,10 +62,24 @@ pub fn logic_plugins(app: &mut App) {
         ));
 }
 
-/// Runs the game in a window until it is closed.
-pub fn run(args: &GameArgs) -> Result<(), CliError> {
-    let (settings, start_playing) = settings_from_args(args)?;
-    let (width, height) = args.window.unwrap_or((1280, 720));
+/// How to start the game: from the command line natively, from the URL on the web.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    pub settings: Settings,
+    /// Skip the title screen and start a round.
+    pub start_playing: bool,
+    pub clock: Option<sim_step::Clock>,
+    pub window: Option<(u32, u32)>,
+    /// `--screenshot FILE --exit-after-frames N`.
+    pub screenshot: Option<(std::path::PathBuf, u32)>,
+    pub scores: persist::ScoreStore,
+    /// Said to the player when the game opens (e.g. a link parameter that was ignored).
+    pub notices: Vec<String>,
+}
+
+/// Runs the game in a window until it is closed (on the web: starts it and returns).
+pub fn run(launch: Launch) -> AppExit {
+    let (width, height) = launch.window.unwrap_or((1280, 720));
     let mut app = App::new();
     app.insert_resource(ClearColor(Color::srgb(0.07, 0.08, 0.10)))
         .add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -79,46 +94,27 @@ pub fn run(args: &GameArgs) -> Result<(), CliError> {
         }))
         .add_plugins(bevy_egui::EguiPlugin::default());
     logic_plugins(&mut app);
-    app.add_plugins((camera::plugin, hud::plugin, screenshot::plugin(args)));
-    app.insert_resource(settings)
-        .insert_resource(persist::ScoresFile(persist::scores_path()));
-    if start_playing {
+    app.add_plugins((
+        camera::plugin,
+        hud::plugin,
+        screenshot::plugin(launch.screenshot.clone()),
+    ));
+    #[cfg(target_arch = "wasm32")]
+    app.add_plugins(web::plugin);
+    app.insert_resource(launch.settings)
+        .insert_resource(launch.scores);
+    if launch.start_playing {
         app.insert_resource(sim_step::StartImmediately);
     }
-    if let Some(speed) = &args.speed {
-        app.insert_resource(sim_step::Clock::at_speed(speed).map_err(CliError)?);
+    if let Some(clock) = launch.clock {
+        app.insert_resource(clock);
     }
-    match app.run() {
-        AppExit::Success => Ok(()),
-        AppExit::Error(code) => Err(CliError(format!("the game exited with code {code}"))),
+    if !launch.notices.is_empty() {
+        app.insert_resource(hud::Toasts(
+            launch.notices.into_iter().map(|n| (n, 10.0)).collect(),
+        ));
     }
-}
-
-/// Settings from the command line; a mode, seed, size or scenario given there starts a round
-/// straight away.
-fn settings_from_args(args: &GameArgs) -> Result<(Settings, bool), CliError> {
-    let cluster = &args.cluster;
-    let given = cluster.mode.is_some()
-        || cluster.nodes.is_some()
-        || cluster.seed.is_some()
-        || cluster.scenario.is_some()
-        || cluster.clients.is_some();
-    let setup = cluster.setup()?;
-    let scenario = match &cluster.scenario {
-        Some(path) => crate::scenario::Scenario::load(path)
-            .ok()
-            .and_then(|(s, _)| s.name),
-        None => None,
-    };
-    let fixed_seed = cluster.seed.is_some() || cluster.scenario.is_some();
-    Ok((
-        Settings {
-            setup,
-            scenario,
-            fixed_seed,
-        },
-        given,
-    ))
+    app.run()
 }
 
 /// A node's colour from the shared palette.

@@ -12,14 +12,48 @@ use super::sim_step::CurrentRound;
 use crate::scenario::{Mode, Setup};
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<ScoresFile>()
+    app.init_resource::<ScoreStore>()
         .add_systems(Startup, load)
         .add_systems(OnEnter(Screen::Results), record_score);
 }
 
-/// Where best scores are kept; `None` keeps them in memory only (headless tests).
-#[derive(Resource, Debug, Clone, Default)]
-pub struct ScoresFile(pub Option<PathBuf>);
+/// Where best scores are kept.
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub enum ScoreStore {
+    /// In memory only (headless tests).
+    #[default]
+    Memory,
+    File(PathBuf),
+    /// The browser's localStorage, under `beat-paxos/best-scores`.
+    #[cfg(target_arch = "wasm32")]
+    LocalStorage,
+}
+
+impl ScoreStore {
+    pub fn load(&self) -> BestScores {
+        match self {
+            ScoreStore::Memory => BestScores::default(),
+            ScoreStore::File(path) => load_scores(path),
+            #[cfg(target_arch = "wasm32")]
+            ScoreStore::LocalStorage => super::web::load_scores(),
+        }
+    }
+
+    pub fn save(&self, scores: &BestScores) -> Result<(), String> {
+        match self {
+            ScoreStore::Memory => Ok(()),
+            ScoreStore::File(path) => save_scores(path, scores)
+                .map_err(|e| format!("cannot save best scores to {}: {e}", path.display())),
+            #[cfg(target_arch = "wasm32")]
+            ScoreStore::LocalStorage => super::web::save_scores(scores),
+        }
+    }
+}
+
+/// Parses saved scores; what was wrong, if they are unusable.
+pub fn parse_scores(text: &str) -> Result<BestScores, String> {
+    serde_json::from_str::<BestScores>(text).map_err(|e| e.to_string())
+}
 
 /// Best score (simulated milliseconds) per mode and cluster size.
 #[derive(Resource, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,7 +110,7 @@ pub fn load_scores(path: &std::path::Path) -> BestScores {
             };
         }
     };
-    match serde_json::from_str::<BestScores>(&text) {
+    match parse_scores(&text) {
         Ok(scores) => scores,
         Err(e) => {
             let aside = path.with_extension("json.corrupt");
@@ -105,8 +139,8 @@ pub fn save_scores(path: &std::path::Path, scores: &BestScores) -> std::io::Resu
     std::fs::rename(&temporary, path)
 }
 
-fn load(mut commands: Commands, file: Res<ScoresFile>) {
-    let scores = file.0.as_deref().map(load_scores).unwrap_or_default();
+fn load(mut commands: Commands, store: Res<ScoreStore>) {
+    let scores = store.load();
     if let Some(warning) = &scores.warning {
         warn!("{warning}");
     }
@@ -116,7 +150,7 @@ fn load(mut commands: Commands, file: Res<ScoresFile>) {
 fn record_score(
     current: Option<Res<CurrentRound>>,
     scores: Option<ResMut<BestScores>>,
-    file: Res<ScoresFile>,
+    store: Res<ScoreStore>,
 ) {
     let (Some(current), Some(mut scores)) = (current, scores) else {
         return;
@@ -126,14 +160,10 @@ fn record_score(
     };
     scores.new_record = scores.offer(&current.round.setup, outcome.score);
     if scores.new_record
-        && let Some(path) = &file.0
-        && let Err(e) = save_scores(path, &scores)
+        && let Err(e) = store.save(&scores)
     {
-        warn!("cannot save best scores to {}: {e}", path.display());
-        scores.warning = Some(format!(
-            "cannot save best scores to {}: {e}",
-            path.display()
-        ));
+        warn!("{e}");
+        scores.warning = Some(e);
     }
 }
 

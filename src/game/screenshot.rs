@@ -9,7 +9,6 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_dis
 use bevy::time::TimeUpdateStrategy;
 
 use super::sim_step::CurrentRound;
-use crate::cli::GameArgs;
 
 #[derive(Resource, Clone)]
 struct ScreenshotPlan {
@@ -17,12 +16,8 @@ struct ScreenshotPlan {
     frames: u32,
 }
 
-pub(super) fn plugin(args: &GameArgs) -> impl Fn(&mut App) + Send + Sync + 'static {
-    let plan = args
-        .screenshot
-        .clone()
-        .zip(args.exit_after_frames)
-        .map(|(path, frames)| ScreenshotPlan { path, frames });
+pub(super) fn plugin(plan: Option<(PathBuf, u32)>) -> impl Fn(&mut App) + Send + Sync + 'static {
+    let plan = plan.map(|(path, frames)| ScreenshotPlan { path, frames });
     move |app: &mut App| {
         if let Some(plan) = plan.clone() {
             app.insert_resource(plan)

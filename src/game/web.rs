@@ -1,0 +1,238 @@
+//! The browser build: settings from the URL, scores in localStorage, pausing while the tab is
+//! hidden, and a small JavaScript API (`window.beatPaxos`, set up by `web/index.html`) for tests
+//! and embedding.
+
+use std::cell::RefCell;
+
+use bevy::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use super::persist::{BestScores, ScoreStore};
+use super::sim_step::{Clock, CurrentRound, PlayerAttack, ReadInput};
+use super::{Launch, Screen, Settings};
+use crate::link;
+use crate::round::Attack;
+use crate::run::{FNV_OFFSET, fnv1a64};
+
+const SCORES_KEY: &str = "beat-paxos/best-scores";
+
+/// Starts the game as the page's URL asks.
+pub fn start() {
+    let query = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let link = link::parse(&query);
+    let mut notices: Vec<String> = link
+        .problems
+        .iter()
+        .map(|p| format!("Link ignored: {p}"))
+        .collect();
+    let clock = match link.speed.as_deref().map(Clock::at_speed) {
+        Some(Ok(clock)) => Some(clock),
+        Some(Err(problem)) => {
+            notices.push(format!(
+                "Link ignored: {}",
+                problem.trim_start_matches("--speed: ")
+            ));
+            None
+        }
+        None => None,
+    };
+    for notice in &notices {
+        web_sys::console::warn_1(&notice.into());
+    }
+    super::run(Launch {
+        settings: Settings {
+            setup: link.setup,
+            scenario: link.scenario,
+            fixed_seed: link.chose,
+        },
+        start_playing: link.chose,
+        clock,
+        window: None,
+        screenshot: None,
+        scores: ScoreStore::LocalStorage,
+        notices,
+    });
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Saved scores; a corrupt entry is kept under another key and reported, never fatal.
+pub fn load_scores() -> BestScores {
+    let Some(storage) = storage() else {
+        return BestScores {
+            warning: Some("this browser keeps no local storage; scores last one visit".into()),
+            ..default()
+        };
+    };
+    let Ok(Some(text)) = storage.get_item(SCORES_KEY) else {
+        return BestScores::default();
+    };
+    match super::persist::parse_scores(&text) {
+        Ok(scores) => scores,
+        Err(e) => {
+            let _ = storage.set_item(&format!("{SCORES_KEY}.corrupt"), &text);
+            let _ = storage.remove_item(SCORES_KEY);
+            BestScores {
+                warning: Some(format!("ignored corrupt saved scores ({e}); kept a copy")),
+                ..default()
+            }
+        }
+    }
+}
+
+pub fn save_scores(scores: &BestScores) -> Result<(), String> {
+    let storage = storage().ok_or("this browser keeps no local storage")?;
+    let text = serde_json::to_string(scores).map_err(|e| e.to_string())?;
+    storage
+        .set_item(SCORES_KEY, &text)
+        .map_err(|_| "the browser refused to store the scores".to_string())
+}
+
+/// What the page can see and do, shared between the Bevy systems and the exported functions
+/// (the browser runs both on one thread).
+#[derive(Default)]
+struct Bridge {
+    state: String,
+    inbox: Vec<Attack>,
+    round: u32,
+    trace_cursor: usize,
+    /// FNV-1a of the trace after each event: `hashes[n - 1]` covers the first `n` events.
+    hashes: Vec<u64>,
+}
+
+thread_local! {
+    static BRIDGE: RefCell<Bridge> = RefCell::new(Bridge::default());
+}
+
+/// The game's state as JSON: screen, tick, nodes, messages, moves, outcome, violations.
+#[wasm_bindgen]
+pub fn beat_paxos_state() -> String {
+    BRIDGE.with(|b| b.borrow().state.clone())
+}
+
+/// Submits a player attack, e.g. `{"ToggleDown": 0}` or `{"Cut": [0, 1]}`; applied next frame.
+#[wasm_bindgen]
+pub fn beat_paxos_act(json: &str) -> Result<(), JsValue> {
+    let attack: Attack = serde_json::from_str(json)
+        .map_err(|e| JsValue::from_str(&format!("not an attack: {e}")))?;
+    BRIDGE.with(|b| b.borrow_mut().inbox.push(attack));
+    Ok(())
+}
+
+/// FNV-1a (hex) of the first `events` trace lines, exactly as `beat-paxos sim --trace` writes
+/// them; `undefined` until that many events exist.
+#[wasm_bindgen]
+pub fn beat_paxos_trace_hash(events: usize) -> Option<String> {
+    BRIDGE.with(|b| {
+        let b = b.borrow();
+        match events {
+            0 => Some(format!("{FNV_OFFSET:016x}")),
+            n => b.hashes.get(n - 1).map(|h| format!("{h:016x}")),
+        }
+    })
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Update, (deliver_inbox.in_set(ReadInput), pause_when_hidden))
+        .add_systems(Last, (publish_state, signal_ready));
+}
+
+fn deliver_inbox(mut attacks: MessageWriter<PlayerAttack>) {
+    let inbox = BRIDGE.with(|b| std::mem::take(&mut b.borrow_mut().inbox));
+    for attack in inbox {
+        attacks.write(PlayerAttack(attack));
+    }
+}
+
+/// A hidden tab renders nothing and the round waits for the player to come back.
+fn pause_when_hidden(mut clock: ResMut<Clock>, mut paused_by_us: Local<bool>) {
+    let hidden = web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden());
+    if hidden && !clock.paused {
+        clock.paused = true;
+        *paused_by_us = true;
+    } else if !hidden && *paused_by_us {
+        clock.paused = false;
+        *paused_by_us = false;
+    }
+}
+
+fn publish_state(
+    current: Option<Res<CurrentRound>>,
+    screen: Res<State<Screen>>,
+    clock: Res<Clock>,
+    settings: Res<Settings>,
+) {
+    let screen = format!("{:?}", screen.get()).to_lowercase();
+    let Some(current) = current else {
+        let state = serde_json::json!({ "screen": screen, "seed": settings.setup.seed, "mode": settings.setup.mode.name() });
+        BRIDGE.with(|b| b.borrow_mut().state = state.to_string());
+        return;
+    };
+    let round = &current.round;
+    let simulation = &round.simulation;
+    let nodes: Vec<serde_json::Value> = crate::view::nodes(simulation, &round.setup)
+        .into_iter()
+        .map(|n| {
+            serde_json::json!({
+                "id": n.id, "name": n.title, "down": n.down, "slow": n.slow,
+                "leading": n.leading, "decided": n.decided, "value": n.value,
+            })
+        })
+        .collect();
+    BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.round != current.number {
+            *b = Bridge {
+                round: current.number,
+                inbox: std::mem::take(&mut b.inbox),
+                ..default()
+            };
+        }
+        let mut hash = b.hashes.last().copied().unwrap_or(FNV_OFFSET);
+        for line in simulation.trace_lines(b.trace_cursor) {
+            hash = fnv1a64(hash, line.as_bytes());
+            b.hashes.push(hash);
+        }
+        b.trace_cursor = simulation.trace_len();
+        let state = serde_json::json!({
+            "screen": screen,
+            "round": current.number,
+            "mode": round.setup.mode.name(),
+            "seed": round.setup.seed,
+            "tick": round.now(),
+            "paused": clock.paused,
+            "speed": clock.label(),
+            "nodes": nodes,
+            "in_flight": simulation.in_flight_count(),
+            "messages": simulation.stats(),
+            "moves": round.moves,
+            "budget_left": round.budget_left,
+            "outcome": round.outcome,
+            "violations": simulation.violations(),
+            "trace_len": b.hashes.len(),
+            "share": link::query_for(&round.setup),
+        });
+        b.state = state.to_string();
+    });
+}
+
+/// Tells the page (and tests) that frames are being drawn, and how long that took.
+fn signal_ready(mut frames: Local<u32>) {
+    *frames += 1;
+    if *frames != 3 {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let ms = window.performance().map_or(0.0, |p| p.now());
+    let _ = js_sys::Reflect::set(&window, &"beatPaxosFirstFrameMs".into(), &ms.into());
+    let _ = js_sys::Reflect::set(&window, &"beatPaxosReady".into(), &true.into());
+    web_sys::console::log_1(&format!("beat-paxos: ready, first frames after {ms:.0} ms").into());
+}

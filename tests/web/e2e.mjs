@@ -1,0 +1,108 @@
+// End-to-end test of the web build in Debian's headless Chromium, driven by playwright-core:
+//  1. load dist/ with a shared link, wait for the game's ready signal, fail on any console error
+//     or panic, and measure the time to the first frames;
+//  2. the same scenario and seed in the browser and through the native `beat-paxos sim` give the
+//     same trace (compared by hash);
+//  3. an attack by keyboard reaches the core (checked through window.beatPaxos), then one through
+//     the JS API; a screenshot goes to artifacts/web-paxos.png;
+//  4. an invalid link parameter falls back to defaults with a warning, and ec-counter loads.
+// Usage: node e2e.mjs DIST NATIVE_BINARY ARTIFACTS_DIR
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { serve } from "../../scripts/serve.mjs";
+
+const [dist = "../../dist", native = process.env.BEAT_PAXOS_BIN, artifacts = "../../artifacts"] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const results = { passed: 0, failed: 0 };
+const figures = {};
+
+function check(name, ok, detail = "") {
+  if (ok) results.passed++;
+  else results.failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? ` (${detail})` : ""}`);
+}
+
+const server = await serve(dist, 0);
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+});
+
+/** Opens a page on `query`, collecting console errors; resolves once the game says it is ready. */
+async function open(query) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const errors = [];
+  const warnings = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+    if (m.type() === "warning") warnings.push(m.text());
+  });
+  page.on("pageerror", (e) => {
+    if (!String(e.message).startsWith("Using exceptions for control flow")) errors.push(`page error: ${e.message}`);
+  });
+  const started = Date.now();
+  await page.goto(base + query);
+  await page.waitForFunction(() => window.beatPaxosReady === true && window.beatPaxos, null, { timeout: 180_000 });
+  const firstFrameMs = await page.evaluate(() => window.beatPaxosFirstFrameMs);
+  return { page, errors, warnings, firstFrameMs, wallMs: Date.now() - started };
+}
+
+const state = (page) => page.evaluate(() => window.beatPaxos.state());
+
+try {
+  // 1 + 2: a shared link, and the same run as native.
+  const { page, errors, firstFrameMs } = await open("?mode=paxos&nodes=3&seed=42&speed=5");
+  figures.first_frame_ms = Math.round(firstFrameMs);
+  check("the game starts and signals ready", true, `first frames ${Math.round(firstFrameMs)} ms after navigation`);
+  let s = await state(page);
+  check("the link chose the game", s.mode === "paxos" && s.seed === 42 && s.nodes.length === 3, JSON.stringify({ mode: s.mode, seed: s.seed }));
+
+  const summary = JSON.parse(execFileSync(native, ["sim", "--mode", "paxos", "--nodes", "3", "--seed", "42", "--trace", `${artifacts}/native-trace.jsonl`]));
+  await page.waitForFunction((n) => window.beatPaxos.state().trace_len >= n, summary.trace_events, { timeout: 180_000 });
+  const webHash = await page.evaluate((n) => window.beatPaxos.traceHash(n), summary.trace_events);
+  check("same seed, same trace: browser and native", webHash === summary.trace_hash,
+    `${summary.trace_events} events, native ${summary.trace_hash}, web ${webHash}`);
+  s = await state(page);
+  check("the round decided with safety held", s.outcome !== null && s.violations.length === 0, `score ${s.outcome && s.outcome.score}`);
+  check("no console errors (round 1)", errors.length === 0, errors.join(" | "));
+  await page.close();
+
+  // 3: attacks through the keyboard and through the API.
+  const second = await open("?mode=paxos&nodes=5&seed=7");
+  await second.page.mouse.click(300, 650); // focus the canvas on empty space
+  await second.page.keyboard.press("1");
+  await second.page.keyboard.press("k");
+  await second.page.waitForFunction(() => window.beatPaxos.state().nodes[0].down === true, null, { timeout: 30_000 }).catch(() => {});
+  s = await state(second.page);
+  check("keyboard 1 then K kills red in the core", s.nodes[0].down === true && s.moves.length === 1, JSON.stringify(s.moves));
+  await second.page.evaluate(() => window.beatPaxos.act({ Cut: [1, 2] }));
+  await second.page.waitForFunction(() => window.beatPaxos.state().moves.length === 2, null, { timeout: 30_000 }).catch(() => {});
+  s = await state(second.page);
+  check("an attack through window.beatPaxos.act reaches the core", s.moves.length === 2 && JSON.stringify(s.moves[1].attack) === '{"Cut":[1,2]}');
+  await second.page.waitForFunction(() => window.beatPaxos.state().in_flight > 0, null, { timeout: 60_000 }).catch(() => {});
+  await second.page.screenshot({ path: `${artifacts}/web-paxos.png` });
+  check("no console errors (round 2)", second.errors.length === 0, second.errors.join(" | "));
+  await second.page.close();
+
+  // 4: a bad link falls back with a warning; ec-counter runs.
+  const third = await open("?mode=ec-counter&servers=40&seed=3");
+  s = await state(third.page);
+  check("an invalid parameter falls back to the default", s.mode === "ec-counter" && s.nodes.length === 3 + 5, `${s.nodes.length} nodes`);
+  check("and says so", third.warnings.some((w) => w.includes("servers=40")), third.warnings.join(" | "));
+  await third.page.waitForFunction(() => window.beatPaxos.state().tick > 600, null, { timeout: 60_000 }).catch(() => {});
+  await third.page.screenshot({ path: `${artifacts}/web-ec-counter.png` });
+  check("no console errors (ec-counter)", third.errors.length === 0, third.errors.join(" | "));
+  await third.page.close();
+} catch (e) {
+  check("the browser test ran to the end", false, String(e && e.stack || e));
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log(`web figures: ${JSON.stringify(figures)}`);
+console.log(`${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed === 0 ? 0 : 1);

@@ -1,0 +1,50 @@
+// Drives the loading screen while the wasm downloads and compiles, shows a readable error if it
+// fails, and exposes window.beatPaxos once the game runs.
+export default function initializer() {
+  const text = document.getElementById("loading-text");
+  const bar = document.getElementById("loading-bar");
+  const fail = (message) => {
+    document.getElementById("loading").hidden = true;
+    document.getElementById("failure-text").textContent = message;
+    document.getElementById("failure").hidden = false;
+  };
+  return {
+    onStart: () => {
+      if (window.beatPaxosUnsupported) {
+        fail(window.beatPaxosUnsupported);
+        throw new Error(window.beatPaxosUnsupported);
+      }
+    },
+    onProgress: ({ current, total }) => {
+      const mb = (n) => (n / 1e6).toFixed(1);
+      if (total > 0) {
+        bar.style.width = `${Math.round((current / total) * 100)}%`;
+        text.textContent = `Downloading the game: ${mb(current)} of ${mb(total)} MB`;
+      } else {
+        text.textContent = `Downloading the game: ${mb(current)} MB`;
+      }
+      if (total > 0 && current >= total) {
+        text.textContent = "Starting\u2026";
+      }
+    },
+    onComplete: () => {},
+    onSuccess: () => {
+      document.getElementById("loading").hidden = true;
+      const bindings = window.wasmBindings;
+      window.beatPaxos = {
+        state: () => JSON.parse(bindings.beat_paxos_state() || "{}"),
+        act: (attack) => bindings.beat_paxos_act(JSON.stringify(attack)),
+        traceHash: (events) => bindings.beat_paxos_trace_hash(events),
+      };
+      document.getElementById("beat-paxos").focus();
+    },
+    onFailure: (error) => {
+      // Bevy's event loop leaves wasm by throwing this on purpose.
+      if (String(error && error.message).startsWith("Using exceptions for control flow")) {
+        document.getElementById("loading").hidden = true;
+        return;
+      }
+      fail(String((error && error.message) || error));
+    },
+  };
+}
