@@ -352,6 +352,7 @@ fn play_hud(
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 selected_node(ui, round, &mut selection, &mut attacks);
+                cluster_actions(ui, round, &mut attacks);
                 ui.separator();
                 safety(ui, round, &spread);
                 ui.separator();
@@ -442,6 +443,37 @@ fn selected_node(
         }
         if ui.button("drop next (D)").clicked() {
             attacks.write(PlayerAttack(Attack::DropNext(id)));
+        }
+    });
+}
+
+/// Attacks on the whole cluster rather than one node.
+fn cluster_actions(ui: &mut egui::Ui, round: &Round, attacks: &mut MessageWriter<PlayerAttack>) {
+    if round.outcome.is_some() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("heal network (H)").clicked() {
+            attacks.write(PlayerAttack(Attack::HealAll));
+        }
+        if let Simulation::EcCounter(sim) = &round.simulation {
+            let paused = sim
+                .actors()
+                .iter()
+                .filter_map(|n| n.as_client())
+                .any(|c| c.paused);
+            let label = if paused {
+                "resume clients (P)"
+            } else {
+                "pause clients (P)"
+            };
+            if ui
+                .button(label)
+                .on_hover_text("only server syncs run while clients are paused")
+                .clicked()
+            {
+                attacks.write(PlayerAttack(Attack::PauseClients(!paused)));
+            }
         }
     });
 }

@@ -12,7 +12,6 @@ use super::messages::{Fading, MessageSprite};
 use super::nodes::{NodeEntity, Selection};
 use super::sim_step::{Clock, CurrentRound, Feedback, PlayerAttack, ReadInput};
 use crate::round::Attack;
-use crate::scenario::Mode;
 use crate::sim::NodeId;
 
 pub(super) fn plugin(app: &mut App) {
@@ -180,7 +179,6 @@ fn keyboard(
     mut selection: ResMut<Selection>,
     mut attacks: MessageWriter<PlayerAttack>,
     mut feedback: MessageWriter<Feedback>,
-    mut paused_clients: Local<bool>,
 ) {
     let Some(current) = current else { return };
     let round = &current.round;
@@ -207,9 +205,15 @@ fn keyboard(
     if keys.just_pressed(KeyCode::KeyH) {
         attacks.write(PlayerAttack(Attack::HealAll));
     }
-    if keys.just_pressed(KeyCode::KeyP) && round.setup.mode == Mode::EcCounter {
-        *paused_clients = !*paused_clients;
-        attacks.write(PlayerAttack(Attack::PauseClients(*paused_clients)));
+    if keys.just_pressed(KeyCode::KeyP)
+        && let crate::run::Simulation::EcCounter(sim) = &round.simulation
+    {
+        let paused = sim
+            .actors()
+            .iter()
+            .filter_map(|n| n.as_client())
+            .any(|c| c.paused);
+        attacks.write(PlayerAttack(Attack::PauseClients(!paused)));
     }
     let acting = [
         KeyCode::KeyK,
