@@ -30,11 +30,15 @@ export default function initializer() {
     onComplete: () => {},
     onSuccess: () => {
       document.getElementById("loading").hidden = true;
-      const bindings = window.wasmBindings;
+      // trunk sets window.wasmBindings right after this returns, so look it up on each call.
+      const bindings = () => {
+        if (!window.wasmBindings) throw new Error("Beat Paxos is still starting");
+        return window.wasmBindings;
+      };
       window.beatPaxos = {
-        state: () => JSON.parse(bindings.beat_paxos_state() || "{}"),
-        act: (attack) => bindings.beat_paxos_act(JSON.stringify(attack)),
-        traceHash: (events) => bindings.beat_paxos_trace_hash(events),
+        state: () => JSON.parse(bindings().beat_paxos_state() || "{}"),
+        act: (attack) => bindings().beat_paxos_act(JSON.stringify(attack)),
+        traceHash: (events) => bindings().beat_paxos_trace_hash(events),
       };
       document.getElementById("beat-paxos").focus();
     },

@@ -703,7 +703,7 @@ fn cheat_sheet(ui: &mut egui::Ui, mode: Mode) {
 
 fn controls(ui: &mut egui::Ui) {
     egui::CollapsingHeader::new(RichText::new("Controls").strong())
-        .default_open(false)
+        .default_open(true)
         .show(ui, |ui| {
             egui::Grid::new("keys").num_columns(2).show(ui, |ui| {
                 for (keys, what) in [

@@ -141,11 +141,12 @@ fn respawn_cluster(
     let places = view::layout(setup);
     for link in links(setup) {
         let (a, b) = (places[link.a], places[link.b]);
+        let (transform, length) = line_transform(a, b, 0.0);
         commands.spawn((
             RoundEntity,
             link,
-            Sprite::from_color(Color::srgba(1.0, 1.0, 1.0, 0.15), Vec2::ONE),
-            line_transform(a, b, 0.0),
+            Sprite::from_color(Color::srgba(1.0, 1.0, 1.0, 0.15), Vec2::new(length, 2.0)),
+            transform,
             children![(
                 CutMark,
                 text("X", 22.0, Color::srgb(1.0, 0.3, 0.3)),
@@ -301,13 +302,15 @@ fn links(setup: &crate::scenario::Setup) -> Vec<LinkEntity> {
     }
 }
 
-/// A 1x1 sprite stretched and turned into the segment from `a` to `b`.
-pub fn line_transform(a: Place, b: Place, z: f32) -> Transform {
+/// Where the segment from `a` to `b` sits (its middle, turned along it) and how long it is. The
+/// length goes into the sprite's size, not the transform's scale, so children such as the cut
+/// mark are not stretched with it.
+pub fn line_transform(a: Place, b: Place, z: f32) -> (Transform, f32) {
     let (from, to) = (Vec2::new(a.x, a.y), Vec2::new(b.x, b.y));
     let d = to - from;
-    Transform::from_translation(((from + to) / 2.0).extend(z))
-        .with_rotation(Quat::from_rotation_z(d.y.atan2(d.x)))
-        .with_scale(Vec3::new(d.length(), 2.0, 1.0))
+    let transform = Transform::from_translation(((from + to) / 2.0).extend(z))
+        .with_rotation(Quat::from_rotation_z(d.y.atan2(d.x)));
+    (transform, d.length())
 }
 
 /// What `update_nodes` changes on a node's child parts.

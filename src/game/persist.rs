@@ -91,6 +91,7 @@ impl BestScores {
 
 /// Where scores are kept: `$BEAT_PAXOS_DATA_DIR` if set (tests use it), else the platform's data
 /// directory.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn scores_path() -> Option<PathBuf> {
     let dir = std::env::var_os("BEAT_PAXOS_DATA_DIR")
         .map(PathBuf::from)

@@ -46,7 +46,7 @@ async function open(query) {
   });
   const started = Date.now();
   await page.goto(base + query);
-  await page.waitForFunction(() => window.beatPaxosReady === true && window.beatPaxos, null, { timeout: 180_000 });
+  await page.waitForFunction(() => window.beatPaxosReady === true && window.beatPaxos && window.wasmBindings, null, { timeout: 180_000 });
   const firstFrameMs = await page.evaluate(() => window.beatPaxosFirstFrameMs);
   return { page, errors, warnings, firstFrameMs, wallMs: Date.now() - started };
 }
