@@ -21,3 +21,6 @@ cargo clippy --all-targets --locked -- -D warnings
 
 step "all tests, game included"
 cargo test --locked
+
+step "web build and browser test"
+BEAT_PAXOS_BIN="$CARGO_TARGET_DIR/debug/beat-paxos" scripts/web-test.sh

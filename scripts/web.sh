@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 # A separate cache for wasm, so the web build never evicts the native one.
-export CARGO_TARGET_DIR="$HOME/.cache/beat-paxos/wasm-target"
+export CARGO_TARGET_DIR="${BEAT_PAXOS_WASM_TARGET_DIR:-$HOME/.cache/beat-paxos/wasm-target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 fallback="$HOME/.cache/beat-paxos/tools/wasm-fallback.env"
 [ -f "$fallback" ] && source "$fallback"

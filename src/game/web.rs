@@ -4,7 +4,10 @@
 
 use std::cell::RefCell;
 
+use std::time::Duration;
+
 use bevy::prelude::*;
+use bevy::winit::{UpdateMode, WinitSettings};
 use wasm_bindgen::prelude::*;
 
 use super::persist::{BestScores, ScoreStore};
@@ -148,11 +151,25 @@ fn deliver_inbox(mut attacks: MessageWriter<PlayerAttack>) {
     }
 }
 
-/// A hidden tab renders nothing and the round waits for the player to come back.
-fn pause_when_hidden(mut clock: ResMut<Clock>, mut paused_by_us: Local<bool>) {
+/// A hidden tab stops rendering (one wake-up a second to notice it is back) and the round waits
+/// for the player to return.
+fn pause_when_hidden(
+    mut clock: ResMut<Clock>,
+    mut winit: ResMut<WinitSettings>,
+    mut paused_by_us: Local<bool>,
+) {
     let hidden = web_sys::window()
         .and_then(|w| w.document())
         .is_some_and(|d| d.hidden());
+    let mode = if hidden {
+        UpdateMode::reactive_low_power(Duration::from_secs(1))
+    } else {
+        UpdateMode::Continuous
+    };
+    if winit.focused_mode != mode {
+        winit.focused_mode = mode;
+        winit.unfocused_mode = mode;
+    }
     if hidden && !clock.paused {
         clock.paused = true;
         *paused_by_us = true;

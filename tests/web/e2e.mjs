@@ -71,6 +71,16 @@ try {
   check("no console errors (round 1)", errors.length === 0, errors.join(" | "));
   await page.close();
 
+  // 2b: a longer run with faults: a built-in scenario by link, against the same scenario file.
+  const duel = await open("?scenario=dueling-leaders&speed=5");
+  const scenarioRun = JSON.parse(execFileSync(native, ["sim", "--scenario", "../../assets/scenarios/dueling-leaders.json", "--trace", `${artifacts}/native-duel.jsonl`]));
+  await duel.page.waitForFunction((n) => window.beatPaxos.state().trace_len >= n, scenarioRun.trace_events, { timeout: 180_000 });
+  const duelHash = await duel.page.evaluate((n) => window.beatPaxos.traceHash(n), scenarioRun.trace_events);
+  check("same scenario, same trace: browser and native", duelHash === scenarioRun.trace_hash,
+    `${scenarioRun.trace_events} events, ${scenarioRun.ballots} ballots, native ${scenarioRun.trace_hash}, web ${duelHash}`);
+  check("no console errors (scenario)", duel.errors.length === 0, duel.errors.join(" | "));
+  await duel.page.close();
+
   // 3: attacks through the keyboard and through the API.
   const second = await open("?mode=paxos&nodes=5&seed=7");
   await second.page.mouse.click(300, 650); // focus the canvas on empty space
