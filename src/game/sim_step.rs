@@ -124,10 +124,18 @@ fn start_round(
     mut commands: Commands,
     mut settings: ResMut<Settings>,
     previous: Option<Res<CurrentRound>>,
+    mut feedback: MessageWriter<Feedback>,
 ) {
     let number = previous.map_or(1, |p| p.number + 1);
     if number > 1 && !settings.fixed_seed {
         settings.setup.seed = next_seed(settings.setup.seed);
+    }
+    if number == 1 {
+        // Nothing moves until the first timeout; tell a new player what they can do meanwhile.
+        feedback.write(Feedback(
+            "Attack! Double-click a node to kill it, hold it to slow it, drag between nodes to cut a link."
+                .into(),
+        ));
     }
     commands.insert_resource(CurrentRound {
         round: Round::new(settings.setup.clone()),
