@@ -182,7 +182,8 @@ pub struct MessageStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
     Arrival(MsgId),
-    Timer { node: NodeId, seq: u64 },
+    /// A timer of this node; the queue entry's sequence number identifies which arming it was.
+    Timer(NodeId),
     Scheduled(usize),
 }
 
@@ -211,6 +212,8 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     /// Armed timers per node, with the sequence number of their queue entry.
     timers: Vec<Vec<(A::Timer, u64)>>,
     scheduled: Vec<Action>,
+    /// How many of `scheduled` are still queued (kept, not counted, as runs ask after every event).
+    pending_scheduled: usize,
     trace: Vec<Traced<A>>,
     events_processed: u64,
     stats: MessageStats,
@@ -236,6 +239,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             next_seq: 0,
             timers: vec![Vec::new(); n],
             scheduled: Vec::new(),
+            pending_scheduled: 0,
             trace: Vec::new(),
             events_processed: 0,
             stats: MessageStats::default(),
@@ -291,16 +295,14 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     }
     /// Scheduled actions not yet applied.
     pub fn pending_actions(&self) -> usize {
-        self.queue
-            .iter()
-            .filter(|Reverse((_, _, due))| matches!(due, Due::Scheduled(_)))
-            .count()
+        self.pending_scheduled
     }
 
     /// Schedules `action` at tick `at` (not before now).
     pub fn schedule(&mut self, at: Tick, action: Action) {
         let index = self.scheduled.len();
         self.scheduled.push(action);
+        self.pending_scheduled += 1;
         self.push_due(at.max(self.now), Due::Scheduled(index));
     }
 
@@ -440,15 +442,16 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
 
     /// Processes the next due event, if any. Returns false when nothing is left.
     pub fn step_one(&mut self) -> bool {
-        let Some(Reverse((tick, _, due))) = self.queue.pop() else {
+        let Some(Reverse((tick, seq, due))) = self.queue.pop() else {
             return false;
         };
         self.now = tick;
         self.events_processed += 1;
         match due {
             Due::Arrival(id) => self.arrive(id),
-            Due::Timer { node, seq } => self.fire_timer(node, seq),
+            Due::Timer(node) => self.fire_timer(node, seq),
             Due::Scheduled(index) => {
+                self.pending_scheduled -= 1;
                 let action = self.scheduled[index].clone();
                 if let Err(refusal) = self.apply(action.clone()) {
                     self.record(Event::Refused {
@@ -526,13 +529,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 Effect::Send { to, msg } => self.send(node, to, msg),
                 Effect::SetTimer { timer, after } => {
                     let after = after * u64::from(self.faults.slow_factor(node));
-                    let seq = self.push_due(
-                        self.now + after,
-                        Due::Timer {
-                            node,
-                            seq: self.next_seq,
-                        },
-                    );
+                    let seq = self.push_due(self.now + after, Due::Timer(node));
                     let armed = &mut self.timers[node];
                     armed.retain(|(t, _)| *t != timer);
                     armed.push((timer, seq));
@@ -595,10 +592,6 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     fn push_due(&mut self, tick: Tick, due: Due) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let due = match due {
-            Due::Timer { node, .. } => Due::Timer { node, seq },
-            other => other,
-        };
         self.queue.push(Reverse((tick, seq, due)));
         seq
     }
