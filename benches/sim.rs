@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use beat_paxos::chaos;
-use beat_paxos::run;
-use beat_paxos::scenario::{Mode, Setup};
+use beat_paxos::protocol::Setup;
+use beat_paxos::protocols::{ec_counter, paxos};
+use beat_paxos::simulation as run;
 
 /// Runs chaos seeds for at least `budget` and returns (runs, events, elapsed).
 fn measure(base: &Setup, budget: Duration) -> (u64, u64, Duration) {
@@ -30,11 +31,11 @@ fn main() {
         .unwrap_or(3.0);
     let budget = Duration::from_secs_f64(seconds);
     let cases = [
-        ("paxos, 3 nodes", Mode::Paxos, 3),
-        ("paxos, 9 nodes", Mode::Paxos, 9),
+        ("paxos, 3 nodes", paxos::MODE, 3),
+        ("paxos, 9 nodes", paxos::MODE, 9),
         (
             "ec-counter, 3 servers x 5 clients x 100 requests",
-            Mode::EcCounter,
+            ec_counter::MODE,
             3,
         ),
     ];
@@ -44,10 +45,7 @@ fn main() {
     );
     for (name, mode, nodes) in cases {
         let mut setup = Setup::for_mode(mode);
-        match mode {
-            Mode::Paxos => setup.nodes = nodes,
-            Mode::EcCounter => setup.ec.servers = nodes,
-        }
+        setup.set_knob(mode.size_knob(), nodes).unwrap();
         let (runs, events, elapsed) = measure(&setup, budget);
         let secs = elapsed.as_secs_f64();
         println!(

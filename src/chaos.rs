@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::{Mode, Setup};
+use crate::protocol::{ChaosFault, Setup};
 use crate::sim::{Action, SimRng, Tick, TimedAction};
 
 /// Chaos draws from its own stream of the seed, so the protocol's randomness is the same with and
@@ -14,10 +14,10 @@ const CHAOS_STREAM: u64 = 1;
 /// A fault schedule for `setup`'s cluster, drawn from `setup.seed`.
 pub fn schedule(setup: &Setup) -> Vec<TimedAction> {
     let mut rng = SimRng::new(setup.seed, CHAOS_STREAM);
-    let (targets, all) = match setup.mode {
-        Mode::Paxos => (setup.nodes, setup.nodes),
-        Mode::EcCounter => (setup.ec.servers, setup.ec.nodes()),
-    };
+    // Targets (the nodes that may be killed, slowed or partitioned) come first in every cluster.
+    let all = setup.cluster_size();
+    let targets = (0..all).filter(|n| setup.is_target(*n)).count();
+    let kinds = setup.mode.chaos_faults();
     // Faults start within a window a few message delays long per fault, so they overlap the run.
     let hop = setup.net.base_delay + setup.net.jitter;
     let faults = rng.between(2, 10);
@@ -28,17 +28,17 @@ pub fn schedule(setup: &Setup) -> Vec<TimedAction> {
         let start = rng.below(window);
         let end = start + rng.between(hop, hop * 20);
         let node = rng.index(targets);
-        match rng.below(if setup.mode == Mode::EcCounter { 7 } else { 6 }) {
-            0 | 1 => {
+        match kinds[rng.index(kinds.len())] {
+            ChaosFault::Crash => {
                 at(start, Action::Kill { node });
                 at(end, Action::Recover { node });
             }
-            2 => {
+            ChaosFault::Slow => {
                 let factor = rng.between(2, 8) as u32;
                 at(start, Action::Slow { node, factor });
                 at(end, Action::Slow { node, factor: 1 });
             }
-            3 => {
+            ChaosFault::Cut => {
                 let other = (node + 1 + rng.index(all - 1)) % all;
                 let both = rng.chance(500);
                 at(
@@ -57,7 +57,7 @@ pub fn schedule(setup: &Setup) -> Vec<TimedAction> {
                     },
                 );
             }
-            4 => {
+            ChaosFault::Partition => {
                 // Two groups of targets; clients (unlisted) keep their links.
                 let mut groups = vec![Vec::new(), Vec::new()];
                 for member in 0..targets {
@@ -66,7 +66,7 @@ pub fn schedule(setup: &Setup) -> Vec<TimedAction> {
                 at(start, Action::Partition { groups });
                 at(end, Action::HealAll);
             }
-            5 => {
+            ChaosFault::DropNext => {
                 for _ in 0..rng.between(1, 4) {
                     at(
                         start + rng.below(hop),
@@ -76,7 +76,7 @@ pub fn schedule(setup: &Setup) -> Vec<TimedAction> {
                     );
                 }
             }
-            _ => {
+            ChaosFault::PauseClients => {
                 at(start, Action::PauseClients);
                 at(end, Action::ResumeClients);
             }
@@ -128,7 +128,7 @@ pub struct ChaosReport {
     pub violations: u64,
     pub violating_runs: u64,
     pub first_violating_seed: Option<u64>,
-    pub first_violation: Option<crate::check::Violation>,
+    pub first_violation: Option<crate::sim::Violation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_runs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,7 +144,7 @@ pub fn run_many(base: &Setup, runs: u64) -> ChaosReport {
     let started = std::time::Instant::now();
     let mut report = ChaosReport {
         mode: base.mode.name(),
-        broken: base.broken.name(),
+        broken: base.broken,
         first_seed: base.seed,
         runs,
         violations: 0,
@@ -162,7 +162,7 @@ pub fn run_many(base: &Setup, runs: u64) -> ChaosReport {
     for i in 0..runs {
         let mut setup = base.clone();
         setup.seed = base.seed.wrapping_add(i);
-        let (summary, _) = crate::run::run(&with_chaos(&setup), false);
+        let (summary, _) = crate::simulation::run(&with_chaos(&setup), false);
         report.events += summary.events;
         if !summary.violations.is_empty() {
             report.violations += summary.violations.len() as u64;
@@ -177,9 +177,10 @@ pub fn run_many(base: &Setup, runs: u64) -> ChaosReport {
             ticks.push(tick);
         }
     }
-    match base.mode {
-        Mode::Paxos => report.decided_runs = Some(done),
-        Mode::EcCounter => report.converged_runs = Some(done),
+    if base.mode.converges() {
+        report.converged_runs = Some(done);
+    } else {
+        report.decided_runs = Some(done);
     }
     report.decision_ticks = Percentiles::of(ticks);
     let seconds = started.elapsed().as_secs_f64();
@@ -210,10 +211,8 @@ mod tests {
 
     #[test]
     fn schedules_are_drawn_from_the_seed_and_stay_in_the_cluster() {
-        let mut setup = Setup {
-            seed: 5,
-            ..Setup::default()
-        };
+        let mut setup = Setup::for_mode(crate::protocols::paxos::MODE);
+        setup.seed = 5;
         assert_eq!(schedule(&setup), schedule(&setup));
         setup.seed = 6;
         let other = schedule(&setup);

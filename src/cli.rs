@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::chaos;
-use crate::run;
-use crate::scenario::{Broken, Mode, Scenario, Setup};
+use crate::protocol::Mode;
+use crate::protocols;
+use crate::scenario::{self, Scenario, Setup};
+use crate::sim::{FNV_OFFSET, fnv1a64};
+use crate::simulation;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,8 +36,8 @@ pub enum Command {
 /// The cluster a command simulates; any flag given overrides the scenario file.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ClusterArgs {
-    /// paxos or ec-counter.
-    #[arg(long, value_parser = Mode::parse)]
+    /// The protocol: paxos or ec-counter.
+    #[arg(long, value_parser = parse_mode)]
     pub mode: Option<Mode>,
     /// Paxos nodes (3-9), or ec-counter servers (2-7).
     #[arg(long)]
@@ -51,8 +54,8 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Run a deliberately broken protocol: amnesia, skip-highest-accepted or no-max.
-    #[arg(long = "break", value_parser = Broken::parse)]
-    pub broken: Option<Broken>,
+    #[arg(long = "break")]
+    pub broken: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -97,6 +100,11 @@ pub struct GameArgs {
     pub window: Option<(u32, u32)>,
 }
 
+fn parse_mode(text: &str) -> Result<Mode, String> {
+    protocols::by_name(text)
+        .ok_or_else(|| format!("unknown mode `{text}` (expected {})", protocols::names()))
+}
+
 fn parse_window_size(text: &str) -> Result<(u32, u32), String> {
     let bad = || format!("`{text}` is not a size like 1280x720 (each side 320 to 7680)");
     let (w, h) = text.split_once('x').ok_or_else(bad)?;
@@ -128,23 +136,31 @@ impl ClusterArgs {
         if let Some(mode) = self.mode {
             scenario.mode = Some(mode);
         }
-        let mode = scenario.mode.unwrap_or_default();
-        match (mode, self.nodes) {
-            (Mode::Paxos, Some(n)) => scenario.nodes = Some(n),
-            (Mode::EcCounter, Some(n)) => scenario.servers = Some(n),
-            _ => {}
+        let mode = scenario.mode.unwrap_or_else(scenario::default_mode);
+        if let Some(n) = self.nodes {
+            scenario.set_knob(mode.size_knob(), n as u64);
         }
-        scenario.clients = self.clients.or(scenario.clients);
-        scenario.requests = self.requests.or(scenario.requests);
+        if let Some(clients) = self.clients {
+            scenario.set_knob("clients", clients as u64);
+        }
+        if let Some(requests) = self.requests {
+            scenario.set_knob("requests", u64::from(requests));
+        }
         scenario.seed = self.seed.or(scenario.seed);
-        scenario.broken = self.broken.or(scenario.broken);
+        if let Some(broken) = &self.broken {
+            scenario.broken = Some(broken.clone());
+        }
         Setup::from_scenario(&scenario).map_err(|invalid| {
-            let flag_given = match invalid.field.as_str() {
-                "nodes" | "servers" => self.nodes.is_some().then_some("--nodes"),
-                "clients" => self.clients.is_some().then_some("--clients"),
-                "requests" => self.requests.is_some().then_some("--requests"),
-                "break" => self.broken.is_some().then_some("--break"),
-                _ => None,
+            let field = invalid.field.as_str();
+            let flag_given = if field == mode.size_knob() {
+                self.nodes.is_some().then_some("--nodes")
+            } else {
+                match field {
+                    "clients" => self.clients.is_some().then_some("--clients"),
+                    "requests" => self.requests.is_some().then_some("--requests"),
+                    "break" => self.broken.is_some().then_some("--break"),
+                    _ => None,
+                }
             };
             match (flag_given, &self.scenario) {
                 (Some(flag), _) => CliError(format!("{flag}: {}", invalid.problem)),
@@ -210,12 +226,12 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     if args.chaos {
         setup = chaos::with_chaos(&setup);
     }
-    let (mut summary, simulation) = run::run(&setup, args.trace.is_some());
+    let (mut summary, simulation) = simulation::run(&setup, args.trace.is_some());
     if let Some(path) = &args.trace {
         let lines = simulation.trace_lines(0);
         let hash = lines
             .iter()
-            .fold(run::FNV_OFFSET, |h, line| run::fnv1a64(h, line.as_bytes()));
+            .fold(FNV_OFFSET, |h, line| fnv1a64(h, line.as_bytes()));
         summary.trace_events = Some(lines.len());
         summary.trace_hash = Some(format!("{hash:016x}"));
         let fail = |e: std::io::Error| {

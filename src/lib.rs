@@ -1,19 +1,20 @@
 //! Beat Paxos: a game about attacking distributed protocols and watching safety hold.
 //!
-//! The crate is a deterministic simulation core ([`sim`], [`protocols`], [`check`]) with the
-//! runners built on it ([`scenario`], [`run`], [`chaos`]), and, with the `game` feature, the Bevy
-//! front end in [`game`].
+//! The crate is a deterministic simulation engine ([`sim`]), the protocols it runs as plug-ins
+//! ([`protocol`] says what one provides, [`protocols`] holds them and their registry), the runners
+//! built on them ([`simulation`], [`scenario`], [`chaos`], [`round`]), and, with the `game`
+//! feature, the Bevy front end in [`game`]. `docs/architecture.md` draws the layers.
 
 pub mod chaos;
-pub mod check;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 #[cfg(feature = "game")]
 pub mod game;
 pub mod link;
+pub mod protocol;
 pub mod protocols;
 pub mod round;
-pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod simulation;
 pub mod view;

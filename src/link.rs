@@ -2,7 +2,8 @@
 //! teacher can send a class the exact same round. Parsing never fails: each bad parameter is
 //! reported in words and left at its default.
 
-use crate::scenario::{self, Mode, Setup};
+use crate::protocols::{self, REGISTRY};
+use crate::scenario::{self, Setup};
 
 /// What a link asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,8 +18,22 @@ pub struct Link {
     pub problems: Vec<String>,
 }
 
-/// The parameters a link may carry, for the error message.
-const KNOWN: &str = "mode, nodes, servers, clients, requests, seed, scenario, speed";
+/// The parameters a link may carry: these, and every protocol's linked knobs.
+const GENERAL: [&str; 5] = ["mode", "nodes", "seed", "scenario", "speed"];
+
+fn known_parameters() -> Vec<&'static str> {
+    let mut known = GENERAL.to_vec();
+    for knob in REGISTRY
+        .iter()
+        .flat_map(|m| m.knobs())
+        .filter(|k| k.in_link)
+    {
+        if !known.contains(&knob.field) {
+            known.push(knob.field);
+        }
+    }
+    known
+}
 
 /// Reads a query string (with or without the leading `?`).
 pub fn parse(query: &str) -> Link {
@@ -42,7 +57,7 @@ pub fn parse(query: &str) -> Link {
 
     // A scenario sets everything else first; the other parameters then adjust it.
     let mut scenario_name = None;
-    let mut setup = Setup::for_mode(Mode::Paxos);
+    let mut setup = Setup::for_mode(scenario::default_mode());
     if let Some(wanted) = get("scenario") {
         let shipped = scenario::shipped();
         let found = shipped.iter().find(|(file, s)| {
@@ -66,15 +81,18 @@ pub fn parse(query: &str) -> Link {
         }
     }
     if let Some(text) = get("mode") {
-        match Mode::parse(text) {
-            Ok(mode) if mode != setup.mode => {
+        match protocols::by_name(text) {
+            Some(mode) if mode != setup.mode => {
                 let seed = setup.seed;
                 setup = Setup::for_mode(mode);
                 setup.seed = seed;
                 scenario_name = None;
             }
-            Ok(_) => {}
-            Err(e) => problems.push(e),
+            Some(_) => {}
+            None => problems.push(format!(
+                "unknown mode `{text}` (expected {})",
+                protocols::names()
+            )),
         }
     }
     let mut number = |key: &str, range: std::ops::RangeInclusive<u64>| -> Option<u64> {
@@ -91,30 +109,31 @@ pub fn parse(query: &str) -> Link {
             }
         }
     };
-    let paxos_nodes = *scenario::PAXOS_NODES.start() as u64..=*scenario::PAXOS_NODES.end() as u64;
-    let servers = *scenario::EC_SERVERS.start() as u64..=*scenario::EC_SERVERS.end() as u64;
-    if setup.mode == Mode::Paxos {
-        if let Some(n) = number("nodes", paxos_nodes) {
-            setup.nodes = n as usize;
+    let mode = setup.mode;
+    for knob in mode.knobs().iter().filter(|k| k.in_link) {
+        // `nodes` also sets the protocol's size, whatever that knob is called.
+        let alias = (knob.field == mode.size_knob() && knob.field != "nodes").then_some("nodes");
+        let value = number(knob.field, knob.range.clone())
+            .or_else(|| alias.and_then(|a| number(a, knob.range.clone())));
+        if let Some(value) = value {
+            setup
+                .set_knob(knob.field, value)
+                .expect("the mode's own knob");
         }
-    } else if let Some(n) = number("servers", servers.clone()).or_else(|| number("nodes", servers))
-    {
-        setup.ec.servers = n as usize;
-    }
-    let clients = *scenario::EC_CLIENTS.start() as u64..=*scenario::EC_CLIENTS.end() as u64;
-    if let Some(n) = number("clients", clients) {
-        setup.ec.clients = n as usize;
-    }
-    if let Some(n) = number("requests", 1..=u64::from(*scenario::EC_REQUESTS.end())) {
-        setup.ec.requests = n as u32;
     }
     if let Some(seed) = number("seed", 0..=u64::MAX) {
         setup.seed = seed;
     }
     let speed = get("speed").map(str::to_string);
+    let known = known_parameters();
     for (key, _) in &pairs {
-        if !KNOWN.split(", ").any(|k| k == key) {
-            problems.push(format!("unknown parameter `{key}` (known: {KNOWN})"));
+        if !known.contains(&key.as_str()) {
+            problems.push(format!(
+                "unknown parameter `{key}` (known: {})",
+                known.join(", ")
+            ));
+        } else if mode.knobs().iter().all(|k| k.field != key) && !GENERAL.contains(&key.as_str()) {
+            problems.push(format!("`{key}` does not apply to {}", mode.name()));
         }
     }
     Link {
@@ -150,35 +169,35 @@ fn decode(text: &str) -> String {
 
 /// The query that reproduces `setup` (for a "share this game" link).
 pub fn query_for(setup: &Setup) -> String {
-    match setup.mode {
-        Mode::Paxos => format!("?mode=paxos&nodes={}&seed={}", setup.nodes, setup.seed),
-        Mode::EcCounter => format!(
-            "?mode=ec-counter&servers={}&clients={}&requests={}&seed={}",
-            setup.ec.servers, setup.ec.clients, setup.ec.requests, setup.seed
-        ),
+    let mut query = format!("?mode={}", setup.mode.name());
+    for knob in setup.mode.knobs().iter().filter(|k| k.in_link) {
+        query += &format!("&{}={}", knob.field, setup.knob(knob.field));
     }
+    query + &format!("&seed={}", setup.seed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocols::{ec_counter, paxos};
 
     #[test]
     fn a_teachers_link_sets_the_game() {
         let link = parse("?mode=paxos&nodes=5&seed=42");
         assert!(link.chose && link.problems.is_empty());
         assert_eq!(
-            (link.setup.mode, link.setup.nodes, link.setup.seed),
-            (Mode::Paxos, 5, 42)
+            (link.setup.mode, link.setup.knob("nodes"), link.setup.seed),
+            (paxos::MODE, 5, 42)
         );
         let link = parse("mode=ec-counter&servers=4&clients=7&requests=20&seed=9&speed=2");
         assert_eq!(
             (
-                link.setup.ec.servers,
-                link.setup.ec.clients,
-                link.setup.ec.requests
+                link.setup.mode,
+                link.setup.knob("servers"),
+                link.setup.knob("clients"),
+                link.setup.knob("requests")
             ),
-            (4, 7, 20)
+            (ec_counter::MODE, 4, 7, 20)
         );
         assert_eq!(link.speed.as_deref(), Some("2"));
         assert_eq!(
@@ -192,7 +211,7 @@ mod tests {
     #[test]
     fn bad_parameters_are_reported_and_fall_back_to_defaults() {
         let link = parse("?mode=raft&nodes=40&seed=-3&color=red");
-        assert_eq!(link.setup, Setup::for_mode(Mode::Paxos));
+        assert_eq!(link.setup, Setup::for_mode(paxos::MODE));
         assert_eq!(link.problems.len(), 4, "{:?}", link.problems);
         assert!(link.problems[0].contains("unknown mode `raft`"));
         assert!(link.problems[1].contains("`nodes=40`"));
@@ -202,7 +221,7 @@ mod tests {
                 .any(|p| p.contains("unknown parameter `color`"))
         );
         let link = parse("?nodes=%35&seed=1%");
-        assert_eq!(link.setup.nodes, 5, "percent-encoded digits decode");
+        assert_eq!(link.setup.knob("nodes"), 5, "percent-encoded digits decode");
         assert_eq!(link.problems.len(), 1);
     }
 

@@ -7,9 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::Simulation;
-use crate::scenario::{Mode, Setup};
+pub use crate::protocol::Outcome;
+use crate::protocol::Setup;
 use crate::sim::{Action, MsgId, NodeId, Tick};
+use crate::simulation::Simulation;
 
 /// Fault points a player has per round.
 pub const FAULT_BUDGET: u32 = 15;
@@ -57,15 +58,6 @@ pub struct Move {
     pub tick: Tick,
     pub attack: Attack,
     pub cost: u32,
-}
-
-/// How a round ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    /// When the round was decided (Paxos) or converged (ec-counter).
-    pub tick: Tick,
-    /// The score: simulated milliseconds the player held off the decision or the convergence.
-    pub score: Tick,
 }
 
 pub struct Round {
@@ -119,7 +111,7 @@ impl Round {
         let now = self.now();
         let hop = self.hop();
         let targets: Vec<NodeId> = (0..self.setup.cluster_size())
-            .filter(|n| self.is_target(*n))
+            .filter(|n| self.setup.is_target(*n))
             .collect();
         let sim = &mut self.simulation;
         match &attack {
@@ -128,9 +120,8 @@ impl Round {
                     sim.apply(Action::Recover { node: *node })
                 } else {
                     sim.apply(Action::Kill { node: *node }).inspect(|_| {
-                        // A dead counter server would never converge: it restarts by itself.
-                        if self.setup.mode == Mode::EcCounter {
-                            sim.schedule(now + hop * 40, Action::Recover { node: *node });
+                        if let Some(hops) = self.setup.mode.restart_killed_after_hops() {
+                            sim.schedule(now + hop * hops, Action::Recover { node: *node });
                         }
                     })
                 }
@@ -186,11 +177,6 @@ impl Round {
         Ok(())
     }
 
-    /// Whether `node` is a server or Paxos node (the partition groups are made of these).
-    fn is_target(&self, node: NodeId) -> bool {
-        self.setup.mode == Mode::Paxos || self.setup.ec.is_server(node)
-    }
-
     /// Advances the simulation by `ticks` and notes the outcome once there is one.
     pub fn advance(&mut self, ticks: Tick) {
         let until = (self.now() + ticks).min(self.setup.max_ticks);
@@ -207,34 +193,19 @@ impl Round {
     }
 
     fn update_outcome(&mut self) {
-        if self.outcome.is_some() {
-            return;
+        if self.outcome.is_none() {
+            self.outcome = self.simulation.outcome();
         }
-        self.outcome = match &self.simulation {
-            Simulation::Paxos(sim) => sim
-                .checker()
-                .first_decision
-                .map(|tick| Outcome { tick, score: tick }),
-            Simulation::EcCounter(sim) => {
-                let checker = sim.checker();
-                match (checker.converged_at, checker.clients_done_at) {
-                    (Some(converged), Some(done)) if self.simulation.finished() => Some(Outcome {
-                        tick: converged,
-                        score: converged.saturating_sub(done),
-                    }),
-                    _ => None,
-                }
-            }
-        };
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocols::{ec_counter, paxos};
 
     fn paxos_round() -> Round {
-        Round::new(Setup::for_mode(Mode::Paxos))
+        Round::new(Setup::for_mode(paxos::MODE))
     }
 
     #[test]
@@ -306,7 +277,7 @@ mod tests {
         // Isolating whichever node leads, whenever one does, delays the decision.
         let mut attacked = paxos_round();
         while attacked.outcome.is_none() {
-            if let Simulation::Paxos(sim) = &attacked.simulation
+            if let Some(sim) = attacked.simulation.of::<paxos::Paxos>()
                 && let Some(leader) = sim.actors().iter().position(|n| n.leading().is_some())
             {
                 let _ = attacked.attack(Attack::Isolate(leader));
@@ -324,8 +295,8 @@ mod tests {
 
     #[test]
     fn a_counter_round_scores_the_time_after_the_last_request() {
-        let mut setup = Setup::for_mode(Mode::EcCounter);
-        setup.ec.requests = 10;
+        let mut setup = Setup::for_mode(ec_counter::MODE);
+        setup.set_knob("requests", 10).unwrap();
         let mut round = Round::new(setup);
         round.attack(Attack::Isolate(0)).unwrap();
         while round.outcome.is_none() && round.now() < 100_000 {

@@ -1,365 +1,319 @@
-//! Scenario files: a cluster, its timing, a seed and a list of timed actions, in JSON.
+//! Scenario files: a protocol, its settings, a seed and a list of timed actions, in JSON.
 //!
-//! Every field is optional; [`Setup`] is the fully resolved form the runners use. Loading never
-//! panics: a malformed or invalid file gives a [`ScenarioError`] naming the file, the line and
-//! column where known, and the field.
+//! Every field is optional; [`Setup`] is the fully resolved form the runners use. The fields a
+//! protocol adds (`nodes`, `servers`, `paxos.election_timeout`, ...) come from its knobs in the
+//! registry, so a new protocol's fields need no change here. Loading never panics: a malformed or
+//! invalid file gives a [`ScenarioError`] naming the file, the line and column where known, and
+//! the field.
 
+use std::fmt;
 use std::path::Path;
 
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
-use crate::protocols::ec_counter::{self, EcShape, EcTiming};
-use crate::protocols::paxos::{self, PaxosTiming};
-use crate::sim::{Action, NetConfig, NodeId, Tick, TimedAction};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    #[default]
-    Paxos,
-    EcCounter,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Paxos => "paxos",
-            Mode::EcCounter => "ec-counter",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Mode, String> {
-        match text {
-            "paxos" => Ok(Mode::Paxos),
-            "ec-counter" => Ok(Mode::EcCounter),
-            other => Err(format!(
-                "unknown mode `{other}` (expected `paxos` or `ec-counter`)"
-            )),
-        }
-    }
-}
-
-/// A deliberately broken protocol, for teaching and for proving the checkers work.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Broken {
-    #[default]
-    None,
-    Amnesia,
-    SkipHighestAccepted,
-    NoMax,
-}
-
-impl Broken {
-    pub const ALL: [(&'static str, Broken); 3] = [
-        ("amnesia", Broken::Amnesia),
-        ("skip-highest-accepted", Broken::SkipHighestAccepted),
-        ("no-max", Broken::NoMax),
-    ];
-
-    pub fn parse(text: &str) -> Result<Broken, String> {
-        Broken::ALL.iter().find(|(name, _)| *name == text).map(|(_, b)| *b).ok_or_else(|| {
-            format!("unknown variant `{text}` (expected one of: amnesia, skip-highest-accepted, no-max)")
-        })
-    }
-
-    pub fn name(self) -> Option<&'static str> {
-        Broken::ALL
-            .iter()
-            .find(|(_, b)| *b == self)
-            .map(|(name, _)| *name)
-    }
-
-    pub fn mode(self) -> Option<Mode> {
-        match self {
-            Broken::None => None,
-            Broken::Amnesia | Broken::SkipHighestAccepted => Some(Mode::Paxos),
-            Broken::NoMax => Some(Mode::EcCounter),
-        }
-    }
-
-    pub fn paxos(self) -> paxos::Variant {
-        match self {
-            Broken::Amnesia => paxos::Variant::Amnesia,
-            Broken::SkipHighestAccepted => paxos::Variant::SkipHighestAccepted,
-            _ => paxos::Variant::Correct,
-        }
-    }
-
-    pub fn ec_counter(self) -> ec_counter::Variant {
-        if self == Broken::NoMax {
-            ec_counter::Variant::NoMax
-        } else {
-            ec_counter::Variant::Correct
-        }
-    }
-}
+use crate::protocol::Mode;
+pub use crate::protocol::{Invalid, Setup};
+use crate::protocols::{self, REGISTRY};
+use crate::sim::{NetConfig, Tick, TimedAction};
 
 /// A scenario file as written. See `docs/scenarios.md`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scenario {
     pub name: Option<String>,
     pub description: Option<String>,
     pub mode: Option<Mode>,
     pub seed: Option<u64>,
-    /// Paxos cluster size.
-    pub nodes: Option<usize>,
-    pub servers: Option<usize>,
-    pub clients: Option<usize>,
-    pub requests: Option<u32>,
+    /// Protocol settings by field (`nodes`, `ec_counter.sync_period`), in file order.
+    pub knobs: Vec<(String, u64)>,
     pub net: Option<NetConfig>,
-    pub paxos: Option<PaxosTiming>,
-    pub ec_counter: Option<EcTiming>,
-    #[serde(rename = "break")]
-    pub broken: Option<Broken>,
+    pub broken: Option<String>,
     pub max_ticks: Option<Tick>,
-    #[serde(default)]
     pub actions: Vec<TimedAction>,
 }
 
-/// Everything a run needs, resolved and validated.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Setup {
-    pub mode: Mode,
-    pub seed: u64,
-    pub nodes: usize,
-    pub ec: EcShape,
-    pub net: NetConfig,
-    pub paxos: PaxosTiming,
-    pub ec_timing: EcTiming,
-    pub broken: Broken,
-    pub max_ticks: Tick,
-    pub actions: Vec<TimedAction>,
+/// The fields every scenario may have, whatever its protocol.
+const COMMON_FIELDS: [&str; 8] = [
+    "name",
+    "description",
+    "mode",
+    "seed",
+    "net",
+    "break",
+    "max_ticks",
+    "actions",
+];
+
+/// The protocol a scenario (or a link, or a flag) gets when it names none.
+pub fn default_mode() -> Mode {
+    REGISTRY[0]
 }
 
-pub const PAXOS_NODES: std::ops::RangeInclusive<usize> = 3..=9;
-pub const EC_SERVERS: std::ops::RangeInclusive<usize> = 2..=7;
-pub const EC_CLIENTS: std::ops::RangeInclusive<usize> = 1..=12;
-pub const EC_REQUESTS: std::ops::RangeInclusive<u32> = 0..=10_000;
+impl Scenario {
+    /// Sets a protocol setting, replacing any earlier value.
+    pub fn set_knob(&mut self, field: &str, value: u64) {
+        match self.knobs.iter_mut().find(|(f, _)| f == field) {
+            Some(slot) => slot.1 = value,
+            None => self.knobs.push((field.to_string(), value)),
+        }
+    }
 
-impl Default for Setup {
-    fn default() -> Self {
-        Setup::for_mode(Mode::Paxos)
+    /// The scenario a setup came from (for saving a run).
+    pub fn of(setup: &Setup) -> Scenario {
+        Scenario {
+            mode: Some(setup.mode),
+            seed: Some(setup.seed),
+            knobs: setup
+                .knobs
+                .iter()
+                .map(|(f, v)| (f.to_string(), v))
+                .collect(),
+            net: Some(setup.net),
+            broken: setup.broken.map(str::to_string),
+            max_ticks: Some(setup.max_ticks),
+            actions: setup.actions.clone(),
+            ..Scenario::default()
+        }
     }
 }
 
 impl Setup {
-    pub fn for_mode(mode: Mode) -> Setup {
-        let net = match mode {
-            Mode::Paxos => NetConfig::default(),
-            // Short hops so that a hundred requests per client make a lively minute of play.
-            Mode::EcCounter => NetConfig {
-                base_delay: 20,
-                jitter: 10,
-            },
-        };
-        Setup {
-            mode,
-            seed: 1,
-            nodes: 3,
-            ec: EcShape {
-                servers: 3,
-                clients: 5,
-                requests: 100,
-            },
-            net,
-            paxos: PaxosTiming::default(),
-            ec_timing: EcTiming::default(),
-            broken: Broken::None,
-            max_ticks: 1_000_000,
-            actions: Vec::new(),
-        }
-    }
-
-    /// Total nodes in the simulated cluster (ec-counter clients count as nodes).
-    pub fn cluster_size(&self) -> usize {
-        match self.mode {
-            Mode::Paxos => self.nodes,
-            Mode::EcCounter => self.ec.nodes(),
-        }
-    }
-
-    /// How many attackable nodes may be down at once: a minority of Paxos nodes; all servers but one.
-    pub fn max_down(&self) -> usize {
-        match self.mode {
-            Mode::Paxos => (self.nodes - 1) / 2,
-            Mode::EcCounter => self.ec.servers - 1,
-        }
-    }
-
-    /// Applies a scenario over these defaults (mode first, so mode defaults apply), then validates.
+    /// Applies a scenario over its protocol's defaults, then validates.
     pub fn from_scenario(scenario: &Scenario) -> Result<Setup, Invalid> {
-        let mut setup = Setup::for_mode(scenario.mode.unwrap_or_default());
+        let mode = scenario.mode.unwrap_or_else(default_mode);
+        let mut setup = Setup::for_mode(mode);
         setup.seed = scenario.seed.unwrap_or(setup.seed);
-        setup.nodes = scenario.nodes.unwrap_or(setup.nodes);
-        setup.ec.servers = scenario.servers.unwrap_or(setup.ec.servers);
-        setup.ec.clients = scenario.clients.unwrap_or(setup.ec.clients);
-        setup.ec.requests = scenario.requests.unwrap_or(setup.ec.requests);
+        for (field, value) in &scenario.knobs {
+            setup.set_knob(field, *value).map_err(|problem| Invalid {
+                field: field.clone(),
+                problem,
+            })?;
+        }
         setup.net = scenario.net.unwrap_or(setup.net);
-        setup.paxos = scenario.paxos.unwrap_or(setup.paxos);
-        setup.ec_timing = scenario.ec_counter.unwrap_or(setup.ec_timing);
-        setup.broken = scenario.broken.unwrap_or_default();
+        if let Some(name) = &scenario.broken {
+            setup.broken = Some(resolve_variant(mode, name).map_err(|problem| Invalid {
+                field: "break".into(),
+                problem,
+            })?);
+        }
         setup.max_ticks = scenario.max_ticks.unwrap_or(setup.max_ticks);
         setup.actions = scenario.actions.clone();
         setup.validate()?;
         Ok(setup)
     }
+}
 
-    /// Checks every field; the error names the field as it is written in a scenario file.
-    pub fn validate(&self) -> Result<(), Invalid> {
-        let bad = |field: &str, problem: String| {
-            Err(Invalid {
-                field: field.to_string(),
-                problem,
-            })
-        };
-        match self.mode {
-            Mode::Paxos if !PAXOS_NODES.contains(&self.nodes) => {
-                return bad("nodes", format!("{} is outside 3..=9", self.nodes));
-            }
-            Mode::EcCounter if !EC_SERVERS.contains(&self.ec.servers) => {
-                return bad("servers", format!("{} is outside 2..=7", self.ec.servers));
-            }
-            Mode::EcCounter if !EC_CLIENTS.contains(&self.ec.clients) => {
-                return bad("clients", format!("{} is outside 1..=12", self.ec.clients));
-            }
-            Mode::EcCounter if !EC_REQUESTS.contains(&self.ec.requests) => {
-                return bad(
-                    "requests",
-                    format!("{} is outside 0..=10000", self.ec.requests),
-                );
-            }
-            _ => {}
-        }
-        if !(1..=10_000).contains(&self.net.base_delay) {
-            return bad(
-                "net.base_delay",
-                format!("{} is outside 1..=10000 ticks", self.net.base_delay),
-            );
-        }
-        if self.net.jitter > 10_000 {
-            return bad(
-                "net.jitter",
-                format!("{} is above 10000 ticks", self.net.jitter),
-            );
-        }
-        if !(10..=100_000).contains(&self.paxos.election_timeout) {
-            return bad(
-                "paxos.election_timeout",
-                format!(
-                    "{} is outside 10..=100000 ticks",
-                    self.paxos.election_timeout
-                ),
-            );
-        }
-        let t = self.ec_timing;
-        for (field, value) in [
-            ("ec_counter.sync_period", t.sync_period),
-            ("ec_counter.retry_timeout", t.retry_timeout),
-            ("ec_counter.think_time", t.think_time),
-        ] {
-            if !(1..=100_000).contains(&value) {
-                return bad(field, format!("{value} is outside 1..=100000 ticks"));
-            }
-        }
-        if let Some(mode) = self.broken.mode().filter(|m| *m != self.mode) {
-            return bad(
-                "break",
-                format!(
-                    "`{}` breaks {}, not {}",
-                    self.broken.name().unwrap_or("?"),
-                    mode.name(),
-                    self.mode.name()
-                ),
-            );
-        }
-        if self.max_ticks == 0 {
-            return bad("max_ticks", "must be at least 1".into());
-        }
-        for (index, timed) in self.actions.iter().enumerate() {
-            if let Err(problem) = self.check_action(&timed.action) {
-                return bad(&format!("actions[{index}]"), problem);
-            }
-        }
-        Ok(())
+/// The broken variant `name` of `mode`, or why there is none.
+pub fn resolve_variant(mode: Mode, name: &str) -> Result<&'static str, String> {
+    if let Some(variant) = mode.variant(name) {
+        return Ok(variant.name);
     }
-
-    /// Static checks of an action against the cluster's shape (the simulator checks the rest when
-    /// the action applies, e.g. whether a minority is already down).
-    fn check_action(&self, action: &Action) -> Result<(), String> {
-        let n = self.cluster_size();
-        let node = |id: NodeId| {
-            if id < n {
-                Ok(())
-            } else {
-                Err(format!("node {id} does not exist (nodes are 0..{n})"))
-            }
-        };
-        let server = |id: NodeId| {
-            node(id)?;
-            if self.mode == Mode::EcCounter && id >= self.ec.servers {
-                Err(format!(
-                    "node {id} is a client; only servers 0..{} can be killed or slowed",
-                    self.ec.servers
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        match action {
-            Action::Kill { node: id } | Action::Recover { node: id } => server(*id),
-            Action::Slow { node: id, factor } => {
-                server(*id)?;
-                if (1..=20).contains(factor) {
-                    Ok(())
-                } else {
-                    Err(format!("slow factor {factor} is outside 1..=20"))
-                }
-            }
-            Action::Cut { from, to, .. } | Action::Heal { from, to } => {
-                node(*from)?;
-                node(*to)?;
-                if from == to {
-                    Err(format!(
-                        "a link needs two different nodes, got {from} twice"
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            Action::Partition { groups } => {
-                let mut seen = vec![false; n];
-                for &id in groups.iter().flatten() {
-                    node(id)?;
-                    if std::mem::replace(&mut seen[id], true) {
-                        return Err(format!("node {id} is in two groups"));
-                    }
-                }
-                Ok(())
-            }
-            Action::DropNext { from } => node(*from),
-            Action::PauseClients | Action::ResumeClients if self.mode == Mode::Paxos => {
-                Err("pausing clients only applies to ec-counter".into())
-            }
-            Action::HealAll
-            | Action::Drop { .. }
-            | Action::PauseClients
-            | Action::ResumeClients => Ok(()),
+    match protocols::owner_of_variant(name) {
+        Some(owner) => Err(format!(
+            "`{name}` breaks {}, not {}",
+            owner.name(),
+            mode.name()
+        )),
+        None => {
+            let all: Vec<&str> = REGISTRY
+                .iter()
+                .flat_map(|m| m.variants().iter().map(|v| v.name))
+                .collect();
+            Err(format!(
+                "unknown variant `{name}` (expected one of: {})",
+                all.join(", ")
+            ))
         }
     }
 }
 
-/// A field whose value is not allowed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid {
-    pub field: String,
-    pub problem: String,
+/// Every field a scenario may have, for "unknown field" errors.
+fn known_fields() -> Vec<String> {
+    let mut fields: Vec<String> = COMMON_FIELDS.iter().map(|f| f.to_string()).collect();
+    for mode in REGISTRY {
+        for knob in mode.knobs() {
+            let top = knob.path().0.unwrap_or(knob.field).to_string();
+            if !fields.contains(&top) {
+                fields.push(top);
+            }
+        }
+    }
+    fields
 }
 
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "field `{}`: {}", self.field, self.problem)
+fn unknown_field<E: de::Error>(field: &str, expected: &[String]) -> E {
+    let expected: Vec<String> = expected.iter().map(|f| format!("`{f}`")).collect();
+    E::custom(format!(
+        "unknown field `{field}`, expected one of {}",
+        expected.join(", ")
+    ))
+}
+
+impl<'de> Deserialize<'de> for Scenario {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Scenario, D::Error> {
+        deserializer.deserialize_map(ScenarioVisitor)
+    }
+}
+
+struct ScenarioVisitor;
+
+impl<'de> Visitor<'de> for ScenarioVisitor {
+    type Value = Scenario;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a scenario: a JSON object such as {\"mode\": \"paxos\", \"nodes\": 5}")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Scenario, M::Error> {
+        let mut scenario = Scenario::default();
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if seen.contains(&key) {
+                return Err(de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            seen.push(key.clone());
+            match key.as_str() {
+                "name" => scenario.name = Some(map.next_value()?),
+                "description" => scenario.description = Some(map.next_value()?),
+                "mode" => scenario.mode = Some(map.next_value_seed(ModeName)?),
+                "seed" => scenario.seed = Some(map.next_value()?),
+                "net" => scenario.net = Some(map.next_value()?),
+                "break" => scenario.broken = Some(map.next_value()?),
+                "max_ticks" => scenario.max_ticks = Some(map.next_value()?),
+                "actions" => scenario.actions = map.next_value()?,
+                other if is_knob_field(other) => {
+                    let value: u64 = map.next_value()?;
+                    scenario.knobs.push((other.to_string(), value));
+                }
+                other if is_knob_group(other) => {
+                    let group = map.next_value_seed(KnobGroup(other.to_string()))?;
+                    scenario.knobs.extend(group);
+                }
+                other => return Err(unknown_field(other, &known_fields())),
+            }
+        }
+        Ok(scenario)
+    }
+}
+
+/// A protocol's name, checked against the registry while the field is read (so errors name it).
+struct ModeName;
+
+impl<'de> DeserializeSeed<'de> for ModeName {
+    type Value = Mode;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Mode, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        protocols::by_name(&name).ok_or_else(|| {
+            de::Error::custom(format!(
+                "unknown mode `{name}` (expected {})",
+                protocols::names()
+            ))
+        })
+    }
+}
+
+fn is_knob_field(field: &str) -> bool {
+    REGISTRY
+        .iter()
+        .any(|m| m.knobs().iter().any(|k| k.path() == (None, field)))
+}
+
+fn is_knob_group(group: &str) -> bool {
+    REGISTRY
+        .iter()
+        .any(|m| m.knobs().iter().any(|k| k.path().0 == Some(group)))
+}
+
+/// A nested object of knobs, such as `"ec_counter": {"sync_period": 50}`.
+struct KnobGroup(String);
+
+impl<'de> DeserializeSeed<'de> for KnobGroup {
+    type Value = Vec<(String, u64)>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KnobGroup {
+    type Value = Vec<(String, u64)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an object of `{}` settings", self.0)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let keys: Vec<String> = REGISTRY
+            .iter()
+            .flat_map(|m| m.knobs().iter())
+            .filter(|k| k.path().0 == Some(self.0.as_str()))
+            .map(|k| k.path().1.to_string())
+            .collect();
+        let mut values = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !keys.contains(&key) {
+                return Err(unknown_field(&key, &keys));
+            }
+            let value: u64 = map.next_value()?;
+            values.push((format!("{}.{key}", self.0), value));
+        }
+        Ok(values)
+    }
+}
+
+impl Serialize for Scenario {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(name) = &self.name {
+            map.serialize_entry("name", name)?;
+        }
+        if let Some(description) = &self.description {
+            map.serialize_entry("description", description)?;
+        }
+        if let Some(mode) = &self.mode {
+            map.serialize_entry("mode", mode.name())?;
+        }
+        if let Some(seed) = self.seed {
+            map.serialize_entry("seed", &seed)?;
+        }
+        // Top-level knobs as they are; nested ones gathered under their group.
+        let mut groups: Vec<(&str, serde_json::Map<String, serde_json::Value>)> = Vec::new();
+        for (field, value) in &self.knobs {
+            match field.split_once('.') {
+                None => map.serialize_entry(field, value)?,
+                Some((group, key)) => {
+                    let index = match groups.iter().position(|(g, _)| *g == group) {
+                        Some(index) => index,
+                        None => {
+                            groups.push((group, serde_json::Map::new()));
+                            groups.len() - 1
+                        }
+                    };
+                    groups[index].1.insert(key.to_string(), (*value).into());
+                }
+            }
+        }
+        for (group, values) in &groups {
+            map.serialize_entry(group, values)?;
+        }
+        if let Some(net) = &self.net {
+            map.serialize_entry("net", net)?;
+        }
+        if let Some(broken) = &self.broken {
+            map.serialize_entry("break", broken)?;
+        }
+        if let Some(max_ticks) = self.max_ticks {
+            map.serialize_entry("max_ticks", &max_ticks)?;
+        }
+        if !self.actions.is_empty() {
+            map.serialize_entry("actions", &self.actions)?;
+        }
+        map.end()
     }
 }
 
@@ -485,6 +439,7 @@ pub fn shipped() -> Vec<(&'static str, Scenario)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocols::{ec_counter, paxos};
 
     fn setup_of(text: &str) -> Result<Setup, String> {
         let scenario = Scenario::parse("t.json", text).map_err(|e| e.to_string())?;
@@ -499,7 +454,7 @@ mod tests {
 
     #[test]
     fn an_empty_scenario_is_the_default_paxos_game() {
-        assert_eq!(setup_of("{}").unwrap(), Setup::default());
+        assert_eq!(setup_of("{}").unwrap(), Setup::for_mode(paxos::MODE));
     }
 
     #[test]
@@ -510,8 +465,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (s.mode, s.ec.servers, s.ec.clients, s.seed),
-            (Mode::EcCounter, 4, 2, 9)
+            (s.mode, s.knob("servers"), s.knob("clients"), s.seed),
+            (ec_counter::MODE, 4, 2, 9)
         );
         assert_eq!(
             s.net.base_delay, 20,

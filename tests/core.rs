@@ -4,8 +4,11 @@
 use std::process::Command;
 
 use beat_paxos::chaos;
-use beat_paxos::run::{self, Simulation};
-use beat_paxos::scenario::{Broken, Mode, Scenario, Setup};
+use beat_paxos::protocol::{Mode, Setup};
+use beat_paxos::protocols::ec_counter::{self, EcCounter};
+use beat_paxos::protocols::paxos::{self, Paxos};
+use beat_paxos::scenario::Scenario;
+use beat_paxos::simulation::{self as run, Simulation};
 
 fn setup(mode: Mode, seed: u64) -> Setup {
     let mut s = Setup::for_mode(mode);
@@ -17,10 +20,7 @@ fn setup(mode: Mode, seed: u64) -> Setup {
 fn chaos_property(mode: Mode, nodes: usize, runs: u64) {
     for seed in 0..runs {
         let mut base = setup(mode, seed);
-        match mode {
-            Mode::Paxos => base.nodes = nodes,
-            Mode::EcCounter => base.ec.servers = nodes,
-        }
+        base.set_knob(mode.size_knob(), nodes as u64).unwrap();
         let chaotic = chaos::with_chaos(&base);
         let (summary, world) = run::run(&chaotic, false);
         assert!(
@@ -48,26 +48,26 @@ fn chaos_property(mode: Mode, nodes: usize, runs: u64) {
 
 #[test]
 fn ten_thousand_chaos_schedules_never_break_paxos_with_three_nodes() {
-    chaos_property(Mode::Paxos, 3, 10_000);
+    chaos_property(paxos::MODE, 3, 10_000);
 }
 
 #[test]
 fn chaos_never_breaks_paxos_with_five_or_nine_nodes() {
-    chaos_property(Mode::Paxos, 5, 2_000);
-    chaos_property(Mode::Paxos, 9, 500);
+    chaos_property(paxos::MODE, 5, 2_000);
+    chaos_property(paxos::MODE, 9, 500);
 }
 
 #[test]
 fn chaos_never_breaks_the_counter_and_it_always_converges() {
-    chaos_property(Mode::EcCounter, 3, 300);
-    chaos_property(Mode::EcCounter, 2, 100);
-    chaos_property(Mode::EcCounter, 7, 50);
+    chaos_property(ec_counter::MODE, 3, 300);
+    chaos_property(ec_counter::MODE, 2, 100);
+    chaos_property(ec_counter::MODE, 7, 50);
 }
 
 /// The checker catches `broken` within `runs` chaos seeds, and `sim --chaos --seed` replays it.
-fn caught(mode: Mode, broken: Broken, runs: u64) {
+fn caught(mode: Mode, broken: &'static str, runs: u64) {
     let mut base = setup(mode, 1);
-    base.broken = broken;
+    base.broken = Some(broken);
     let report = chaos::run_many(&base, runs);
     let seed = report
         .first_violating_seed
@@ -85,38 +85,40 @@ fn caught(mode: Mode, broken: Broken, runs: u64) {
 
 #[test]
 fn amnesia_is_caught_and_replayed() {
-    caught(Mode::Paxos, Broken::Amnesia, 10_000);
+    caught(paxos::MODE, "amnesia", 10_000);
 }
 
 #[test]
 fn skipping_the_highest_accepted_value_is_caught_and_replayed() {
-    caught(Mode::Paxos, Broken::SkipHighestAccepted, 1_000);
+    caught(paxos::MODE, "skip-highest-accepted", 1_000);
 }
 
 #[test]
 fn a_counter_without_max_is_caught_and_replayed() {
-    caught(Mode::EcCounter, Broken::NoMax, 10);
+    caught(ec_counter::MODE, "no-max", 10);
 }
 
 #[test]
 fn fault_free_paxos_decides_one_of_the_proposals() {
     for nodes in 3..=9 {
         for seed in 0..20 {
-            let mut s = setup(Mode::Paxos, seed);
-            s.nodes = nodes;
+            let mut s = setup(paxos::MODE, seed);
+            s.set_knob("nodes", nodes as u64).unwrap();
             let (summary, world) = run::run(&s, false);
             assert!(
                 summary.decided && summary.violations.is_empty(),
                 "{summary:?}"
             );
-            let Simulation::Paxos(sim) = &world else {
-                unreachable!()
-            };
+            let sim = world.of::<Paxos>().unwrap();
             let decisions = &sim.checker().decisions;
-            assert_eq!(decisions.len(), nodes, "every node learns the decision");
+            assert_eq!(
+                decisions.len(),
+                nodes as usize,
+                "every node learns the decision"
+            );
             let value = decisions[&0];
             assert!(decisions.values().all(|v| *v == value));
-            assert!(value < nodes, "the value is some node's proposal");
+            assert!(value < nodes as usize, "the value is some node's proposal");
         }
     }
 }
@@ -126,7 +128,7 @@ fn without_faults_three_nodes_mostly_need_one_ballot() {
     // Randomized timeouts make duels the exception; a leader that timed out on its own progress
     // (timers not reset) would make every run take several ballots.
     let single = (0..100)
-        .filter(|seed| run::run(&setup(Mode::Paxos, *seed), false).0.ballots == Some(1))
+        .filter(|seed| run::run(&setup(paxos::MODE, *seed), false).0.ballots == Some(1))
         .count();
     assert!(
         single >= 60,
@@ -137,12 +139,10 @@ fn without_faults_three_nodes_mostly_need_one_ballot() {
 #[test]
 fn the_counter_converges_to_the_largest_acknowledged_set() {
     for seed in 0..20 {
-        let s = setup(Mode::EcCounter, seed);
+        let s = setup(ec_counter::MODE, seed);
         let (summary, world) = run::run(&s, true);
         assert!(summary.violations.is_empty(), "{summary:?}");
-        let Simulation::EcCounter(sim) = &world else {
-            unreachable!()
-        };
+        let sim = world.of::<EcCounter>().unwrap();
         // Recompute the target from the trace rather than trusting the checker.
         let mut largest_set = 0;
         let mut requests = 0;
@@ -185,9 +185,7 @@ fn the_counter_converges_after_a_partition_heals() {
     let setup = Setup::from_scenario(&scenario).unwrap();
     let mut world = Simulation::new(&setup, false);
     world.run_until(3900);
-    let Simulation::EcCounter(sim) = &world else {
-        unreachable!()
-    };
+    let sim = world.of::<EcCounter>().unwrap();
     assert!(sim.checker().spread() > 0, "a partitioned counter diverges");
     assert_eq!(sim.checker().converged_at, None);
     world.run_to_end(setup.max_ticks);
@@ -207,7 +205,7 @@ fn shipped_scenarios_load_and_run() {
         let path = entry.unwrap().path();
         let (_, setup) = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let (summary, _) = run::run(&setup, false);
-        let expect_violation = setup.broken != Broken::None;
+        let expect_violation = setup.broken.is_some();
         assert_eq!(
             !summary.violations.is_empty(),
             expect_violation,

@@ -1,21 +1,43 @@
-//! The protocols Beat Paxos teaches, each an I/O-free [`Actor`](crate::sim::Actor).
+//! The protocols Beat Paxos teaches, one folder each, and the registry: the only place that lists
+//! them. A protocol's folder holds its actor (`node.rs`), its checker (`checker.rs`), its views and
+//! teaching text (`view.rs`), and in `mod.rs` its settings, broken variants and chaos faults (the
+//! [`Protocol`](crate::protocol::Protocol) and [`Model`](crate::protocol::Model) traits).
 
-pub mod ec_counter;
-pub mod paxos;
+use crate::protocol::Mode;
 
-/// Node names in cluster order: red, green, blue first, as in the original game. Each also has a
-/// distinct letter so that no one has to tell colours apart.
-pub const NODE_NAMES: [&str; 9] = [
-    "red", "green", "blue", "orange", "purple", "yellow", "teal", "pink", "white",
-];
+/// Declares each protocol's module and lists its [`Mode`] in [`REGISTRY`], in menu order.
+macro_rules! registry {
+    ($($protocol:ident),+ $(,)?) => {
+        $(pub mod $protocol;)+
 
-/// The one-letter mark of a node, shown on it so colour is never the only cue.
-pub fn node_letter(node: usize) -> char {
-    ['R', 'G', 'B', 'O', 'P', 'Y', 'S', 'K', 'W'][node % 9]
+        /// Every protocol the CLI, the game, the web bridge and the tests know, in menu order.
+        pub const REGISTRY: &[Mode] = &[$($protocol::MODE),+];
+    };
 }
 
-pub fn node_name(node: usize) -> &'static str {
-    NODE_NAMES[node % NODE_NAMES.len()]
+registry!(paxos, ec_counter);
+
+/// The registered protocol called `name`.
+pub fn by_name(name: &str) -> Option<Mode> {
+    REGISTRY.iter().copied().find(|m| m.name() == name)
+}
+
+/// The protocol a broken variant belongs to.
+pub fn owner_of_variant(variant: &str) -> Option<Mode> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|m| m.variant(variant).is_some())
+}
+
+/// What `--mode` and `mode=` accept, for error messages: "`paxos` or `ec-counter`".
+pub fn names() -> String {
+    let quoted: Vec<String> = REGISTRY.iter().map(|m| format!("`{}`", m.name())).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// How many nodes make a majority of `n`.

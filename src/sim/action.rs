@@ -64,10 +64,76 @@ pub struct TimedAction {
     pub action: Action,
 }
 
-/// Why the simulator refused an action. The messages are shown to players as they are.
+impl Action {
+    /// The checks that depend only on the cluster's shape: `nodes` nodes, of which those
+    /// `attackable` may be killed or slowed. Scenario files run them before a run starts, the
+    /// simulator each time an action applies, so both say the same thing.
+    pub fn check(
+        &self,
+        nodes: usize,
+        attackable: impl Fn(NodeId) -> bool,
+    ) -> Result<(), ActionError> {
+        let known = |node: NodeId| {
+            if node < nodes {
+                Ok(())
+            } else {
+                Err(ActionError::UnknownNode { node, nodes })
+            }
+        };
+        let target = |node: NodeId| {
+            known(node)?;
+            if attackable(node) {
+                Ok(())
+            } else {
+                Err(ActionError::NotAttackable(node))
+            }
+        };
+        match self {
+            Action::Kill { node } | Action::Recover { node } => target(*node),
+            Action::Slow { node, factor } => {
+                target(*node)?;
+                if (1..=20).contains(factor) {
+                    Ok(())
+                } else {
+                    Err(ActionError::BadSlowFactor(*factor))
+                }
+            }
+            Action::Cut { from, to, .. } | Action::Heal { from, to } => {
+                known(*from)?;
+                known(*to)?;
+                if from == to {
+                    Err(ActionError::SelfLink(*from))
+                } else {
+                    Ok(())
+                }
+            }
+            Action::Partition { groups } => {
+                let mut seen = vec![false; nodes];
+                for &node in groups.iter().flatten() {
+                    known(node)?;
+                    if std::mem::replace(&mut seen[node], true) {
+                        return Err(ActionError::NodeInTwoGroups(node));
+                    }
+                }
+                Ok(())
+            }
+            Action::DropNext { from } => known(*from),
+            Action::PauseClients | Action::ResumeClients => {
+                if (0..nodes).all(&attackable) {
+                    Err(ActionError::NoClients)
+                } else {
+                    Ok(())
+                }
+            }
+            Action::HealAll | Action::Drop { .. } => Ok(()),
+        }
+    }
+}
+
+/// Why an action was refused. The messages are shown to players and in scenario errors as they are.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum ActionError {
-    UnknownNode(NodeId),
+    UnknownNode { node: NodeId, nodes: usize },
     NotAttackable(NodeId),
     AlreadyDown(NodeId),
     AlreadyUp(NodeId),
@@ -76,17 +142,21 @@ pub enum ActionError {
     SelfLink(NodeId),
     NodeInTwoGroups(NodeId),
     UnknownMessage(MsgId),
-    NotInThisMode(&'static str),
+    NoClients,
 }
 
 impl std::fmt::Display for ActionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ActionError::UnknownNode(n) => write!(f, "there is no node {n}"),
-            ActionError::NotAttackable(n) => write!(
-                f,
-                "node {n} is a client; only servers can be attacked that way"
-            ),
+            ActionError::UnknownNode { node, nodes } => {
+                write!(f, "node {node} does not exist (nodes are 0..{nodes})")
+            }
+            ActionError::NotAttackable(n) => {
+                write!(
+                    f,
+                    "node {n} is a client; only servers can be killed or slowed"
+                )
+            }
             ActionError::AlreadyDown(n) => write!(f, "node {n} is already down"),
             ActionError::AlreadyUp(n) => write!(f, "node {n} is already up"),
             ActionError::TooManyDown { max_down, nodes } => write!(
@@ -97,9 +167,9 @@ impl std::fmt::Display for ActionError {
             ActionError::SelfLink(n) => {
                 write!(f, "a link needs two different nodes (got {n} twice)")
             }
-            ActionError::NodeInTwoGroups(n) => write!(f, "node {n} is in two partition groups"),
+            ActionError::NodeInTwoGroups(n) => write!(f, "node {n} is in two groups"),
             ActionError::UnknownMessage(id) => write!(f, "message {id} is not in flight"),
-            ActionError::NotInThisMode(what) => write!(f, "{what} does not apply in this mode"),
+            ActionError::NoClients => write!(f, "there are no clients to pause in this mode"),
         }
     }
 }

@@ -4,9 +4,8 @@
 
 use serde::Serialize;
 
-use super::{Checker, Violation};
-use crate::protocols::ec_counter::Note;
-use crate::sim::{NodeId, Tick};
+use super::node::Note;
+use crate::sim::{Checker, NodeId, Tick, Violation};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EcChecker {

@@ -1,12 +1,10 @@
-//! Safety and liveness checkers. They watch the notes actors emit and never trust the protocol:
-//! each one is tested against a deliberately broken variant that it must catch.
-
-pub mod ec_counter;
-pub mod paxos;
+//! What a checker is: an observer of the notes actors emit, reporting broken properties. Each
+//! protocol brings its own (in its folder under `src/protocols/`); none trusts the protocol, and each
+//! is tested against a deliberately broken variant it must catch.
 
 use serde::{Deserialize, Serialize};
 
-use crate::sim::{NodeId, Tick};
+use super::{NodeId, Tick};
 
 /// A property that failed, with when and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

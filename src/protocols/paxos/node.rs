@@ -7,10 +7,13 @@
 //! proposer broadcasts the decision. Acceptor state is durable; a proposer that times out retries
 //! with a higher ballot after a randomized, growing back-off.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
-use super::majority;
+use crate::protocols::majority;
 use crate::sim::{Actor, Cx, NodeId, Tick};
+use crate::view::colour_letter;
 
 /// A proposal number, ordered by round, then by the node that owns it. Round 0 means "none".
 #[derive(
@@ -26,7 +29,7 @@ impl std::fmt::Display for Ballot {
         if self.round == 0 {
             write!(f, "-")
         } else {
-            write!(f, "{}.{}", self.round, super::node_letter(self.node))
+            write!(f, "{}.{}", self.round, colour_letter(self.node))
         }
     }
 }
@@ -129,17 +132,17 @@ impl Default for PaxosTiming {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Role {
     Follower,
-    /// Phase 1: collecting promises (a bit per node) and the highest accepted proposal among them.
+    /// Phase 1: collecting promises and the highest accepted proposal among them.
     Preparing {
         ballot: Ballot,
-        promises: u16,
+        promises: BTreeSet<NodeId>,
         highest: Option<(Ballot, Value)>,
     },
     /// Phase 2: collecting accepts for `value`.
     Proposing {
         ballot: Ballot,
         value: Value,
-        accepts: u16,
+        accepts: BTreeSet<NodeId>,
     },
 }
 
@@ -237,7 +240,7 @@ impl PaxosNode {
         self.promised = ballot;
         self.role = Role::Preparing {
             ballot,
-            promises: 1 << self.id,
+            promises: BTreeSet::from([self.id]),
             highest: self.accepted,
         };
         for peer in self.others() {
@@ -291,14 +294,14 @@ impl PaxosNode {
         if *mine != ballot {
             return;
         }
-        *promises |= 1 << from;
+        promises.insert(from);
         if accepted.is_some_and(|(b, _)| highest.is_none_or(|(h, _)| b > h)) {
             *highest = accepted;
         }
-        let (promises, highest) = (*promises, *highest);
+        let (promised_by, highest) = (promises.len(), *highest);
         // Progress on our own ballot: a lone leader must not time out and duel itself.
         self.arm_election_timer(cx);
-        if (promises.count_ones() as usize) < majority(self.cluster) {
+        if promised_by < majority(self.cluster) {
             return;
         }
         let value = match (self.variant, highest) {
@@ -312,7 +315,7 @@ impl PaxosNode {
         self.role = Role::Proposing {
             ballot,
             value,
-            accepts: 1 << self.id,
+            accepts: BTreeSet::from([self.id]),
         };
         for peer in self.others() {
             cx.send(peer, Msg::Accept { ballot, value });
@@ -353,9 +356,9 @@ impl PaxosNode {
         if *mine != ballot {
             return;
         }
-        *accepts |= 1 << from;
-        let (accepts, value) = (*accepts, *value);
-        if (accepts.count_ones() as usize) < majority(self.cluster) {
+        accepts.insert(from);
+        let (accepted_by, value) = (accepts.len(), *value);
+        if accepted_by < majority(self.cluster) {
             self.arm_election_timer(cx);
             return;
         }

@@ -1,0 +1,251 @@
+//! ec-counter, an eventually consistent counter, as a plug-in: the server and client actors
+//! ([`node`]), the convergence checker ([`checker`]), the views and teaching text ([`view`]), and
+//! here its settings, broken variant and chaos faults.
+
+pub mod checker;
+pub mod node;
+pub mod view;
+
+use crate::protocol::{
+    ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant,
+};
+use crate::sim::{InFlight, NetConfig, NodeId};
+use crate::simulation::Running;
+use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
+
+pub use checker::EcChecker;
+pub use node::{Client, EcNode, EcShape, EcTiming, Msg, Note, Op, Server};
+
+/// The ec-counter plug-in.
+pub struct EcCounter;
+
+pub const MODE: Mode = Mode(&EcCounter);
+
+const KNOBS: &[Knob] = &[
+    Knob {
+        field: "servers",
+        label: "Servers",
+        range: 2..=7,
+        default: 3,
+        unit: "",
+        slider: Some(2..=7),
+        in_link: true,
+    },
+    Knob {
+        field: "clients",
+        label: "Clients",
+        range: 1..=12,
+        default: 5,
+        unit: "",
+        slider: Some(1..=12),
+        in_link: true,
+    },
+    Knob {
+        field: "requests",
+        label: "Requests per client",
+        range: 0..=10_000,
+        default: 100,
+        unit: "",
+        slider: Some(1..=300),
+        in_link: true,
+    },
+    Knob {
+        field: "ec_counter.sync_period",
+        label: "Sync period (ms)",
+        range: 1..=100_000,
+        default: 100,
+        unit: " ticks",
+        slider: Some(20..=1000),
+        in_link: false,
+    },
+    Knob::hidden("ec_counter.retry_timeout", 1..=100_000, 300),
+    Knob::hidden("ec_counter.think_time", 1..=100_000, 40),
+];
+
+const VARIANTS: &[Variant] = &[Variant {
+    name: "no-max",
+    what: "a set overwrites the server's value even when it is smaller",
+}];
+
+impl EcCounter {
+    /// The cluster's shape: servers are nodes `0..servers`, clients follow.
+    pub fn shape(setup: &Setup) -> EcShape {
+        EcShape {
+            servers: setup.knob("servers") as usize,
+            clients: setup.knob("clients") as usize,
+            requests: setup.knob("requests") as u32,
+        }
+    }
+
+    fn timing(setup: &Setup) -> EcTiming {
+        EcTiming {
+            sync_period: setup.knob("ec_counter.sync_period"),
+            retry_timeout: setup.knob("ec_counter.retry_timeout"),
+            think_time: setup.knob("ec_counter.think_time"),
+        }
+    }
+}
+
+impl Protocol for EcCounter {
+    fn name(&self) -> &'static str {
+        "ec-counter"
+    }
+    fn title(&self) -> &'static str {
+        "ec-counter"
+    }
+    fn pitch(&self) -> &'static str {
+        view::PITCH
+    }
+    fn knobs(&self) -> &'static [Knob] {
+        KNOBS
+    }
+    fn size_knob(&self) -> &'static str {
+        "servers"
+    }
+    fn variants(&self) -> &'static [Variant] {
+        VARIANTS
+    }
+    fn default_net(&self) -> NetConfig {
+        // Short hops so that a hundred requests per client make a lively minute of play.
+        NetConfig {
+            base_delay: 20,
+            jitter: 10,
+        }
+    }
+    fn cluster_size(&self, setup: &Setup) -> usize {
+        EcCounter::shape(setup).nodes()
+    }
+    /// Only servers can be killed or slowed; clients are the workload, not the system.
+    fn is_target(&self, setup: &Setup, node: NodeId) -> bool {
+        EcCounter::shape(setup).is_server(node)
+    }
+    fn converges(&self) -> bool {
+        true
+    }
+    /// All servers but one.
+    fn max_down(&self, setup: &Setup) -> usize {
+        EcCounter::shape(setup).servers - 1
+    }
+    fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
+        Box::new(Running::<EcCounter>::new(setup, record_trace))
+    }
+    /// A dead server would never converge: it restarts by itself.
+    fn restart_killed_after_hops(&self) -> Option<u64> {
+        Some(40)
+    }
+    fn chaos_faults(&self) -> &'static [ChaosFault] {
+        use ChaosFault::*;
+        &[Crash, Crash, Slow, Cut, Partition, DropNext, PauseClients]
+    }
+    fn label(&self, setup: &Setup) -> String {
+        let shape = EcCounter::shape(setup);
+        format!("ec-counter, {}x{}", shape.servers, shape.clients)
+    }
+    fn score_key(&self, setup: &Setup) -> String {
+        let shape = EcCounter::shape(setup);
+        format!("ec-counter-{}x{}", shape.servers, shape.clients)
+    }
+    fn score_label(&self) -> &'static str {
+        "sim time"
+    }
+    fn node_name(&self, setup: &Setup, node: NodeId) -> String {
+        if EcCounter::shape(setup).is_server(node) {
+            format!("server {node}")
+        } else {
+            format!("client {node}")
+        }
+    }
+    fn layout(&self, setup: &Setup) -> Vec<Place> {
+        view::layout(EcCounter::shape(setup))
+    }
+    /// Server pairs, and each client to its own server (clients never talk to each other).
+    fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
+        let shape = EcCounter::shape(setup);
+        let servers =
+            (0..shape.servers).flat_map(|a| (a + 1..shape.servers).map(move |b| (a, b)));
+        let clients = (shape.servers..shape.nodes()).map(|c| (shape.server_of(c), c));
+        servers.chain(clients).collect()
+    }
+    fn cheat_sheet(&self) -> CheatSheet {
+        view::CHEAT_SHEET
+    }
+}
+
+impl Model for EcCounter {
+    type Actor = EcNode;
+    type Checker = EcChecker;
+
+    fn build(setup: &Setup) -> (Vec<EcNode>, EcChecker) {
+        let shape = EcCounter::shape(setup);
+        let variant = match setup.broken {
+            Some("no-max") => node::Variant::NoMax,
+            _ => node::Variant::Correct,
+        };
+        (
+            EcNode::cluster(shape, variant, EcCounter::timing(setup)),
+            EcChecker::new(shape.servers, shape.clients),
+        )
+    }
+
+    /// Converged, with every fault healed and every scheduled action applied.
+    fn finished(sim: &ModelSim<Self>) -> bool {
+        sim.checker().converged_at.is_some()
+            && sim.faults().all_healed()
+            && sim.pending_actions() == 0
+    }
+
+    /// The score is how long the servers stayed apart after the last client request.
+    fn outcome(sim: &ModelSim<Self>) -> Option<Outcome> {
+        let checker = sim.checker();
+        match (checker.converged_at, checker.clients_done_at) {
+            (Some(converged), Some(done)) if EcCounter::finished(sim) => Some(Outcome {
+                tick: converged,
+                score: converged.saturating_sub(done),
+            }),
+            _ => None,
+        }
+    }
+
+    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
+        let checker = sim.checker();
+        checker.finish(sim.now(), &mut summary.violations);
+        summary.decided = checker.converged_at.is_some();
+        summary.converged = Some(summary.decided);
+        summary.decision_tick = checker.converged_at;
+        summary.converged_tick = checker.converged_at;
+        summary.value = checker
+            .converged_at
+            .map(|_| checker.max_acknowledged.to_string());
+        summary.final_values = Some(checker.values.clone());
+        summary.max_acknowledged = Some(checker.max_acknowledged);
+    }
+
+    fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView {
+        view::node(sim, EcCounter::shape(setup), node)
+    }
+
+    fn message_look(setup: &Setup, message: &InFlight<Msg>) -> MessageLook {
+        view::message(EcCounter::shape(setup), message)
+    }
+
+    fn note_text(note: &Note) -> Option<String> {
+        view::note(note)
+    }
+
+    fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks {
+        view::checks(sim, EcCounter::shape(setup))
+    }
+
+    fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
+        view::results(sim, outcome)
+    }
+
+    fn clients_paused(sim: &ModelSim<Self>) -> Option<bool> {
+        Some(
+            sim.actors()
+                .iter()
+                .filter_map(EcNode::as_client)
+                .any(|c| c.paused),
+        )
+    }
+}

@@ -1,0 +1,256 @@
+//! What Paxos looks like and how it is explained: node badges and inspector rows, message labels
+//! and colours, log lines, the live safety checks, the results and the cheat sheet.
+
+use super::node::{Msg, Note, PaxosNode, Role};
+use super::{Paxos, PaxosChecker};
+use crate::protocol::{ModelSim, Outcome, base_view};
+use crate::protocols::majority;
+use crate::sim::NodeId;
+use crate::view::{
+    CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
+    ResultsView, caught, clockwise_from_top, colour_letter, colour_name, seconds,
+};
+
+pub const PITCH: &str = "A cluster tries to agree on one value. Attack it: kill nodes, slow them, \
+    cut links, drop messages. The longer it takes to decide, the higher your score. What you can \
+    never do is make two nodes decide differently.";
+
+pub const CHEAT_SHEET: CheatSheet = CheatSheet {
+    intro: Some("Messages take the colour of the leader whose ballot they carry."),
+    rows: &[
+        (
+            "p1a",
+            "prepare: a leader asks every node to promise its ballot",
+        ),
+        (
+            "p1b",
+            "promise: \"I'll ignore lower ballots; here's what I accepted\"",
+        ),
+        (
+            "p2a",
+            "accept: the leader asks to accept a value (the highest already accepted, else its own)",
+        ),
+        (
+            "p2b",
+            "accepted: a vote; a majority of votes means the value is chosen",
+        ),
+        ("decide", "the leader tells everyone the chosen value"),
+        ("nack", "refusal: a higher ballot was promised"),
+    ],
+};
+
+/// Why no attack can make two nodes decide differently.
+pub const WHY_IT_HELD: &str = "Why: any two majorities share a node. A new leader's phase 1 hears \
+    from a majority, so it learns any value a majority may already have accepted, and must propose \
+    that value instead of its own.";
+
+const WHY_IT_BROKE: &str =
+    "This cluster ran a deliberately broken protocol; the checker caught it.";
+
+/// Nodes on a circle from the top, clockwise.
+pub fn layout(nodes: usize) -> Vec<Place> {
+    (0..nodes)
+        .map(|i| Place::polar(clockwise_from_top(i, nodes), 250.0, 44.0))
+        .collect()
+}
+
+fn accepted_text(accepted: Option<(super::Ballot, usize)>) -> String {
+    accepted.map_or("-".into(), |(b, v)| format!("{b}={}", colour_name(v)))
+}
+
+pub fn node(sim: &ModelSim<Paxos>, id: NodeId) -> NodeView {
+    let node: &PaxosNode = &sim.actors()[id];
+    let mut view = base_view(
+        sim,
+        id,
+        colour_name(id).into(),
+        colour_letter(id).into(),
+        id,
+    );
+    view.leading = node.leading().map(|b| b.to_string());
+    view.done = node
+        .decided
+        .map(|(_, v)| format!("DECIDED {}", colour_name(v)));
+    let phase = if view.down { "down" } else { node.phase() };
+    view.status = vec![
+        phase.to_string(),
+        format!("promised {}", node.promised),
+        format!("accepted {}", accepted_text(node.accepted)),
+    ];
+    let needed = majority(node.cluster);
+    view.inspector = match &node.role {
+        Role::Follower => Vec::new(),
+        Role::Preparing { promises, .. } => vec![(
+            "promises".into(),
+            format!("{} of {needed} needed", promises.len()),
+        )],
+        Role::Proposing { value, accepts, .. } => vec![
+            ("proposing".into(), colour_name(*value).into()),
+            (
+                "accepts".into(),
+                format!("{} of {needed} needed", accepts.len()),
+            ),
+        ],
+    };
+    view
+}
+
+/// Sprites are labelled with their kind and coloured by the leader whose ballot they carry.
+pub fn message(msg: &Msg) -> MessageLook {
+    MessageLook {
+        label: msg.kind().to_string(),
+        colour: msg.leader_ballot().node,
+        shape: MessageShape::Round,
+    }
+}
+
+pub fn note(note: &Note) -> Option<String> {
+    Some(match note {
+        Note::BallotStarted { ballot } => format!("starts ballot {ballot} (phase 1)"),
+        Note::Proposed { ballot, value } => format!(
+            "proposes {} at ballot {ballot} (phase 2)",
+            colour_name(*value)
+        ),
+        Note::Accepted { .. } => return None,
+        Note::Decided { value } => format!("decides {}", colour_name(*value)),
+    })
+}
+
+/// The one-line agreement verdict.
+pub fn verdict(checker: &PaxosChecker) -> String {
+    match checker.decisions.values().next() {
+        None => "no node has decided yet".to_string(),
+        Some(first) if checker.decisions.values().all(|v| v == first) => {
+            let n = checker.decisions.len();
+            let who = if n == 1 {
+                "the one node that decided".to_string()
+            } else {
+                format!("all {n} nodes that decided")
+            };
+            format!("{who} agree on {}", colour_name(*first))
+        }
+        Some(_) => "NODES DISAGREE".to_string(),
+    }
+}
+
+pub fn checks(sim: &ModelSim<Paxos>) -> Checks {
+    let violations = sim.violations();
+    let checker = sim.checker();
+    let chosen = match checker.chosen {
+        Some((ballot, value)) => format!(
+            "Chosen: {} (majority at ballot {ballot})",
+            colour_name(value)
+        ),
+        None => "Chosen: nothing yet".into(),
+    };
+    let mut lines = vec![
+        CheckLine::property(
+            !caught(violations, "agreement"),
+            format!("Agreement: {}", verdict(checker)),
+        ),
+        CheckLine::property(
+            !caught(violations, "validity"),
+            "Validity: only proposed values are decided",
+        ),
+        CheckLine::property(!caught(violations, "stability"), chosen),
+    ];
+    let decided: Vec<String> = checker
+        .decisions
+        .iter()
+        .map(|(n, v)| format!("{}={}", colour_letter(*n), colour_letter(*v)))
+        .collect();
+    if !decided.is_empty() {
+        lines.push(CheckLine::new(
+            CheckStatus::Info,
+            format!("decisions: {}", decided.join(" ")),
+        ));
+    }
+    Checks {
+        heading: "Safety (checked at every step)",
+        lines,
+        gauge: None,
+    }
+}
+
+pub fn results(sim: &ModelSim<Paxos>, outcome: &Outcome) -> ResultsView {
+    let checker = sim.checker();
+    let violations = sim.violations();
+    let value = checker.decisions.values().next().copied();
+    let verdict = match violations.first() {
+        None => (true, format!("Safety held: {}.", verdict(checker))),
+        Some(v) => (false, format!("Safety BROKEN: {}", v.detail)),
+    };
+    ResultsView {
+        title: "Decided",
+        headline: value.map_or_else(String::new, |v| {
+            format!("The cluster decided {}", colour_name(v).to_uppercase())
+        }),
+        headline_colour: value,
+        lines: vec![format!(
+            "after {} of simulated time, {} ballot(s) started",
+            seconds(outcome.tick),
+            checker.ballots_started
+        )],
+        why: if verdict.0 { WHY_IT_HELD } else { WHY_IT_BROKE },
+        verdict: Some(verdict),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::Setup;
+    use crate::protocols::paxos::MODE;
+    use crate::sim::Action;
+    use crate::simulation::Simulation;
+    use crate::view::LogKind;
+
+    #[test]
+    fn nodes_sit_on_a_circle_without_overlapping() {
+        for nodes in 3..=9 {
+            let mut setup = Setup::for_mode(MODE);
+            setup.set_knob("nodes", nodes).unwrap();
+            crate::view::tests::assert_apart(&MODE.layout(&setup));
+        }
+    }
+
+    #[test]
+    fn node_views_and_log_lines_follow_the_simulation() {
+        let setup = Setup::for_mode(MODE);
+        let mut simulation = Simulation::new(&setup, true);
+        simulation.apply(Action::Kill { node: 2 }).unwrap();
+        simulation.run_until(5_000);
+        let views = simulation.node_views(&setup);
+        assert_eq!(
+            views.iter().map(|v| v.mark.as_str()).collect::<Vec<_>>(),
+            ["R", "G", "B"]
+        );
+        assert!(views[2].down && views[2].status[0] == "down");
+        assert!(views[0].done.is_some() || views[1].done.is_some());
+        let log = simulation.log_lines(&setup, 0);
+        assert!(
+            log.iter()
+                .any(|l| l.text == "blue killed" && l.kind == LogKind::Player)
+        );
+        assert!(log.iter().any(|l| l.text.contains("starts ballot")));
+        assert!(log.iter().any(|l| l.text.contains("decides")));
+    }
+
+    #[test]
+    fn messages_take_their_leaders_colour_and_move_along() {
+        let setup = Setup::for_mode(MODE);
+        let mut simulation = Simulation::new(&setup, true);
+        while simulation.in_flight_count() == 0 {
+            let now = simulation.now();
+            simulation.run_until(now + 1);
+        }
+        let now = simulation.now() as f64;
+        let first = simulation.message_views(&setup, now);
+        let later = simulation.message_views(&setup, now + 30.0);
+        assert!(!first.is_empty());
+        for (a, b) in first.iter().zip(&later) {
+            assert_eq!(a.look.label, "p1a");
+            assert_eq!(a.look.colour, a.from, "a prepare carries its sender's ballot");
+            assert!(b.progress > a.progress);
+        }
+    }
+}
