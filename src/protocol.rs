@@ -68,12 +68,16 @@ pub trait Protocol: Sync + 'static {
     /// The links drawn between nodes (messages only travel along these).
     fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)>;
     fn cheat_sheet(&self) -> CheatSheet;
+    /// Its example scenarios, built in (so the web version has them): (file name, JSON text).
+    fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
 }
 
 /// The typed side of a protocol: its actor and checker, and the views of a running simulation.
 pub trait Model: Protocol + Sized {
     type Actor: Actor + 'static;
-    type Checker: Checker<<Self::Actor as Actor>::Note> + 'static;
+    type Checker: Checker<<Self::Actor as Actor>::Note> + Send + Sync + 'static;
 
     /// The cluster's actors and a fresh checker.
     fn build(setup: &Setup) -> (Vec<Self::Actor>, Self::Checker);
@@ -99,7 +103,7 @@ pub trait Model: Protocol + Sized {
 pub type ModelSim<P> = Sim<<P as Model>::Actor, <P as Model>::Checker>;
 
 /// A running simulation of some protocol, as everything outside the protocol sees it.
-pub trait RunningSim {
+pub trait RunningSim: Send + Sync {
     fn now(&self) -> Tick;
     fn apply(&mut self, action: Action) -> Result<(), crate::sim::ActionError>;
     fn schedule(&mut self, at: Tick, action: Action);

@@ -410,28 +410,12 @@ impl Scenario {
     }
 }
 
-/// The scenarios that ship with the game, built in so the web version has them too.
+/// The scenarios that ship with the game, each protocol's in registry order, built in so the web
+/// version has them too.
 pub fn shipped() -> Vec<(&'static str, Scenario)> {
-    const FILES: [(&str, &str); 4] = [
-        (
-            "leader-crash.json",
-            include_str!("../assets/scenarios/leader-crash.json"),
-        ),
-        (
-            "dueling-leaders.json",
-            include_str!("../assets/scenarios/dueling-leaders.json"),
-        ),
-        (
-            "counter-partition.json",
-            include_str!("../assets/scenarios/counter-partition.json"),
-        ),
-        (
-            "broken-counter.json",
-            include_str!("../assets/scenarios/broken-counter.json"),
-        ),
-    ];
-    FILES
+    REGISTRY
         .iter()
+        .flat_map(|mode| mode.scenarios())
         .filter_map(|(file, text)| Scenario::parse(file, text).ok().map(|s| (*file, s)))
         .collect()
 }

@@ -79,8 +79,9 @@ pub struct NodeView {
     pub slow: u32,
     /// The ballot it leads, if any.
     pub leading: Option<String>,
-    /// The badge of a node that is done: "DECIDED green", "CONVERGED 913".
-    pub done: Option<String>,
+    /// What a node that is done settled on, and the word for it: ("DECIDED", "green"),
+    /// ("CONVERGED", "913").
+    pub done: Option<(&'static str, String)>,
     pub drop_armed: bool,
     /// The big number in the middle (a counter server's value).
     pub value: Option<u64>,
@@ -96,8 +97,8 @@ pub fn badge(view: &NodeView) -> String {
     if view.down {
         parts.push("DOWN".to_string());
     }
-    if let Some(done) = &view.done {
-        parts.push(done.clone());
+    if let Some((word, value)) = &view.done {
+        parts.push(format!("{word} {value}"));
     } else if let Some(ballot) = &view.leading {
         parts.push(format!("LEADER {ballot}"));
     }
@@ -344,7 +345,7 @@ pub(crate) mod tests {
             inspector: Vec::new(),
         };
         assert_eq!(badge(&view), "LEADER 2.R");
-        view.done = Some("DECIDED red".into());
+        view.done = Some(("DECIDED", "red".into()));
         view.slow = 4;
         view.down = true;
         view.drop_armed = true;

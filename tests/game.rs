@@ -10,8 +10,10 @@ use beat_paxos::game::nodes::{LinkEntity, NodeEntity};
 use beat_paxos::game::persist::{BestScores, ScoreStore};
 use beat_paxos::game::sim_step::{CurrentRound, PlayerAttack, StartImmediately};
 use beat_paxos::game::{Screen, Settings, logic_plugins};
+use beat_paxos::protocol::Setup;
+use beat_paxos::protocols::ec_counter::{self, EcCounter};
+use beat_paxos::protocols::paxos::{self, Paxos};
 use beat_paxos::round::Attack;
-use beat_paxos::scenario::{Mode, Setup};
 
 /// A game app straight into a round of `setup`, one simulation step per `update()`.
 fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
@@ -51,8 +53,8 @@ fn screen(app: &App) -> Screen {
 
 #[test]
 fn one_node_entity_per_node_and_one_sprite_per_message_in_flight() {
-    let mut setup = Setup::for_mode(Mode::Paxos);
-    setup.nodes = 5;
+    let mut setup = Setup::for_mode(paxos::MODE);
+    setup.set_knob("nodes", 5).unwrap();
     setup.seed = 3;
     let mut app = game(setup, None);
     assert_eq!(screen(&app), Screen::Playing);
@@ -83,7 +85,7 @@ fn one_node_entity_per_node_and_one_sprite_per_message_in_flight() {
 
 #[test]
 fn attacks_from_keys_and_pointer_gestures_reach_the_core() {
-    let mut app = game(Setup::for_mode(Mode::Paxos), None);
+    let mut app = game(Setup::for_mode(paxos::MODE), None);
     // Keyboard: select node 2 (green) and kill it.
     {
         let mut keys = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
@@ -114,7 +116,7 @@ fn attacks_from_keys_and_pointer_gestures_reach_the_core() {
 fn a_decision_opens_the_results_and_keeps_the_best_score() {
     let dir = std::env::temp_dir().join(format!("beat-paxos-game-{}", std::process::id()));
     let file = dir.join("best-scores.json");
-    let mut app = game(Setup::for_mode(Mode::Paxos), Some(file.clone()));
+    let mut app = game(Setup::for_mode(paxos::MODE), Some(file.clone()));
     for _ in 0..5_000 {
         if screen(&app) == Screen::Results {
             break;
@@ -134,17 +136,15 @@ fn a_decision_opens_the_results_and_keeps_the_best_score() {
     for _ in 0..300 {
         app.update();
     }
-    let beat_paxos::run::Simulation::Paxos(sim) = &round(&app).simulation else {
-        unreachable!()
-    };
+    let sim = round(&app).simulation.of::<Paxos>().unwrap();
     assert_eq!(sim.checker().decisions.len(), 3);
     std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
 fn counter_servers_and_clients_appear_bound_and_the_convergence_badge_follows_the_core() {
-    let mut setup = Setup::for_mode(Mode::EcCounter);
-    setup.ec.requests = 15;
+    let mut setup = Setup::for_mode(ec_counter::MODE);
+    setup.set_knob("requests", 15).unwrap();
     let mut app = game(setup, None);
     assert_eq!(count::<With<NodeEntity>>(&mut app), 8);
     let links: Vec<LinkEntity> = app
@@ -158,7 +158,7 @@ fn counter_servers_and_clients_appear_bound_and_the_convergence_badge_follows_th
         3 + 5,
         "server pairs, and each client to its own server only"
     );
-    let shape = round(&app).setup.ec;
+    let shape = EcCounter::shape(&round(&app).setup);
     for client in 3..8 {
         let to: Vec<usize> = links
             .iter()
@@ -181,10 +181,8 @@ fn counter_servers_and_clients_appear_bound_and_the_convergence_badge_follows_th
     let mut converged_frame = None;
     for frame in 0..20_000 {
         app.update();
-        let core_converged = match &round(&app).simulation {
-            beat_paxos::run::Simulation::EcCounter(sim) => sim.checker().converged_at.is_some(),
-            _ => unreachable!(),
-        };
+        let sim = round(&app).simulation.of::<EcCounter>().unwrap();
+        let core_converged = sim.checker().converged_at.is_some();
         let shown = badges_say(&mut app, "CONVERGED");
         assert_eq!(
             shown,

@@ -21,7 +21,7 @@ pub(super) fn plugin(app: &mut App) {
             Update,
             (keyboard, (read_pointer, pointer_gestures).chain())
                 .in_set(ReadInput)
-                .run_if(in_state(Screen::Playing)),
+                .run_if(in_state(Screen::Playing).and_then(resource_exists::<CurrentRound>)),
         )
         .add_systems(
             Update,
@@ -56,7 +56,6 @@ struct Press {
     slowing: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn read_pointer(
     mouse: Option<Res<ButtonInput<MouseButton>>>,
     touches: Option<Res<Touches>>,
@@ -175,12 +174,11 @@ const DIGITS: [KeyCode; 9] = [
 /// cuts a link, D drops its next message, I isolates it, H heals the network, P pauses clients.
 fn keyboard(
     keys: Res<ButtonInput<KeyCode>>,
-    current: Option<Res<CurrentRound>>,
+    current: Res<CurrentRound>,
     mut selection: ResMut<Selection>,
     mut attacks: MessageWriter<PlayerAttack>,
     mut feedback: MessageWriter<Feedback>,
 ) {
-    let Some(current) = current else { return };
     let round = &current.round;
     let nodes = round.setup.cluster_size();
     if let Some(index) = DIGITS
@@ -206,13 +204,8 @@ fn keyboard(
         attacks.write(PlayerAttack(Attack::HealAll));
     }
     if keys.just_pressed(KeyCode::KeyP)
-        && let crate::run::Simulation::EcCounter(sim) = &round.simulation
+        && let Some(paused) = round.simulation.clients_paused()
     {
-        let paused = sim
-            .actors()
-            .iter()
-            .filter_map(|n| n.as_client())
-            .any(|c| c.paused);
         attacks.write(PlayerAttack(Attack::PauseClients(!paused)));
     }
     let acting = [

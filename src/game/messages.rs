@@ -7,13 +7,22 @@ use bevy::prelude::*;
 
 use super::node_colour;
 use super::nodes::{NodeEntity, RoundEntity, Shapes};
-use super::sim_step::{Clock, CurrentRound};
+use super::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use crate::sim::MsgId;
-use crate::view::{self, MessageShape, Place};
+use crate::view::{MessageShape, Place};
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<MessageEntities>()
-        .add_systems(Update, (sync_messages, fade_lost).chain());
+    app.init_resource::<MessageEntities>().add_systems(
+        Update,
+        (
+            forget_old_round,
+            sync_messages
+                .after(PublishFrame)
+                .run_if(resource_exists::<CurrentRound>),
+            fade_lost,
+        )
+            .chain(),
+    );
 }
 
 /// A message sprite; `id` is the core's message id.
@@ -30,11 +39,10 @@ pub struct Fading {
 
 const FADE_SECONDS: f32 = 0.9;
 
+/// The sprite of each message in flight, by the core's message id.
 #[derive(Resource, Default)]
 struct MessageEntities {
-    round: u32,
     by_id: HashMap<MsgId, Entity>,
-    trace_cursor: usize,
 }
 
 /// Where a message is drawn: from the sender's rim to the receiver's rim.
@@ -46,27 +54,25 @@ fn along(from: Place, to: Place, progress: f32) -> Vec2 {
     start.lerp(end, progress)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The old round's sprites went with its `RoundEntity` cleanup; forget their ids.
+fn forget_old_round(
+    mut started: MessageReader<RoundStarted>,
+    mut entities: ResMut<MessageEntities>,
+) {
+    if started.read().count() > 0 {
+        entities.by_id.clear();
+    }
+}
+
 fn sync_messages(
     mut commands: Commands,
-    current: Option<Res<CurrentRound>>,
-    clock: Res<Clock>,
-    fixed: Res<Time<Fixed>>,
-    shapes: Option<Res<Shapes>>,
+    current: Res<CurrentRound>,
+    frame: Res<Frame>,
+    shapes: Res<Shapes>,
     nodes: Query<&NodeEntity>,
     mut entities: ResMut<MessageEntities>,
     mut sprites: Query<&mut Transform, With<MessageSprite>>,
 ) {
-    let (Some(current), Some(shapes)) = (current, shapes) else {
-        return;
-    };
-    if entities.round != current.number {
-        // The old round's sprites went with its RoundEntity cleanup.
-        *entities = MessageEntities {
-            round: current.number,
-            ..default()
-        };
-    }
     let mut places = vec![None; current.round.setup.cluster_size()];
     for node in &nodes {
         if let Some(slot) = places.get_mut(node.id) {
@@ -77,18 +83,8 @@ fn sync_messages(
         return; // nodes not spawned yet
     }
     let places: Vec<Place> = places.into_iter().flatten().collect();
-    let simulation = &current.round.simulation;
-    // Smooth motion between fixed steps: interpolate within the current step.
-    let running = !clock.paused && current.round.outcome.is_none();
-    let within = if running {
-        f64::from(fixed.overstep_fraction()) * clock.ticks_per_step() as f64
-    } else {
-        0.0
-    };
-    let now = simulation.now() as f64 + within;
-    let views = view::messages(simulation, &current.round.setup, now);
-    let live: HashSet<MsgId> = views.iter().map(|m| m.id).collect();
-    for message in &views {
+    let live: HashSet<MsgId> = frame.messages.iter().map(|m| m.id).collect();
+    for message in &frame.messages {
         let position = along(places[message.from], places[message.to], message.progress);
         if let Some(&entity) = entities.by_id.get(&message.id) {
             if let Ok(mut transform) = sprites.get_mut(entity) {
@@ -96,12 +92,13 @@ fn sync_messages(
             }
             continue;
         }
-        let colour = node_colour(message.colour);
-        let (size, rotation) = match message.shape {
+        let look = &message.look;
+        let colour = node_colour(look.colour);
+        let (size, rotation) = match look.shape {
             MessageShape::Round => (24.0, Quat::IDENTITY),
             MessageShape::Diamond => (19.0, Quat::from_rotation_z(std::f32::consts::FRAC_PI_4)),
         };
-        let sprite = match message.shape {
+        let sprite = match look.shape {
             MessageShape::Round => Sprite {
                 image: shapes.disc.clone(),
                 color: colour,
@@ -119,7 +116,7 @@ fn sync_messages(
                 sprite,
                 Transform::from_translation(position.extend(z)).with_rotation(rotation),
                 children![(
-                    Text2d::new(message.label.clone()),
+                    Text2d::new(look.label.clone()),
                     TextFont {
                         font_size: FontSize::Px(14.0),
                         ..default()
@@ -132,9 +129,7 @@ fn sync_messages(
         entities.by_id.insert(message.id, entity);
     }
     // Messages that left the network: delivered ones vanish, lost ones fade where they died.
-    let cursor = entities.trace_cursor;
-    let lost: HashSet<MsgId> = view::lost_since(simulation, cursor).into_iter().collect();
-    entities.trace_cursor = simulation.trace_len();
+    let lost: HashSet<MsgId> = frame.lost.iter().copied().collect();
     let gone: Vec<MsgId> = entities
         .by_id
         .keys()

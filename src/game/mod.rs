@@ -16,7 +16,8 @@ pub mod web;
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
 
-use crate::scenario::{Mode, Setup};
+use crate::protocol::Setup;
+use crate::scenario::default_mode;
 use crate::view::PALETTE;
 
 /// The screens of the game.
@@ -42,7 +43,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            setup: Setup::for_mode(Mode::Paxos),
+            setup: Setup::for_mode(default_mode()),
             scenario: None,
             fixed_seed: false,
         }

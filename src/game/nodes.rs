@@ -7,18 +7,21 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::sprite::Anchor;
 
 use super::node_colour;
-use super::sim_step::CurrentRound;
-use crate::scenario::Mode;
+use super::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use crate::sim::NodeId;
-use crate::view::{self, NodeKind, Place};
+use crate::view::{self, Place};
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
-        .init_resource::<SpawnedRound>()
         .add_systems(Startup, make_shapes)
         .add_systems(
             Update,
-            (respawn_cluster, (update_nodes, update_links)).chain(),
+            (
+                respawn_cluster,
+                (update_nodes.after(PublishFrame), update_links),
+            )
+                .chain()
+                .run_if(resource_exists::<CurrentRound>),
         );
 }
 
@@ -65,10 +68,6 @@ pub struct LinkEntity {
 
 #[derive(Component)]
 struct CutMark;
-
-/// Which round's entities exist.
-#[derive(Resource, Default)]
-struct SpawnedRound(u32);
 
 const TEXT_Z: f32 = 0.3;
 
@@ -120,27 +119,24 @@ fn text(value: impl Into<String>, size: f32, colour: Color) -> impl Bundle {
 
 fn respawn_cluster(
     mut commands: Commands,
-    current: Option<Res<CurrentRound>>,
-    shapes: Option<Res<Shapes>>,
-    mut spawned: ResMut<SpawnedRound>,
+    mut started: MessageReader<RoundStarted>,
+    current: Res<CurrentRound>,
+    shapes: Res<Shapes>,
     old: Query<Entity, With<RoundEntity>>,
     mut selection: ResMut<Selection>,
 ) {
-    let (Some(current), Some(shapes)) = (current, shapes) else {
-        return;
-    };
-    if spawned.0 == current.number {
+    if started.read().count() == 0 {
         return;
     }
-    spawned.0 = current.number;
     *selection = Selection::default();
     for entity in &old {
         commands.entity(entity).despawn();
     }
     let setup = &current.round.setup;
-    let places = view::layout(setup);
-    for link in links(setup) {
-        let (a, b) = (places[link.a], places[link.b]);
+    let places = setup.mode.layout(setup);
+    for (a, b) in setup.mode.links(setup) {
+        let link = LinkEntity { a, b };
+        let (a, b) = (places[a], places[b]);
         let (transform, length) = line_transform(a, b, 0.0);
         commands.spawn((
             RoundEntity,
@@ -159,9 +155,8 @@ fn respawn_cluster(
         let diameter = place.radius * 2.0;
         let big = place.radius > 30.0;
         let labels = LabelPlaces::around(*place, big);
-        // A counter server shows its value in the middle and its number small above it.
-        let server = setup.mode == Mode::EcCounter && setup.ec.is_server(id);
-        let (mark_size, mark_y) = match (server, big) {
+        // A node that shows a value (a counter server) has it in the middle, its mark small above.
+        let (mark_size, mark_y) = match (place.shows_value, big) {
             (true, _) => (14.0, 20.0),
             (false, true) => (30.0, 0.0),
             (false, false) => (13.0, 0.0),
@@ -282,26 +277,6 @@ impl LabelPlaces {
     }
 }
 
-/// The links drawn: every pair in Paxos; in ec-counter, server pairs and each client's own server
-/// (clients never talk to each other, so there is no line between them).
-fn links(setup: &crate::scenario::Setup) -> Vec<LinkEntity> {
-    match setup.mode {
-        Mode::Paxos => (0..setup.nodes)
-            .flat_map(|a| (a + 1..setup.nodes).map(move |b| LinkEntity { a, b }))
-            .collect(),
-        Mode::EcCounter => {
-            let shape = setup.ec;
-            let servers = (0..shape.servers)
-                .flat_map(|a| (a + 1..shape.servers).map(move |b| LinkEntity { a, b }));
-            let clients = (shape.servers..shape.nodes()).map(|c| LinkEntity {
-                a: shape.server_of(c),
-                b: c,
-            });
-            servers.chain(clients).collect()
-        }
-    }
-}
-
 /// Where the segment from `a` to `b` sits (its middle, turned along it) and how long it is. The
 /// length goes into the sprite's size, not the transform's scale, so children such as the cut
 /// mark are not stretched with it.
@@ -323,22 +298,20 @@ type NodePartParts = (
 );
 
 fn update_nodes(
-    current: Option<Res<CurrentRound>>,
+    frame: Res<Frame>,
     selection: Res<Selection>,
     mut bodies: Query<(&NodeEntity, &mut Sprite, &Children)>,
     mut parts: Query<NodePartParts, Without<NodeEntity>>,
 ) {
-    let Some(current) = current else { return };
-    let views = view::nodes(&current.round.simulation, &current.round.setup);
     for (node, mut body, children) in &mut bodies {
-        let Some(view) = views.get(node.id) else {
+        let Some(view) = frame.nodes.get(node.id) else {
             continue;
         };
         let colour = node_colour(view.colour);
-        body.color = match (view.down, view.kind) {
+        body.color = match (view.down, view.light) {
             (true, _) => Color::srgb(0.22, 0.23, 0.25),
-            (false, NodeKind::Client) => colour.mix(&Color::WHITE, 0.35),
-            (false, _) => colour,
+            (false, true) => colour.mix(&Color::WHITE, 0.35),
+            (false, false) => colour,
         };
         let selected = selection.node == Some(node.id);
         for child in children.iter() {
@@ -358,7 +331,7 @@ fn update_nodes(
                         (Color::WHITE, true)
                     } else if view.leading.is_some() {
                         (Color::srgb(1.0, 0.84, 0.2), true)
-                    } else if view.decided.is_some() {
+                    } else if view.done.is_some() {
                         (Color::srgb(0.45, 0.9, 0.45), true)
                     } else {
                         (Color::NONE, false)
@@ -398,7 +371,7 @@ fn update_nodes(
                 }
                 NodePart::Badge => {
                     if let Some(mut text) = text {
-                        set_text(&mut text, badge(view));
+                        set_text(&mut text, view::badge(view));
                     }
                     if let Some(mut c) = text_colour {
                         c.0 = badge_colour(view);
@@ -427,35 +400,10 @@ fn set_text(text: &mut Text2d, value: String) {
     }
 }
 
-/// The one-line badge over a node: the most important thing about it right now.
-pub fn badge(view: &view::NodeView) -> String {
-    let mut parts = Vec::new();
-    if view.down {
-        parts.push("DOWN".to_string());
-    }
-    if let Some(value) = &view.decided {
-        let word = if view.kind == NodeKind::Server {
-            "CONVERGED"
-        } else {
-            "DECIDED"
-        };
-        parts.push(format!("{word} {value}"));
-    } else if let Some(ballot) = &view.leading {
-        parts.push(format!("LEADER {ballot}"));
-    }
-    if view.slow > 1 {
-        parts.push(format!("SLOW x{}", view.slow));
-    }
-    if view.drop_armed {
-        parts.push("DROP NEXT".into());
-    }
-    parts.join("  ")
-}
-
 fn badge_colour(view: &view::NodeView) -> Color {
     if view.down {
         Color::srgb(1.0, 0.45, 0.45)
-    } else if view.decided.is_some() {
+    } else if view.done.is_some() {
         Color::srgb(0.5, 0.95, 0.5)
     } else if view.leading.is_some() {
         Color::srgb(1.0, 0.84, 0.2)
@@ -465,11 +413,10 @@ fn badge_colour(view: &view::NodeView) -> Color {
 }
 
 fn update_links(
-    current: Option<Res<CurrentRound>>,
+    current: Res<CurrentRound>,
     mut links: Query<(&LinkEntity, &mut Sprite, &Children)>,
     mut marks: Query<&mut Visibility, With<CutMark>>,
 ) {
-    let Some(current) = current else { return };
     let simulation = &current.round.simulation;
     for (link, mut sprite, children) in &mut links {
         let forward = simulation.link_open(link.a, link.b);

@@ -9,12 +9,15 @@ use serde::{Deserialize, Serialize};
 
 use super::Screen;
 use super::sim_step::CurrentRound;
-use crate::scenario::{Mode, Setup};
+use crate::protocol::Setup;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<ScoreStore>()
         .add_systems(Startup, load)
-        .add_systems(OnEnter(Screen::Results), record_score);
+        .add_systems(
+            OnEnter(Screen::Results),
+            record_score.run_if(resource_exists::<BestScores>),
+        );
 }
 
 /// Where best scores are kept.
@@ -35,7 +38,7 @@ impl ScoreStore {
             ScoreStore::Memory => BestScores::default(),
             ScoreStore::File(path) => load_scores(path),
             #[cfg(target_arch = "wasm32")]
-            ScoreStore::LocalStorage => super::web::load_scores(),
+            ScoreStore::LocalStorage => local_storage::load_scores(),
         }
     }
 
@@ -45,7 +48,7 @@ impl ScoreStore {
             ScoreStore::File(path) => save_scores(path, scores)
                 .map_err(|e| format!("cannot save best scores to {}: {e}", path.display())),
             #[cfg(target_arch = "wasm32")]
-            ScoreStore::LocalStorage => super::web::save_scores(scores),
+            ScoreStore::LocalStorage => local_storage::save_scores(scores),
         }
     }
 }
@@ -68,12 +71,9 @@ pub struct BestScores {
 }
 
 impl BestScores {
-    /// "paxos-3", "ec-counter-3x5".
+    /// "paxos-3", "ec-counter-3x5": one best score per protocol and cluster shape.
     pub fn key(setup: &Setup) -> String {
-        match setup.mode {
-            Mode::Paxos => format!("paxos-{}", setup.nodes),
-            Mode::EcCounter => format!("ec-counter-{}x{}", setup.ec.servers, setup.ec.clients),
-        }
+        setup.mode.score_key(setup)
     }
 
     pub fn get(&self, setup: &Setup) -> Option<u64> {
@@ -149,13 +149,10 @@ fn load(mut commands: Commands, store: Res<ScoreStore>) {
 }
 
 fn record_score(
-    current: Option<Res<CurrentRound>>,
-    scores: Option<ResMut<BestScores>>,
+    current: Res<CurrentRound>,
+    mut scores: ResMut<BestScores>,
     store: Res<ScoreStore>,
 ) {
-    let (Some(current), Some(mut scores)) = (current, scores) else {
-        return;
-    };
     let Some(outcome) = &current.round.outcome else {
         return;
     };
@@ -165,6 +162,50 @@ fn record_score(
     {
         warn!("{e}");
         scores.warning = Some(e);
+    }
+}
+
+/// Scores in the browser's localStorage; a corrupt entry is kept under another key and
+/// reported, never fatal.
+#[cfg(target_arch = "wasm32")]
+mod local_storage {
+    use super::{BestScores, parse_scores};
+
+    const SCORES_KEY: &str = "beat-paxos/best-scores";
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    pub fn load_scores() -> BestScores {
+        let Some(storage) = storage() else {
+            return BestScores {
+                warning: Some("this browser keeps no local storage; scores last one visit".into()),
+                ..Default::default()
+            };
+        };
+        let Ok(Some(text)) = storage.get_item(SCORES_KEY) else {
+            return BestScores::default();
+        };
+        match parse_scores(&text) {
+            Ok(scores) => scores,
+            Err(e) => {
+                let _ = storage.set_item(&format!("{SCORES_KEY}.corrupt"), &text);
+                let _ = storage.remove_item(SCORES_KEY);
+                BestScores {
+                    warning: Some(format!("ignored corrupt saved scores ({e}); kept a copy")),
+                    ..Default::default()
+                }
+            }
+        }
+    }
+
+    pub fn save_scores(scores: &BestScores) -> Result<(), String> {
+        let storage = storage().ok_or("this browser keeps no local storage")?;
+        let text = serde_json::to_string(scores).map_err(|e| e.to_string())?;
+        storage
+            .set_item(SCORES_KEY, &text)
+            .map_err(|_| "the browser refused to store the scores".to_string())
     }
 }
 
@@ -182,7 +223,7 @@ mod tests {
             "missing file: empty scores"
         );
         let mut scores = BestScores::default();
-        let setup = Setup::default();
+        let setup = Setup::for_mode(crate::protocols::paxos::MODE);
         assert!(scores.offer(&setup, 1200));
         assert!(!scores.offer(&setup, 900));
         save_scores(&path, &scores).unwrap();

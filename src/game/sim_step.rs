@@ -1,11 +1,17 @@
 //! Steps the simulation core in `FixedUpdate`: pause, single step and speed only change how many
-//! ticks a step takes. Also owns the round's lifecycle (start, decision, results).
+//! ticks a step takes. Owns the round's lifecycle (start, decision, results), announces each new
+//! round once with [`RoundStarted`], and publishes what every view needs each frame in [`Frame`]:
+//! the node and message views, the live checks and the trace entries new since the last frame,
+//! computed once.
+
+use std::ops::Range;
 
 use bevy::prelude::*;
 
 use super::{Screen, Settings};
 use crate::round::{Attack, Round};
-use crate::sim::Tick;
+use crate::sim::{MsgId, Tick};
+use crate::view::{Checks, LogLine, MessageView, NodeView};
 
 /// Fixed steps per second; at 1x each step is two ticks, so one simulated second takes 8.3 s.
 pub const STEPS_PER_SECOND: f64 = 60.0;
@@ -23,16 +29,27 @@ const NORMAL_SPEED: usize = 1;
 pub(super) fn plugin(app: &mut App) {
     app.insert_resource(Time::<Fixed>::from_hz(STEPS_PER_SECOND))
         .init_resource::<Clock>()
+        .init_resource::<Frame>()
         .add_message::<PlayerAttack>()
         .add_message::<Feedback>()
+        .add_message::<RoundStarted>()
+        .configure_sets(Update, (ReadInput, PublishFrame.after(ReadInput)))
         .add_systems(Startup, start_if_asked)
         .add_systems(OnEnter(Screen::Playing), start_round)
-        .add_systems(Update, apply_attacks.after(ReadInput))
+        .add_systems(
+            Update,
+            (
+                apply_attacks.after(ReadInput).before(PublishFrame),
+                publish_frame.in_set(PublishFrame),
+            )
+                .run_if(resource_exists::<CurrentRound>),
+        )
         .add_systems(
             FixedUpdate,
-            (advance, finish_round)
-                .chain()
-                .run_if(in_state(Screen::Playing).or_else(in_state(Screen::Results))),
+            (advance, finish_round).chain().run_if(
+                resource_exists::<CurrentRound>
+                    .and_then(in_state(Screen::Playing).or_else(in_state(Screen::Results))),
+            ),
         );
 }
 
@@ -41,12 +58,37 @@ pub(super) fn plugin(app: &mut App) {
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReadInput;
 
+/// [`Frame`] is up to date after this set; views that draw it run after it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PublishFrame;
+
 /// The round being played.
 #[derive(Resource)]
 pub struct CurrentRound {
     pub round: Round,
     /// Counts rounds since the game started, from 1.
     pub number: u32,
+}
+
+/// Sent once when a round starts, so that views reset what they keep per round.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct RoundStarted {
+    pub number: u32,
+}
+
+/// What the views draw this frame, computed once from the core after it advanced.
+#[derive(Resource, Default)]
+pub struct Frame {
+    pub nodes: Vec<NodeView>,
+    /// Messages in flight, placed at this frame's (interpolated) moment.
+    pub messages: Vec<MessageView>,
+    pub checks: Option<Checks>,
+    /// Trace entries new since the last frame.
+    pub new_trace: Range<usize>,
+    /// Event-log lines for those entries.
+    pub new_log: Vec<LogLine>,
+    /// Messages lost in those entries (dropped, cut off, sent to a down node).
+    pub lost: Vec<MsgId>,
 }
 
 /// Speed and pause.
@@ -125,6 +167,8 @@ fn start_round(
     mut settings: ResMut<Settings>,
     previous: Option<Res<CurrentRound>>,
     mut feedback: MessageWriter<Feedback>,
+    mut started: MessageWriter<RoundStarted>,
+    mut frame: ResMut<Frame>,
 ) {
     let number = previous.map_or(1, |p| p.number + 1);
     if number > 1 && !settings.fixed_seed {
@@ -141,6 +185,8 @@ fn start_round(
         round: Round::new(settings.setup.clone()),
         number,
     });
+    *frame = Frame::default();
+    started.write(RoundStarted { number });
 }
 
 /// A fresh seed derived from the last one (the game never reads the wall clock for randomness).
@@ -151,12 +197,8 @@ pub fn next_seed(seed: u64) -> u64 {
 fn apply_attacks(
     mut attacks: MessageReader<PlayerAttack>,
     mut feedback: MessageWriter<Feedback>,
-    current: Option<ResMut<CurrentRound>>,
+    mut current: ResMut<CurrentRound>,
 ) {
-    let Some(mut current) = current else {
-        attacks.clear();
-        return;
-    };
     for PlayerAttack(attack) in attacks.read() {
         if let Err(refusal) = current.round.attack(attack.clone()) {
             feedback.write(Feedback(refusal));
@@ -164,8 +206,7 @@ fn apply_attacks(
     }
 }
 
-fn advance(current: Option<ResMut<CurrentRound>>, mut clock: ResMut<Clock>) {
-    let Some(mut current) = current else { return };
+fn advance(mut current: ResMut<CurrentRound>, mut clock: ResMut<Clock>) {
     if std::mem::take(&mut clock.step) {
         current.round.step();
     } else if !clock.paused {
@@ -175,14 +216,41 @@ fn advance(current: Option<ResMut<CurrentRound>>, mut clock: ResMut<Clock>) {
 }
 
 fn finish_round(
-    current: Option<Res<CurrentRound>>,
+    current: Res<CurrentRound>,
     screen: Res<State<Screen>>,
     mut next: ResMut<NextState<Screen>>,
 ) {
-    if let Some(current) = current
-        && current.round.outcome.is_some()
-        && *screen.get() == Screen::Playing
-    {
+    if current.round.outcome.is_some() && *screen.get() == Screen::Playing {
         next.set(Screen::Results);
     }
+}
+
+/// Computes this frame's views from the core, once, for every view to read.
+fn publish_frame(
+    current: Res<CurrentRound>,
+    clock: Res<Clock>,
+    fixed: Res<Time<Fixed>>,
+    mut frame: ResMut<Frame>,
+) {
+    let round = &current.round;
+    let simulation = &round.simulation;
+    let setup = &round.setup;
+    // Smooth motion between fixed steps: interpolate within the current step.
+    let running = !clock.paused && round.outcome.is_none();
+    let within = if running {
+        f64::from(fixed.overstep_fraction()) * clock.ticks_per_step() as f64
+    } else {
+        0.0
+    };
+    let now = simulation.now() as f64 + within;
+    let from = frame.new_trace.end;
+    let to = simulation.trace_len();
+    *frame = Frame {
+        nodes: simulation.node_views(setup),
+        messages: simulation.message_views(setup, now),
+        checks: Some(simulation.checks(setup)),
+        new_trace: from..to,
+        new_log: simulation.log_lines(setup, from),
+        lost: simulation.lost_since(from),
+    };
 }

@@ -10,14 +10,14 @@ use bevy::prelude::*;
 use bevy::winit::{UpdateMode, WinitSettings};
 use wasm_bindgen::prelude::*;
 
-use super::persist::{BestScores, ScoreStore};
-use super::sim_step::{Clock, CurrentRound, PlayerAttack, ReadInput};
+use super::persist::ScoreStore;
+use super::sim_step::{
+    Clock, CurrentRound, Frame, PlayerAttack, PublishFrame, ReadInput, RoundStarted,
+};
 use super::{Launch, Screen, Settings};
 use crate::link;
 use crate::round::Attack;
-use crate::run::{FNV_OFFSET, fnv1a64};
-
-const SCORES_KEY: &str = "beat-paxos/best-scores";
+use crate::sim::{FNV_OFFSET, fnv1a64};
 
 /// Starts the game as the page's URL asks.
 pub fn start() {
@@ -59,50 +59,12 @@ pub fn start() {
     });
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
-/// Saved scores; a corrupt entry is kept under another key and reported, never fatal.
-pub fn load_scores() -> BestScores {
-    let Some(storage) = storage() else {
-        return BestScores {
-            warning: Some("this browser keeps no local storage; scores last one visit".into()),
-            ..default()
-        };
-    };
-    let Ok(Some(text)) = storage.get_item(SCORES_KEY) else {
-        return BestScores::default();
-    };
-    match super::persist::parse_scores(&text) {
-        Ok(scores) => scores,
-        Err(e) => {
-            let _ = storage.set_item(&format!("{SCORES_KEY}.corrupt"), &text);
-            let _ = storage.remove_item(SCORES_KEY);
-            BestScores {
-                warning: Some(format!("ignored corrupt saved scores ({e}); kept a copy")),
-                ..default()
-            }
-        }
-    }
-}
-
-pub fn save_scores(scores: &BestScores) -> Result<(), String> {
-    let storage = storage().ok_or("this browser keeps no local storage")?;
-    let text = serde_json::to_string(scores).map_err(|e| e.to_string())?;
-    storage
-        .set_item(SCORES_KEY, &text)
-        .map_err(|_| "the browser refused to store the scores".to_string())
-}
-
 /// What the page can see and do, shared between the Bevy systems and the exported functions
 /// (the browser runs both on one thread).
 #[derive(Default)]
 struct Bridge {
     state: String,
     inbox: Vec<Attack>,
-    round: u32,
-    trace_cursor: usize,
     /// FNV-1a of the trace after each event: `hashes[n - 1]` covers the first `n` events.
     hashes: Vec<u64>,
 }
@@ -141,6 +103,13 @@ pub fn beat_paxos_trace_hash(events: usize) -> Option<String> {
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, (deliver_inbox.in_set(ReadInput), pause_when_hidden))
+        .add_systems(
+            Update,
+            (forget_old_round, hash_new_trace)
+                .chain()
+                .after(PublishFrame)
+                .run_if(resource_exists::<CurrentRound>),
+        )
         .add_systems(Last, (publish_state, signal_ready));
 }
 
@@ -179,8 +148,35 @@ fn pause_when_hidden(
     }
 }
 
+/// A new round's trace starts from scratch; attacks already submitted still apply.
+fn forget_old_round(mut started: MessageReader<RoundStarted>) {
+    if started.read().count() > 0 {
+        BRIDGE.with(|b| {
+            let mut b = b.borrow_mut();
+            *b = Bridge {
+                inbox: std::mem::take(&mut b.inbox),
+                ..Default::default()
+            };
+        });
+    }
+}
+
+/// Extends the running trace hash with this frame's new trace entries.
+fn hash_new_trace(current: Res<CurrentRound>, frame: Res<Frame>) {
+    let lines = current.round.simulation.trace_lines(frame.new_trace.start);
+    BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        let mut hash = b.hashes.last().copied().unwrap_or(FNV_OFFSET);
+        for line in lines {
+            hash = fnv1a64(hash, line.as_bytes());
+            b.hashes.push(hash);
+        }
+    });
+}
+
 fn publish_state(
     current: Option<Res<CurrentRound>>,
+    frame: Res<Frame>,
     screen: Res<State<Screen>>,
     clock: Res<Clock>,
     settings: Res<Settings>,
@@ -193,30 +189,18 @@ fn publish_state(
     };
     let round = &current.round;
     let simulation = &round.simulation;
-    let nodes: Vec<serde_json::Value> = crate::view::nodes(simulation, &round.setup)
-        .into_iter()
+    let nodes: Vec<serde_json::Value> = frame
+        .nodes
+        .iter()
         .map(|n| {
             serde_json::json!({
                 "id": n.id, "name": n.title, "down": n.down, "slow": n.slow,
-                "leading": n.leading, "decided": n.decided, "value": n.value,
+                "leading": n.leading, "decided": n.done.as_ref().map(|(_, v)| v), "value": n.value,
             })
         })
         .collect();
     BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
-        if b.round != current.number {
-            *b = Bridge {
-                round: current.number,
-                inbox: std::mem::take(&mut b.inbox),
-                ..default()
-            };
-        }
-        let mut hash = b.hashes.last().copied().unwrap_or(FNV_OFFSET);
-        for line in simulation.trace_lines(b.trace_cursor) {
-            hash = fnv1a64(hash, line.as_bytes());
-            b.hashes.push(hash);
-        }
-        b.trace_cursor = simulation.trace_len();
         let state = serde_json::json!({
             "screen": screen,
             "round": current.number,

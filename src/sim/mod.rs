@@ -26,12 +26,13 @@ pub type Tick = u64;
 pub type NodeId = usize;
 pub type MsgId = u64;
 
-/// One node's protocol logic.
-pub trait Actor: Clone + Debug {
-    type Msg: Clone + Debug + Serialize;
-    type Timer: Clone + PartialEq + Debug + Serialize;
+/// One node's protocol logic. Plain data (`Send + Sync`), so a running simulation can live in
+/// the game's ECS.
+pub trait Actor: Clone + Debug + Send + Sync {
+    type Msg: Clone + Debug + Serialize + Send + Sync;
+    type Timer: Clone + PartialEq + Debug + Serialize + Send + Sync;
     /// What the node reports for the checkers and the trace (votes, decisions, value changes).
-    type Note: Clone + Debug + Serialize;
+    type Note: Clone + Debug + Serialize + Send + Sync;
 
     /// The node starts, at time zero or when it recovers after a crash.
     fn on_start(&mut self, cx: &mut Cx<'_, Self>);

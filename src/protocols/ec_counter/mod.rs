@@ -169,6 +169,18 @@ impl Protocol for EcCounter {
     fn cheat_sheet(&self) -> CheatSheet {
         view::CHEAT_SHEET
     }
+    fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (
+                "counter-partition.json",
+                include_str!("../../../assets/scenarios/counter-partition.json"),
+            ),
+            (
+                "broken-counter.json",
+                include_str!("../../../assets/scenarios/broken-counter.json"),
+            ),
+        ]
+    }
 }
 
 impl Model for EcCounter {

@@ -62,7 +62,7 @@ pub fn node(sim: &ModelSim<EcCounter>, shape: EcShape, id: NodeId) -> NodeView {
             view.done = sim
                 .checker()
                 .converged_at
-                .map(|_| format!("CONVERGED {}", s.value));
+                .map(|_| ("CONVERGED", s.value.to_string()));
             view.status = vec![match s.last_ignored {
                 Some(v) => format!("ignored set({v})"),
                 None => String::new(),

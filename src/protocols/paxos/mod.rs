@@ -113,6 +113,18 @@ impl Protocol for Paxos {
     fn cheat_sheet(&self) -> CheatSheet {
         view::CHEAT_SHEET
     }
+    fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (
+                "leader-crash.json",
+                include_str!("../../../assets/scenarios/leader-crash.json"),
+            ),
+            (
+                "dueling-leaders.json",
+                include_str!("../../../assets/scenarios/dueling-leaders.json"),
+            ),
+        ]
+    }
 }
 
 impl Model for Paxos {

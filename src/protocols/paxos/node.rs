@@ -58,15 +58,22 @@ pub enum Msg {
 }
 
 impl Msg {
-    /// The short name players see on the sprite.
+    pub const PREPARE: &str = "p1a";
+    pub const PROMISE: &str = "p1b";
+    pub const ACCEPT: &str = "p2a";
+    pub const ACCEPTED: &str = "p2b";
+    pub const NACK: &str = "nack";
+    pub const DECIDE: &str = "decide";
+
+    /// The short name players see on the sprite (and in the cheat sheet).
     pub fn kind(&self) -> &'static str {
         match self {
-            Msg::Prepare { .. } => "p1a",
-            Msg::Promise { .. } => "p1b",
-            Msg::Accept { .. } => "p2a",
-            Msg::Accepted { .. } => "p2b",
-            Msg::Nack { .. } => "nack",
-            Msg::Decide { .. } => "decide",
+            Msg::Prepare { .. } => Msg::PREPARE,
+            Msg::Promise { .. } => Msg::PROMISE,
+            Msg::Accept { .. } => Msg::ACCEPT,
+            Msg::Accepted { .. } => Msg::ACCEPTED,
+            Msg::Nack { .. } => Msg::NACK,
+            Msg::Decide { .. } => Msg::DECIDE,
         }
     }
 

@@ -19,23 +19,23 @@ pub const CHEAT_SHEET: CheatSheet = CheatSheet {
     intro: Some("Messages take the colour of the leader whose ballot they carry."),
     rows: &[
         (
-            "p1a",
+            Msg::PREPARE,
             "prepare: a leader asks every node to promise its ballot",
         ),
         (
-            "p1b",
+            Msg::PROMISE,
             "promise: \"I'll ignore lower ballots; here's what I accepted\"",
         ),
         (
-            "p2a",
+            Msg::ACCEPT,
             "accept: the leader asks to accept a value (the highest already accepted, else its own)",
         ),
         (
-            "p2b",
+            Msg::ACCEPTED,
             "accepted: a vote; a majority of votes means the value is chosen",
         ),
-        ("decide", "the leader tells everyone the chosen value"),
-        ("nack", "refusal: a higher ballot was promised"),
+        (Msg::DECIDE, "the leader tells everyone the chosen value"),
+        (Msg::NACK, "refusal: a higher ballot was promised"),
     ],
 };
 
@@ -70,7 +70,7 @@ pub fn node(sim: &ModelSim<Paxos>, id: NodeId) -> NodeView {
     view.leading = node.leading().map(|b| b.to_string());
     view.done = node
         .decided
-        .map(|(_, v)| format!("DECIDED {}", colour_name(v)));
+        .map(|(_, v)| ("DECIDED", colour_name(v).to_string()));
     let phase = if view.down { "down" } else { node.phase() };
     view.status = vec![
         phase.to_string(),

@@ -1,0 +1,50 @@
+//! The cheat sheet (the protocol's messages in words) and the controls.
+
+use bevy_egui::egui;
+use egui::RichText;
+
+use super::MUTED;
+use crate::view::CheatSheet;
+
+/// Every way to attack, by mouse or touch and by key.
+const CONTROLS: [(&str, &str); 11] = [
+    ("double-click / double-tap", "kill or recover a node"),
+    ("press and hold", "slow a node while held"),
+    ("drag node to node", "cut their link (heals by itself)"),
+    ("click a message", "drop it"),
+    ("1-9", "select a node"),
+    ("K / S / D / I", "kill-recover / slow / drop next / isolate"),
+    ("C then 1-9", "cut the link to that node"),
+    ("H", "heal the network"),
+    ("P", "pause clients (ec-counter)"),
+    ("Space / . / + -", "pause / step / speed"),
+    ("R, Enter", "restart, next round"),
+];
+
+pub(super) fn show(ui: &mut egui::Ui, sheet: CheatSheet) {
+    egui::CollapsingHeader::new(RichText::new("Cheat sheet").strong())
+        .default_open(true)
+        .show(ui, |ui| {
+            if let Some(intro) = sheet.intro {
+                ui.label(RichText::new(intro).color(MUTED));
+            }
+            egui::Grid::new("cheat").num_columns(2).show(ui, |ui| {
+                for (kind, meaning) in sheet.rows {
+                    ui.monospace(*kind);
+                    ui.add(egui::Label::new(*meaning).wrap());
+                    ui.end_row();
+                }
+            });
+        });
+    egui::CollapsingHeader::new(RichText::new("Controls").strong())
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("keys").num_columns(2).show(ui, |ui| {
+                for (keys, what) in CONTROLS {
+                    ui.monospace(keys);
+                    ui.add(egui::Label::new(what).wrap());
+                    ui.end_row();
+                }
+            });
+        });
+}

@@ -1,0 +1,118 @@
+//! The side panel's first section: the selected node (its state and the attacks on it) and the
+//! attacks on the whole cluster.
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy_egui::egui;
+use egui::RichText;
+
+use super::{GOLD, MUTED, palette};
+use crate::game::nodes::Selection;
+use crate::game::sim_step::{CurrentRound, Frame, PlayerAttack};
+use crate::round::Attack;
+use crate::view::badge;
+
+#[derive(SystemParam)]
+pub(super) struct Inspector<'w> {
+    current: Res<'w, CurrentRound>,
+    frame: Res<'w, Frame>,
+    selection: ResMut<'w, Selection>,
+    attacks: MessageWriter<'w, PlayerAttack>,
+}
+
+pub(super) fn show(ui: &mut egui::Ui, inspector: &mut Inspector) {
+    selected_node(ui, inspector);
+    cluster_actions(ui, inspector);
+}
+
+fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
+    let round = &inspector.current.round;
+    let Some(node) = inspector
+        .selection
+        .node
+        .and_then(|n| inspector.frame.nodes.get(n))
+    else {
+        ui.label(RichText::new("Click a node or press its number to select it.").color(MUTED));
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(format!("{} ({})", node.title, node.mark))
+                .strong()
+                .color(palette(node.colour)),
+        );
+        if ui
+            .small_button("x")
+            .on_hover_text("deselect (Esc)")
+            .clicked()
+        {
+            inspector.selection.node = None;
+        }
+    });
+    let badge = badge(node);
+    if !badge.is_empty() {
+        ui.label(RichText::new(badge).color(GOLD));
+    }
+    if let Some(value) = node.value {
+        ui.label(format!("value {value}"));
+    }
+    for line in node.status.iter().filter(|l| !l.is_empty()) {
+        ui.monospace(line);
+    }
+    for (what, value) in &node.inspector {
+        ui.monospace(format!("{what}: {value}"));
+    }
+    if round.outcome.is_some() || !round.setup.is_target(node.id) {
+        return;
+    }
+    let (id, down, slowed) = (node.id, node.down, node.slow > 1);
+    let attacks = &mut inspector.attacks;
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button(if down { "recover (K)" } else { "kill (K)" })
+            .clicked()
+        {
+            attacks.write(PlayerAttack(Attack::ToggleDown(id)));
+        }
+        if ui
+            .button(if slowed { "unslow (S)" } else { "slow (S)" })
+            .clicked()
+        {
+            attacks.write(PlayerAttack(Attack::Slow(id, !slowed)));
+        }
+        if ui.button("isolate (I)").clicked() {
+            attacks.write(PlayerAttack(Attack::Isolate(id)));
+        }
+        if ui.button("drop next (D)").clicked() {
+            attacks.write(PlayerAttack(Attack::DropNext(id)));
+        }
+    });
+}
+
+/// Attacks on the whole cluster rather than one node.
+fn cluster_actions(ui: &mut egui::Ui, inspector: &mut Inspector) {
+    let round = &inspector.current.round;
+    if round.outcome.is_some() {
+        return;
+    }
+    let attacks = &mut inspector.attacks;
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("heal network (H)").clicked() {
+            attacks.write(PlayerAttack(Attack::HealAll));
+        }
+        if let Some(paused) = round.simulation.clients_paused() {
+            let label = if paused {
+                "resume clients (P)"
+            } else {
+                "pause clients (P)"
+            };
+            if ui
+                .button(label)
+                .on_hover_text("only server syncs run while clients are paused")
+                .clicked()
+            {
+                attacks.write(PlayerAttack(Attack::PauseClients(!paused)));
+            }
+        }
+    });
+}

@@ -1,0 +1,148 @@
+//! The egui HUD, one module per panel: the title screen, the top bar, the side panel's sections
+//! (node inspector, live checks, event log, cheat sheet and controls), the results window and
+//! the toasts. This file lays the play screen out and holds the shared style.
+
+mod checks;
+mod help;
+mod inspector;
+mod log;
+mod results;
+mod title;
+pub mod toasts;
+mod top_bar;
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use egui::{Color32, RichText};
+
+use super::Screen;
+use super::camera::GameArea;
+use super::sim_step::CurrentRound;
+use crate::view::{CheckLine, CheckStatus, PALETTE};
+
+pub use toasts::Toasts;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_plugins((
+        title::plugin,
+        checks::plugin,
+        log::plugin,
+        results::plugin,
+        toasts::plugin,
+    ))
+    .add_systems(
+        EguiPrimaryContextPass,
+        play_screen.in_set(HudSet::Panels).run_if(
+            resource_exists::<CurrentRound>
+                .and_then(in_state(Screen::Playing).or_else(in_state(Screen::Results))),
+        ),
+    )
+    .configure_sets(
+        EguiPrimaryContextPass,
+        (HudSet::Panels, HudSet::Windows).chain(),
+    );
+}
+
+/// Panels first (they decide the game area), then the windows placed over it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+enum HudSet {
+    Panels,
+    Windows,
+}
+
+const GOOD: Color32 = Color32::from_rgb(110, 220, 120);
+const BAD: Color32 = Color32::from_rgb(255, 90, 80);
+const GOLD: Color32 = Color32::from_rgb(255, 210, 60);
+const MUTED: Color32 = Color32::from_rgb(160, 165, 175);
+
+fn palette(index: usize) -> Color32 {
+    let [r, g, b] = PALETTE[index % PALETTE.len()];
+    Color32::from_rgb(r, g, b)
+}
+
+/// Text size follows the window, so panels stay readable from 1280x720 to 1920x1080 and beyond.
+fn fit_zoom(ctx: &egui::Context, window: Option<&Window>) {
+    let height = window.map_or(720.0, |w| w.height());
+    let zoom = (height / 720.0 * 1.15).clamp(1.0, 1.8);
+    if (ctx.zoom_factor() - zoom).abs() > 0.01 {
+        ctx.set_zoom_factor(zoom);
+    }
+}
+
+/// One line of the live checks: OK / FAILED marks for properties, colour for progress.
+fn check_line(ui: &mut egui::Ui, line: &CheckLine) {
+    let mark = match line.status {
+        CheckStatus::Holds => Some(("OK", GOOD)),
+        CheckStatus::Failed => Some(("FAILED", BAD)),
+        CheckStatus::Waiting | CheckStatus::Reached | CheckStatus::Info => None,
+    };
+    match (mark, line.status) {
+        (Some((mark, colour)), _) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(mark).strong().color(colour));
+                ui.add(egui::Label::new(line.text.as_str()).wrap());
+            });
+        }
+        (None, CheckStatus::Waiting) => {
+            ui.label(RichText::new(&line.text).color(GOLD));
+        }
+        (None, CheckStatus::Reached) => {
+            ui.label(RichText::new(&line.text).color(GOOD));
+        }
+        (None, _) => {
+            ui.label(RichText::new(&line.text).color(MUTED));
+        }
+    }
+}
+
+/// What laying out the play screen needs.
+#[derive(SystemParam)]
+struct PlayScreen<'w, 's> {
+    contexts: EguiContexts<'w, 's>,
+    window: Option<Single<'w, 's, &'static Window, With<PrimaryWindow>>>,
+    area: ResMut<'w, GameArea>,
+    top_bar: top_bar::TopBar<'w>,
+    inspector: inspector::Inspector<'w>,
+    checks: checks::LiveChecks<'w>,
+    log: Res<'w, log::EventLog>,
+}
+
+/// The play screen: the top bar and the side panel, and the game area they leave.
+fn play_screen(mut hud: PlayScreen) -> Result {
+    let ctx = hud.contexts.ctx_mut()?;
+    fit_zoom(ctx, hud.window.as_deref().copied());
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    egui::Panel::top("top").show(&mut root, |ui| top_bar::show(ui, &mut hud.top_bar));
+    let mode = hud.top_bar.current.round.setup.mode;
+    egui::Panel::right("side")
+        .default_size(330.0)
+        .min_size(260.0)
+        .max_size(480.0)
+        .resizable(true)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                inspector::show(ui, &mut hud.inspector);
+                ui.separator();
+                checks::show(ui, &hud.checks);
+                ui.separator();
+                log::show(ui, &hud.log);
+                ui.separator();
+                help::show(ui, mode.cheat_sheet());
+            });
+        });
+    let free = root.available_rect_before_wrap();
+    let zoom = ctx.zoom_factor();
+    *hud.area = GameArea {
+        min: Vec2::new(free.min.x, free.min.y) * zoom,
+        max: Vec2::new(free.max.x, free.max.y) * zoom,
+    };
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! The results window once the cluster decided (or converged): the outcome, the safety verdict
+//! and why it held, the score, the player's moves, and the way to the next round.
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use egui::RichText;
+
+use super::{BAD, GOLD, GOOD, HudSet, palette};
+use crate::game::camera::GameArea;
+use crate::game::persist::BestScores;
+use crate::game::sim_step::CurrentRound;
+use crate::game::{Screen, Settings};
+use crate::round::FAULT_BUDGET;
+use crate::view::seconds;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(
+        EguiPrimaryContextPass,
+        results_window
+            .in_set(HudSet::Windows)
+            .run_if(in_state(Screen::Results).and_then(resource_exists::<CurrentRound>)),
+    );
+}
+
+#[derive(SystemParam)]
+struct Results<'w, 's> {
+    contexts: EguiContexts<'w, 's>,
+    area: Res<'w, GameArea>,
+    current: Res<'w, CurrentRound>,
+    scores: Option<Res<'w, BestScores>>,
+    next: ResMut<'w, NextState<Screen>>,
+    settings: ResMut<'w, Settings>,
+}
+
+fn results_window(mut results: Results) -> Result {
+    let ctx = results.contexts.ctx_mut()?;
+    let round = &results.current.round;
+    let Some(outcome) = &round.outcome else {
+        return Ok(());
+    };
+    let view = round.simulation.results(&round.setup, outcome);
+    // Centred on the cluster's area, not on the window, so the side panel stays visible.
+    let zoom = ctx.zoom_factor();
+    let screen = ctx.viewport_rect().center();
+    let area = *results.area;
+    let centre = (area.min + area.max) / (2.0 * zoom);
+    let offset = egui::vec2(centre.x - screen.x, centre.y - screen.y);
+    let (next, settings) = (&mut results.next, &mut results.settings);
+    let scores = results.scores.as_deref();
+    egui::Window::new(view.title)
+        .anchor(egui::Align2::CENTER_CENTER, offset)
+        .max_width(460.0)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            if !view.headline.is_empty() {
+                let mut headline = RichText::new(&view.headline).size(22.0);
+                if let Some(colour) = view.headline_colour {
+                    headline = headline.color(palette(colour));
+                }
+                ui.label(headline);
+            }
+            for line in &view.lines {
+                ui.label(line);
+            }
+            if let Some((held, verdict)) = &view.verdict {
+                let colour = if *held { GOOD } else { BAD };
+                ui.label(RichText::new(verdict).strong().color(colour));
+            }
+            ui.label(view.why);
+            ui.separator();
+            ui.label(
+                RichText::new(format!("Score: {}", seconds(outcome.score)))
+                    .size(20.0)
+                    .color(GOLD),
+            );
+            if let Some(scores) = scores {
+                if scores.new_record {
+                    ui.label(RichText::new("New best!").strong().color(GOLD));
+                } else if let Some(best) = scores.get(&round.setup) {
+                    ui.label(format!("best {}", seconds(best)));
+                }
+            }
+            let spent = FAULT_BUDGET - round.budget_left;
+            ui.label(format!(
+                "Your moves: {} (fault budget spent {spent}/{FAULT_BUDGET})",
+                round.moves.len()
+            ));
+            egui::ScrollArea::vertical()
+                .max_height(120.0)
+                .show(ui, |ui| {
+                    for m in &round.moves {
+                        ui.monospace(format!("{:>7}  {:?}", seconds(m.tick), m.attack));
+                    }
+                });
+            ui.horizontal(|ui| {
+                if ui.button("Next round (Enter)").clicked() {
+                    next.set(Screen::Playing);
+                }
+                if ui.button("Title screen").clicked() {
+                    settings.fixed_seed = false;
+                    next.set(Screen::Title);
+                }
+            });
+        });
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! The title screen: choose a protocol, its settings, a seed or a built-in scenario, and start.
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use egui::RichText;
+
+use super::{GOLD, MUTED, fit_zoom};
+use crate::game::camera::GameArea;
+use crate::game::persist::BestScores;
+use crate::game::sim_step::next_seed;
+use crate::game::{Screen, Settings};
+use crate::protocol::Setup;
+use crate::protocols::REGISTRY;
+use crate::scenario::{self, Scenario};
+use crate::view::seconds;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Startup, load_shipped_scenarios)
+        .add_systems(
+            EguiPrimaryContextPass,
+            title_screen.run_if(in_state(Screen::Title)),
+        );
+}
+
+/// The scenarios that ship with the game, parsed once.
+#[derive(Resource, Default)]
+struct ShippedScenarios(Vec<Scenario>);
+
+fn load_shipped_scenarios(mut commands: Commands) {
+    let scenarios = scenario::shipped().into_iter().map(|(_, s)| s).collect();
+    commands.insert_resource(ShippedScenarios(scenarios));
+}
+
+#[derive(SystemParam)]
+struct TitleScreen<'w, 's> {
+    contexts: EguiContexts<'w, 's>,
+    window: Option<Single<'w, 's, &'static Window, With<PrimaryWindow>>>,
+    settings: ResMut<'w, Settings>,
+    shipped: Res<'w, ShippedScenarios>,
+    scores: Option<Res<'w, BestScores>>,
+    area: ResMut<'w, GameArea>,
+    next: ResMut<'w, NextState<Screen>>,
+}
+
+const FREE_PLAY: &str = "none (free play)";
+
+fn title_screen(mut title: TitleScreen) -> Result {
+    let ctx = title.contexts.ctx_mut()?;
+    fit_zoom(ctx, title.window.as_deref().copied());
+    *title.area = GameArea::default();
+    let settings = &mut *title.settings;
+    let shipped = &title.shipped.0;
+    let scores = title.scores.as_deref();
+    let mut start = ctx.input(|i| i.key_pressed(egui::Key::Enter));
+    egui::Window::new("Beat Paxos")
+        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            ui.label(settings.setup.mode.pitch());
+            ui.add_space(8.0);
+            choose_mode(ui, settings);
+            settings_grid(ui, &mut settings.setup);
+            ui.add_space(4.0);
+            choose_scenario(ui, settings, shipped);
+            ui.add_space(6.0);
+            if let Some(best) = scores.and_then(|s| s.get(&settings.setup)) {
+                ui.label(format!("Best for this setup: {}", seconds(best)));
+            }
+            if let Some(warning) = scores.and_then(|s| s.warning.clone()) {
+                ui.colored_label(GOLD, warning);
+            }
+            ui.add_space(6.0);
+            if ui
+                .button(RichText::new("  Start (Enter)  ").size(18.0))
+                .clicked()
+            {
+                start = true;
+            }
+        });
+    if start {
+        // The seed on screen is the one played; later rounds draw new ones.
+        settings.fixed_seed = true;
+        title.next.set(Screen::Playing);
+    }
+    Ok(())
+}
+
+/// One button per registered protocol; switching keeps the seed.
+fn choose_mode(ui: &mut egui::Ui, settings: &mut Settings) {
+    let mut mode = settings.setup.mode;
+    ui.horizontal(|ui| {
+        ui.label("Mode:");
+        for candidate in REGISTRY {
+            ui.selectable_value(&mut mode, *candidate, candidate.title());
+        }
+    });
+    if mode != settings.setup.mode {
+        let seed = settings.setup.seed;
+        settings.setup = Setup::for_mode(mode);
+        settings.setup.seed = seed;
+        settings.scenario = None;
+    }
+}
+
+/// A slider for each of the protocol's knobs that has one, and the seed.
+fn settings_grid(ui: &mut egui::Ui, setup: &mut Setup) {
+    egui::Grid::new("options")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            for knob in setup.mode.knobs() {
+                let (Some(range), Some(value)) = (&knob.slider, setup.knobs.get_mut(knob.field))
+                else {
+                    continue;
+                };
+                ui.label(knob.label);
+                ui.add(egui::Slider::new(value, range.clone()));
+                ui.end_row();
+            }
+            ui.label("Seed");
+            ui.horizontal(|ui| {
+                ui.add(egui::DragValue::new(&mut setup.seed).range(0..=999_999));
+                if ui.button("new").clicked() {
+                    setup.seed = next_seed(setup.seed);
+                }
+            });
+            ui.end_row();
+        });
+}
+
+fn choose_scenario(ui: &mut egui::Ui, settings: &mut Settings, shipped: &[Scenario]) {
+    let current = settings
+        .scenario
+        .clone()
+        .unwrap_or_else(|| FREE_PLAY.into());
+    let mut chosen = None;
+    egui::ComboBox::from_label("Scenario")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(settings.scenario.is_none(), FREE_PLAY)
+                .clicked()
+            {
+                chosen = Some(None);
+            }
+            for s in shipped {
+                let name = s.name.clone().unwrap_or_default();
+                let picked = ui.selectable_label(settings.scenario.as_ref() == Some(&name), &name);
+                if picked
+                    .on_hover_text(s.description.clone().unwrap_or_default())
+                    .clicked()
+                {
+                    chosen = Some(Some(s));
+                }
+            }
+        });
+    match chosen {
+        Some(None) => {
+            settings.scenario = None;
+            settings.setup.actions.clear();
+            settings.setup.broken = None;
+        }
+        Some(Some(s)) => {
+            if let Ok(setup) = Setup::from_scenario(s) {
+                settings.setup = setup;
+                settings.scenario = s.name.clone();
+            }
+        }
+        None => {}
+    }
+    if let Some(description) = shipped
+        .iter()
+        .find(|s| s.name.is_some() && s.name == settings.scenario)
+        .and_then(|s| s.description.clone())
+    {
+        ui.label(RichText::new(description).italics().color(MUTED));
+    }
+}

@@ -1,0 +1,58 @@
+//! Short messages at the bottom of the play screen for a few seconds: refusals, hints, notices.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+
+use super::{GOLD, HudSet};
+use crate::game::Screen;
+use crate::game::sim_step::Feedback;
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Toasts>()
+        .add_systems(Update, collect_feedback)
+        .add_systems(
+            EguiPrimaryContextPass,
+            show.in_set(HudSet::Windows)
+                .run_if(in_state(Screen::Playing).or_else(in_state(Screen::Results))),
+        );
+}
+
+/// The messages shown, with the seconds each has left.
+#[derive(Resource, Default)]
+pub struct Toasts(pub Vec<(String, f32)>);
+
+const TOAST_SECONDS: f32 = 4.0;
+const TOASTS_SHOWN: usize = 4;
+
+fn collect_feedback(
+    mut feedback: MessageReader<Feedback>,
+    mut toasts: ResMut<Toasts>,
+    time: Res<Time>,
+) {
+    for Feedback(text) in feedback.read() {
+        toasts.0.push((text.clone(), TOAST_SECONDS));
+    }
+    let dt = time.delta_secs();
+    toasts.0.iter_mut().for_each(|(_, left)| *left -= dt);
+    toasts.0.retain(|(_, left)| *left > 0.0);
+    if toasts.0.len() > TOASTS_SHOWN {
+        toasts.0.remove(0);
+    }
+}
+
+fn show(mut contexts: EguiContexts, toasts: Res<Toasts>) -> Result {
+    if toasts.0.is_empty() {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    egui::Area::new("toasts".into())
+        .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(-170.0, -16.0))
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                for (text, _) in &toasts.0 {
+                    ui.colored_label(GOLD, text);
+                }
+            });
+        });
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! The top bar: what is being played, the time or score, the budget, and the clock controls.
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy_egui::egui;
+use egui::RichText;
+
+use super::GOLD;
+use crate::game::persist::BestScores;
+use crate::game::sim_step::{Clock, CurrentRound};
+use crate::game::{Screen, Settings};
+use crate::round::{DROPS_PER_ROUND, FAULT_BUDGET};
+use crate::view::seconds;
+
+#[derive(SystemParam)]
+pub(super) struct TopBar<'w> {
+    pub current: Res<'w, CurrentRound>,
+    clock: ResMut<'w, Clock>,
+    scores: Option<Res<'w, BestScores>>,
+    next: ResMut<'w, NextState<Screen>>,
+    settings: ResMut<'w, Settings>,
+}
+
+pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar) {
+    let round = &bar.current.round;
+    let mode = round.setup.mode;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(RichText::new("Beat Paxos").strong());
+        ui.separator();
+        ui.label(mode.label(&round.setup));
+        ui.label(format!(
+            "round {}  seed {}",
+            bar.current.number, round.setup.seed
+        ));
+        ui.separator();
+        let score = round.outcome.as_ref().map_or(round.now(), |o| o.score);
+        ui.label(
+            RichText::new(format!("{} {}", mode.score_label(), seconds(score)))
+                .strong()
+                .color(GOLD),
+        );
+        if let Some(best) = bar.scores.as_ref().and_then(|s| s.get(&round.setup)) {
+            ui.label(format!("best {}", seconds(best)));
+        }
+        ui.label(format!("budget {}/{FAULT_BUDGET}", round.budget_left));
+        ui.label(format!("drops {}/{DROPS_PER_ROUND}", round.drops_left));
+        ui.separator();
+        let clock = &mut bar.clock;
+        if ui.button("-").on_hover_text("slower (-)").clicked() {
+            clock.slower();
+        }
+        ui.label(clock.label());
+        if ui.button("+").on_hover_text("faster (+)").clicked() {
+            clock.faster();
+        }
+        let pause = if clock.paused { "resume" } else { "pause" };
+        if ui.button(pause).on_hover_text("Space").clicked() {
+            clock.paused = !clock.paused;
+        }
+        if ui
+            .button("step")
+            .on_hover_text("advance to the next event (.)")
+            .clicked()
+        {
+            clock.paused = true;
+            clock.step = true;
+        }
+        if ui.button("restart").on_hover_text("R").clicked() {
+            bar.next.set(Screen::Playing);
+        }
+        if ui.button("menu").clicked() {
+            bar.settings.fixed_seed = false;
+            bar.next.set(Screen::Title);
+        }
+    });
+}
