@@ -9,8 +9,7 @@ use crate::chaos;
 use crate::protocol::Mode;
 use crate::protocols;
 use crate::scenario::{self, Scenario, Setup};
-use crate::sim::{FNV_OFFSET, fnv1a64};
-use crate::simulation;
+use crate::simulation::Simulation;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,9 +64,10 @@ pub struct SimArgs {
     /// Add a random fault schedule drawn from the seed.
     #[arg(long)]
     pub chaos: bool,
+    /// Stop the run at this tick at the latest (1 to 10^15).
     #[arg(long)]
     pub max_ticks: Option<u64>,
-    /// Write every event as JSON lines to this file.
+    /// Write every event as JSON lines to this file, as the run goes.
     #[arg(long)]
     pub trace: Option<PathBuf>,
 }
@@ -222,25 +222,33 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     let mut setup = args.cluster.setup()?;
     if let Some(max) = args.max_ticks {
         setup.max_ticks = max;
+        setup
+            .validate()
+            .map_err(|invalid| CliError(format!("--max-ticks: {}", invalid.problem)))?;
     }
     if args.chaos {
         setup = chaos::with_chaos(&setup);
     }
-    let (mut summary, simulation) = simulation::run(&setup, args.trace.is_some());
+    let cannot_write = |path: &PathBuf, e: std::io::Error| {
+        CliError(format!("{}: cannot write the trace: {e}", path.display()))
+    };
+    // Create the trace file before the run, so that a bad path fails at once, not after it.
+    let trace_file = (args.trace.as_ref())
+        .map(|path| std::fs::File::create(path).map_err(|e| cannot_write(path, e)))
+        .transpose()?;
+    let mut simulation = Simulation::new(&setup, trace_file.is_some());
+    if let Some(file) = trace_file {
+        // Streamed as the run goes: memory stays flat however long the trace.
+        simulation.stream_trace(Box::new(std::io::BufWriter::new(file)));
+    }
+    simulation.run_to_end(setup.max_ticks);
+    let mut summary = simulation.summary(&setup);
     if let Some(path) = &args.trace {
-        let lines = simulation.trace_lines(0);
-        let hash = lines
-            .iter()
-            .fold(FNV_OFFSET, |h, line| fnv1a64(h, line.as_bytes()));
-        summary.trace_events = Some(lines.len());
-        summary.trace_hash = Some(format!("{hash:016x}"));
-        let fail = |e: std::io::Error| {
-            CliError(format!("{}: cannot write the trace: {e}", path.display()))
-        };
-        let file = std::fs::File::create(path).map_err(fail)?;
-        let mut out = std::io::BufWriter::new(file);
-        simulation.write_trace(&mut out).map_err(fail)?;
-        std::io::Write::flush(&mut out).map_err(fail)?;
+        let digest = simulation
+            .finish_trace()
+            .map_err(|e| cannot_write(path, e))?;
+        summary.trace_events = Some(digest.events);
+        summary.trace_hash = Some(format!("{:016x}", digest.hash));
     }
     print_json(&summary)
 }
