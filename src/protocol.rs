@@ -450,6 +450,14 @@ pub struct Summary {
     pub events: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converged: Option<bool>,
+    /// For protocols that converge: `converged`; `not_converged` when the run ended before
+    /// convergence was owed (clients busy, a fault unhealed, too little time since): no
+    /// violation; or `diverged`, which comes with a convergence violation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// Why the run has not converged, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converged_tick: Option<Tick>,
     #[serde(skip_serializing_if = "Option::is_none")]

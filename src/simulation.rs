@@ -102,6 +102,8 @@ impl<P: Model> RunningSim for Running<P> {
             ticks: self.sim.now(),
             events: self.sim.events_processed(),
             converged: None,
+            status: None,
+            reason: None,
             converged_tick: None,
             final_values: None,
             max_acknowledged: None,

@@ -168,6 +168,38 @@ fn fault_free_paxos_decides_at_every_election_timeout() {
 }
 
 #[test]
+fn a_counter_run_that_ends_early_or_unhealed_has_not_converged_and_violates_nothing() {
+    let mut short = setup(ec_counter::MODE, 3);
+    short.max_ticks = 500;
+    let (summary, _) = run::run(&short, false);
+    assert!(summary.violations.is_empty(), "{summary:?}");
+    assert_eq!(
+        (summary.converged, summary.status),
+        (Some(false), Some("not_converged"))
+    );
+    let reason = summary.reason.unwrap();
+    assert!(reason.contains("clients done"), "{reason}");
+
+    let unhealed = Scenario::parse(
+        "unhealed.json",
+        r#"{"mode": "ec-counter", "requests": 10, "max_ticks": 20000,
+            "actions": [{"at": 0, "action": "partition", "groups": [[0], [1, 2]]}]}"#,
+    )
+    .unwrap();
+    let (summary, _) = run::run(&Setup::from_scenario(&unhealed).unwrap(), false);
+    assert!(summary.violations.is_empty(), "{summary:?}");
+    assert_eq!(summary.status, Some("not_converged"));
+    assert!(summary.reason.unwrap().contains("a fault not healed"));
+
+    // Healed in time, the same counter converges and says so.
+    let (summary, _) = run::run(&setup(ec_counter::MODE, 3), false);
+    assert_eq!(
+        (summary.converged, summary.status, summary.reason),
+        (Some(true), Some("converged"), None)
+    );
+}
+
+#[test]
 fn the_counter_converges_to_the_largest_acknowledged_set() {
     for seed in 0..20 {
         let s = setup(ec_counter::MODE, seed);
