@@ -1,16 +1,18 @@
 //! The command line: the game by default, `sim` and `chaos` headless. JSON goes to stdout, errors
 //! to stderr with exit code 2.
 
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::chaos;
 use crate::protocol::Mode;
 use crate::protocols;
 use crate::scenario::{self, Scenario, Setup};
-use crate::sim::{FNV_OFFSET, fnv1a64};
-use crate::simulation;
+use crate::simulation::Simulation;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,15 +42,15 @@ pub struct ClusterArgs {
     #[arg(long, value_parser = parse_mode)]
     pub mode: Option<Mode>,
     /// Paxos nodes (3-9), or ec-counter servers (2-7).
-    #[arg(long)]
-    pub nodes: Option<usize>,
+    #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
+    pub nodes: Option<u64>,
     /// ec-counter clients (1-12).
-    #[arg(long)]
-    pub clients: Option<usize>,
-    /// ec-counter requests per client.
-    #[arg(long)]
-    pub requests: Option<u32>,
-    #[arg(long)]
+    #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
+    pub clients: Option<u64>,
+    /// ec-counter requests per client (0-10000).
+    #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
+    pub requests: Option<u64>,
+    #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// A scenario file (JSON, see docs/scenarios.md).
     #[arg(long)]
@@ -65,9 +67,10 @@ pub struct SimArgs {
     /// Add a random fault schedule drawn from the seed.
     #[arg(long)]
     pub chaos: bool,
-    #[arg(long)]
+    /// Stop the run at this tick at the latest (1 to 10^15).
+    #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_ticks: Option<u64>,
-    /// Write every event as JSON lines to this file.
+    /// Write every event as JSON lines to this file, as the run goes.
     #[arg(long)]
     pub trace: Option<PathBuf>,
 }
@@ -76,7 +79,7 @@ pub struct SimArgs {
 pub struct ChaosArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = whole_number, allow_hyphen_values = true)]
     pub runs: u64,
     /// Leave out the wall-clock `events_per_sec`, so that identical runs print identical bytes.
     #[arg(long)]
@@ -98,6 +101,53 @@ pub struct GameArgs {
     /// Window size, e.g. 1920x1080 (default 1280x720).
     #[arg(long, value_parser = parse_window_size)]
     pub window: Option<(u32, u32)>,
+}
+
+/// Parses the command line, or says why not. A flag given before a subcommand is refused rather
+/// than silently read as a game option: `beat-paxos --break amnesia chaos` would otherwise run a
+/// correct cluster and report it clean.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, ParseError> {
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .map_err(ParseError::Clap)?;
+    if let Some(command) = matches.subcommand_name() {
+        refuse_flags_before(command, &matches)?;
+    }
+    Cli::from_arg_matches(&matches).map_err(ParseError::Clap)
+}
+
+/// Why the command line was not parsed: clap's own errors (including `--help` and `--version`,
+/// which it prints itself) or ours.
+#[derive(Debug)]
+pub enum ParseError {
+    Clap(clap::Error),
+    Cli(CliError),
+}
+
+fn refuse_flags_before(command: &str, matches: &ArgMatches) -> Result<(), ParseError> {
+    let cli = Cli::command();
+    let Some(sub) = cli.find_subcommand(command) else {
+        return Ok(());
+    };
+    let given = cli
+        .get_arguments()
+        .find(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine));
+    let Some(arg) = given else {
+        return Ok(());
+    };
+    let flag = format!("--{}", arg.get_long().unwrap_or(arg.get_id().as_str()));
+    let sub_has_it = sub.get_arguments().any(|a| a.get_long() == arg.get_long());
+    let problem = if sub_has_it {
+        format!("{flag} is given before `{command}`; put it after: beat-paxos {command} {flag} ...")
+    } else {
+        format!("{flag} is an option of the game, not of `{command}`")
+    };
+    Err(ParseError::Cli(CliError(problem)))
+}
+
+fn whole_number(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("expected a whole number from 0 to {}", u64::MAX))
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {
@@ -138,13 +188,13 @@ impl ClusterArgs {
         }
         let mode = scenario.mode.unwrap_or_else(scenario::default_mode);
         if let Some(n) = self.nodes {
-            scenario.set_knob(mode.size_knob(), n as u64);
+            scenario.set_knob(mode.size_knob(), n);
         }
         if let Some(clients) = self.clients {
-            scenario.set_knob("clients", clients as u64);
+            scenario.set_knob("clients", clients);
         }
         if let Some(requests) = self.requests {
-            scenario.set_knob("requests", u64::from(requests));
+            scenario.set_knob("requests", requests);
         }
         scenario.seed = self.seed.or(scenario.seed);
         if let Some(broken) = &self.broken {
@@ -212,35 +262,46 @@ impl GameArgs {
     }
 }
 
+/// Prints `value` as JSON on stdout. A full disk or a closed pipe is an error, not a panic.
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError(e.to_string()))?;
-    println!("{text}");
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError(format!("cannot write the result to stdout: {e}")))
 }
 
 pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     let mut setup = args.cluster.setup()?;
     if let Some(max) = args.max_ticks {
         setup.max_ticks = max;
+        setup
+            .validate()
+            .map_err(|invalid| CliError(format!("--max-ticks: {}", invalid.problem)))?;
     }
     if args.chaos {
         setup = chaos::with_chaos(&setup);
     }
-    let (mut summary, simulation) = simulation::run(&setup, args.trace.is_some());
+    let cannot_write = |path: &PathBuf, e: std::io::Error| {
+        CliError(format!("{}: cannot write the trace: {e}", path.display()))
+    };
+    // Create the trace file before the run, so that a bad path fails at once, not after it.
+    let trace_file = (args.trace.as_ref())
+        .map(|path| std::fs::File::create(path).map_err(|e| cannot_write(path, e)))
+        .transpose()?;
+    let mut simulation = Simulation::new(&setup, trace_file.is_some());
+    if let Some(file) = trace_file {
+        // Streamed as the run goes: memory stays flat however long the trace.
+        simulation.stream_trace(Box::new(std::io::BufWriter::new(file)));
+    }
+    simulation.run_to_end(setup.max_ticks);
+    let mut summary = simulation.summary(&setup);
     if let Some(path) = &args.trace {
-        let lines = simulation.trace_lines(0);
-        let hash = lines
-            .iter()
-            .fold(FNV_OFFSET, |h, line| fnv1a64(h, line.as_bytes()));
-        summary.trace_events = Some(lines.len());
-        summary.trace_hash = Some(format!("{hash:016x}"));
-        let fail = |e: std::io::Error| {
-            CliError(format!("{}: cannot write the trace: {e}", path.display()))
-        };
-        let file = std::fs::File::create(path).map_err(fail)?;
-        let mut out = std::io::BufWriter::new(file);
-        simulation.write_trace(&mut out).map_err(fail)?;
-        std::io::Write::flush(&mut out).map_err(fail)?;
+        let digest = simulation
+            .finish_trace()
+            .map_err(|e| cannot_write(path, e))?;
+        summary.trace_events = Some(digest.events);
+        summary.trace_hash = Some(format!("{:016x}", digest.hash));
     }
     print_json(&summary)
 }
@@ -252,4 +313,56 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
         report.events_per_sec = None;
     }
     print_json(&report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_line(line: &str) -> Result<Cli, String> {
+        parse(line.split_whitespace().map(OsString::from)).map_err(|error| match error {
+            ParseError::Clap(clap) => clap.to_string(),
+            ParseError::Cli(cli) => cli.0,
+        })
+    }
+
+    #[test]
+    fn a_flag_before_the_subcommand_is_refused_not_ignored() {
+        let err = parse_line("beat-paxos --break amnesia chaos --runs 10").unwrap_err();
+        assert_eq!(
+            err,
+            "--break is given before `chaos`; put it after: beat-paxos chaos --break ..."
+        );
+        let err = parse_line("beat-paxos --seed 4 sim").unwrap_err();
+        assert!(err.contains("put it after: beat-paxos sim --seed"), "{err}");
+        let err = parse_line("beat-paxos --speed 2 sim").unwrap_err();
+        assert_eq!(err, "--speed is an option of the game, not of `sim`");
+
+        let Some(Command::Chaos(chaos)) = parse_line("beat-paxos chaos --break amnesia")
+            .unwrap()
+            .command
+        else {
+            panic!("not chaos");
+        };
+        assert_eq!(chaos.cluster.broken.as_deref(), Some("amnesia"));
+        let game = parse_line("beat-paxos --break amnesia --nodes 5").unwrap();
+        assert!(game.command.is_none());
+        assert_eq!(game.game.cluster.nodes, Some(5));
+    }
+
+    #[test]
+    fn number_flags_say_what_they_expect() {
+        for line in [
+            "beat-paxos sim --seed x",
+            "beat-paxos sim --seed -1",
+            "beat-paxos sim --nodes -3",
+            "beat-paxos chaos --runs 1e3",
+        ] {
+            let err = parse_line(line).unwrap_err();
+            assert!(
+                err.contains("expected a whole number from 0 to 18446744073709551615"),
+                "{line}: {err}"
+            );
+        }
+    }
 }

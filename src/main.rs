@@ -1,12 +1,12 @@
 //! Entry point: the game by default; `sim` and `chaos` run the simulation headless.
 
 #[cfg(not(target_arch = "wasm32"))]
+use std::io::Write;
+#[cfg(not(target_arch = "wasm32"))]
 use std::process::ExitCode;
 
 #[cfg(not(target_arch = "wasm32"))]
-use beat_paxos::cli::{self, Cli, Command};
-#[cfg(not(target_arch = "wasm32"))]
-use clap::Parser;
+use beat_paxos::cli::{self, Command, ParseError};
 
 /// In the browser the URL, not a command line, says what to play.
 #[cfg(target_arch = "wasm32")]
@@ -16,7 +16,24 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let args = match cli::parse(std::env::args_os()) {
+        Ok(args) => args,
+        // Usage errors, `--help` and `--version`: clap prints them (exit code 2, or 0).
+        Err(ParseError::Clap(clap)) => {
+            return match clap.print() {
+                Ok(()) => ExitCode::from(clap.exit_code() as u8),
+                Err(error) => {
+                    let stream = if clap.use_stderr() {
+                        "stderr"
+                    } else {
+                        "stdout"
+                    };
+                    fail(&format!("cannot write to {stream}: {error}"))
+                }
+            };
+        }
+        Err(ParseError::Cli(error)) => return fail(&error.0),
+    };
     let result = match &args.command {
         Some(Command::Sim(sim)) => cli::sim(sim),
         Some(Command::Chaos(chaos)) => cli::chaos(chaos),
@@ -24,11 +41,15 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::from(2)
-        }
+        Err(error) => fail(&error.0),
     }
+}
+
+/// Reports an error on stderr with exit code 2 (and never panics, even if stderr is closed).
+#[cfg(not(target_arch = "wasm32"))]
+fn fail(error: &str) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "error: {error}");
+    ExitCode::from(2)
 }
 
 #[cfg(all(feature = "game", not(target_arch = "wasm32")))]

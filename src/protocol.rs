@@ -13,8 +13,8 @@ use std::ops::RangeInclusive;
 use serde::Serialize;
 
 use crate::sim::{
-    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, Sim, Tick,
-    TimedAction, Violation,
+    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, Sim,
+    TICK_LIMIT, Tick, TimedAction, TraceDigest, Violation,
 };
 use crate::view::{
     CheatSheet, Checks, LogLine, MessageLook, MessageView, NodeView, Place, ResultsView,
@@ -126,6 +126,10 @@ pub trait RunningSim: Send + Sync {
     fn summary(&self, setup: &Setup) -> Summary;
     /// Trace entries `from..` as JSON lines (each ending in a newline), as `--trace` writes them.
     fn trace_lines(&self, from: usize) -> Vec<String>;
+    /// From now on writes every event to `out` as a JSON line instead of keeping it in memory.
+    fn stream_trace(&mut self, out: Box<dyn std::io::Write + Send + Sync>);
+    /// Flushes a streamed trace: how many events it held and their hash, or the first write error.
+    fn finish_trace(&mut self) -> std::io::Result<TraceDigest>;
     fn node_views(&self, setup: &Setup) -> Vec<NodeView>;
     /// Every message in flight at `now` (fractional ticks, for smooth animation).
     fn message_views(&self, setup: &Setup, now: f64) -> Vec<MessageView>;
@@ -402,17 +406,25 @@ impl Setup {
                 ),
             );
         }
-        if self.max_ticks == 0 {
-            return bad("max_ticks", "must be at least 1".into());
+        if !(1..=TICK_LIMIT).contains(&self.max_ticks) {
+            return bad("max_ticks", ticks_outside(self.max_ticks, 1));
         }
         let nodes = self.cluster_size();
         for (index, timed) in self.actions.iter().enumerate() {
+            if timed.at > TICK_LIMIT {
+                return bad(&format!("actions[{index}].at"), ticks_outside(timed.at, 0));
+            }
             if let Err(problem) = timed.action.check(nodes, |node| self.is_target(node)) {
                 return bad(&format!("actions[{index}]"), problem.to_string());
             }
         }
         Ok(())
     }
+}
+
+/// "0 is outside 1..=1000000000000000 ticks".
+fn ticks_outside(value: Tick, low: Tick) -> String {
+    format!("{value} is outside {low}..={TICK_LIMIT} ticks")
 }
 
 /// How a round ended.
@@ -435,13 +447,21 @@ pub struct Summary {
     pub decided: bool,
     pub value: Option<String>,
     pub decision_tick: Option<Tick>,
-    pub ballots: Option<u32>,
+    pub ballots: Option<u64>,
     pub messages: MessageStats,
     pub violations: Vec<Violation>,
     pub ticks: Tick,
     pub events: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converged: Option<bool>,
+    /// For protocols that converge: `converged`; `not_converged` when the run ended before
+    /// convergence was owed (clients busy, a fault unhealed, too little time since): no
+    /// violation; or `diverged`, which comes with a convergence violation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// Why the run has not converged, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converged_tick: Option<Tick>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -450,7 +470,7 @@ pub struct Summary {
     pub max_acknowledged: Option<u64>,
     /// With `--trace`: how many events it holds, and the FNV-1a hash of the file (hex).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace_events: Option<usize>,
+    pub trace_events: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_hash: Option<String>,
 }

@@ -7,6 +7,7 @@
 //! the field.
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
@@ -44,6 +45,14 @@ const COMMON_FIELDS: [&str; 8] = [
     "max_ticks",
     "actions",
 ];
+
+/// The largest scenario file read. Scenarios are a few kilobytes (a long scripted one a few
+/// megabytes), so a device, a pipe that never ends or a huge file gets an error, not an endless read.
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// What a scenario looks like, for errors that say what was expected.
+const SCENARIO_EXAMPLE: &str =
+    "a scenario: a JSON object such as {\"mode\": \"paxos\", \"nodes\": 5}";
 
 /// The protocol a scenario (or a link, or a flag) gets when it names none.
 pub fn default_mode() -> Mode {
@@ -162,7 +171,7 @@ impl<'de> Visitor<'de> for ScenarioVisitor {
     type Value = Scenario;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a scenario: a JSON object such as {\"mode\": \"paxos\", \"nodes\": 5}")
+        f.write_str(SCENARIO_EXAMPLE)
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Scenario, M::Error> {
@@ -204,9 +213,20 @@ impl<'de> DeserializeSeed<'de> for ModeName {
     type Value = Mode;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Mode, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        protocols::by_name(&name).ok_or_else(|| {
-            de::Error::custom(format!(
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ModeName {
+    type Value = Mode;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a protocol name: {}", protocols::names())
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Mode, E> {
+        protocols::by_name(name).ok_or_else(|| {
+            E::custom(format!(
                 "unknown mode `{name}` (expected {})",
                 protocols::names()
             ))
@@ -254,13 +274,17 @@ impl<'de> Visitor<'de> for KnobGroup {
             .filter(|k| k.path().0 == Some(self.0.as_str()))
             .map(|k| k.path().1.to_string())
             .collect();
-        let mut values = Vec::new();
+        let mut values: Vec<(String, u64)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if !keys.contains(&key) {
                 return Err(unknown_field(&key, &keys));
             }
+            let field = format!("{}.{key}", self.0);
+            if values.iter().any(|(seen, _)| *seen == field) {
+                return Err(de::Error::custom(format!("duplicate field `{key}`")));
+            }
             let value: u64 = map.next_value()?;
-            values.push((format!("{}.{key}", self.0), value));
+            values.push((field, value));
         }
         Ok(values)
     }
@@ -324,6 +348,11 @@ pub enum ScenarioError {
         file: String,
         error: std::io::Error,
     },
+    /// Longer than [`MAX_SCENARIO_BYTES`], or not text.
+    NotAScenario {
+        file: String,
+        problem: String,
+    },
     Syntax {
         file: String,
         line: usize,
@@ -342,6 +371,9 @@ impl std::fmt::Display for ScenarioError {
         match self {
             ScenarioError::Read { file, error } => {
                 write!(f, "{file}: cannot read the scenario: {error}")
+            }
+            ScenarioError::NotAScenario { file, problem } => {
+                write!(f, "{file}: {problem}; expected {SCENARIO_EXAMPLE}")
             }
             ScenarioError::Syntax {
                 file,
@@ -373,11 +405,14 @@ impl Scenario {
             let inner = error.into_inner();
             // serde_json appends " at line L column C"; we print the position up front instead.
             let message = inner.to_string();
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            let message = if inner.is_eof() && text.trim().is_empty() {
+                format!("the file is empty; expected {SCENARIO_EXAMPLE}")
+            } else if inner.is_eof() {
+                format!("the file ends before the scenario does ({message})")
+            } else {
+                in_plain_words(message)
+            };
             ScenarioError::Syntax {
                 file: file.to_string(),
                 line: inner.line(),
@@ -396,18 +431,69 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// Reads, parses and validates a scenario file.
+    /// Reads (at most [`MAX_SCENARIO_BYTES`]), parses and validates a scenario file.
     pub fn load(path: &Path) -> Result<(Scenario, Setup), ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Read {
-            file: file.clone(),
-            error,
-        })?;
+        let text = read_scenario_text(path, &file)?;
         let scenario = Scenario::parse(&file, &text)?;
         let setup = Setup::from_scenario(&scenario)
             .map_err(|invalid| ScenarioError::Invalid { file, invalid })?;
         Ok((scenario, setup))
     }
+}
+
+/// The text of a scenario file, refusing anything longer than [`MAX_SCENARIO_BYTES`] without
+/// reading past it (the file may be a device or a pipe that never ends).
+fn read_scenario_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
+    let read_error = |error| ScenarioError::Read {
+        file: file.to_string(),
+        error,
+    };
+    let not_a_scenario = |problem: String| ScenarioError::NotAScenario {
+        file: file.to_string(),
+        problem,
+    };
+    let too_long = || not_a_scenario(format!("longer than {} MiB", MAX_SCENARIO_BYTES >> 20));
+    let opened = std::fs::File::open(path).map_err(read_error)?;
+    if opened
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > MAX_SCENARIO_BYTES)
+    {
+        return Err(too_long());
+    }
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_SCENARIO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(too_long());
+    }
+    String::from_utf8(bytes).map_err(|_| not_a_scenario("not text (it is not valid UTF-8)".into()))
+}
+
+/// serde's error messages name Rust types ("expected u64"); say what to write in JSON instead.
+fn in_plain_words(message: &str) -> String {
+    const PLAIN: [(&str, &str); 6] = [
+        ("u64", "a whole number from 0 to 18446744073709551615"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("usize", "a whole number, 0 or more"),
+        ("a sequence", "a list in square brackets, such as [0, 1]"),
+        (
+            "struct NetConfig",
+            "the network's timing: an object such as {\"base_delay\": 60, \"jitter\": 30}",
+        ),
+        (
+            "struct TimedAction",
+            "an action: an object such as {\"at\": 100, \"action\": \"kill\", \"node\": 0}",
+        ),
+    ];
+    if let Some((start, rust)) = message.rsplit_once(", expected ")
+        && let Some((_, plain)) = PLAIN.iter().find(|(name, _)| *name == rust)
+    {
+        return format!("{start}, expected {plain}");
+    }
+    message.to_string()
 }
 
 /// The scenarios that ship with the game, each protocol's in registry order, built in so the web
@@ -479,6 +565,116 @@ mod tests {
         assert!(err.contains("unknown field `nodez`"), "{err}");
         let err = setup_of(r#"{"nodes": 3"#).unwrap_err();
         assert!(err.starts_with("t.json:1:"), "{err}");
+    }
+
+    #[test]
+    fn errors_say_what_was_expected_in_json_terms() {
+        let cases = [
+            (
+                r#"{"mode": 1}"#,
+                "expected a protocol name: `paxos` or `ec-counter`",
+            ),
+            ("[1, 2]", "expected a scenario: a JSON object such as {"),
+            (r#"{"nodes": "three"}"#, "expected a whole number from 0 to"),
+            (r#"{"seed": -1}"#, "expected a whole number from 0 to"),
+            (
+                r#"{"net": 5}"#,
+                r#"expected the network's timing: an object such as {"base_delay""#,
+            ),
+            (r#"{"actions": {}}"#, "expected a list in square brackets"),
+            (
+                r#"{"actions": [1]}"#,
+                r#"expected an action: an object such as {"at""#,
+            ),
+            (
+                r#"{"actions": [{"at": 1, "action": "slow", "node": 0, "factor": -1}]}"#,
+                "expected a whole number from 0 to 4294967295",
+            ),
+            ("", "the file is empty; expected a scenario"),
+            (r#"{"nodes": 3,"#, "the file ends before the scenario does"),
+        ];
+        for (text, expected) in cases {
+            let err = setup_of(text).unwrap_err();
+            assert!(err.contains(expected), "{text}: {err}");
+            assert!(
+                !err.contains("u64") && !err.contains("struct "),
+                "{text}: Rust type names mean nothing to a player: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_setting_given_twice_in_a_group_is_refused() {
+        let err = setup_of(r#"{"paxos": {"election_timeout": 100, "election_timeout": 200}}"#)
+            .unwrap_err();
+        assert!(err.contains("duplicate field `election_timeout`"), "{err}");
+    }
+
+    #[test]
+    fn ticks_beyond_the_limit_are_refused_so_time_cannot_wrap() {
+        let limit = crate::sim::TICK_LIMIT;
+        let at = |tick: u64| {
+            setup_of(&format!(
+                r#"{{"actions": [{{"at": {tick}, "action": "kill", "node": 0}}]}}"#
+            ))
+        };
+        assert!(at(limit).is_ok());
+        let err = at(u64::MAX).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "t.json: field `actions[0].at`: {} is outside 0..={limit} ticks",
+                u64::MAX
+            )
+        );
+        assert!(setup_of(&format!(r#"{{"max_ticks": {limit}}}"#)).is_ok());
+        let err = setup_of(&format!(r#"{{"max_ticks": {}}}"#, limit + 1)).unwrap_err();
+        assert!(
+            err.contains("field `max_ticks`") && err.contains("outside 1..="),
+            "{err}"
+        );
+    }
+
+    /// A file in a fresh temporary directory, removed on drop.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str) -> TempFile {
+            let dir = std::env::temp_dir()
+                .join(format!("beat-paxos-scenario-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempFile(dir.join(name))
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            std::fs::remove_dir_all(self.0.parent().unwrap()).ok();
+        }
+    }
+
+    #[test]
+    fn huge_endless_or_binary_files_are_refused_without_reading_them_whole() {
+        let huge = TempFile::new("huge.json");
+        // Sparse: 1 GiB on paper, nothing on disk; refused from its size alone.
+        std::fs::File::create(&huge.0)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        let err = Scenario::load(&huge.0).unwrap_err().to_string();
+        assert!(err.contains("huge.json: longer than 16 MiB"), "{err}");
+        let endless = Path::new("/dev/zero");
+        if endless.exists() {
+            let err = Scenario::load(endless).unwrap_err().to_string();
+            assert!(err.starts_with("/dev/zero: longer than 16 MiB"), "{err}");
+        }
+        let binary = TempFile::new("binary.json");
+        std::fs::write(&binary.0, [0xff, 0xfe, 0x00]).unwrap();
+        let err = Scenario::load(&binary.0).unwrap_err().to_string();
+        assert!(err.contains("not text"), "{err}");
+        let small = TempFile::new("small.json");
+        std::fs::write(&small.0, r#"{"nodes": 5}"#).unwrap();
+        assert_eq!(Scenario::load(&small.0).unwrap().1.knob("nodes"), 5);
     }
 
     #[test]

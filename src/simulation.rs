@@ -6,7 +6,7 @@ use std::any::Any;
 use crate::protocol::{Model, ModelSim, Outcome, RunningSim, Setup, Summary};
 use crate::sim::{
     Action, ActionError, Event, Faults, MessageStats, MsgId, NodeId, Sim, SimConfig, Tick,
-    Violation,
+    TraceDigest, Violation,
 };
 use crate::view::{self, Checks, LogLine, MessageView, NodeView, ResultsView};
 
@@ -102,6 +102,8 @@ impl<P: Model> RunningSim for Running<P> {
             ticks: self.sim.now(),
             events: self.sim.events_processed(),
             converged: None,
+            status: None,
+            reason: None,
             converged_tick: None,
             final_values: None,
             max_acknowledged: None,
@@ -117,6 +119,12 @@ impl<P: Model> RunningSim for Running<P> {
             .iter()
             .map(|event| serde_json::to_string(event).expect("trace events serialize") + "\n")
             .collect()
+    }
+    fn stream_trace(&mut self, out: Box<dyn std::io::Write + Send + Sync>) {
+        self.sim.stream_trace(out)
+    }
+    fn finish_trace(&mut self) -> std::io::Result<TraceDigest> {
+        self.sim.finish_trace()
     }
     fn node_views(&self, setup: &Setup) -> Vec<NodeView> {
         (0..self.sim.actors().len())

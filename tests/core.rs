@@ -137,6 +137,69 @@ fn without_faults_three_nodes_mostly_need_one_ballot() {
 }
 
 #[test]
+fn fault_free_paxos_decides_at_every_election_timeout() {
+    // A ballot needs four hops (prepare, promise, accept, accepted) of at most base_delay + jitter,
+    // and the first election timer fires before 3T. When T is shorter than a ballot, proposers
+    // duel until their back-off (doubling per lost ballot, up to 16T..48T) spreads them apart:
+    // over 40 seeds per timeout and size the worst took about 2,200 ticks (T = 45). The bound
+    // allows a full back-off period plus twenty uncontested ballots.
+    let hop = {
+        let net = setup(paxos::MODE, 0).net;
+        net.base_delay + net.jitter
+    };
+    for timeout in [10, 20, 30, 60, 100, 300, 1000] {
+        let bound = 48 * timeout + 20 * 4 * hop;
+        for nodes in 3..=9 {
+            for seed in 0..5 {
+                let mut s = setup(paxos::MODE, seed);
+                s.set_knob("nodes", nodes).unwrap();
+                s.set_knob("paxos.election_timeout", timeout).unwrap();
+                let (summary, _) = run::run(&s, false);
+                let tick = summary.decision_tick;
+                assert!(
+                    summary.violations.is_empty() && tick.is_some_and(|t| t <= bound),
+                    "timeout {timeout}, {nodes} nodes, seed {seed}: decided at {tick:?}, \
+                     bound {bound}, {:?} ballots",
+                    summary.ballots
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_counter_run_that_ends_early_or_unhealed_has_not_converged_and_violates_nothing() {
+    let mut short = setup(ec_counter::MODE, 3);
+    short.max_ticks = 500;
+    let (summary, _) = run::run(&short, false);
+    assert!(summary.violations.is_empty(), "{summary:?}");
+    assert_eq!(
+        (summary.converged, summary.status),
+        (Some(false), Some("not_converged"))
+    );
+    let reason = summary.reason.unwrap();
+    assert!(reason.contains("clients done"), "{reason}");
+
+    let unhealed = Scenario::parse(
+        "unhealed.json",
+        r#"{"mode": "ec-counter", "requests": 10, "max_ticks": 20000,
+            "actions": [{"at": 0, "action": "partition", "groups": [[0], [1, 2]]}]}"#,
+    )
+    .unwrap();
+    let (summary, _) = run::run(&Setup::from_scenario(&unhealed).unwrap(), false);
+    assert!(summary.violations.is_empty(), "{summary:?}");
+    assert_eq!(summary.status, Some("not_converged"));
+    assert!(summary.reason.unwrap().contains("a fault not healed"));
+
+    // Healed in time, the same counter converges and says so.
+    let (summary, _) = run::run(&setup(ec_counter::MODE, 3), false);
+    assert_eq!(
+        (summary.converged, summary.status, summary.reason),
+        (Some(true), Some("converged"), None)
+    );
+}
+
+#[test]
 fn the_counter_converges_to_the_largest_acknowledged_set() {
     for seed in 0..20 {
         let s = setup(ec_counter::MODE, seed);
@@ -224,6 +287,26 @@ fn shipped_scenarios_load_and_run() {
         count >= 3,
         "expected a few example scenarios, found {count}"
     );
+}
+
+/// A fresh scratch directory for one test, removed on drop.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("beat-paxos-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
 }
 
 fn beat_paxos(args: &[&str]) -> std::process::Output {
@@ -417,4 +500,167 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
         assert!(!out.stderr.is_empty() && out.stdout.is_empty(), "{args:?}");
     }
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The process failed the way the CLI promises: exit code 2, `error: ...` on stderr, no panic.
+fn assert_clean_failure(out: &std::process::Output, expected: &str, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(expected),
+        "{what}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    stderr
+}
+
+#[test]
+fn flags_before_the_subcommand_are_refused_not_ignored() {
+    let out = beat_paxos(&["--break", "amnesia", "chaos", "--runs", "10"]);
+    assert_clean_failure(
+        &out,
+        "put it after: beat-paxos chaos --break",
+        "--break chaos",
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no clean report for a run that never happened"
+    );
+}
+
+#[test]
+fn stdout_that_cannot_be_written_is_an_error_not_a_panic() {
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::File::create("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_beat-paxos"))
+            .args(["sim", "--seed", "3"])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_clean_failure(&out, "cannot write the result to stdout", "/dev/full");
+        let out = beat_paxos(&["sim", "--trace", "/dev/full"]);
+        assert_clean_failure(
+            &out,
+            "/dev/full: cannot write the trace",
+            "--trace /dev/full",
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // A reader that has gone away, as with `beat-paxos sim | head -c1`: closed before the run ends.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_beat-paxos"))
+        .args([
+            "sim",
+            "--mode",
+            "ec-counter",
+            "--clients",
+            "12",
+            "--requests",
+            "300",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_clean_failure(&out, "Broken pipe", "closed pipe");
+}
+
+#[test]
+fn the_trace_path_is_checked_before_the_run_and_the_trace_streams_to_it() {
+    let scratch = Scratch::new("trace");
+    let missing = scratch.path("no/such/dir/t.jsonl");
+    let started = std::time::Instant::now();
+    let out = beat_paxos(&[
+        "sim",
+        "--mode",
+        "ec-counter",
+        "--requests",
+        "10000",
+        "--trace",
+        &missing,
+    ]);
+    assert_clean_failure(&out, "cannot write the trace", "missing directory");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "a bad path must fail before the run, not after it"
+    );
+
+    let trace = scratch.path("t.jsonl");
+    let summary = json(&beat_paxos(&[
+        "sim",
+        "--mode",
+        "ec-counter",
+        "--seed",
+        "5",
+        "--chaos",
+        "--trace",
+        &trace,
+    ]));
+    let bytes = std::fs::read(&trace).unwrap();
+    let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+    assert_eq!(summary["trace_events"].as_u64(), Some(lines));
+    let hash = beat_paxos::sim::fnv1a64(beat_paxos::sim::FNV_OFFSET, &bytes);
+    assert_eq!(
+        summary["trace_hash"].as_str(),
+        Some(format!("{hash:016x}").as_str())
+    );
+    // The same run kept in memory writes the same lines.
+    let mut setup = Setup::for_mode(ec_counter::MODE);
+    setup.seed = 5;
+    let (_, world) = run::run(&chaos::with_chaos(&setup), true);
+    assert_eq!(world.trace_lines(0).concat().into_bytes(), bytes);
+}
+
+#[test]
+fn a_counter_run_cut_short_reports_its_status_on_the_command_line() {
+    let summary = json(&beat_paxos(&[
+        "sim",
+        "--mode",
+        "ec-counter",
+        "--max-ticks",
+        "500",
+    ]));
+    assert_eq!(summary["violations"], serde_json::json!([]));
+    assert_eq!(summary["converged"], false);
+    assert_eq!(summary["status"], "not_converged");
+    assert!(
+        summary["reason"].as_str().unwrap().contains("tick 500"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn ticks_and_inputs_out_of_bounds_get_a_clear_error() {
+    let scratch = Scratch::new("bounds");
+    let late = scratch.path("late.json");
+    std::fs::write(
+        &late,
+        r#"{"actions": [{"at": 18446744073709551615, "action": "kill", "node": 0}]}"#,
+    )
+    .unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["sim", "--scenario", &late],
+            "field `actions[0].at`: 18446744073709551615 is outside",
+        ),
+        (
+            &["sim", "--max-ticks", "18446744073709551615"],
+            "--max-ticks: 18446744073709551615 is outside 1..=",
+        ),
+        (
+            &["sim", "--max-ticks", "0"],
+            "--max-ticks: 0 is outside 1..=",
+        ),
+        (&["sim", "--scenario", "/dev/zero"], "longer than 16 MiB"),
+        (&["sim", "--seed", "-1"], "expected a whole number"),
+    ];
+    for (args, expected) in cases {
+        if args.contains(&"/dev/zero") && !std::path::Path::new("/dev/zero").exists() {
+            continue;
+        }
+        let out = beat_paxos(args);
+        assert_clean_failure(&out, expected, &format!("{args:?}"));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -13,6 +13,7 @@ pub mod rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt::Debug;
+use std::io::Write;
 
 use serde::Serialize;
 
@@ -23,6 +24,12 @@ pub use rng::SimRng;
 
 /// Simulated time. One tick is one millisecond of the simulated system.
 pub type Tick = u64;
+
+/// The latest tick a run may be asked to reach: 10^15 ticks, about 31,700 years of simulated
+/// time. Scenario files and flags are checked against it so that a tick plus any delay or timer
+/// stays far below `u64::MAX`; the simulator saturates rather than wraps all the same, so time
+/// never goes backwards.
+pub const TICK_LIMIT: Tick = 1_000_000_000_000_000;
 pub type NodeId = usize;
 pub type MsgId = u64;
 
@@ -106,7 +113,7 @@ impl<M> InFlight<M> {
             return 1.0;
         }
         let full = if self.doomed {
-            (arrives - sent) * 2
+            (arrives - sent).saturating_mul(2)
         } else {
             arrives - sent
         };
@@ -173,6 +180,56 @@ pub struct Traced<A: Actor> {
     pub event: Event<A>,
 }
 
+/// How many events a trace holds and the FNV-1a hash of its JSON lines: the same whether the
+/// trace was kept in memory or streamed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceDigest {
+    pub events: u64,
+    pub hash: u64,
+}
+
+impl Default for TraceDigest {
+    fn default() -> Self {
+        TraceDigest {
+            events: 0,
+            hash: FNV_OFFSET,
+        }
+    }
+}
+
+impl TraceDigest {
+    /// Counts one more event, given as its JSON line.
+    pub fn add(&mut self, line: &[u8]) {
+        self.events += 1;
+        self.hash = fnv1a64(self.hash, line);
+    }
+}
+
+/// A trace written out as the run goes, one JSON line per event, instead of kept in memory.
+struct TraceStream {
+    out: Box<dyn Write + Send + Sync>,
+    /// The line being written, reused so that streaming allocates nothing per event.
+    line: Vec<u8>,
+    digest: TraceDigest,
+    /// The first write that failed; nothing more is written after it.
+    error: Option<std::io::Error>,
+}
+
+impl TraceStream {
+    fn write<A: Actor>(&mut self, traced: &Traced<A>) {
+        if self.error.is_some() {
+            return;
+        }
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, traced).expect("trace events serialize");
+        self.line.push(b'\n');
+        self.digest.add(&self.line);
+        if let Err(error) = self.out.write_all(&self.line) {
+            self.error = Some(error);
+        }
+    }
+}
+
 /// Message counters for a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MessageStats {
@@ -196,7 +253,8 @@ pub struct SimConfig {
     pub net: NetConfig,
     /// How many attackable nodes may be down at once.
     pub max_down: usize,
-    /// Keep the full event history (the game and `--trace` do; bulk chaos runs need not).
+    /// Keep the full event history in memory (the game does; bulk chaos runs need not, and
+    /// `--trace` streams it to a file instead, see [`Sim::stream_trace`]).
     pub record_trace: bool,
 }
 
@@ -217,6 +275,9 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     /// How many of `scheduled` are still queued (kept, not counted, as runs ask after every event).
     pending_scheduled: usize,
     trace: Vec<Traced<A>>,
+    stream: Option<TraceStream>,
+    /// When an action (the player's or a scheduled one) last applied.
+    last_action_at: Option<Tick>,
     events_processed: u64,
     stats: MessageStats,
     checker: C,
@@ -243,6 +304,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             scheduled: Vec::new(),
             pending_scheduled: 0,
             trace: Vec::new(),
+            stream: None,
+            last_action_at: None,
             events_processed: 0,
             stats: MessageStats::default(),
             checker,
@@ -273,8 +336,51 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     pub fn in_flight_count(&self) -> usize {
         self.in_flight.len()
     }
+    /// The event history kept in memory (empty once it streams, see [`Sim::stream_trace`]).
     pub fn trace(&self) -> &[Traced<A>] {
         &self.trace
+    }
+    /// When an action (the player's or a scheduled one) last applied, if any has.
+    pub fn last_action_at(&self) -> Option<Tick> {
+        self.last_action_at
+    }
+
+    /// From now on writes every event to `out` as a JSON line instead of keeping it, after the
+    /// events kept so far: memory stays flat however long the run. Write errors are kept for
+    /// [`Sim::finish_trace`].
+    pub fn stream_trace(&mut self, out: Box<dyn Write + Send + Sync>) {
+        let mut stream = TraceStream {
+            out,
+            line: Vec::new(),
+            digest: TraceDigest::default(),
+            error: None,
+        };
+        for traced in std::mem::take(&mut self.trace) {
+            stream.write(&traced);
+        }
+        self.stream = Some(stream);
+    }
+
+    /// Flushes a streamed trace and returns its digest, or the first write error. For a trace
+    /// kept in memory, its digest.
+    pub fn finish_trace(&mut self) -> std::io::Result<TraceDigest> {
+        match &mut self.stream {
+            Some(stream) => match stream.error.take() {
+                Some(error) => Err(error),
+                None => stream.out.flush().map(|()| stream.digest),
+            },
+            None => {
+                let mut digest = TraceDigest::default();
+                let mut line = Vec::new();
+                for traced in &self.trace {
+                    line.clear();
+                    serde_json::to_writer(&mut line, traced).expect("trace events serialize");
+                    line.push(b'\n');
+                    digest.add(&line);
+                }
+                Ok(digest)
+            }
+        }
     }
     pub fn stats(&self) -> MessageStats {
         self.stats
@@ -311,6 +417,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// Applies an action now, or says why not. Refusals leave everything unchanged.
     pub fn apply(&mut self, action: Action) -> Result<(), ActionError> {
         self.validate(&action)?;
+        self.last_action_at = Some(self.now);
         self.record(Event::Action {
             action: action.clone(),
         });
@@ -483,8 +590,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             match effect {
                 Effect::Send { to, msg } => self.send(node, to, msg),
                 Effect::SetTimer { timer, after } => {
-                    let after = after * u64::from(self.faults.slow_factor(node));
-                    let seq = self.push_due(self.now + after, Due::Timer(node));
+                    let after = after.saturating_mul(u64::from(self.faults.slow_factor(node)));
+                    let seq = self.push_due(self.now.saturating_add(after), Due::Timer(node));
                     let armed = &mut self.timers[node];
                     armed.retain(|(t, _)| *t != timer);
                     armed.push((timer, seq));
@@ -511,12 +618,15 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             .faults
             .slow_factor(from)
             .max(self.faults.slow_factor(to));
-        let delay = (net.base_delay + self.rng.below(net.jitter + 1)) * u64::from(slowest);
+        let delay = net
+            .base_delay
+            .saturating_add(self.rng.below(net.jitter.saturating_add(1)))
+            .saturating_mul(u64::from(slowest));
         let doomed = std::mem::replace(&mut self.drop_next[from], false);
         let arrives = if doomed {
-            self.now + delay / 2
+            self.now.saturating_add(delay / 2)
         } else {
-            self.now + delay
+            self.now.saturating_add(delay)
         };
         let id = self.next_msg_id;
         self.next_msg_id += 1;
@@ -552,7 +662,12 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     }
 
     fn record(&mut self, event: Event<A>) {
-        if self.config.record_trace {
+        if let Some(stream) = &mut self.stream {
+            stream.write(&Traced {
+                tick: self.now,
+                event,
+            });
+        } else if self.config.record_trace {
             self.trace.push(Traced {
                 tick: self.now,
                 event,
@@ -795,6 +910,105 @@ mod tests {
         sim.run_until(250);
         assert!(sim.checker().0.is_empty());
         assert_eq!(sim.stats().dropped, 2);
+    }
+
+    /// A writer the test can read back, failing once it holds `capacity` bytes.
+    #[derive(Clone)]
+    struct SharedBuffer {
+        bytes: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+        capacity: usize,
+    }
+
+    impl Write for SharedBuffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut bytes = self.bytes.lock().unwrap();
+            if bytes.len() + buf.len() > self.capacity {
+                return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "full"));
+            }
+            bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_streamed_trace_is_the_trace_kept_in_memory_and_keeps_nothing() {
+        let mut kept = echo_sim(3);
+        kept.schedule(250, Action::Kill { node: 1 });
+        kept.run_until(1000);
+        let expected: String = kept
+            .trace()
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap() + "\n")
+            .collect();
+
+        let mut streamed = echo_sim(3);
+        streamed.schedule(250, Action::Kill { node: 1 });
+        streamed.run_until(300);
+        let buffer = SharedBuffer {
+            bytes: Default::default(),
+            capacity: usize::MAX,
+        };
+        streamed.stream_trace(Box::new(buffer.clone()));
+        assert!(
+            streamed.trace().is_empty(),
+            "events so far went to the stream"
+        );
+        streamed.run_until(1000);
+        assert!(streamed.trace().is_empty());
+        assert_eq!(
+            String::from_utf8(std::mem::take(&mut *buffer.bytes.lock().unwrap())).unwrap(),
+            expected
+        );
+        let digest = streamed.finish_trace().unwrap();
+        assert_eq!(digest, kept.finish_trace().unwrap());
+        assert_eq!(digest.events, kept.trace().len() as u64);
+        assert_eq!(
+            digest.hash,
+            fnv1a64(FNV_OFFSET, expected.as_bytes()),
+            "the hash covers every line in order"
+        );
+    }
+
+    #[test]
+    fn a_failed_trace_write_is_reported_when_the_trace_finishes() {
+        let mut sim = echo_sim(2);
+        sim.stream_trace(Box::new(SharedBuffer {
+            bytes: Default::default(),
+            capacity: 200,
+        }));
+        sim.run_until(1000);
+        let error = sim.finish_trace().unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::StorageFull);
+    }
+
+    #[test]
+    fn time_saturates_at_its_end_instead_of_going_backwards() {
+        // Unreachable through validated input (see TICK_LIMIT), but the simulator must not wrap.
+        let mut sim = echo_sim(2);
+        sim.apply(Action::Kill { node: 0 }).unwrap();
+        sim.schedule(u64::MAX - 150, Action::Recover { node: 0 });
+        sim.schedule(
+            u64::MAX - 140,
+            Action::Slow {
+                node: 1,
+                factor: 20,
+            },
+        );
+        let mut last = sim.now();
+        for _ in 0..200 {
+            assert!(sim.step_one(), "the pinger keeps pinging");
+            assert!(
+                sim.now() >= last,
+                "time went back from {last} to {}",
+                sim.now()
+            );
+            last = sim.now();
+        }
+        assert_eq!(last, u64::MAX);
+        assert_eq!(sim.last_action_at(), Some(u64::MAX - 140));
     }
 
     #[test]

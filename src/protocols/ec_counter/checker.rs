@@ -1,6 +1,7 @@
 //! ec-counter properties: a server's value never decreases; a get never returns less than a set
-//! that server already acknowledged; once every client is done, the servers converge to the
-//! largest acknowledged set (the checker records when).
+//! that server already acknowledged; once every client is done and the network is whole, the
+//! servers converge to the largest acknowledged set (the checker records when). A run that ends
+//! before that could happen has not converged, which is no violation.
 
 use serde::Serialize;
 
@@ -55,19 +56,67 @@ impl EcChecker {
         }
     }
 
-    /// The end-of-run check: called once the run is over, with clients done and faults healed.
-    pub fn finish(&self, tick: Tick, violations: &mut Vec<Violation>) {
-        if self.converged_at.is_none() {
-            violations.push(Violation {
-                tick,
-                kind: "convergence".into(),
-                detail: format!(
-                    "servers hold {:?} but the largest acknowledged set was {}",
-                    self.values, self.max_acknowledged
-                ),
-            });
+    /// The end-of-run check. Convergence is owed only once every client is done and the network
+    /// has been whole for `end.grace` ticks; a run that stops sooner has simply not converged.
+    pub fn finish(&self, end: &RunEnd, violations: &mut Vec<Violation>) -> Convergence {
+        if let Some(tick) = self.converged_at {
+            return Convergence::Converged(tick);
         }
+        let tick = end.tick;
+        if !self.clients_finished() {
+            return Convergence::NotConverged(format!(
+                "the run stopped at tick {tick} with {} of {} clients done",
+                self.clients_done, self.clients
+            ));
+        }
+        if !end.healed {
+            return Convergence::NotConverged(format!(
+                "the run stopped at tick {tick} with a fault not healed"
+            ));
+        }
+        let settled = self.clients_done_at.max(end.last_action_at).unwrap_or(0);
+        let waited = tick.saturating_sub(settled);
+        if waited < end.grace {
+            return Convergence::NotConverged(format!(
+                "the run stopped {waited} ticks after the clients finished and the network healed \
+                 (tick {settled}); the servers get {} ticks to sync",
+                end.grace
+            ));
+        }
+        violations.push(Violation {
+            tick,
+            kind: "convergence".into(),
+            detail: format!(
+                "every client was done and the network whole from tick {settled}, yet {waited} \
+                 ticks later the servers hold {:?} instead of the largest acknowledged set, {}",
+                self.values, self.max_acknowledged
+            ),
+        });
+        Convergence::Diverged
     }
+}
+
+/// How a run ended, for the end-of-run convergence check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunEnd {
+    pub tick: Tick,
+    /// Every fault healed and no scheduled action left.
+    pub healed: bool,
+    /// When the last action applied (a heal, a recovery), if any did.
+    pub last_action_at: Option<Tick>,
+    /// How long correct servers need to agree once clients are done and the network is whole.
+    pub grace: Tick,
+}
+
+/// Whether a finished run converged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Convergence {
+    /// At this tick.
+    Converged(Tick),
+    /// Not yet, through no fault of the counter: why, in words.
+    NotConverged(String),
+    /// Given every chance, the servers still differ: a convergence violation.
+    Diverged,
 }
 
 impl Checker<Note> for EcChecker {
@@ -152,10 +201,72 @@ mod tests {
         assert_eq!(c.spread(), 7);
         c.observe(5, 1, &Note::ServerValue { value: 7 }, &mut v);
         assert_eq!(c.converged_at, Some(5));
-        c.finish(9, &mut v);
+        assert_eq!(c.finish(&end(9, true, None), &mut v), Convergence::Converged(5));
         assert!(v.is_empty());
-        let stuck = EcChecker::new(2, 1);
-        stuck.finish(9, &mut v);
+    }
+
+    fn end(tick: Tick, healed: bool, last_action_at: Option<Tick>) -> RunEnd {
+        RunEnd {
+            tick,
+            healed,
+            last_action_at,
+            grace: 100,
+        }
+    }
+
+    /// Two servers apart (7 and 0) after the client acknowledged 7; the client is done at `done`.
+    fn apart(done: Option<Tick>) -> EcChecker {
+        let mut c = EcChecker::new(2, 1);
+        let mut v = Vec::new();
+        c.observe(
+            1,
+            0,
+            &Note::SetAcknowledged {
+                value: 7,
+                applied: true,
+            },
+            &mut v,
+        );
+        c.observe(1, 0, &Note::ServerValue { value: 7 }, &mut v);
+        if let Some(tick) = done {
+            c.observe(tick, 2, &Note::ClientDone, &mut v);
+        }
+        c
+    }
+
+    #[test]
+    fn a_run_that_ends_too_soon_has_not_converged_and_violates_nothing() {
+        let mut v = Vec::new();
+        let cases = [
+            (apart(None), end(5000, true, None), "with 0 of 1 clients done"),
+            (apart(Some(10)), end(5000, false, None), "a fault not healed"),
+            (apart(Some(10)), end(105, true, None), "95 ticks after"),
+            (apart(Some(10)), end(5000, true, Some(4950)), "50 ticks after"),
+        ];
+        for (checker, end, why) in cases {
+            match checker.finish(&end, &mut v) {
+                Convergence::NotConverged(reason) => assert!(reason.contains(why), "{reason}"),
+                other => panic!("{end:?}: {other:?}"),
+            }
+        }
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn servers_apart_long_after_the_clients_finished_and_the_network_healed_violate_convergence() {
+        let mut v = Vec::new();
+        let outcome = apart(Some(10)).finish(&end(5000, true, Some(200)), &mut v);
+        assert_eq!(outcome, Convergence::Diverged);
+        assert_eq!(v.len(), 1);
         assert_eq!(v[0].kind, "convergence");
+        assert!(
+            v[0].detail.contains("from tick 200") && v[0].detail.contains("[7, 0]"),
+            "{}",
+            v[0].detail
+        );
+        // Exactly the grace period after settling is long enough.
+        let mut v = Vec::new();
+        let outcome = apart(Some(10)).finish(&end(110, true, None), &mut v);
+        assert_eq!(outcome, Convergence::Diverged);
     }
 }

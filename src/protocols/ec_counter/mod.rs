@@ -9,10 +9,11 @@ pub mod view;
 use crate::protocol::{
     ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant,
 };
-use crate::sim::{InFlight, NetConfig, NodeId};
+use crate::sim::{InFlight, NetConfig, NodeId, Tick};
 use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
+use checker::{Convergence, RunEnd};
 pub use checker::EcChecker;
 pub use node::{Client, EcNode, EcShape, EcTiming, Msg, Note, Op, Server};
 
@@ -75,6 +76,22 @@ impl EcCounter {
             clients: setup.knob("clients") as usize,
             requests: setup.knob("requests") as u32,
         }
+    }
+
+    /// How long correct servers need to agree once the clients are done and the network is
+    /// whole: each sends its value within a sync period and it arrives within a hop. Two rounds
+    /// cover a sync lost to an armed `drop_next`; the third is margin.
+    fn sync_grace(sim: &ModelSim<Self>) -> Tick {
+        let period = sim
+            .actors()
+            .iter()
+            .find_map(EcNode::as_server)
+            .map_or(0, |server| server.timing.sync_period);
+        let net = sim.config().net;
+        period
+            .saturating_add(net.base_delay)
+            .saturating_add(net.jitter)
+            .saturating_mul(3)
     }
 
     fn timing(setup: &Setup) -> EcTiming {
@@ -220,7 +237,19 @@ impl Model for EcCounter {
 
     fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
         let checker = sim.checker();
-        checker.finish(sim.now(), &mut summary.violations);
+        let end = RunEnd {
+            tick: sim.now(),
+            healed: sim.faults().all_healed() && sim.pending_actions() == 0,
+            last_action_at: sim.last_action_at(),
+            grace: EcCounter::sync_grace(sim),
+        };
+        let (status, reason) = match checker.finish(&end, &mut summary.violations) {
+            Convergence::Converged(_) => ("converged", None),
+            Convergence::NotConverged(reason) => ("not_converged", Some(reason)),
+            Convergence::Diverged => ("diverged", None),
+        };
+        summary.status = Some(status);
+        summary.reason = reason;
         summary.decided = checker.converged_at.is_some();
         summary.converged = Some(summary.decided);
         summary.decision_tick = checker.converged_at;

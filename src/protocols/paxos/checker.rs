@@ -24,7 +24,7 @@ pub struct PaxosChecker {
     pub decisions: BTreeMap<NodeId, Value>,
     /// When the first node decided.
     pub first_decision: Option<Tick>,
-    pub ballots_started: u32,
+    pub ballots_started: u64,
 }
 
 impl PaxosChecker {
@@ -125,7 +125,7 @@ impl Checker<Note> for PaxosChecker {
 mod tests {
     use super::*;
 
-    fn b(round: u32, node: NodeId) -> Ballot {
+    fn b(round: u64, node: NodeId) -> Ballot {
         Ballot { round, node }
     }
 

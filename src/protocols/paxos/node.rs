@@ -16,11 +16,13 @@ use crate::sim::{Actor, Cx, NodeId, Tick};
 use crate::view::colour_letter;
 
 /// A proposal number, ordered by round, then by the node that owns it. Round 0 means "none".
+/// Rounds are 64-bit: a node starts at most one ballot per election timeout (10 ticks or more)
+/// within a run of at most [`TICK_LIMIT`](crate::sim::TICK_LIMIT) ticks, so they cannot run out.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 pub struct Ballot {
-    pub round: u32,
+    pub round: u64,
     pub node: NodeId,
 }
 
@@ -164,9 +166,12 @@ pub struct PaxosNode {
     pub accepted: Option<(Ballot, Value)>,
     pub decided: Option<(Ballot, Value)>,
     /// The highest round this node has started or seen refused, so a restart never reuses a ballot.
-    pub max_round: u32,
+    pub max_round: u64,
     // Volatile: lost in a crash.
     pub role: Role,
+    /// This node's ballots that stalled or lost to a higher one: its back-off. Only a crash
+    /// resets it; resetting it on another node's ballot let duelling proposers keep each other's
+    /// back-off short, and with a timeout below a ballot's round trip they never decided.
     pub failed_attempts: u32,
 }
 
@@ -222,11 +227,16 @@ impl PaxosNode {
         cx.set_timer(Timer::Election, after);
     }
 
+    /// Our ballot lost to a higher one: stop leading, and wait longer before the next attempt.
+    fn abandon_ballot(&mut self) {
+        self.role = Role::Follower;
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
+    }
+
     /// Gives up proposing because a higher ballot exists.
     fn step_down(&mut self, cx: &mut Cx<'_, Self>) {
         if self.role != Role::Follower {
-            self.role = Role::Follower;
-            self.failed_attempts += 1;
+            self.abandon_ballot();
             self.arm_election_timer(cx);
         }
     }
@@ -234,9 +244,14 @@ impl PaxosNode {
     fn start_ballot(&mut self, cx: &mut Cx<'_, Self>) {
         if self.role != Role::Follower {
             // Our last ballot stalled: back off further before the next one.
-            self.failed_attempts += 1;
+            self.failed_attempts = self.failed_attempts.saturating_add(1);
         }
-        let round = self.max_round.max(self.promised.round) + 1;
+        // Never reuse a ballot: with no round left, stay a follower (the bound on `Ballot`
+        // makes this unreachable in a valid run).
+        let Some(round) = self.max_round.max(self.promised.round).checked_add(1) else {
+            self.role = Role::Follower;
+            return;
+        };
         self.max_round = round;
         let ballot = Ballot {
             round,
@@ -269,7 +284,7 @@ impl PaxosNode {
         }
         self.promised = ballot;
         if self.leading().is_some_and(|mine| mine < ballot) {
-            self.role = Role::Follower;
+            self.abandon_ballot();
         }
         cx.send(
             from,
@@ -279,7 +294,6 @@ impl PaxosNode {
             },
         );
         // Someone else is leading: give them time before competing.
-        self.failed_attempts = 0;
         self.arm_election_timer(cx);
     }
 
@@ -344,10 +358,9 @@ impl PaxosNode {
         self.accepted = Some((ballot, value));
         cx.note(Note::Accepted { ballot, value });
         if self.leading().is_some_and(|mine| mine < ballot) {
-            self.role = Role::Follower;
+            self.abandon_ballot();
         }
         cx.send(from, Msg::Accepted { ballot });
-        self.failed_attempts = 0;
         self.arm_election_timer(cx);
     }
 
@@ -442,7 +455,7 @@ mod tests {
     use super::*;
     use crate::sim::{Effect, SimRng};
 
-    fn b(round: u32, node: NodeId) -> Ballot {
+    fn b(round: u64, node: NodeId) -> Ballot {
         Ballot { round, node }
     }
 
@@ -638,6 +651,67 @@ mod tests {
                 }
             )]
         );
+    }
+
+    #[test]
+    fn a_proposer_beaten_by_a_higher_ballot_backs_off_longer() {
+        for beaten_by in [
+            Msg::Prepare { ballot: b(2, 1) },
+            Msg::Accept {
+                ballot: b(2, 1),
+                value: 1,
+            },
+        ] {
+            let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
+            handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+            assert_eq!(red.leading(), Some(b(1, 0)));
+            handle(&mut red, |n, cx| n.on_message(1, beaten_by.clone(), cx));
+            assert_eq!(red.leading(), None, "{beaten_by:?}");
+            assert_eq!(red.failed_attempts, 1, "{beaten_by:?}");
+        }
+    }
+
+    #[test]
+    fn promising_or_accepting_for_another_proposer_keeps_the_back_off() {
+        // Resetting it here let duelling proposers keep each other's back-off at its shortest.
+        let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
+        red.failed_attempts = 3;
+        handle(&mut red, |n, cx| {
+            n.on_message(1, Msg::Prepare { ballot: b(4, 1) }, cx)
+        });
+        let effects = handle(&mut red, |n, cx| {
+            n.on_message(
+                1,
+                Msg::Accept {
+                    ballot: b(4, 1),
+                    value: 1,
+                },
+                cx,
+            )
+        });
+        assert_eq!(red.failed_attempts, 3);
+        let wait = effects.iter().find_map(|e| match e {
+            Effect::SetTimer {
+                timer: Timer::Election,
+                after,
+            } => Some(*after),
+            _ => None,
+        });
+        let base = PaxosTiming::default().election_timeout << 3;
+        assert!(
+            wait.is_some_and(|after| (base..3 * base).contains(&after)),
+            "the election timer waits with the back-off of three failures: {wait:?}"
+        );
+    }
+
+    #[test]
+    fn a_node_out_of_rounds_never_reuses_a_ballot() {
+        let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
+        red.max_round = u64::MAX;
+        let effects = handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        assert!(sent(&effects).is_empty(), "{:?}", sent(&effects));
+        assert_eq!(red.leading(), None);
+        assert_eq!(red.promised, Ballot::default());
     }
 
     #[test]
