@@ -132,6 +132,7 @@ impl<P: Model> RunningSim for Running<P> {
                 to: m.to,
                 progress: m.progress(now),
                 doomed: m.doomed,
+                duplicate: m.copy_of.is_some(),
                 look: P::message_look(setup, m),
             })
             .collect()
