@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use crate::protocol::{Aim, RunningSim, Setup, Upcoming};
 use crate::protocols::majority;
-use crate::sim::{Action, NodeId, SimRng, Tick};
+use crate::sim::{Action, MsgId, NodeId, SimRng, Tick};
 
 /// The names of the situations chaos counts (runs in which each occurred). Protocols add their
 /// own (`two_values_proposed`) through [`Model::dangers`](crate::protocol::Model::dangers).
@@ -37,6 +37,8 @@ pub mod situation {
     /// A message was lost (dropped, cut off, or sent to a down node).
     pub const MESSAGE_LOST: &str = "message_lost";
     pub const SLOW: &str = "slow";
+    /// A message overtook one sent before it to the same node (jitter at work).
+    pub const REORDERED: &str = "reordered";
 }
 
 /// A fault waiting for its moment.
@@ -67,6 +69,8 @@ pub struct Adversary {
     /// Per node: it handled a commit; it crashed after handling one.
     committed: Vec<bool>,
     crashed_after_commit: Vec<bool>,
+    /// Per node, the newest message delivered to it (copies aside).
+    newest_delivered: Vec<Option<MsgId>>,
     seen: BTreeSet<&'static str>,
 }
 
@@ -129,6 +133,7 @@ impl Adversary {
             wave: None,
             committed: vec![false; nodes],
             crashed_after_commit: vec![false; nodes],
+            newest_delivered: vec![None; nodes],
             seen: BTreeSet::new(),
         }
     }
@@ -203,6 +208,7 @@ impl Adversary {
     ) {
         match *upcoming {
             Upcoming::Arrival {
+                id,
                 from,
                 to,
                 aim,
@@ -211,6 +217,13 @@ impl Adversary {
             } if delivered => {
                 if copy {
                     self.seen.insert(situation::DUPLICATE_DELIVERED);
+                } else {
+                    let newest = &mut self.newest_delivered[to];
+                    if newest.is_some_and(|newest| newest > id) {
+                        self.seen.insert(situation::REORDERED);
+                    } else {
+                        *newest = Some(id);
+                    }
                 }
                 match aim {
                     Aim::Commit => {

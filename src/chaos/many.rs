@@ -27,15 +27,29 @@ pub struct Percentiles {
 
 impl Percentiles {
     /// Nearest-rank percentiles.
-    pub fn of(mut values: Vec<Tick>) -> Percentiles {
-        values.sort_unstable();
-        let rank = |p: usize| {
-            (!values.is_empty()).then(|| values[(values.len() * p).div_ceil(100).max(1) - 1])
+    pub fn of(values: Vec<Tick>) -> Percentiles {
+        let mut counts = BTreeMap::new();
+        for value in values {
+            *counts.entry(value).or_default() += 1;
+        }
+        Percentiles::of_counts(&counts)
+    }
+
+    /// Nearest-rank percentiles of values given as how many times each occurs.
+    pub fn of_counts(counts: &BTreeMap<Tick, u64>) -> Percentiles {
+        let total: u64 = counts.values().sum();
+        let rank = |p: u64| {
+            let wanted = (total * p).div_ceil(100).max(1);
+            let mut seen = 0;
+            counts.iter().find_map(|(value, count)| {
+                seen += count;
+                (seen >= wanted).then_some(*value)
+            })
         };
         Percentiles {
             p50: rank(50),
             p99: rank(99),
-            max: values.last().copied(),
+            max: counts.keys().next_back().copied(),
         }
     }
 }
@@ -109,7 +123,9 @@ struct Tally {
     violating_runs: u64,
     first_violation: Option<(u64, Violation)>,
     done: u64,
-    ticks: Vec<Tick>,
+    /// How many runs decided (or converged) at each tick: memory grows with the distinct ticks,
+    /// not with the runs.
+    ticks: BTreeMap<Tick, u64>,
     situations: BTreeMap<&'static str, u64>,
     events: u64,
 }
@@ -130,7 +146,7 @@ impl Tally {
         }
         if let Some(tick) = summary.decision_tick {
             self.done += 1;
-            self.ticks.push(tick);
+            *self.ticks.entry(tick).or_default() += 1;
         }
         for name in simulation.situations() {
             *self.situations.entry(name).or_default() += 1;
@@ -146,7 +162,9 @@ impl Tally {
             self.first_violation = next.first_violation;
         }
         self.done += next.done;
-        self.ticks.extend(next.ticks);
+        for (tick, count) in next.ticks {
+            *self.ticks.entry(tick).or_default() += count;
+        }
         for (name, count) in next.situations {
             *self.situations.entry(name).or_default() += count;
         }
@@ -166,8 +184,10 @@ pub fn run_many_with(base: &Setup, runs: u64, mut options: RunOptions<'_>) -> Ch
     let next_block = AtomicU64::new(0);
     let never = AtomicBool::new(false);
     let stop = options.stop.unwrap_or(&never);
-    let mut finished: Vec<Option<Tally>> = Vec::new();
-    finished.resize_with(blocks as usize, || None);
+    // Blocks are merged in seed order as soon as all before them are in; the others wait here.
+    let mut total = Tally::default();
+    let mut merged_blocks = 0;
+    let mut waiting: BTreeMap<u64, Tally> = BTreeMap::new();
     std::thread::scope(|scope| {
         let (sender, results) = mpsc::channel::<(u64, Tally)>();
         for _ in 0..options.jobs.max(1).min(blocks.max(1) as usize) {
@@ -200,7 +220,11 @@ pub fn run_many_with(base: &Setup, runs: u64, mut options: RunOptions<'_>) -> Ch
                 Ok((block, tally)) => {
                     done += tally.runs;
                     violating += tally.violating_runs;
-                    finished[block as usize] = Some(tally);
+                    waiting.insert(block, tally);
+                    while let Some(next) = waiting.remove(&merged_blocks) {
+                        total.extend(next);
+                        merged_blocks += 1;
+                    }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -218,11 +242,7 @@ pub fn run_many_with(base: &Setup, runs: u64, mut options: RunOptions<'_>) -> Ch
             }
         }
     });
-    // Merge in seed order, up to the first block that did not finish.
-    let mut total = Tally::default();
-    for tally in finished.into_iter().map_while(|t| t) {
-        total.extend(tally);
-    }
+    // Blocks still waiting come after one that never finished: they are left out.
     let (first_violating_seed, first_violation) = total.first_violation.unzip();
     let mut report = ChaosReport {
         mode: base.mode.name(),
@@ -235,7 +255,7 @@ pub fn run_many_with(base: &Setup, runs: u64, mut options: RunOptions<'_>) -> Ch
         first_violation,
         decided_runs: None,
         converged_runs: None,
-        decision_ticks: Percentiles::of(total.ticks),
+        decision_ticks: Percentiles::of_counts(&total.ticks),
         situations: total.situations,
         events: total.events,
         interrupted: total.runs < runs,
@@ -270,6 +290,14 @@ mod tests {
             }
         );
         assert_eq!(Percentiles::of(vec![7]).p50, Some(7));
+        assert_eq!(
+            Percentiles::of(vec![5, 1, 5, 5, 9]),
+            Percentiles {
+                p50: Some(5),
+                p99: Some(9),
+                max: Some(9)
+            }
+        );
         assert_eq!(Percentiles::of(vec![]).max, None);
     }
 
