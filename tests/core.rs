@@ -93,7 +93,6 @@ fn chaos_keeps_producing_the_dangerous_situations() {
         ("crash_between_commit_and_open", 0.12),
         ("two_values_proposed", 0.03),
         ("duplicate_delivered", 0.3),
-        ("reordered", 0.15),
         ("partition", 0.5),
         ("cut", 0.3),
         ("slow", 0.3),
@@ -103,7 +102,10 @@ fn chaos_keeps_producing_the_dangerous_situations() {
         let mut base = setup(paxos::MODE, 1);
         base.set_knob("nodes", nodes).unwrap();
         let report = chaos::run_many(&base, 2_000);
-        for (situation, floor) in paxos_floors {
+        // Three nodes rarely have two messages racing to one node; larger clusters often do.
+        // Without jitter about 8% and 16% of runs reorder anything (slow nodes still do).
+        let reordered = if nodes == 3 { 0.15 } else { 0.4 };
+        for (situation, floor) in paxos_floors.into_iter().chain([("reordered", reordered)]) {
             let seen = share(&report, situation);
             assert!(
                 seen >= floor,

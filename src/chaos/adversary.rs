@@ -12,6 +12,8 @@
 //!   land, so that another node starts a competing ballot while this one is in phase 2.
 //! - **echo**: copy the next vote (a promise, an accepted) or commit, the copy arriving a little
 //!   or a lot later.
+//! - **flood**: for a while, copy every vote: a quorum counted in messages rather than in
+//!   distinct senders is then reached by a minority (a partition's small side).
 //!
 //! Everything is drawn from the seed and depends only on the run, so a chaos run replays exactly.
 //! The adversary also records which dangerous situations the run reached, for the chaos report.
@@ -54,6 +56,7 @@ enum StrikeKind {
     Forget { accepts: usize },
     Depose { accepts: usize, crash: bool },
     Echo { aim: Aim, delay: Tick },
+    Flood { lasting: Tick },
 }
 
 pub struct Adversary {
@@ -64,6 +67,8 @@ pub struct Adversary {
     /// How many targets make a majority.
     majority: usize,
     strikes: VecDeque<Strike>,
+    /// A flood copies every vote until this tick.
+    flood_until: Tick,
     /// The sender whose commits the first strike is counting, and who has handled them.
     wave: Option<(NodeId, Vec<NodeId>)>,
     /// Per node: it handled a commit; it crashed after handling one.
@@ -94,7 +99,7 @@ impl Adversary {
             .map(|_| {
                 let armed_at = rng.below(hop * 12);
                 let kind = match rng.below(100) {
-                    0..35 => StrikeKind::Forget {
+                    0..30 => StrikeKind::Forget {
                         // Mostly exactly enough for the value to be chosen.
                         accepts: if rng.chance(600) {
                             most
@@ -102,7 +107,7 @@ impl Adversary {
                             rng.between(1, most as u64) as usize
                         },
                     },
-                    35..65 => StrikeKind::Depose {
+                    30..55 => StrikeKind::Depose {
                         // Half the time before any commit lands: two values get proposed.
                         accepts: if rng.chance(500) {
                             0
@@ -111,9 +116,12 @@ impl Adversary {
                         },
                         crash: rng.chance(400),
                     },
-                    65..85 => StrikeKind::Echo {
+                    55..65 => StrikeKind::Echo {
                         aim: Aim::Vote,
                         delay: rng.below(hop * 3),
+                    },
+                    65..80 => StrikeKind::Flood {
+                        lasting: hop * rng.between(10, 60),
                     },
                     _ => StrikeKind::Echo {
                         aim: Aim::Commit,
@@ -130,6 +138,7 @@ impl Adversary {
             targets,
             majority,
             strikes: strikes.into(),
+            flood_until: 0,
             wave: None,
             committed: vec![false; nodes],
             crashed_after_commit: vec![false; nodes],
@@ -172,6 +181,10 @@ impl Adversary {
     }
 
     fn before(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) {
+        if let Some(&StrikeKind::Flood { lasting }) = self.armed(tick) {
+            self.strikes.pop_front();
+            self.flood_until = tick + lasting;
+        }
         let &Upcoming::Arrival {
             id,
             from,
@@ -183,6 +196,11 @@ impl Adversary {
         else {
             return;
         };
+        if aim == Aim::Vote && tick < self.flood_until {
+            let delay = self.rng.below(self.hop);
+            sim.apply(Action::Duplicate { message: id, delay }).ok();
+            return;
+        }
         match self.armed(tick) {
             Some(&StrikeKind::Echo { aim: wanted, delay }) if wanted == aim => {
                 let copy = Action::Duplicate { message: id, delay };
