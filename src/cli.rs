@@ -2,8 +2,9 @@
 //! to stderr with exit code 2.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -81,6 +82,9 @@ pub struct ChaosArgs {
     pub cluster: ClusterArgs,
     #[arg(long, default_value_t = 1000, value_parser = whole_number, allow_hyphen_values = true)]
     pub runs: u64,
+    /// Worker threads (default: one per core). The result is the same for any number.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Leave out the wall-clock `events_per_sec`, so that identical runs print identical bytes.
     #[arg(long)]
     pub no_timing: bool,
@@ -306,13 +310,61 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     print_json(&summary)
 }
 
+/// Set by Ctrl-C: `chaos` stops handing out seeds and prints what it has.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Exit code of a `chaos` stopped by Ctrl-C (after printing its partial result): 128 + SIGINT.
+const EXIT_INTERRUPTED: i32 = 130;
+
 pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
     let setup = args.cluster.setup()?;
-    let mut report = chaos::run_many(&setup, args.runs);
+    // The first Ctrl-C asks for a partial result; a second one, if that takes too long, quits.
+    // One press can arrive twice (`timeout` signals the process and its group): a second signal
+    // within half a second is the same press.
+    let first_press = std::sync::OnceLock::new();
+    ctrlc::set_handler(move || {
+        let pressed = *first_press.get_or_init(std::time::Instant::now);
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        if pressed.elapsed() > std::time::Duration::from_millis(500) {
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+    })
+    .map_err(|e| CliError(format!("cannot catch Ctrl-C: {e}")))?;
+    let mut show = |p: chaos::Progress| {
+        let rate = p.done as f64 / p.elapsed.as_secs_f64().max(1e-9);
+        eprint!(
+            "\r{} of {} runs, {} violating, {rate:.0} runs/s   ",
+            p.done, p.total, p.violating_runs
+        );
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let mut options = chaos::RunOptions {
+        stop: Some(&INTERRUPTED),
+        progress: terminal.then_some(&mut show as &mut dyn FnMut(chaos::Progress)),
+        ..chaos::RunOptions::default()
+    };
+    if let Some(jobs) = args.jobs {
+        options.jobs = usize::from(jobs);
+    }
+    let mut report = chaos::run_many_with(&setup, args.runs, options);
+    if terminal {
+        eprint!("\r\x1b[K");
+    }
     if args.no_timing {
         report.events_per_sec = None;
     }
-    print_json(&report)
+    print_json(&report)?;
+    if report.interrupted {
+        std::io::Write::flush(&mut std::io::stdout()).ok();
+        eprintln!(
+            "interrupted: the result covers seeds {}..{} of the {} asked for",
+            report.first_seed,
+            report.first_seed.wrapping_add(report.runs),
+            args.runs
+        );
+        std::process::exit(EXIT_INTERRUPTED);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

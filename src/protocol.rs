@@ -13,7 +13,7 @@ use std::ops::RangeInclusive;
 use serde::Serialize;
 
 use crate::sim::{
-    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, Sim,
+    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, Sim, SimRng,
     TICK_LIMIT, Tick, TimedAction, TraceDigest, Violation,
 };
 use crate::view::{
@@ -56,6 +56,10 @@ pub trait Protocol: Sync + 'static {
     }
     /// The faults chaos draws from, each as likely as its number of entries.
     fn chaos_faults(&self) -> &'static [ChaosFault];
+    /// Chaos varies the timing of each run: here the protocol redraws its own timeouts from `rng`,
+    /// around `setup`'s values and the (already varied) network's `setup.net`, inside its knobs'
+    /// ranges.
+    fn vary_timing(&self, _setup: &mut Setup, _rng: &mut SimRng) {}
     /// "Paxos, 3 nodes".
     fn label(&self, setup: &Setup) -> String;
     /// The key best scores are kept under: one per protocol and cluster shape.
@@ -97,6 +101,51 @@ pub trait Model: Protocol + Sized {
     fn clients_paused(_sim: &ModelSim<Self>) -> Option<bool> {
         None
     }
+    /// What `message` does in the protocol, so that chaos can aim its faults at it.
+    fn aim(_message: &<Self::Actor as Actor>::Msg) -> Aim {
+        Aim::Other
+    }
+    /// The protocol's own dangerous situations this run reached so far (chaos counts how often
+    /// each occurs): `two_values_proposed`.
+    fn dangers(_sim: &ModelSim<Self>) -> Vec<&'static str> {
+        Vec::new()
+    }
+}
+
+/// What a message does in its protocol, as far as chaos needs to know to aim faults at the
+/// dangerous moments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aim {
+    /// Opens a round its receiver joins (Paxos 1a, prepare).
+    Open,
+    /// Asks its receiver to store something others will rely on (Paxos 2a, accept; an ec-counter
+    /// set). Crashing the receiver right after, and cutting the sender off, is where forgetting
+    /// and competing rounds do harm.
+    Commit,
+    /// An answer its receiver counts toward a quorum (Paxos 1b and 2b): a copy of one must not
+    /// count twice.
+    Vote,
+    Other,
+}
+
+/// The next event of a running simulation, as an observer that is not the protocol sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Upcoming {
+    /// A message arrives; `deliverable` says whether it reaches its receiver (else it is lost).
+    Arrival {
+        id: MsgId,
+        from: NodeId,
+        to: NodeId,
+        aim: Aim,
+        copy: bool,
+        deliverable: bool,
+    },
+    /// A timer of this node fires (or was cancelled).
+    Timer(NodeId),
+    /// A scheduled action applies (or is refused).
+    Action(Action),
+    /// Nothing that anyone sees: a message dropped on its way.
+    Nothing,
 }
 
 /// The simulator of protocol `P`.
@@ -111,6 +160,10 @@ pub trait RunningSim: Send + Sync {
     /// Processes the next due event; false when nothing is left.
     fn step_one(&mut self) -> bool;
     fn next_due(&self) -> Option<Tick>;
+    /// What [`step_one`](Self::step_one) will process next, and when.
+    fn upcoming(&self) -> Option<(Tick, Upcoming)>;
+    /// The protocol's dangerous situations reached so far (see [`Model::dangers`]).
+    fn dangers(&self) -> Vec<&'static str>;
     fn violations(&self) -> &[Violation];
     fn stats(&self) -> MessageStats;
     fn faults(&self) -> &Faults;
@@ -246,6 +299,8 @@ pub enum ChaosFault {
     Partition,
     /// A few nodes lose their next message.
     DropNext,
+    /// A few nodes' next message arrives twice, the copy a little or a lot later.
+    Duplicate,
     /// Every client pauses, then resumes.
     PauseClients,
 }
@@ -264,6 +319,10 @@ pub struct Setup {
     pub broken: Option<&'static str>,
     pub max_ticks: Tick,
     pub actions: Vec<TimedAction>,
+    /// A chaos run (`chaos::with_chaos`): besides the scheduled faults in `actions`, an adversary
+    /// drawn from the seed watches the run and aims faults at its dangerous moments.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub chaos: bool,
 }
 
 /// The values of a protocol's knobs.
@@ -324,6 +383,7 @@ impl Setup {
             broken: None,
             max_ticks: 1_000_000,
             actions: Vec::new(),
+            chaos: false,
         }
     }
 

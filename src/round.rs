@@ -16,11 +16,14 @@ use crate::simulation::Simulation;
 pub const FAULT_BUDGET: u32 = 15;
 /// In-flight messages a player may drop per round.
 pub const DROPS_PER_ROUND: u32 = 5;
+/// Messages a player may duplicate per round.
+pub const DUPLICATES_PER_ROUND: u32 = 5;
 /// How much slower a node is while the player holds it.
 pub const SLOW_FACTOR: u32 = 4;
 
 /// What the player can do, each mapped to core actions. In JSON (the web API):
-/// `{"ToggleDown": 0}`, `{"Slow": [0, true]}`, `{"Cut": [0, 1]}`, `{"Drop": 17}`, `"HealAll"`.
+/// `{"ToggleDown": 0}`, `{"Slow": [0, true]}`, `{"Cut": [0, 1]}`, `{"Drop": 17}`, `"HealAll"`,
+/// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Attack {
     /// Kill a live node or recover a dead one.
@@ -35,6 +38,10 @@ pub enum Attack {
     Drop(MsgId),
     /// Drop the next message this node sends.
     DropNext(NodeId),
+    /// Deliver an in-flight message twice: a copy arrives one hop after it.
+    Duplicate(MsgId),
+    /// Deliver the next message this node sends twice, the copy one hop later.
+    DuplicateNext(NodeId),
     /// ec-counter: pause or resume every client.
     PauseClients(bool),
 }
@@ -46,7 +53,11 @@ impl Attack {
             Attack::ToggleDown(node) if round.simulation.is_down(*node) => 0,
             Attack::ToggleDown(_) | Attack::Isolate(_) => 3,
             Attack::Cut(..) | Attack::PauseClients(true) => 2,
-            Attack::Slow(_, true) | Attack::Drop(_) | Attack::DropNext(_) => 1,
+            Attack::Slow(_, true)
+            | Attack::Drop(_)
+            | Attack::DropNext(_)
+            | Attack::Duplicate(_)
+            | Attack::DuplicateNext(_) => 1,
             Attack::Slow(_, false) | Attack::HealAll | Attack::PauseClients(false) => 0,
         }
     }
@@ -65,6 +76,7 @@ pub struct Round {
     pub simulation: Simulation,
     pub budget_left: u32,
     pub drops_left: u32,
+    pub duplicates_left: u32,
     pub moves: Vec<Move>,
     pub outcome: Option<Outcome>,
 }
@@ -76,6 +88,7 @@ impl Round {
             setup,
             budget_left: FAULT_BUDGET,
             drops_left: DROPS_PER_ROUND,
+            duplicates_left: DUPLICATES_PER_ROUND,
             moves: Vec::new(),
             outcome: None,
         }
@@ -106,6 +119,13 @@ impl Round {
         if matches!(attack, Attack::Drop(_) | Attack::DropNext(_)) && self.drops_left == 0 {
             return Err(format!(
                 "no drops left this round (you get {DROPS_PER_ROUND})"
+            ));
+        }
+        if matches!(attack, Attack::Duplicate(_) | Attack::DuplicateNext(_))
+            && self.duplicates_left == 0
+        {
+            return Err(format!(
+                "no duplicates left this round (you get {DUPLICATES_PER_ROUND})"
             ));
         }
         let now = self.now();
@@ -151,6 +171,14 @@ impl Round {
             Attack::HealAll => sim.apply(Action::HealAll),
             Attack::Drop(id) => sim.apply(Action::Drop { message: *id }),
             Attack::DropNext(node) => sim.apply(Action::DropNext { from: *node }),
+            Attack::Duplicate(id) => sim.apply(Action::Duplicate {
+                message: *id,
+                delay: hop,
+            }),
+            Attack::DuplicateNext(node) => sim.apply(Action::DuplicateNext {
+                from: *node,
+                delay: hop,
+            }),
             Attack::PauseClients(pause) => {
                 let action = if *pause {
                     Action::PauseClients
@@ -168,6 +196,9 @@ impl Round {
         self.budget_left -= cost;
         if matches!(attack, Attack::Drop(_) | Attack::DropNext(_)) {
             self.drops_left -= 1;
+        }
+        if matches!(attack, Attack::Duplicate(_) | Attack::DuplicateNext(_)) {
+            self.duplicates_left -= 1;
         }
         self.moves.push(Move {
             tick: now,
@@ -260,6 +291,39 @@ mod tests {
                 .unwrap_err()
                 .contains("no drops left")
         );
+    }
+
+    #[test]
+    fn duplicates_cost_a_point_arrive_a_hop_late_and_are_limited() {
+        let mut round = paxos_round();
+        while round.simulation.in_flight_count() == 0 {
+            round.step();
+        }
+        let message = round
+            .simulation
+            .message_views(&round.setup, round.now() as f64)[0]
+            .id;
+        round.attack(Attack::Duplicate(message)).unwrap();
+        assert_eq!(round.budget_left, FAULT_BUDGET - 1);
+        let views = round
+            .simulation
+            .message_views(&round.setup, round.now() as f64);
+        assert_eq!(views.iter().filter(|m| m.duplicate).count(), 1);
+        assert_eq!(round.simulation.stats().duplicated, 1);
+        for _ in 1..DUPLICATES_PER_ROUND {
+            round.attack(Attack::DuplicateNext(1)).unwrap();
+        }
+        assert!(
+            round
+                .attack(Attack::DuplicateNext(1))
+                .unwrap_err()
+                .contains("no duplicates left")
+        );
+        assert_eq!(round.budget_left, FAULT_BUDGET - DUPLICATES_PER_ROUND);
+        let refused = Round::new(round.setup.clone())
+            .attack(Attack::Duplicate(999_999))
+            .unwrap_err();
+        assert_eq!(refused, "message 999999 is not in flight");
     }
 
     #[test]

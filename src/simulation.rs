@@ -3,9 +3,10 @@
 
 use std::any::Any;
 
-use crate::protocol::{Model, ModelSim, Outcome, RunningSim, Setup, Summary};
+use crate::chaos::Adversary;
+use crate::protocol::{Model, ModelSim, Outcome, RunningSim, Setup, Summary, Upcoming};
 use crate::sim::{
-    Action, ActionError, Event, Faults, MessageStats, MsgId, NodeId, Sim, SimConfig, Tick,
+    Action, ActionError, Event, Faults, MessageStats, MsgId, Next, NodeId, Sim, SimConfig, Tick,
     TraceDigest, Violation,
 };
 use crate::view::{self, Checks, LogLine, MessageView, NodeView, ResultsView};
@@ -48,6 +49,26 @@ impl<P: Model> RunningSim for Running<P> {
     }
     fn next_due(&self) -> Option<Tick> {
         self.sim.next_due()
+    }
+    fn upcoming(&self) -> Option<(Tick, Upcoming)> {
+        let (tick, next) = self.sim.peek_next()?;
+        let upcoming = match next {
+            Next::Arrival(m) => Upcoming::Arrival {
+                id: m.id,
+                from: m.from,
+                to: m.to,
+                aim: P::aim(&m.msg),
+                copy: m.copy_of.is_some(),
+                deliverable: self.sim.deliverable(m),
+            },
+            Next::Gone => Upcoming::Nothing,
+            Next::Timer(node) => Upcoming::Timer(node),
+            Next::Action(action) => Upcoming::Action(action.clone()),
+        };
+        Some((tick, upcoming))
+    }
+    fn dangers(&self) -> Vec<&'static str> {
+        P::dangers(&self.sim)
     }
     fn violations(&self) -> &[Violation] {
         self.sim.violations()
@@ -140,6 +161,7 @@ impl<P: Model> RunningSim for Running<P> {
                 to: m.to,
                 progress: m.progress(now),
                 doomed: m.doomed,
+                duplicate: m.copy_of.is_some(),
                 look: P::message_look(setup, m),
             })
             .collect()
@@ -177,26 +199,33 @@ impl<P: Model> RunningSim for Running<P> {
     }
 }
 
-/// A running simulation of whichever protocol its setup names.
-pub struct Simulation(Box<dyn RunningSim>);
+/// A running simulation of whichever protocol its setup names, with the chaos adversary
+/// watching it if the setup is a chaos run.
+pub struct Simulation {
+    sim: Box<dyn RunningSim>,
+    adversary: Option<Adversary>,
+}
 
 impl std::ops::Deref for Simulation {
     type Target = dyn RunningSim;
     fn deref(&self) -> &Self::Target {
-        &*self.0
+        &*self.sim
     }
 }
 
 impl std::ops::DerefMut for Simulation {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut *self.0
+        &mut *self.sim
     }
 }
 
 impl Simulation {
     /// A fresh simulation of `setup` with its scenario actions scheduled.
     pub fn new(setup: &Setup, record_trace: bool) -> Simulation {
-        let mut simulation = Simulation(setup.mode.start(setup, record_trace));
+        let mut simulation = Simulation {
+            sim: setup.mode.start(setup, record_trace),
+            adversary: setup.chaos.then(|| Adversary::new(setup)),
+        };
         for timed in &setup.actions {
             simulation.schedule(timed.at, timed.action.clone());
         }
@@ -205,7 +234,53 @@ impl Simulation {
 
     /// The simulator inside, if it runs protocol `P`.
     pub fn of<P: Model>(&self) -> Option<&ModelSim<P>> {
-        self.0.as_any().downcast_ref::<Running<P>>().map(|r| &r.sim)
+        self.sim
+            .as_any()
+            .downcast_ref::<Running<P>>()
+            .map(|r| &r.sim)
+    }
+
+    // The three ways to advance the run go through the adversary when there is one (these
+    // inherent methods are found before the `RunningSim` ones behind `Deref`).
+
+    /// Processes the next due event, if any. Returns false when nothing is left.
+    pub fn step_one(&mut self) -> bool {
+        match &mut self.adversary {
+            Some(adversary) => adversary.step(&mut *self.sim),
+            None => self.sim.step_one(),
+        }
+    }
+
+    /// Processes every event due at or before `until`, then sets the clock to `until`.
+    pub fn run_until(&mut self, until: Tick) {
+        if self.adversary.is_some() {
+            while self.sim.next_due().is_some_and(|tick| tick <= until) {
+                self.step_one();
+            }
+        }
+        self.sim.run_until(until);
+    }
+
+    /// Runs until the round is finished, nothing is left to happen, or `max_ticks`.
+    pub fn run_to_end(&mut self, max_ticks: Tick) {
+        if self.adversary.is_none() {
+            return self.sim.run_to_end(max_ticks);
+        }
+        while !self.sim.finished() && self.sim.next_due().is_some_and(|tick| tick <= max_ticks) {
+            self.step_one();
+        }
+    }
+
+    /// The dangerous situations this run reached: the adversary's (a chaos run's) and the
+    /// protocol's, sorted by name.
+    pub fn situations(&self) -> Vec<&'static str> {
+        let mut seen = self.sim.dangers();
+        if let Some(adversary) = &self.adversary {
+            seen.extend(adversary.situations(&*self.sim));
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        seen
     }
 
     pub fn is_down(&self, node: NodeId) -> bool {

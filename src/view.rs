@@ -135,6 +135,8 @@ pub struct MessageView {
     /// 0 at the sender, 1 at the receiver.
     pub progress: f32,
     pub doomed: bool,
+    /// A copy the network made (a `duplicate` attack), not something a node sent.
+    pub duplicate: bool,
     pub look: MessageLook,
 }
 
@@ -187,6 +189,11 @@ pub fn log_line<A: crate::sim::Actor>(
                 format!("message {} -> {} lost: {why}", name(*from), name(*to)),
             )
         }
+        Event::Duplicate { from, to, .. } => line(
+            LogKind::Fault,
+            Some(*from),
+            format!("message {} -> {} duplicated", name(*from), name(*to)),
+        ),
         Event::Action { action } => line(LogKind::Player, None, action_text(action, &name)),
         Event::Refused { reason, .. } => line(LogKind::Fault, None, format!("refused: {reason}")),
         Event::Note { node, note: n } => note(n).map(|text| LogLine {
@@ -224,6 +231,10 @@ fn action_text(action: &Action, name: &impl Fn(NodeId) -> String) -> String {
         Action::Drop { .. } => "a message is dropped".into(),
         Action::DropNext { from } => {
             format!("the next message from {} will be dropped", name(*from))
+        }
+        Action::Duplicate { .. } => "a message is duplicated".into(),
+        Action::DuplicateNext { from, .. } => {
+            format!("the next message from {} will arrive twice", name(*from))
         }
         Action::PauseClients => "clients paused".into(),
         Action::ResumeClients => "clients resumed".into(),

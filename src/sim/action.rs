@@ -47,6 +47,19 @@ pub enum Action {
     DropNext {
         from: NodeId,
     },
+    /// Deliver one in-flight message twice: a copy (with its own id) arrives `delay` ticks after
+    /// the original is due.
+    Duplicate {
+        message: MsgId,
+        #[serde(default)]
+        delay: Tick,
+    },
+    /// Send the next message `from` sends twice: the copy arrives `delay` ticks after it.
+    DuplicateNext {
+        from: NodeId,
+        #[serde(default)]
+        delay: Tick,
+    },
     /// ec-counter: clients stop issuing requests (only server syncs run) until resumed.
     PauseClients,
     ResumeClients,
@@ -55,6 +68,10 @@ pub enum Action {
 fn yes() -> bool {
     true
 }
+
+/// The longest a duplicate may trail its original: long enough to arrive after any timeout a
+/// scenario may set, short enough that arrival ticks never overflow.
+pub const MAX_DUPLICATE_DELAY: Tick = 1_000_000;
 
 /// An action scheduled at a tick, as in scenario files and chaos schedules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +135,11 @@ impl Action {
                 Ok(())
             }
             Action::DropNext { from } => known(*from),
+            Action::DuplicateNext { from, delay } => {
+                known(*from)?;
+                check_delay(*delay)
+            }
+            Action::Duplicate { delay, .. } => check_delay(*delay),
             Action::PauseClients | Action::ResumeClients => {
                 if (0..nodes).all(&attackable) {
                     Err(ActionError::NoClients)
@@ -127,6 +149,14 @@ impl Action {
             }
             Action::HealAll | Action::Drop { .. } => Ok(()),
         }
+    }
+}
+
+fn check_delay(delay: Tick) -> Result<(), ActionError> {
+    if delay <= MAX_DUPLICATE_DELAY {
+        Ok(())
+    } else {
+        Err(ActionError::BadDelay(delay))
     }
 }
 
@@ -143,6 +173,7 @@ pub enum ActionError {
     NodeInTwoGroups(NodeId),
     UnknownMessage(MsgId),
     NoClients,
+    BadDelay(Tick),
 }
 
 impl std::fmt::Display for ActionError {
@@ -170,6 +201,10 @@ impl std::fmt::Display for ActionError {
             ActionError::NodeInTwoGroups(n) => write!(f, "node {n} is in two groups"),
             ActionError::UnknownMessage(id) => write!(f, "message {id} is not in flight"),
             ActionError::NoClients => write!(f, "there are no clients to pause in this mode"),
+            ActionError::BadDelay(delay) => write!(
+                f,
+                "a duplicate's delay of {delay} ticks is outside 0..={MAX_DUPLICATE_DELAY}"
+            ),
         }
     }
 }
@@ -202,5 +237,38 @@ mod tests {
         .unwrap();
         assert_eq!(text, r#"{"at":9,"action":"heal_all"}"#);
         assert!(serde_json::from_str::<TimedAction>(r#"{"at": 5, "action": "explode"}"#).is_err());
+        let copy: TimedAction =
+            serde_json::from_str(r#"{"at": 7, "action": "duplicate", "message": 3}"#).unwrap();
+        assert_eq!(
+            copy.action,
+            Action::Duplicate {
+                message: 3,
+                delay: 0
+            },
+            "a duplicate trails its original by 0 ticks unless told"
+        );
+    }
+
+    #[test]
+    fn duplicate_delays_are_bounded() {
+        let late = Action::DuplicateNext {
+            from: 0,
+            delay: MAX_DUPLICATE_DELAY + 1,
+        };
+        assert_eq!(
+            late.check(3, |_| true),
+            Err(ActionError::BadDelay(MAX_DUPLICATE_DELAY + 1))
+        );
+        assert!(
+            late.check(3, |_| true)
+                .unwrap_err()
+                .to_string()
+                .contains("outside 0..=1000000")
+        );
+        let unknown = Action::DuplicateNext { from: 3, delay: 0 };
+        assert_eq!(
+            unknown.check(3, |_| true),
+            Err(ActionError::UnknownNode { node: 3, nodes: 3 })
+        );
     }
 }

@@ -101,6 +101,9 @@ pub struct InFlight<M> {
     pub arrives: Tick,
     /// Marked by a `drop_next` attack: it dies at `arrives`, halfway along its link.
     pub doomed: bool,
+    /// The message this one is a duplicate of (made by `duplicate` or `duplicate_next`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<MsgId>,
     pub msg: M,
 }
 
@@ -140,6 +143,15 @@ pub enum Event<A: Actor> {
         to: NodeId,
         arrives: Tick,
         msg: A::Msg,
+    },
+    /// The network made a second copy of message `of`, with its own id `id`. The copy is not a
+    /// `send`: the sender did nothing. It is delivered, or lost, like any message.
+    Duplicate {
+        id: MsgId,
+        of: MsgId,
+        from: NodeId,
+        to: NodeId,
+        arrives: Tick,
     },
     Deliver {
         id: MsgId,
@@ -236,6 +248,27 @@ pub struct MessageStats {
     pub sent: u64,
     pub delivered: u64,
     pub dropped: u64,
+    /// Copies the network made; every message sent or copied is delivered, dropped or in flight.
+    /// Left out of the JSON when zero, so runs without duplication print what they always did.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicated: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+/// What the next due event is, as [`Sim::peek_next`] shows it.
+#[derive(Debug)]
+pub enum Next<'a, M> {
+    /// A message reaches the end of its link (it may still be lost there: see [`Sim::deliverable`]).
+    Arrival(&'a InFlight<M>),
+    /// A message that was dropped on the way: nothing happens.
+    Gone,
+    /// A timer of this node fires (or was cancelled: then nothing happens).
+    Timer(NodeId),
+    /// A scheduled action applies (or is refused).
+    Action(&'a Action),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -265,6 +298,8 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     actors: Vec<A>,
     faults: Faults,
     drop_next: Vec<bool>,
+    /// Armed `duplicate_next`: the delay of the copy of the node's next message.
+    duplicate_next: Vec<Option<Tick>>,
     in_flight: BTreeMap<MsgId, InFlight<A::Msg>>,
     next_msg_id: MsgId,
     queue: BinaryHeap<Reverse<(Tick, u64, Due)>>,
@@ -296,6 +331,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             actors,
             faults: Faults::new(n),
             drop_next: vec![false; n],
+            duplicate_next: vec![None; n],
             in_flight: BTreeMap::new(),
             next_msg_id: 0,
             queue: BinaryHeap::new(),
@@ -397,6 +433,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     pub fn drop_armed(&self, node: NodeId) -> bool {
         self.drop_next[node]
     }
+    pub fn duplicate_armed(&self, node: NodeId) -> bool {
+        self.duplicate_next[node].is_some()
+    }
     /// Whether anything (a message, a timer, a scheduled action) is still due.
     pub fn idle(&self) -> bool {
         self.queue.is_empty()
@@ -426,6 +465,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 self.faults.set_down(node, true);
                 self.timers[node].clear();
                 self.drop_next[node] = false;
+                self.duplicate_next[node] = None;
                 self.actors[node].on_crash();
             }
             Action::Recover { node } => {
@@ -451,6 +491,13 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 }
             }
             Action::DropNext { from } => self.drop_next[from] = true,
+            Action::Duplicate { message, delay } => {
+                if let Some(original) = self.in_flight.get(&message) {
+                    let at = original.arrives + delay;
+                    self.copy(message, at);
+                }
+            }
+            Action::DuplicateNext { from, delay } => self.duplicate_next[from] = Some(delay),
             Action::PauseClients | Action::ResumeClients => {
                 let paused = action == Action::PauseClients;
                 for node in 0..self.actors.len() {
@@ -483,7 +530,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             Action::Recover { node } if !self.faults.is_down(*node) => {
                 return Err(ActionError::AlreadyUp(*node));
             }
-            Action::Drop { message } if !self.in_flight.contains_key(message) => {
+            Action::Drop { message } | Action::Duplicate { message, .. }
+                if !self.in_flight.contains_key(message) =>
+            {
                 return Err(ActionError::UnknownMessage(*message));
             }
             _ => {}
@@ -529,6 +578,26 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// Tick of the next due event.
     pub fn next_due(&self) -> Option<Tick> {
         self.queue.peek().map(|Reverse((tick, _, _))| *tick)
+    }
+
+    /// The next due event and its tick, without processing it: what an adversary watching the
+    /// run (chaos) reacts to.
+    pub fn peek_next(&self) -> Option<(Tick, Next<'_, A::Msg>)> {
+        let &Reverse((tick, _, due)) = self.queue.peek()?;
+        let next = match due {
+            Due::Arrival(id) => self.in_flight.get(&id).map_or(Next::Gone, Next::Arrival),
+            Due::Timer(node) => Next::Timer(node),
+            Due::Scheduled(index) => Next::Action(&self.scheduled[index]),
+        };
+        Some((tick, next))
+    }
+
+    /// Whether `message`, on arriving now, would reach its receiver (not doomed, link open,
+    /// receiver up).
+    pub fn deliverable(&self, message: &InFlight<A::Msg>) -> bool {
+        !message.doomed
+            && self.faults.link_open(message.from, message.to)
+            && !self.faults.is_down(message.to)
     }
 
     fn arrive(&mut self, id: MsgId) {
@@ -647,6 +716,42 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 sent: self.now,
                 arrives,
                 doomed,
+                copy_of: None,
+                msg,
+            },
+        );
+        self.push_due(arrives, Due::Arrival(id));
+        if let Some(trailing) = self.duplicate_next[from].take() {
+            // The copy trails the whole trip, even when the original is doomed to die halfway.
+            self.copy(id, self.now + delay + trailing);
+        }
+    }
+
+    /// Puts a copy of in-flight message `of` on the wire, arriving at `arrives`. It takes no
+    /// randomness, so a run that duplicates nothing is unchanged by this feature.
+    fn copy(&mut self, of: MsgId, arrives: Tick) {
+        let original = &self.in_flight[&of];
+        let (from, to, msg) = (original.from, original.to, original.msg.clone());
+        let id = self.next_msg_id;
+        self.next_msg_id += 1;
+        self.stats.duplicated += 1;
+        self.record(Event::Duplicate {
+            id,
+            of,
+            from,
+            to,
+            arrives,
+        });
+        self.in_flight.insert(
+            id,
+            InFlight {
+                id,
+                from,
+                to,
+                sent: self.now,
+                arrives,
+                doomed: false,
+                copy_of: Some(of),
                 msg,
             },
         );
@@ -1009,6 +1114,125 @@ mod tests {
         }
         assert_eq!(last, u64::MAX);
         assert_eq!(sim.last_action_at(), Some(u64::MAX - 140));
+    }
+
+    #[test]
+    fn duplicate_next_delivers_a_trailing_copy_with_its_own_id() {
+        let mut sim = echo_sim(2);
+        sim.apply(Action::DuplicateNext { from: 0, delay: 30 })
+            .unwrap();
+        assert!(sim.duplicate_armed(0));
+        sim.run_until(101);
+        assert!(!sim.duplicate_armed(0), "only the next message is copied");
+        let wire: Vec<_> = sim.in_flight().cloned().collect();
+        assert_eq!(wire.len(), 2);
+        let (original, copy) = (&wire[0], &wire[1]);
+        assert_ne!(original.id, copy.id);
+        assert_eq!(copy.copy_of, Some(original.id));
+        assert_eq!((copy.from, copy.to, copy.msg), (0, 1, original.msg));
+        assert_eq!(copy.arrives, original.arrives + 30);
+        sim.run_until(199);
+        let pings: Vec<(Tick, u32)> = sim
+            .checker()
+            .0
+            .iter()
+            .filter(|(_, node, _)| *node == 1)
+            .map(|(tick, _, (_, msg))| (*tick, *msg))
+            .collect();
+        assert_eq!(
+            pings,
+            vec![
+                (original.arrives, original.msg),
+                (original.arrives + 30, original.msg)
+            ],
+            "node 1 gets the ping twice"
+        );
+        let stats = sim.stats();
+        assert_eq!(stats.duplicated, 1);
+        assert_eq!(
+            stats.delivered + stats.dropped + sim.in_flight_count() as u64,
+            stats.sent + stats.duplicated
+        );
+        let copies: Vec<_> = sim
+            .trace()
+            .iter()
+            .filter(|t| matches!(t.event, Event::Duplicate { .. }))
+            .collect();
+        assert_eq!(copies.len(), 1);
+        let line = serde_json::to_string(copies[0]).unwrap();
+        assert!(
+            line.contains(&format!(
+                r#""event":"duplicate","id":{},"of":{}"#,
+                copy.id, original.id
+            )),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn duplicating_an_in_flight_message_and_what_is_refused() {
+        let mut sim = echo_sim(2);
+        sim.run_until(101);
+        let original = sim.in_flight().next().unwrap().clone();
+        sim.apply(Action::Duplicate {
+            message: original.id,
+            delay: 0,
+        })
+        .unwrap();
+        let copy = sim
+            .in_flight()
+            .find(|m| m.copy_of.is_some())
+            .unwrap()
+            .clone();
+        assert_eq!(copy.arrives, original.arrives, "no delay: right behind it");
+        assert_eq!(copy.sent, 101, "the copy leaves when it is made");
+        sim.run_until(original.arrives);
+        let received = sim.checker().0.iter().filter(|(_, n, _)| *n == 1).count();
+        assert_eq!(received, 2);
+        assert_eq!(
+            sim.apply(Action::Duplicate {
+                message: original.id,
+                delay: 0
+            }),
+            Err(ActionError::UnknownMessage(original.id)),
+            "a delivered message can no longer be copied"
+        );
+        // A crash disarms duplicate_next, as it does drop_next.
+        sim.apply(Action::DuplicateNext { from: 1, delay: 5 })
+            .unwrap();
+        sim.apply(Action::Kill { node: 1 }).unwrap();
+        assert!(!sim.duplicate_armed(1));
+    }
+
+    #[test]
+    fn peek_next_shows_what_step_one_will_do() {
+        let mut sim = echo_sim(2);
+        sim.schedule(50, Action::HealAll);
+        assert!(matches!(
+            sim.peek_next(),
+            Some((50, Next::Action(Action::HealAll)))
+        ));
+        sim.step_one();
+        assert!(matches!(sim.peek_next(), Some((100, Next::Timer(0)))));
+        sim.step_one();
+        let Some((tick, Next::Arrival(ping))) = sim.peek_next() else {
+            panic!("the ping is next");
+        };
+        assert_eq!((tick, ping.from, ping.to), (ping.arrives, 0, 1));
+        assert!(sim.deliverable(ping));
+        let id = ping.id;
+        sim.apply(Action::Cut {
+            from: 0,
+            to: 1,
+            both: false,
+        })
+        .unwrap();
+        let Some((_, Next::Arrival(ping))) = sim.peek_next() else {
+            panic!("still the ping");
+        };
+        assert!(!sim.deliverable(ping), "the cut link will lose it");
+        sim.apply(Action::Drop { message: id }).unwrap();
+        assert!(matches!(sim.peek_next(), Some((_, Next::Gone))));
     }
 
     #[test]

@@ -7,9 +7,10 @@ pub mod node;
 pub mod view;
 
 use crate::protocol::{
-    ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant,
+    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
+    Variant,
 };
-use crate::sim::{InFlight, NetConfig, NodeId, Tick};
+use crate::sim::{InFlight, NetConfig, NodeId, SimRng, Tick};
 use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
@@ -152,7 +153,20 @@ impl Protocol for EcCounter {
     }
     fn chaos_faults(&self) -> &'static [ChaosFault] {
         use ChaosFault::*;
-        &[Crash, Crash, Slow, Cut, Partition, DropNext, PauseClients]
+        &[Crash, Crash, Slow, Cut, Partition, DropNext, Duplicate, PauseClients]
+    }
+    /// Gossip from a third to three times its period; client retries from half to twice theirs
+    /// (but never within a hop); client pauses from a quarter to four times theirs.
+    fn vary_timing(&self, setup: &mut Setup, rng: &mut SimRng) {
+        let hop = setup.net.base_delay + setup.net.jitter;
+        let mut scale = |field: &'static str, low: u64, high: u64, floor: u64| {
+            let value = setup.knob(field) * rng.between(low, high) / 100;
+            let value = value.clamp(floor.max(1), 100_000);
+            setup.set_knob(field, value).expect("ec-counter knob");
+        };
+        scale("ec_counter.sync_period", 33, 300, 1);
+        scale("ec_counter.retry_timeout", 50, 200, hop);
+        scale("ec_counter.think_time", 25, 400, 1);
     }
     fn label(&self, setup: &Setup) -> String {
         let shape = EcCounter::shape(setup);
@@ -279,6 +293,15 @@ impl Model for EcCounter {
 
     fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
         view::results(sim, outcome)
+    }
+
+    /// A set asks its server to keep a value; the replies are what clients count on.
+    fn aim(message: &Msg) -> Aim {
+        match message {
+            Msg::Set { .. } => Aim::Commit,
+            Msg::Value { .. } | Msg::SetDone { .. } => Aim::Vote,
+            Msg::Get { .. } | Msg::Sync { .. } => Aim::Other,
+        }
     }
 
     fn clients_paused(sim: &ModelSim<Self>) -> Option<bool> {

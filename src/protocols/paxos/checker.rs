@@ -34,6 +34,11 @@ impl PaxosChecker {
             ..Default::default()
         }
     }
+
+    /// How many different values were proposed (at any ballots).
+    pub fn values_proposed(&self) -> usize {
+        self.proposed.values().collect::<BTreeSet<_>>().len()
+    }
 }
 
 impl Checker<Note> for PaxosChecker {

@@ -5,9 +5,9 @@ pub mod checker;
 pub mod node;
 pub mod view;
 
-use crate::protocol::{ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant};
+use crate::protocol::{Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant};
 use crate::simulation::Running;
-use crate::sim::{InFlight, NetConfig, NodeId};
+use crate::sim::{InFlight, NetConfig, NodeId, SimRng};
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView, colour_name};
 
 pub use checker::PaxosChecker;
@@ -89,7 +89,19 @@ impl Protocol for Paxos {
     }
     fn chaos_faults(&self) -> &'static [ChaosFault] {
         use ChaosFault::*;
-        &[Crash, Crash, Slow, Cut, Partition, DropNext]
+        &[Crash, Crash, Slow, Cut, Partition, DropNext, Duplicate]
+    }
+    /// The election timeout from half to three times its value, but at least two hops: a
+    /// timeout shorter than a round trip is a different game (and a liveness bug's domain).
+    fn vary_timing(&self, setup: &mut Setup, rng: &mut SimRng) {
+        let timeout = setup.knob("paxos.election_timeout");
+        let two_hops = 2 * (setup.net.base_delay + setup.net.jitter);
+        let low = (timeout / 2).max(two_hops);
+        let high = (timeout * 3).max(low);
+        let drawn = rng.between(low, high).clamp(10, 100_000);
+        setup
+            .set_knob("paxos.election_timeout", drawn)
+            .expect("paxos has an election timeout");
     }
     fn label(&self, setup: &Setup) -> String {
         format!("Paxos, {} nodes", Paxos::nodes(setup))
@@ -181,5 +193,22 @@ impl Model for Paxos {
 
     fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
         view::results(sim, outcome)
+    }
+
+    fn aim(message: &Msg) -> Aim {
+        match message {
+            Msg::Prepare { .. } => Aim::Open,
+            Msg::Accept { .. } => Aim::Commit,
+            Msg::Promise { .. } | Msg::Accepted { .. } => Aim::Vote,
+            Msg::Nack { .. } | Msg::Decide { .. } => Aim::Other,
+        }
+    }
+
+    fn dangers(sim: &ModelSim<Self>) -> Vec<&'static str> {
+        if sim.checker().values_proposed() >= 2 {
+            vec!["two_values_proposed"]
+        } else {
+            Vec::new()
+        }
     }
 }
