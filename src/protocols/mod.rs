@@ -5,11 +5,14 @@
 
 use crate::protocol::Mode;
 
-/// Declares each protocol's module and lists its [`Mode`] in [`REGISTRY`], in menu order.
+// Plain declarations, not made by the macro: rustfmt and cargo-mutants find files by reading
+// `mod` items and never expand macros, so a macro-declared folder is neither formatted nor mutated.
+pub mod ec_counter;
+pub mod paxos;
+
+/// Lists each protocol's [`Mode`] in [`REGISTRY`], in menu order.
 macro_rules! registry {
     ($($protocol:ident),+ $(,)?) => {
-        $(pub mod $protocol;)+
-
         /// Every protocol the CLI, the game, the web bridge and the tests know, in menu order.
         pub const REGISTRY: &[Mode] = &[$($protocol::MODE),+];
     };
