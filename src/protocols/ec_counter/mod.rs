@@ -161,8 +161,7 @@ impl Protocol for EcCounter {
     /// Server pairs, and each client to its own server (clients never talk to each other).
     fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
         let shape = EcCounter::shape(setup);
-        let servers =
-            (0..shape.servers).flat_map(|a| (a + 1..shape.servers).map(move |b| (a, b)));
+        let servers = (0..shape.servers).flat_map(|a| (a + 1..shape.servers).map(move |b| (a, b)));
         let clients = (shape.servers..shape.nodes()).map(|c| (shape.server_of(c), c));
         servers.chain(clients).collect()
     }

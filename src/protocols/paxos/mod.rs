@@ -5,9 +5,11 @@ pub mod checker;
 pub mod node;
 pub mod view;
 
-use crate::protocol::{ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant};
-use crate::simulation::Running;
+use crate::protocol::{
+    ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant,
+};
 use crate::sim::{InFlight, NetConfig, NodeId};
+use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView, colour_name};
 
 pub use checker::PaxosChecker;
@@ -108,7 +110,9 @@ impl Protocol for Paxos {
     }
     fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
         let n = Paxos::nodes(setup);
-        (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect()
+        (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .collect()
     }
     fn cheat_sheet(&self) -> CheatSheet {
         view::CHEAT_SHEET
