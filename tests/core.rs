@@ -347,6 +347,144 @@ fn the_counter_converges_after_a_partition_heals() {
     );
 }
 
+/// Every answer a client receives tells the truth about its server at that moment, recomputed
+/// from the trace rather than taken from the checker: a get returns the server's value, a set
+/// returns the larger of the old value and the set, and "applied" says whether it was larger.
+#[test]
+fn every_answer_a_client_receives_is_its_servers_value_at_that_moment() {
+    use beat_paxos::protocols::ec_counter::{Msg, Note};
+    use beat_paxos::sim::Event;
+    let mut answers = 0;
+    for seed in 0..30 {
+        let chaotic = chaos::with_chaos(&setup(ec_counter::MODE, seed));
+        let (summary, world) = run::run(&chaotic, true);
+        assert!(summary.violations.is_empty(), "{summary:?}");
+        let sim = world.of::<EcCounter>().unwrap();
+        let mut held = vec![0; chaotic.knob("servers") as usize];
+        let mut messages = std::collections::BTreeMap::new();
+        // The set each server is handling, and its value before: the answer goes out meanwhile.
+        let mut handling = vec![None; held.len()];
+        for traced in sim.trace() {
+            match &traced.event {
+                Event::Note {
+                    node,
+                    note: Note::ServerValue { value },
+                } => held[*node] = *value,
+                Event::Deliver { id, to, .. } if *to < held.len() => {
+                    handling[*to] = match messages.get(id) {
+                        Some(Msg::Set { value, .. }) => Some((*value, held[*to])),
+                        _ => None,
+                    }
+                }
+                // A copy made by the duplicating network carries its original's message.
+                Event::Duplicate { id, of, .. } => {
+                    if let Some(msg) = messages.get(of).cloned() {
+                        messages.insert(*id, msg);
+                    }
+                }
+                Event::Send { id, from, msg, .. } => {
+                    messages.insert(*id, msg.clone());
+                    match *msg {
+                        Msg::Value { value, .. } => assert_eq!(value, held[*from], "seed {seed}"),
+                        Msg::SetDone { applied, value, .. } => {
+                            let (set, before) = handling[*from].expect("a set being handled");
+                            assert_eq!(value, held[*from], "seed {seed}");
+                            assert_eq!(value, before.max(set), "seed {seed}");
+                            assert_eq!(applied, set > before, "seed {seed}");
+                        }
+                        _ => continue,
+                    }
+                    answers += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(answers > 10_000, "only {answers} answers");
+}
+
+/// A killed ec-counter server restarts by itself (the counter could otherwise never converge),
+/// but not at once: the player sees it down.
+#[test]
+fn a_killed_counter_server_comes_back_by_itself() {
+    use beat_paxos::round::{Attack, Round};
+    let mut round = Round::new(setup(ec_counter::MODE, 1));
+    round.advance(100);
+    round.attack(Attack::ToggleDown(0)).unwrap();
+    round.advance(200);
+    assert!(round.simulation.is_down(0), "back after a few hops");
+    round.advance(10_000);
+    assert!(!round.simulation.is_down(0), "never restarted");
+}
+
+#[test]
+fn chaos_counts_converged_counters_and_decided_paxos_runs() {
+    let counter = chaos::run_many(&setup(ec_counter::MODE, 1), 20);
+    assert_eq!(
+        (counter.converged_runs, counter.decided_runs),
+        (Some(20), None)
+    );
+    let paxos = chaos::run_many(&setup(paxos::MODE, 1), 20);
+    assert_eq!((paxos.converged_runs, paxos.decided_runs), (None, Some(20)));
+}
+
+/// Messages sent at the same moment on one link arrive in a jittered order: without that
+/// reordering, the orderings where protocol bugs live would never be tried.
+#[test]
+fn messages_sent_together_can_overtake_each_other() {
+    use beat_paxos::sim::{Actor, Checker, Cx, NetConfig, NodeId, Sim, SimConfig, Tick, Violation};
+
+    /// Node 0 sends 0..20 to node 1 at start; node 1 notes what arrives.
+    #[derive(Clone, Debug)]
+    struct Burst;
+    impl Actor for Burst {
+        type Msg = u32;
+        type Timer = ();
+        type Note = u32;
+        fn on_start(&mut self, cx: &mut Cx<'_, Self>) {
+            if cx.me == 0 {
+                (0..20).for_each(|i| cx.send(1, i));
+            }
+        }
+        fn on_message(&mut self, _: NodeId, msg: u32, cx: &mut Cx<'_, Self>) {
+            cx.note(msg);
+        }
+        fn on_timer(&mut self, _: (), _: &mut Cx<'_, Self>) {}
+        fn on_crash(&mut self) {}
+    }
+    #[derive(Default)]
+    struct Arrivals(Vec<u32>);
+    impl Checker<u32> for Arrivals {
+        fn observe(&mut self, _: Tick, _: NodeId, note: &u32, _: &mut Vec<Violation>) {
+            self.0.push(*note);
+        }
+    }
+    let arrivals = |jitter| {
+        let config = SimConfig {
+            seed: 7,
+            net: NetConfig {
+                base_delay: 10,
+                jitter,
+            },
+            max_down: 0,
+            record_trace: false,
+        };
+        let mut sim = Sim::new(vec![Burst, Burst], Arrivals::default(), config);
+        sim.run_until(100);
+        sim.checker().0.clone()
+    };
+    let in_order: Vec<u32> = (0..20).collect();
+    assert_eq!(arrivals(0), in_order, "no jitter, no reordering");
+    let jittered = arrivals(5);
+    assert_ne!(
+        jittered, in_order,
+        "with jitter, later messages overtake earlier ones"
+    );
+    let mut sorted = jittered.clone();
+    sorted.sort();
+    assert_eq!(sorted, in_order, "every message arrives once");
+}
+
 #[test]
 fn shipped_scenarios_load_and_run() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios");

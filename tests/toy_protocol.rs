@@ -1,9 +1,9 @@
 //! Adding a protocol, as a test: a one-round "everyone broadcasts its value, everyone decides the
 //! smallest" toy, written exactly as a real plug-in under `src/protocols/toy/` would be (its actor,
 //! checker, views and settings), then run through the same generic machinery the CLI, the game
-//! and chaos use. A registered protocol also gets its one line in `registry!` in
-//! `src/protocols/mod.rs`; that line is what lets scenario files, links and `--mode` find it by
-//! name. `docs/architecture.md` walks through it.
+//! and chaos use. A registered protocol also gets its `mod` line and its entry in `REGISTRY`
+//! in `src/protocols/mod.rs`; that entry is what lets scenario files, links and `--mode` find it
+//! by name. `docs/architecture.md` walks through it.
 
 use std::collections::BTreeMap;
 

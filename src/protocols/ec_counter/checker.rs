@@ -1,7 +1,9 @@
 //! ec-counter properties: a server's value never decreases; a get never returns less than a set
-//! that server already acknowledged; once every client is done and the network is whole, the
-//! servers converge to the largest acknowledged set (the checker records when). A run that ends
-//! before that could happen has not converged, which is no violation.
+//! that server already acknowledged; every answer a client receives (a get's value, a set's
+//! "applied" and value) tells the truth about the server at that moment; once every client is
+//! done and the network is whole, the servers converge to the largest acknowledged set (the
+//! checker records when). A run that ends before that could happen has not converged, which is
+//! no violation.
 
 use serde::Serialize;
 
@@ -132,9 +134,32 @@ impl Checker<Note> for EcChecker {
                     });
                 }
             }
-            Note::SetAcknowledged { value, .. } => {
+            Note::SetAcknowledged {
+                value,
+                applied,
+                holding,
+            } => {
                 self.acknowledged[node] = self.acknowledged[node].max(value);
                 self.max_acknowledged = self.max_acknowledged.max(value);
+                let held = self.values[node];
+                let wrong = if holding != held {
+                    Some(format!(
+                        "answered set({value}) with {holding} but holds {held}"
+                    ))
+                } else if applied && holding != value {
+                    Some(format!("said set({value}) was applied but holds {holding}"))
+                } else if !applied && holding < value {
+                    Some(format!("ignored set({value}) while holding only {holding}"))
+                } else {
+                    None
+                };
+                if let Some(what) = wrong {
+                    violations.push(Violation {
+                        tick,
+                        kind: "wrong-reply".into(),
+                        detail: format!("server {node} {what}"),
+                    });
+                }
             }
             Note::GetAnswered { value } => {
                 let floor = self.acknowledged[node];
@@ -143,6 +168,16 @@ impl Checker<Note> for EcChecker {
                         tick,
                         kind: "stale-read".into(),
                         detail: format!("server {node} answered a get with {value} after acknowledging a set of {floor}"),
+                    });
+                }
+                let held = self.values[node];
+                if value != held {
+                    violations.push(Violation {
+                        tick,
+                        kind: "wrong-reply".into(),
+                        detail: format!(
+                            "server {node} answered a get with {value} but holds {held}"
+                        ),
                     });
                 }
             }
@@ -172,6 +207,7 @@ mod tests {
             &Note::SetAcknowledged {
                 value: 10,
                 applied: true,
+                holding: 10,
             },
             &mut v,
         );
@@ -186,22 +222,26 @@ mod tests {
     fn convergence_needs_clients_done_and_every_server_at_the_max() {
         let mut c = EcChecker::new(2, 1);
         let mut v = Vec::new();
+        c.observe(1, 0, &Note::ServerValue { value: 7 }, &mut v);
         c.observe(
             1,
             0,
             &Note::SetAcknowledged {
                 value: 7,
                 applied: true,
+                holding: 7,
             },
             &mut v,
         );
-        c.observe(1, 0, &Note::ServerValue { value: 7 }, &mut v);
         c.observe(2, 2, &Note::ClientDone, &mut v);
         assert_eq!(c.converged_at, None, "server 1 still holds 0");
         assert_eq!(c.spread(), 7);
         c.observe(5, 1, &Note::ServerValue { value: 7 }, &mut v);
         assert_eq!(c.converged_at, Some(5));
-        assert_eq!(c.finish(&end(9, true, None), &mut v), Convergence::Converged(5));
+        assert_eq!(
+            c.finish(&end(9, true, None), &mut v),
+            Convergence::Converged(5)
+        );
         assert!(v.is_empty());
     }
 
@@ -224,6 +264,7 @@ mod tests {
             &Note::SetAcknowledged {
                 value: 7,
                 applied: true,
+                holding: 7,
             },
             &mut v,
         );
@@ -238,10 +279,22 @@ mod tests {
     fn a_run_that_ends_too_soon_has_not_converged_and_violates_nothing() {
         let mut v = Vec::new();
         let cases = [
-            (apart(None), end(5000, true, None), "with 0 of 1 clients done"),
-            (apart(Some(10)), end(5000, false, None), "a fault not healed"),
+            (
+                apart(None),
+                end(5000, true, None),
+                "with 0 of 1 clients done",
+            ),
+            (
+                apart(Some(10)),
+                end(5000, false, None),
+                "a fault not healed",
+            ),
             (apart(Some(10)), end(105, true, None), "95 ticks after"),
-            (apart(Some(10)), end(5000, true, Some(4950)), "50 ticks after"),
+            (
+                apart(Some(10)),
+                end(5000, true, Some(4950)),
+                "50 ticks after",
+            ),
         ];
         for (checker, end, why) in cases {
             match checker.finish(&end, &mut v) {
@@ -268,5 +321,98 @@ mod tests {
         let mut v = Vec::new();
         let outcome = apart(Some(10)).finish(&end(110, true, None), &mut v);
         assert_eq!(outcome, Convergence::Diverged);
+    }
+
+    fn set(value: u64, applied: bool, holding: u64) -> Note {
+        Note::SetAcknowledged {
+            value,
+            applied,
+            holding,
+        }
+    }
+
+    /// The violation kinds `notes` from server 0 raise, in order.
+    fn kinds(notes: &[Note]) -> Vec<String> {
+        let mut c = EcChecker::new(2, 1);
+        let mut v = Vec::new();
+        for note in notes {
+            c.observe(1, 0, note, &mut v);
+        }
+        v.into_iter().map(|v| v.kind).collect()
+    }
+
+    #[test]
+    fn truthful_answers_pass() {
+        let none: Vec<String> = Vec::new();
+        let raised = Note::ServerValue { value: 5 };
+        assert_eq!(kinds(&[raised.clone(), set(5, true, 5)]), none);
+        assert_eq!(kinds(&[raised.clone(), set(3, false, 5)]), none);
+        assert_eq!(
+            kinds(&[raised.clone(), set(5, false, 5)]),
+            none,
+            "a set of what it holds"
+        );
+        assert_eq!(
+            kinds(&[raised.clone(), Note::GetAnswered { value: 5 }]),
+            none
+        );
+        // The same value reported twice is no decrease.
+        assert_eq!(kinds(&[raised.clone(), raised]), none);
+    }
+
+    #[test]
+    fn a_wrong_get_reply_is_caught() {
+        let raised = Note::ServerValue { value: 5 };
+        // An old value, though no set was acknowledged (so it is no stale read).
+        assert_eq!(
+            kinds(&[raised.clone(), Note::GetAnswered { value: 4 }]),
+            ["wrong-reply"]
+        );
+        assert_eq!(
+            kinds(&[raised, Note::GetAnswered { value: 6 }]),
+            ["wrong-reply"]
+        );
+        // A get answering exactly what the server acknowledged is no stale read.
+        let read = [
+            Note::ServerValue { value: 7 },
+            set(7, true, 7),
+            Note::GetAnswered { value: 7 },
+        ];
+        assert!(kinds(&read).is_empty());
+    }
+
+    #[test]
+    fn a_wrong_set_reply_is_caught() {
+        let raised = Note::ServerValue { value: 5 };
+        for (wrong, why) in [
+            (set(5, true, 4), "a value it does not hold"),
+            (set(6, true, 5), "applied, but not what it holds"),
+            (set(9, false, 5), "a larger set ignored"),
+        ] {
+            assert_eq!(kinds(&[raised.clone(), wrong]), ["wrong-reply"], "{why}");
+        }
+    }
+
+    #[test]
+    fn the_spread_is_largest_minus_smallest() {
+        let mut c = EcChecker::new(3, 1);
+        let mut v = Vec::new();
+        c.observe(1, 0, &Note::ServerValue { value: 10 }, &mut v);
+        c.observe(1, 2, &Note::ServerValue { value: 4 }, &mut v);
+        assert_eq!(c.spread(), 10, "server 1 still holds 0");
+        c.observe(2, 1, &Note::ServerValue { value: 6 }, &mut v);
+        assert_eq!(c.spread(), 6);
+    }
+
+    #[test]
+    fn convergence_waits_for_every_client() {
+        let mut c = EcChecker::new(1, 2);
+        let mut v = Vec::new();
+        c.observe(1, 1, &Note::ClientDone, &mut v);
+        assert!(!c.clients_finished());
+        assert_eq!(c.converged_at, None, "client 2 is still writing");
+        c.observe(3, 2, &Note::ClientDone, &mut v);
+        assert!(c.clients_finished());
+        assert_eq!((c.clients_done_at, c.converged_at), (Some(3), Some(3)));
     }
 }

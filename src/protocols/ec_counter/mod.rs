@@ -14,8 +14,8 @@ use crate::sim::{InFlight, NetConfig, NodeId, SimRng, Tick};
 use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
-use checker::{Convergence, RunEnd};
 pub use checker::EcChecker;
+use checker::{Convergence, RunEnd};
 pub use node::{Client, EcNode, EcShape, EcTiming, Msg, Note, Op, Server};
 
 /// The ec-counter plug-in.
@@ -153,7 +153,16 @@ impl Protocol for EcCounter {
     }
     fn chaos_faults(&self) -> &'static [ChaosFault] {
         use ChaosFault::*;
-        &[Crash, Crash, Slow, Cut, Partition, DropNext, Duplicate, PauseClients]
+        &[
+            Crash,
+            Crash,
+            Slow,
+            Cut,
+            Partition,
+            DropNext,
+            Duplicate,
+            PauseClients,
+        ]
     }
     /// Gossip from a third to three times its period; client retries from half to twice theirs
     /// (but never within a hop); client pauses from a quarter to four times theirs.
@@ -192,8 +201,7 @@ impl Protocol for EcCounter {
     /// Server pairs, and each client to its own server (clients never talk to each other).
     fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
         let shape = EcCounter::shape(setup);
-        let servers =
-            (0..shape.servers).flat_map(|a| (a + 1..shape.servers).map(move |b| (a, b)));
+        let servers = (0..shape.servers).flat_map(|a| (a + 1..shape.servers).map(move |b| (a, b)));
         let clients = (shape.servers..shape.nodes()).map(|c| (shape.server_of(c), c));
         servers.chain(clients).collect()
     }
@@ -311,5 +319,113 @@ impl Model for EcCounter {
                 .filter_map(EcNode::as_client)
                 .any(|c| c.paused),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Action, TimedAction};
+    use crate::simulation::Simulation;
+
+    #[test]
+    fn the_player_may_kill_all_servers_but_one_and_no_client() {
+        for servers in 2..=7 {
+            let mut setup = Setup::for_mode(MODE);
+            setup.set_knob("servers", servers).unwrap();
+            let servers = servers as usize;
+            assert_eq!(setup.max_down(), servers - 1);
+            let kill = |node| TimedAction {
+                at: 1,
+                action: Action::Kill { node },
+            };
+            setup.actions = vec![kill(servers - 1)];
+            assert_eq!(setup.validate(), Ok(()));
+            setup.actions = vec![kill(servers)];
+            let refusal = setup.validate().unwrap_err();
+            assert!(refusal.problem.contains("is a client"), "{refusal}");
+        }
+    }
+
+    #[test]
+    fn the_setup_reaches_every_node() {
+        let mut setup = Setup::for_mode(MODE);
+        for (field, value) in [
+            ("servers", 3),
+            ("clients", 4),
+            ("requests", 9),
+            ("ec_counter.sync_period", 11),
+            ("ec_counter.retry_timeout", 22),
+            ("ec_counter.think_time", 33),
+        ] {
+            setup.set_knob(field, value).unwrap();
+        }
+        setup.broken = Some("no-max");
+        let (nodes, checker) = EcCounter::build(&setup);
+        let timing = EcTiming {
+            sync_period: 11,
+            retry_timeout: 22,
+            think_time: 33,
+        };
+        assert_eq!(nodes.len(), 7);
+        assert_eq!(checker.values, [0, 0, 0]);
+        for node in &nodes {
+            match node {
+                EcNode::Server(s) => {
+                    assert_eq!((s.timing, s.variant), (timing, node::Variant::NoMax))
+                }
+                EcNode::Client(c) => assert_eq!((c.timing, c.total), (timing, 9)),
+            }
+        }
+    }
+
+    #[test]
+    fn a_round_ends_once_converged_healed_and_every_scheduled_action_applied() {
+        let mut setup = Setup::for_mode(MODE);
+        setup.set_knob("requests", 5).unwrap();
+        let slow = |at, factor| TimedAction {
+            at,
+            action: Action::Slow { node: 0, factor },
+        };
+        setup.actions = vec![slow(50_000, 2), slow(60_000, 1)];
+        let mut simulation = Simulation::new(&setup, false);
+        simulation.run_until(40_000);
+        let converged = simulation.of::<EcCounter>().unwrap().checker().converged_at;
+        assert!(
+            converged.is_some(),
+            "five requests per client are done long before"
+        );
+        assert!(!simulation.finished(), "a slow-down is still to come");
+        assert_eq!(simulation.outcome(), None);
+        simulation.run_until(55_000);
+        assert!(!simulation.finished(), "server 0 is slowed");
+        assert_eq!(simulation.outcome(), None);
+        simulation.run_until(60_000);
+        assert!(simulation.finished());
+        let checker = simulation.of::<EcCounter>().unwrap().checker();
+        let (converged, done) = (converged.unwrap(), checker.clients_done_at.unwrap());
+        assert_eq!(
+            simulation.outcome(),
+            Some(Outcome {
+                tick: converged,
+                score: converged - done
+            })
+        );
+    }
+
+    #[test]
+    fn pausing_reaches_every_client() {
+        let setup = Setup::for_mode(MODE);
+        let mut simulation = Simulation::new(&setup, false);
+        assert_eq!(simulation.clients_paused(), Some(false));
+        simulation.apply(Action::PauseClients).unwrap();
+        assert_eq!(simulation.clients_paused(), Some(true));
+        let sim = simulation.of::<EcCounter>().unwrap();
+        let clients: Vec<&Client> = sim.actors().iter().filter_map(EcNode::as_client).collect();
+        assert_eq!(clients.len(), 5);
+        assert!(clients.iter().all(|c| c.paused));
+        assert_eq!(sim.actors().iter().filter_map(EcNode::as_server).count(), 3);
+        simulation.apply(Action::ResumeClients).unwrap();
+        assert_eq!(simulation.clients_paused(), Some(false));
     }
 }

@@ -64,9 +64,13 @@ pub enum Timer {
 pub enum Note {
     /// A server's value changed (to this).
     ServerValue { value: u64 },
-    /// A server acknowledged a set of `value` (applied or not).
-    SetAcknowledged { value: u64, applied: bool },
-    /// A server answered a get.
+    /// A server acknowledged a set of `value` (applied or not), answering that it holds `holding`.
+    SetAcknowledged {
+        value: u64,
+        applied: bool,
+        holding: u64,
+    },
+    /// A server answered a get with `value`.
     GetAnswered { value: u64 },
     /// A client finished all its requests.
     ClientDone,
@@ -236,7 +240,11 @@ impl Server {
                 } else {
                     self.last_ignored = Some(value);
                 }
-                cx.note(Note::SetAcknowledged { value, applied });
+                cx.note(Note::SetAcknowledged {
+                    value,
+                    applied,
+                    holding: self.value,
+                });
                 cx.send(
                     from,
                     Msg::SetDone {
@@ -370,5 +378,313 @@ impl Actor for EcNode {
 
     fn attackable(&self) -> bool {
         matches!(self, EcNode::Server(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Effect, SimRng};
+
+    const SHAPE: EcShape = EcShape {
+        servers: 2,
+        clients: 1,
+        requests: 2,
+    };
+
+    /// Server 0, server 1 and client 2 (bound to server 0), each with `variant`.
+    fn cluster(variant: Variant) -> Vec<EcNode> {
+        EcNode::cluster(SHAPE, variant, EcTiming::default())
+    }
+
+    /// Runs one handler on `node` and returns what it did.
+    fn handle(
+        node: &mut EcNode,
+        f: impl FnOnce(&mut EcNode, &mut Cx<'_, EcNode>),
+    ) -> Vec<Effect<EcNode>> {
+        let mut rng = SimRng::new(1, 0);
+        let mut effects = Vec::new();
+        f(node, &mut Cx::detached(0, 0, &mut rng, &mut effects));
+        effects
+    }
+
+    fn sent(effects: &[Effect<EcNode>]) -> Vec<(NodeId, Msg)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, msg } => Some((*to, msg.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn notes(effects: &[Effect<EcNode>]) -> Vec<Note> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Note(note) => Some(note.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn timers(effects: &[Effect<EcNode>]) -> Vec<Timer> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::SetTimer { timer, .. } => Some(timer.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn value(node: &EcNode) -> u64 {
+        node.as_server().expect("a server").value
+    }
+
+    /// What the client sent and noted when `timer` fired.
+    fn fire(client: &mut EcNode, timer: Timer) -> Vec<Effect<EcNode>> {
+        handle(client, |c, cx| c.on_timer(timer, cx))
+    }
+
+    #[test]
+    fn a_set_raises_the_value_only_when_larger_and_every_answer_tells_the_truth() {
+        let mut server = cluster(Variant::Correct).remove(0);
+        let set = |req, value| Msg::Set { req, value };
+        let effects = handle(&mut server, |s, cx| s.on_message(2, set(0, 5), cx));
+        assert_eq!(value(&server), 5);
+        assert_eq!(
+            notes(&effects),
+            [
+                Note::ServerValue { value: 5 },
+                Note::SetAcknowledged {
+                    value: 5,
+                    applied: true,
+                    holding: 5
+                }
+            ]
+        );
+        let done = |req, applied| Msg::SetDone {
+            req,
+            applied,
+            value: 5,
+        };
+        assert_eq!(sent(&effects), [(2, done(0, true))]);
+        // Not larger (smaller, or equal): ignored, and the answer says so.
+        for (req, smaller) in [(1, 3), (2, 5)] {
+            let effects = handle(&mut server, |s, cx| s.on_message(2, set(req, smaller), cx));
+            assert_eq!(value(&server), 5);
+            assert_eq!(server.as_server().unwrap().last_ignored, Some(smaller));
+            assert_eq!(sent(&effects), [(2, done(req, false))]);
+            assert_eq!(
+                notes(&effects),
+                [Note::SetAcknowledged {
+                    value: smaller,
+                    applied: false,
+                    holding: 5
+                }]
+            );
+        }
+        let effects = handle(&mut server, |s, cx| {
+            s.on_message(2, Msg::Get { req: 3 }, cx)
+        });
+        assert_eq!(sent(&effects), [(2, Msg::Value { req: 3, value: 5 })]);
+        assert_eq!(notes(&effects), [Note::GetAnswered { value: 5 }]);
+    }
+
+    #[test]
+    fn the_broken_server_lets_a_smaller_set_overwrite() {
+        let mut server = cluster(Variant::NoMax).remove(0);
+        handle(&mut server, |s, cx| {
+            s.on_message(2, Msg::Set { req: 0, value: 5 }, cx)
+        });
+        handle(&mut server, |s, cx| {
+            s.on_message(2, Msg::Set { req: 1, value: 3 }, cx)
+        });
+        assert_eq!(value(&server), 3);
+        let effects = handle(&mut server, |s, cx| {
+            s.on_message(2, Msg::Set { req: 2, value: 3 }, cx)
+        });
+        assert!(
+            matches!(
+                sent(&effects)[..],
+                [(2, Msg::SetDone { applied: false, .. })]
+            ),
+            "the value it holds is no change"
+        );
+    }
+
+    #[test]
+    fn a_sync_only_raises_and_servers_gossip_to_every_peer() {
+        let mut nodes = EcNode::cluster(
+            EcShape {
+                servers: 3,
+                clients: 1,
+                requests: 1,
+            },
+            Variant::Correct,
+            EcTiming::default(),
+        );
+        let server = &mut nodes[1];
+        handle(server, |s, cx| s.on_message(0, Msg::Sync { value: 8 }, cx));
+        let effects = handle(server, |s, cx| s.on_message(2, Msg::Sync { value: 4 }, cx));
+        assert_eq!(value(server), 8);
+        assert!(effects.is_empty(), "a smaller sync changes nothing");
+        let effects = handle(server, |s, cx| s.on_timer(Timer::Sync, cx));
+        assert_eq!(
+            sent(&effects),
+            [(0, Msg::Sync { value: 8 }), (2, Msg::Sync { value: 8 })]
+        );
+        assert_eq!(timers(&effects), [Timer::Sync], "and again a period later");
+    }
+
+    #[test]
+    fn a_client_has_one_request_in_flight_and_stops_after_its_total() {
+        let mut client = cluster(Variant::Correct).remove(2);
+        let started = handle(&mut client, |c, cx| c.on_start(cx));
+        assert_eq!(timers(&started), [Timer::NextRequest]);
+        let first = sent(&fire(&mut client, Timer::NextRequest));
+        assert!(matches!(
+            first[..],
+            [(0, Msg::Get { req: 0 } | Msg::Set { req: 0, .. })]
+        ));
+        // A second request timer (none is armed, but a driver may misfire) sends nothing new.
+        assert!(sent(&fire(&mut client, Timer::NextRequest)).is_empty());
+        // No answer in time: the same request again.
+        assert_eq!(sent(&fire(&mut client, Timer::Retry)), first);
+
+        let answer = |req| Msg::Value { req, value: 7 };
+        let effects = handle(&mut client, |c, cx| c.on_message(0, answer(0), cx));
+        assert_eq!(timers(&effects), [Timer::NextRequest]);
+        // The answer to the retry arrives too: it is not an answer to anything else.
+        assert!(handle(&mut client, |c, cx| c.on_message(0, answer(0), cx)).is_empty());
+        let second = sent(&fire(&mut client, Timer::NextRequest));
+        assert!(matches!(
+            second[..],
+            [(0, Msg::Get { req: 1 } | Msg::Set { req: 1, .. })]
+        ));
+        // Still late, while the second request waits.
+        assert!(handle(&mut client, |c, cx| c.on_message(0, answer(0), cx)).is_empty());
+        assert_eq!(client.as_client().unwrap().completed, 1);
+
+        let effects = handle(&mut client, |c, cx| c.on_message(0, answer(1), cx));
+        assert_eq!(notes(&effects), [Note::ClientDone]);
+        assert!(timers(&effects).is_empty());
+        let done = client.as_client().unwrap();
+        assert!(done.finished() && done.completed == 2);
+        assert!(
+            sent(&fire(&mut client, Timer::NextRequest)).is_empty(),
+            "done"
+        );
+        assert!(handle(&mut client, |c, cx| c.on_pause(false, cx)).is_empty());
+    }
+
+    #[test]
+    fn a_client_with_nothing_to_do_is_done_at_once() {
+        let mut client = EcNode::cluster(
+            EcShape {
+                servers: 1,
+                clients: 1,
+                requests: 0,
+            },
+            Variant::Correct,
+            EcTiming::default(),
+        )
+        .remove(1);
+        let effects = handle(&mut client, |c, cx| c.on_start(cx));
+        assert_eq!(notes(&effects), [Note::ClientDone]);
+        assert!(timers(&effects).is_empty());
+    }
+
+    #[test]
+    fn a_paused_client_sends_nothing_until_resumed() {
+        let mut client = cluster(Variant::Correct).remove(2);
+        handle(&mut client, |c, cx| c.on_start(cx));
+        let effects = handle(&mut client, |c, cx| c.on_pause(true, cx));
+        assert!(client.as_client().unwrap().paused);
+        assert!(matches!(
+            effects[..],
+            [Effect::CancelTimer {
+                timer: Timer::NextRequest
+            }]
+        ));
+        assert!(sent(&fire(&mut client, Timer::NextRequest)).is_empty());
+        let effects = handle(&mut client, |c, cx| c.on_pause(false, cx));
+        assert_eq!(timers(&effects), [Timer::NextRequest]);
+        assert_eq!(sent(&fire(&mut client, Timer::NextRequest)).len(), 1);
+        // Paused with a request on the wire: its answer arrives, but nothing follows it.
+        handle(&mut client, |c, cx| c.on_pause(true, cx));
+        let effects = handle(&mut client, |c, cx| {
+            c.on_message(0, Msg::Value { req: 0, value: 0 }, cx)
+        });
+        assert!(timers(&effects).is_empty());
+        assert_eq!(client.as_client().unwrap().completed, 1);
+        // Resumed while a request waits for its answer: no second request.
+        handle(&mut client, |c, cx| c.on_pause(false, cx));
+        fire(&mut client, Timer::NextRequest);
+        assert_eq!(handle(&mut client, |c, cx| c.on_pause(true, cx)).len(), 1);
+        let effects = handle(&mut client, |c, cx| c.on_pause(false, cx));
+        assert!(effects.is_empty(), "{:?}", timers(&effects));
+        // Servers have no clients' pause.
+        let mut server = cluster(Variant::Correct).remove(0);
+        assert!(handle(&mut server, |s, cx| s.on_pause(true, cx)).is_empty());
+    }
+
+    #[test]
+    fn clients_are_dealt_round_robin_to_servers() {
+        for servers in 2..=7 {
+            for clients in 1..=12 {
+                let shape = EcShape {
+                    servers,
+                    clients,
+                    requests: 1,
+                };
+                assert_eq!(shape.nodes(), servers + clients);
+                assert!((0..servers).all(|n| shape.is_server(n)));
+                assert!((servers..shape.nodes()).all(|n| !shape.is_server(n)));
+                let mut load = vec![0; servers];
+                for client in servers..shape.nodes() {
+                    load[shape.server_of(client)] += 1;
+                }
+                let (low, high) = (load.iter().min().unwrap(), load.iter().max().unwrap());
+                assert!(high - low <= 1, "{servers}x{clients}: {load:?}");
+                let nodes = EcNode::cluster(shape, Variant::Correct, EcTiming::default());
+                for (id, node) in nodes.iter().enumerate() {
+                    match node {
+                        EcNode::Server(s) => {
+                            assert!(node.attackable());
+                            let others: Vec<NodeId> = (0..servers).filter(|p| *p != id).collect();
+                            assert_eq!(s.peers, others);
+                        }
+                        EcNode::Client(c) => {
+                            assert!(!node.attackable());
+                            assert_eq!(c.server, shape.server_of(id));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn message_labels_are_the_ones_the_cheat_sheet_explains() {
+        let rows = crate::protocols::ec_counter::view::CHEAT_SHEET.rows;
+        for msg in [
+            Msg::Get { req: 1 },
+            Msg::Set { req: 1, value: 42 },
+            Msg::Value { req: 1, value: 42 },
+            Msg::SetDone {
+                req: 1,
+                applied: true,
+                value: 42,
+            },
+            Msg::Sync { value: 42 },
+        ] {
+            let label = msg.label().replace("42", "v");
+            assert!(
+                rows.iter().any(|(key, _)| *key == label),
+                "{msg:?}: {label}"
+            );
+        }
     }
 }

@@ -49,7 +49,11 @@ pub fn layout(shape: EcShape) -> Vec<Place> {
         let share = std::f32::consts::TAU / shape.servers as f32 * 0.8;
         let step = (share / siblings as f32).min(0.45);
         let offset = (rank as f32 - (siblings as f32 - 1.0) / 2.0) * step;
-        Place::polar(clockwise_from_top(server, shape.servers) + offset, 330.0, 22.0)
+        Place::polar(
+            clockwise_from_top(server, shape.servers) + offset,
+            330.0,
+            22.0,
+        )
     });
     servers.chain(clients).collect()
 }
@@ -57,7 +61,13 @@ pub fn layout(shape: EcShape) -> Vec<Place> {
 pub fn node(sim: &ModelSim<EcCounter>, shape: EcShape, id: NodeId) -> NodeView {
     match &sim.actors()[id] {
         EcNode::Server(s) => {
-            let mut view = base_view(sim, s.id, format!("server {}", s.id), s.id.to_string(), s.id);
+            let mut view = base_view(
+                sim,
+                s.id,
+                format!("server {}", s.id),
+                s.id.to_string(),
+                s.id,
+            );
             view.value = Some(s.value);
             view.done = sim
                 .checker()
@@ -74,7 +84,13 @@ pub fn node(sim: &ModelSim<EcCounter>, shape: EcShape, id: NodeId) -> NodeView {
         }
         EcNode::Client(c) => {
             let server = shape.server_of(c.id);
-            let mut view = base_view(sim, c.id, format!("client {}", c.id), format!("c{}", c.id), server);
+            let mut view = base_view(
+                sim,
+                c.id,
+                format!("client {}", c.id),
+                format!("c{}", c.id),
+                server,
+            );
             view.light = true;
             let last = match &c.last {
                 None => String::new(),
@@ -127,7 +143,11 @@ pub fn checks(sim: &ModelSim<EcCounter>, shape: EcShape) -> Checks {
     let convergence = match checker.converged_at {
         Some(t) => CheckLine::new(
             CheckStatus::Reached,
-            format!("converged at t={} on {}", seconds(t), checker.max_acknowledged),
+            format!(
+                "converged at t={} on {}",
+                seconds(t),
+                checker.max_acknowledged
+            ),
         ),
         None => CheckLine::new(
             CheckStatus::Waiting,

@@ -260,4 +260,104 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].kind, "validity");
     }
+
+    fn proposed(ballot: Ballot, value: Value) -> Note {
+        Note::Proposed { ballot, value }
+    }
+
+    fn accepted(ballot: Ballot, value: Value) -> Note {
+        Note::Accepted { ballot, value }
+    }
+
+    #[test]
+    fn one_ballot_carrying_two_values_is_caught() {
+        let mut c = PaxosChecker::new(3);
+        let v = feed(
+            &mut c,
+            &[
+                (0, proposed(b(1, 0), 0)),
+                (0, proposed(b(1, 0), 0)),
+                (0, proposed(b(2, 0), 2)),
+            ],
+        );
+        assert!(
+            v.is_empty(),
+            "the same value again, or at another ballot: {v:?}"
+        );
+        let v = feed(&mut c, &[(0, proposed(b(1, 0), 1))]);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].kind, "stability");
+        assert_eq!(v[0].detail, "ballot 1.R proposed both red and green");
+    }
+
+    #[test]
+    fn accepting_a_value_nobody_proposed_at_that_ballot_is_invalid() {
+        let mut c = PaxosChecker::new(3);
+        let v = feed(
+            &mut c,
+            &[
+                (0, proposed(b(1, 0), 0)),
+                // Red's value, but at a ballot nobody proposed it at.
+                (1, accepted(b(2, 0), 0)),
+                // A ballot that was proposed, but with another value.
+                (2, accepted(b(1, 0), 2)),
+            ],
+        );
+        let kinds: Vec<&str> = v.iter().map(|v| v.kind.as_str()).collect();
+        assert_eq!(kinds, ["validity", "validity"]);
+        assert!(
+            v[1].detail.starts_with("blue accepted blue at ballot 1.R"),
+            "{}",
+            v[1].detail
+        );
+    }
+
+    #[test]
+    fn a_later_ballot_may_gather_a_majority_for_the_chosen_value() {
+        let mut c = PaxosChecker::new(3);
+        let v = feed(
+            &mut c,
+            &[
+                (0, proposed(b(1, 0), 0)),
+                (0, accepted(b(1, 0), 0)),
+                (1, accepted(b(1, 0), 0)),
+                (2, proposed(b(2, 2), 0)),
+                (2, accepted(b(2, 2), 0)),
+                (1, accepted(b(2, 2), 0)),
+                (0, accepted(b(2, 2), 0)),
+            ],
+        );
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(
+            c.chosen,
+            Some((b(1, 0), 0)),
+            "the first majority is the choice"
+        );
+    }
+
+    #[test]
+    fn a_value_is_chosen_by_a_majority_not_by_fewer() {
+        for n in 3..=9 {
+            let mut c = PaxosChecker::new(n);
+            feed(&mut c, &[(0, proposed(b(1, 0), 0))]);
+            for acceptor in 0..n {
+                feed(&mut c, &[(acceptor, accepted(b(1, 0), 0))]);
+                let votes = acceptor + 1;
+                assert_eq!(c.chosen.is_some(), 2 * votes > n, "{votes} of {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn ballots_started_are_counted() {
+        let mut c = PaxosChecker::new(3);
+        feed(
+            &mut c,
+            &[
+                (0, Note::BallotStarted { ballot: b(1, 0) }),
+                (1, Note::BallotStarted { ballot: b(2, 1) }),
+            ],
+        );
+        assert_eq!(c.ballots_started, 2);
+    }
 }

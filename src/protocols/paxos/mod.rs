@@ -5,9 +5,12 @@ pub mod checker;
 pub mod node;
 pub mod view;
 
-use crate::protocol::{Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary, Variant};
-use crate::simulation::Running;
+use crate::protocol::{
+    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
+    Variant,
+};
 use crate::sim::{InFlight, NetConfig, NodeId, SimRng};
+use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView, colour_name};
 
 pub use checker::PaxosChecker;
@@ -120,7 +123,9 @@ impl Protocol for Paxos {
     }
     fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
         let n = Paxos::nodes(setup);
-        (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect()
+        (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .collect()
     }
     fn cheat_sheet(&self) -> CheatSheet {
         view::CHEAT_SHEET
@@ -209,6 +214,58 @@ impl Model for Paxos {
             vec!["two_values_proposed"]
         } else {
             Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(nodes: u64) -> Setup {
+        let mut setup = Setup::for_mode(MODE);
+        setup.set_knob("nodes", nodes).unwrap();
+        setup
+    }
+
+    #[test]
+    fn the_player_may_kill_as_many_nodes_as_leave_a_majority_up() {
+        for n in 3..=9 {
+            let down = setup(n).max_down();
+            let up = n as usize - down;
+            assert!(2 * up > n as usize, "{down} of {n} down leaves no majority");
+            assert!(
+                2 * (up - 1) <= n as usize,
+                "{n} nodes could lose more than {down}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_setup_reaches_every_node() {
+        let mut setup = setup(4);
+        setup.set_knob("paxos.election_timeout", 77).unwrap();
+        let broken = MODE.variants().iter().map(|v| Some(v.name));
+        for name in std::iter::once(None).chain(broken) {
+            setup.broken = name;
+            let expected: node::Variant = match name {
+                None => node::Variant::Correct,
+                Some(name) => serde_json::from_value(serde_json::json!(name)).unwrap(),
+            };
+            let (nodes, checker) = Paxos::build(&setup);
+            assert_eq!(nodes.len(), 4);
+            for (id, node) in nodes.iter().enumerate() {
+                assert_eq!(
+                    (
+                        node.id,
+                        node.cluster,
+                        node.variant,
+                        node.timing.election_timeout
+                    ),
+                    (id, 4, expected, 77)
+                );
+            }
+            assert!(checker.decisions.is_empty());
         }
     }
 }

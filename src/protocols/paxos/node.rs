@@ -483,6 +483,14 @@ mod tests {
             .collect()
     }
 
+    /// The delay of the election timer the handler armed, if it armed one.
+    fn election_timer(effects: &[Effect<PaxosNode>]) -> Option<Tick> {
+        effects.iter().rev().find_map(|e| match e {
+            Effect::SetTimer { after, .. } => Some(*after),
+            _ => None,
+        })
+    }
+
     fn proposed(effects: &[Effect<PaxosNode>]) -> Option<Value> {
         effects.iter().find_map(|e| {
             if let Effect::Note(Note::Proposed { value, .. }) = e {
@@ -734,5 +742,266 @@ mod tests {
             .node,
             1
         );
+    }
+
+    #[test]
+    fn message_kinds_are_the_ones_the_cheat_sheet_explains() {
+        let rows = crate::protocols::paxos::view::CHEAT_SHEET.rows;
+        let ballot = b(1, 0);
+        let kinds: Vec<&str> = [
+            Msg::Prepare { ballot },
+            Msg::Promise {
+                ballot,
+                accepted: None,
+            },
+            Msg::Accept { ballot, value: 0 },
+            Msg::Accepted { ballot },
+            Msg::Nack {
+                ballot,
+                promised: ballot,
+            },
+            Msg::Decide { ballot, value: 0 },
+        ]
+        .iter()
+        .map(Msg::kind)
+        .collect();
+        let explained: Vec<&str> = rows.iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(kinds.len(), explained.len());
+        assert!(kinds.iter().all(|k| explained.contains(k)), "{kinds:?}");
+    }
+
+    #[test]
+    fn ballots_read_as_round_dot_colour_letter() {
+        assert_eq!(b(2, 1).to_string(), "2.G");
+        assert_eq!(Ballot::default().to_string(), "-", "round 0 is no ballot");
+    }
+
+    #[test]
+    fn election_timeouts_spread_over_t_to_3t_and_double_per_failed_attempt_up_to_16x() {
+        let timing = PaxosTiming {
+            election_timeout: 10,
+        };
+        for failed_attempts in 0..=6 {
+            let base = 10 << failed_attempts.min(4);
+            let delays: Vec<Tick> = (0..400)
+                .map(|seed| {
+                    let mut node = PaxosNode::new(0, 3, Variant::Correct, timing);
+                    node.failed_attempts = failed_attempts;
+                    let (mut rng, mut effects) = (SimRng::new(seed, 0), Vec::new());
+                    node.on_start(&mut Cx::detached(0, 0, &mut rng, &mut effects));
+                    election_timer(&effects).expect("a follower arms its election timer")
+                })
+                .collect();
+            let (low, high) = (*delays.iter().min().unwrap(), *delays.iter().max().unwrap());
+            assert!(
+                base <= low && high < 3 * base,
+                "{failed_attempts} failures: {low}..={high}, expected {base}..{}",
+                3 * base
+            );
+            // The whole range is used: that spread is what keeps proposers from duelling.
+            assert!(
+                low <= base + base / 8 && high + 1 + base / 8 >= 3 * base,
+                "{failed_attempts} failures: only {low}..={high} of {base}..{}",
+                3 * base
+            );
+        }
+    }
+
+    #[test]
+    fn a_stalled_or_refused_ballot_doubles_the_back_off() {
+        let timing = PaxosTiming {
+            election_timeout: 10,
+        };
+        let mut red = PaxosNode::new(0, 3, Variant::Correct, timing);
+        handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        assert_eq!(red.failed_attempts, 0, "a first ballot is not a failure");
+        // The ballot timed out without a decision: the next one comes later.
+        let effects = handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        assert_eq!(red.leading(), Some(b(2, 0)));
+        assert_eq!(red.failed_attempts, 1);
+        assert!((20..60).contains(&election_timer(&effects).unwrap()));
+        // Refused: it steps down and waits longer still.
+        let refusal = Msg::Nack {
+            ballot: b(2, 0),
+            promised: b(5, 1),
+        };
+        let effects = handle(&mut red, |n, cx| n.on_message(1, refusal.clone(), cx));
+        assert_eq!(red.leading(), None);
+        assert_eq!(red.failed_attempts, 2);
+        assert!((40..120).contains(&election_timer(&effects).unwrap()));
+        // A second refusal of the same ballot is no new failure.
+        let effects = handle(&mut red, |n, cx| n.on_message(2, refusal, cx));
+        assert_eq!(red.failed_attempts, 2);
+        assert_eq!(election_timer(&effects), None);
+        handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        assert_eq!(red.leading(), Some(b(6, 0)), "above the refusing promise");
+    }
+
+    #[test]
+    fn a_late_refusal_of_an_old_ballot_does_not_stop_the_current_one() {
+        let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
+        handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        assert_eq!(red.leading(), Some(b(2, 0)));
+        // Blue promised 1.B, between red's two ballots, and refuses the first one late.
+        handle(&mut red, |n, cx| {
+            n.on_message(
+                2,
+                Msg::Nack {
+                    ballot: b(1, 0),
+                    promised: b(1, 2),
+                },
+                cx,
+            )
+        });
+        assert_eq!(red.leading(), Some(b(2, 0)));
+    }
+
+    #[test]
+    fn an_acceptor_promises_the_ballot_it_already_promised_again() {
+        // A retried or duplicated prepare gets the same promise, not a refusal.
+        let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
+        for _ in 0..2 {
+            let effects = handle(&mut red, |n, cx| {
+                n.on_message(1, Msg::Prepare { ballot: b(1, 1) }, cx)
+            });
+            assert_eq!(
+                sent(&effects),
+                vec![(
+                    1,
+                    Msg::Promise {
+                        ballot: b(1, 1),
+                        accepted: None
+                    }
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn a_leader_that_promises_a_higher_ballot_gives_up_its_own() {
+        let mut blue = PaxosNode::new(2, 3, Variant::Correct, PaxosTiming::default());
+        handle(&mut blue, |n, cx| n.on_timer(Timer::Election, cx));
+        handle(&mut blue, |n, cx| {
+            n.on_message(0, Msg::Prepare { ballot: b(2, 0) }, cx)
+        });
+        assert_eq!(blue.leading(), None);
+        // A late promise for its old ballot must not make it propose, nor accept below its promise.
+        let effects = handle(&mut blue, |n, cx| {
+            n.on_message(
+                1,
+                Msg::Promise {
+                    ballot: b(1, 2),
+                    accepted: None,
+                },
+                cx,
+            )
+        });
+        assert_eq!(proposed(&effects), None);
+        assert_eq!(blue.accepted, None);
+    }
+
+    #[test]
+    fn a_leader_that_accepts_a_higher_ballot_gives_up_its_own() {
+        let (mut blue, _) = blue_after_promise(Variant::Correct, None);
+        assert!(matches!(blue.role, Role::Proposing { .. }));
+        handle(&mut blue, |n, cx| {
+            n.on_message(
+                0,
+                Msg::Accept {
+                    ballot: b(2, 0),
+                    value: 0,
+                },
+                cx,
+            )
+        });
+        assert_eq!(blue.leading(), None);
+        assert_eq!(blue.accepted, Some((b(2, 0), 0)));
+        // A late accept of its old ballot must not make it decide its own value.
+        handle(&mut blue, |n, cx| {
+            n.on_message(1, Msg::Accepted { ballot: b(1, 2) }, cx)
+        });
+        assert_eq!(blue.decided, None);
+    }
+
+    #[test]
+    fn a_leader_adopts_the_highest_ballots_value_whatever_order_promises_arrive_in() {
+        let older = Some((b(1, 0), 0));
+        let newer = Some((b(2, 1), 1));
+        for order in [[older, newer], [newer, older]] {
+            let mut blue = PaxosNode::new(2, 5, Variant::Correct, PaxosTiming::default());
+            blue.max_round = 2;
+            handle(&mut blue, |n, cx| n.on_timer(Timer::Election, cx));
+            let ballot = blue.leading().unwrap();
+            let effects: Vec<_> = order
+                .into_iter()
+                .enumerate()
+                .flat_map(|(from, accepted)| {
+                    handle(&mut blue, |n, cx| {
+                        n.on_message(from, Msg::Promise { ballot, accepted }, cx)
+                    })
+                })
+                .collect();
+            assert_eq!(proposed(&effects), Some(1), "{order:?}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_promise_or_accept_from_one_acceptor_counts_once() {
+        // Five nodes: a majority is three, the leader and two others.
+        let mut blue = PaxosNode::new(2, 5, Variant::Correct, PaxosTiming::default());
+        handle(&mut blue, |n, cx| n.on_timer(Timer::Election, cx));
+        let ballot = b(1, 2);
+        let promise = Msg::Promise {
+            ballot,
+            accepted: None,
+        };
+        for _ in 0..3 {
+            let effects = handle(&mut blue, |n, cx| n.on_message(1, promise.clone(), cx));
+            assert_eq!(proposed(&effects), None, "green alone is not two acceptors");
+        }
+        let effects = handle(&mut blue, |n, cx| n.on_message(0, promise, cx));
+        assert_eq!(proposed(&effects), Some(2));
+        for _ in 0..3 {
+            handle(&mut blue, |n, cx| {
+                n.on_message(1, Msg::Accepted { ballot }, cx)
+            });
+            assert_eq!(blue.decided, None, "green alone is not two acceptors");
+        }
+        handle(&mut blue, |n, cx| {
+            n.on_message(0, Msg::Accepted { ballot }, cx)
+        });
+        assert_eq!(blue.decided, Some((ballot, 2)));
+    }
+
+    #[test]
+    fn a_leader_needs_more_than_half_the_cluster_at_every_size() {
+        for n in 3..=9 {
+            let mut red = PaxosNode::new(0, n, Variant::Correct, PaxosTiming::default());
+            handle(&mut red, |node, cx| node.on_timer(Timer::Election, cx));
+            let ballot = red.leading().unwrap();
+            // The leader's own vote, then one peer after another.
+            for peer in 1..n {
+                let promise = Msg::Promise {
+                    ballot,
+                    accepted: None,
+                };
+                handle(&mut red, |node, cx| node.on_message(peer, promise, cx));
+                let votes = peer + 1;
+                let proposing = matches!(red.role, Role::Proposing { .. });
+                assert_eq!(proposing, 2 * votes > n, "{votes} of {n} promised");
+            }
+            for peer in 1..n {
+                handle(&mut red, |node, cx| {
+                    node.on_message(peer, Msg::Accepted { ballot }, cx)
+                });
+                let votes = peer + 1;
+                assert_eq!(
+                    red.decided.is_some(),
+                    2 * votes > n,
+                    "{votes} of {n} accepted"
+                );
+            }
+        }
     }
 }

@@ -249,7 +249,10 @@ mod tests {
         assert!(!first.is_empty());
         for (a, b) in first.iter().zip(&later) {
             assert_eq!(a.look.label, "p1a");
-            assert_eq!(a.look.colour, a.from, "a prepare carries its sender's ballot");
+            assert_eq!(
+                a.look.colour, a.from,
+                "a prepare carries its sender's ballot"
+            );
             assert!(b.progress > a.progress);
         }
     }
