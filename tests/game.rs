@@ -110,6 +110,18 @@ fn attacks_from_keys_and_pointer_gestures_reach_the_core() {
     app.update();
     assert!(!round(&app).simulation.is_down(0));
     assert_eq!(round(&app).moves.len(), 2);
+    // U duplicates the selected node's next message.
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .press(KeyCode::KeyU);
+    app.update();
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .reset_all();
+    assert_eq!(
+        round(&app).moves.last().map(|m| m.attack.clone()),
+        Some(Attack::DuplicateNext(1))
+    );
 }
 
 #[test]

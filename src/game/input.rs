@@ -1,7 +1,7 @@
 //! Mouse, touch and keyboard, turned into attacks. Every attack works with each of them:
 //! double-click/double-tap a node to kill or recover it, press and hold to slow it, drag from one
 //! node to another to cut their link, click a message to drop it; or number keys to select a node
-//! and K, S, C, D, I, H to act on it.
+//! and K, S, C, D, U, I, H to act on it.
 
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
@@ -213,6 +213,7 @@ fn keyboard(
         KeyCode::KeyS,
         KeyCode::KeyC,
         KeyCode::KeyD,
+        KeyCode::KeyU,
         KeyCode::KeyI,
     ];
     if !keys.any_just_pressed(acting) {
@@ -239,6 +240,9 @@ fn keyboard(
     }
     if keys.just_pressed(KeyCode::KeyD) {
         attacks.write(PlayerAttack(Attack::DropNext(node)));
+    }
+    if keys.just_pressed(KeyCode::KeyU) {
+        attacks.write(PlayerAttack(Attack::DuplicateNext(node)));
     }
     if keys.just_pressed(KeyCode::KeyI) {
         attacks.write(PlayerAttack(Attack::Isolate(node)));

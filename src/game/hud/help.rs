@@ -7,13 +7,14 @@ use super::MUTED;
 use crate::view::CheatSheet;
 
 /// Every way to attack, by mouse or touch and by key.
-const CONTROLS: [(&str, &str); 11] = [
+const CONTROLS: [(&str, &str); 12] = [
     ("double-click / double-tap", "kill or recover a node"),
     ("press and hold", "slow a node while held"),
     ("drag node to node", "cut their link (heals by itself)"),
     ("click a message", "drop it"),
     ("1-9", "select a node"),
     ("K / S / D / I", "kill-recover / slow / drop next / isolate"),
+    ("U", "duplicate the next message (it arrives twice)"),
     ("C then 1-9", "cut the link to that node"),
     ("H", "heal the network"),
     ("P", "pause clients (ec-counter)"),

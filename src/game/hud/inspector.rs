@@ -86,6 +86,13 @@ fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
         if ui.button("drop next (D)").clicked() {
             attacks.write(PlayerAttack(Attack::DropNext(id)));
         }
+        if ui
+            .button("duplicate next (U)")
+            .on_hover_text("its next message arrives twice, the copy a hop later")
+            .clicked()
+        {
+            attacks.write(PlayerAttack(Attack::DuplicateNext(id)));
+        }
     });
 }
 

@@ -9,7 +9,7 @@ use super::GOLD;
 use crate::game::persist::BestScores;
 use crate::game::sim_step::{Clock, CurrentRound};
 use crate::game::{Screen, Settings};
-use crate::round::{DROPS_PER_ROUND, FAULT_BUDGET};
+use crate::round::{DROPS_PER_ROUND, DUPLICATES_PER_ROUND, FAULT_BUDGET};
 use crate::view::seconds;
 
 #[derive(SystemParam)]
@@ -44,6 +44,10 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar) {
         }
         ui.label(format!("budget {}/{FAULT_BUDGET}", round.budget_left));
         ui.label(format!("drops {}/{DROPS_PER_ROUND}", round.drops_left));
+        ui.label(format!(
+            "dups {}/{DUPLICATES_PER_ROUND}",
+            round.duplicates_left
+        ));
         ui.separator();
         let clock = &mut bar.clock;
         if ui.button("-").on_hover_text("slower (-)").clicked() {
