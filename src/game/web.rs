@@ -183,7 +183,11 @@ fn publish_state(
 ) {
     let screen = format!("{:?}", screen.get()).to_lowercase();
     let Some(current) = current else {
-        let state = serde_json::json!({ "screen": screen, "seed": settings.setup.seed, "mode": settings.setup.mode.name() });
+        let state = serde_json::json!({
+            "screen": screen,
+            "seed": settings.setup.seed,
+            "mode": settings.setup.mode.name(),
+        });
         BRIDGE.with(|b| b.borrow_mut().state = state.to_string());
         return;
     };

@@ -167,7 +167,10 @@ impl Checker<Note> for EcChecker {
                     violations.push(Violation {
                         tick,
                         kind: "stale-read".into(),
-                        detail: format!("server {node} answered a get with {value} after acknowledging a set of {floor}"),
+                        detail: format!(
+                            "server {node} answered a get with {value} \
+                             after acknowledging a set of {floor}"
+                        ),
                     });
                 }
                 let held = self.values[node];
