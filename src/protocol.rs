@@ -13,8 +13,8 @@ use std::ops::RangeInclusive;
 use serde::Serialize;
 
 use crate::sim::{
-    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, Sim, Tick,
-    TimedAction, Violation,
+    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, ScriptStep,
+    Sim, Tick, TimedAction, Violation,
 };
 use crate::view::{
     CheatSheet, Checks, LogLine, MessageLook, MessageView, NodeView, Place, ResultsView,
@@ -68,6 +68,11 @@ pub trait Protocol: Sync + 'static {
     /// The links drawn between nodes (messages only travel along these).
     fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)>;
     fn cheat_sheet(&self) -> CheatSheet;
+    /// How `beat-paxos check` explores it exhaustively, if it can (native builds only).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
+        None
+    }
 }
 
 /// The typed side of a protocol: its actor and checker, and the views of a running simulation.
@@ -115,6 +120,8 @@ pub trait RunningSim {
     fn trace_len(&self) -> usize;
     fn events_processed(&self) -> u64;
     fn pending_actions(&self) -> usize;
+    /// Why a scripted run's script stopped before its end, if it did.
+    fn script_error(&self) -> Option<&str>;
     fn finished(&self) -> bool;
     /// Runs until [`finished`](Self::finished), nothing is left to happen, or `max_ticks`.
     fn run_to_end(&mut self, max_ticks: Tick);
@@ -256,6 +263,9 @@ pub struct Setup {
     pub broken: Option<&'static str>,
     pub max_ticks: Tick,
     pub actions: Vec<TimedAction>,
+    /// The events of a scripted run, in order; empty for a timed run (see `sim::script`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub script: Vec<ScriptStep>,
 }
 
 /// The values of a protocol's knobs.
@@ -316,6 +326,7 @@ impl Setup {
             broken: None,
             max_ticks: 1_000_000,
             actions: Vec::new(),
+            script: Vec::new(),
         }
     }
 
@@ -405,6 +416,11 @@ impl Setup {
         for (index, timed) in self.actions.iter().enumerate() {
             if let Err(problem) = timed.action.check(nodes, |node| self.is_target(node)) {
                 return bad(&format!("actions[{index}]"), problem.to_string());
+            }
+        }
+        for (index, step) in self.script.iter().enumerate() {
+            if let Err(problem) = step.check(nodes, |node| self.is_target(node)) {
+                return bad(&format!("script[{index}]"), problem.to_string());
             }
         }
         Ok(())
