@@ -1,5 +1,5 @@
-//! The command line: the game by default, `sim` and `chaos` headless. JSON goes to stdout, errors
-//! to stderr with exit code 2.
+//! The command line: the game by default, `sim`, `chaos` and `check` headless. JSON goes to
+//! stdout, errors to stderr with exit code 2.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -10,6 +10,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::chaos;
+use crate::explore::{CheckOptions, NetworkKind, Search};
 use crate::protocol::Mode;
 use crate::protocols;
 use crate::scenario::{self, Scenario, Setup};
@@ -34,6 +35,9 @@ pub enum Command {
     Sim(SimArgs),
     /// Run many seeded chaos simulations and print a summary as JSON.
     Chaos(ChaosArgs),
+    /// Explore every ordering of a small cluster's events (model checking) and print the result
+    /// as JSON, with the first counterexample found as numbered steps.
+    Check(CheckArgs),
 }
 
 /// The cluster a command simulates; any flag given overrides the scenario file.
@@ -86,6 +90,42 @@ pub struct ChaosArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Leave out the wall-clock `events_per_sec`, so that identical runs print identical bytes.
+    #[arg(long)]
+    pub no_timing: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// bfs (shortest counterexamples) or dfs (far less memory, for big proofs).
+    #[arg(long, default_value = "bfs")]
+    pub search: Search,
+    /// How the network treats messages: unordered, duplicating or lossy.
+    #[arg(long, default_value = "unordered")]
+    pub network: NetworkKind,
+    /// How many nodes may be down at once.
+    #[arg(long, default_value_t = 1)]
+    pub max_crashes: usize,
+    /// Paxos: explore no ballot above this round (1: each node leads at most one ballot).
+    #[arg(long, default_value_t = 1)]
+    pub max_round: u64,
+    /// Explore no path longer than this many steps (ec-counter: 14 unless given).
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Checker threads; with more than one the counterexample found may not be the shortest.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Stop after this many seconds and report what was explored.
+    #[arg(long)]
+    pub timeout: Option<f64>,
+    /// Stop after generating this many states (each takes memory, about a kilobyte).
+    #[arg(long, default_value_t = 20_000_000)]
+    pub max_states: usize,
+    /// Write the first counterexample here as a scenario that `sim --scenario` replays.
+    #[arg(long)]
+    pub counterexample: Option<PathBuf>,
+    /// Leave out the wall-clock fields, so that identical runs print identical bytes.
     #[arg(long)]
     pub no_timing: bool,
 }
@@ -183,6 +223,15 @@ impl std::fmt::Display for CliError {
 impl ClusterArgs {
     /// The setup these flags describe: the scenario file if any, then each flag over it.
     pub fn setup(&self) -> Result<Setup, CliError> {
+        self.setup_with(|_| &[])
+    }
+
+    /// As [`setup`](Self::setup), with knob values for the chosen protocol to use where neither
+    /// the scenario file nor a flag gives one.
+    pub fn setup_with(
+        &self,
+        defaults: impl Fn(Mode) -> &'static [(&'static str, u64)],
+    ) -> Result<Setup, CliError> {
         let mut scenario = match &self.scenario {
             Some(path) => Scenario::load(path).map_err(|e| CliError(e.to_string()))?.0,
             None => Scenario::default(),
@@ -191,6 +240,11 @@ impl ClusterArgs {
             scenario.mode = Some(mode);
         }
         let mode = scenario.mode.unwrap_or_else(scenario::default_mode);
+        for (field, value) in defaults(mode) {
+            if !scenario.knobs.iter().any(|(f, _)| f == field) {
+                scenario.set_knob(field, *value);
+            }
+        }
         if let Some(n) = self.nodes {
             scenario.set_knob(mode.size_knob(), n);
         }
@@ -300,6 +354,12 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     }
     simulation.run_to_end(setup.max_ticks);
     let mut summary = simulation.summary(&setup);
+    if let Some(problem) = simulation.script_error() {
+        return Err(CliError(match &args.cluster.scenario {
+            Some(path) => format!("{}: {problem}", path.display()),
+            None => problem.to_string(),
+        }));
+    }
     if let Some(path) = &args.trace {
         let digest = simulation
             .finish_trace()
@@ -365,6 +425,83 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
         std::process::exit(EXIT_INTERRUPTED);
     }
     Ok(())
+}
+
+pub fn check(args: &CheckArgs) -> Result<(), CliError> {
+    let explorer = |mode: Mode| mode.explorer();
+    let setup = args
+        .cluster
+        .setup_with(|mode| explorer(mode).map_or(&[], |e| e.small_setup()))?;
+    let Some(explorer) = explorer(setup.mode) else {
+        return Err(CliError(format!(
+            "{} cannot be checked exhaustively",
+            setup.mode.name()
+        )));
+    };
+    if args.max_crashes > setup.max_down() {
+        return Err(CliError(format!(
+            "--max-crashes {}: at most {} of these nodes may be down at once (a majority must \
+             stay up), so a counterexample with more could not be replayed",
+            args.max_crashes,
+            setup.max_down()
+        )));
+    }
+    if args.max_round == 0 {
+        return Err(CliError("--max-round: must be at least 1".into()));
+    }
+    if args.max_depth == Some(0) {
+        return Err(CliError("--max-depth: must be at least 1".into()));
+    }
+    if args.threads == 0 {
+        return Err(CliError("--threads: must be at least 1".into()));
+    }
+    let timeout = match args.timeout {
+        None => None,
+        Some(seconds) if seconds > 0.0 && seconds <= 1e9 => {
+            Some(std::time::Duration::from_secs_f64(seconds))
+        }
+        Some(seconds) => {
+            return Err(CliError(format!(
+                "--timeout {seconds}: expected a number of seconds above 0"
+            )));
+        }
+    };
+    if let Some(path) = &args.counterexample {
+        // Refuse a path that cannot be written before a search that may take minutes.
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if path.is_dir() || dir.is_some_and(|d| !d.is_dir()) {
+            return Err(CliError(format!(
+                "--counterexample {}: expected a file in an existing directory",
+                path.display()
+            )));
+        }
+    }
+    let options = CheckOptions {
+        search: args.search,
+        network: args.network,
+        max_crashes: args.max_crashes,
+        max_round: args.max_round,
+        max_depth: args.max_depth.or(explorer.default_max_depth()),
+        threads: args.threads,
+        timeout,
+        max_states: Some(args.max_states),
+    };
+    let mut report = explorer.check(&setup, &options);
+    if let (Some(path), Some(scenario)) = (&args.counterexample, &report.scenario) {
+        let text = serde_json::to_string_pretty(scenario).map_err(|e| CliError(e.to_string()))?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            CliError(format!(
+                "{}: cannot write the counterexample: {e}",
+                path.display()
+            ))
+        })?;
+        report.counterexample_file = Some(path.display().to_string());
+    }
+    if args.no_timing {
+        report.seconds = None;
+        report.states_per_sec = None;
+    }
+    print_json(&report)
 }
 
 #[cfg(test)]

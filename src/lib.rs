@@ -8,6 +8,8 @@
 pub mod chaos;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod explore;
 #[cfg(feature = "game")]
 pub mod game;
 pub mod link;

@@ -1,4 +1,4 @@
-//! Entry point: the game by default; `sim` and `chaos` run the simulation headless.
+//! Entry point: the game by default; `sim`, `chaos` and `check` run headless.
 
 #[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
@@ -37,6 +37,7 @@ fn main() -> ExitCode {
     let result = match &args.command {
         Some(Command::Sim(sim)) => cli::sim(sim),
         Some(Command::Chaos(chaos)) => cli::chaos(chaos),
+        Some(Command::Check(check)) => cli::check(check),
         None => play(&args.game),
     };
     match result {

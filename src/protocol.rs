@@ -13,8 +13,8 @@ use std::ops::RangeInclusive;
 use serde::Serialize;
 
 use crate::sim::{
-    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, Sim, SimRng,
-    TICK_LIMIT, Tick, TimedAction, TraceDigest, Violation,
+    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, ScriptStep,
+    Sim, SimRng, TICK_LIMIT, Tick, TimedAction, TraceDigest, Violation,
 };
 use crate::view::{
     CheatSheet, Checks, LogLine, MessageLook, MessageView, NodeView, Place, ResultsView,
@@ -75,6 +75,11 @@ pub trait Protocol: Sync + 'static {
     /// Its example scenarios, built in (so the web version has them): (file name, JSON text).
     fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
         &[]
+    }
+    /// How `beat-paxos check` explores it exhaustively, if it can (native builds only).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
+        None
     }
 }
 
@@ -172,6 +177,8 @@ pub trait RunningSim: Send + Sync {
     fn trace_len(&self) -> usize;
     fn events_processed(&self) -> u64;
     fn pending_actions(&self) -> usize;
+    /// Why a scripted run's script stopped before its end, if it did.
+    fn script_error(&self) -> Option<&str>;
     fn finished(&self) -> bool;
     /// Runs until [`finished`](Self::finished), nothing is left to happen, or `max_ticks`.
     fn run_to_end(&mut self, max_ticks: Tick);
@@ -323,6 +330,9 @@ pub struct Setup {
     /// drawn from the seed watches the run and aims faults at its dangerous moments.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub chaos: bool,
+    /// The events of a scripted run, in order; empty for a timed run (see `sim::script`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub script: Vec<ScriptStep>,
 }
 
 /// The values of a protocol's knobs.
@@ -384,6 +394,7 @@ impl Setup {
             max_ticks: 1_000_000,
             actions: Vec::new(),
             chaos: false,
+            script: Vec::new(),
         }
     }
 
@@ -476,6 +487,11 @@ impl Setup {
             }
             if let Err(problem) = timed.action.check(nodes, |node| self.is_target(node)) {
                 return bad(&format!("actions[{index}]"), problem.to_string());
+            }
+        }
+        for (index, step) in self.script.iter().enumerate() {
+            if let Err(problem) = step.check(nodes, |node| self.is_target(node)) {
+                return bad(&format!("script[{index}]"), problem.to_string());
             }
         }
         Ok(())

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::Mode;
 pub use crate::protocol::{Invalid, Setup};
 use crate::protocols::{self, REGISTRY};
-use crate::sim::{NetConfig, Tick, TimedAction};
+use crate::sim::{NetConfig, ScriptStep, Tick, TimedAction};
 
 /// A scenario file as written. See `docs/scenarios.md`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -32,10 +32,12 @@ pub struct Scenario {
     pub broken: Option<String>,
     pub max_ticks: Option<Tick>,
     pub actions: Vec<TimedAction>,
+    /// The events of a scripted run, in order (see `docs/scenarios.md`).
+    pub script: Vec<ScriptStep>,
 }
 
 /// The fields every scenario may have, whatever its protocol.
-const COMMON_FIELDS: [&str; 8] = [
+const COMMON_FIELDS: [&str; 9] = [
     "name",
     "description",
     "mode",
@@ -44,6 +46,7 @@ const COMMON_FIELDS: [&str; 8] = [
     "break",
     "max_ticks",
     "actions",
+    "script",
 ];
 
 /// The largest scenario file read. Scenarios are a few kilobytes (a long scripted one a few
@@ -82,6 +85,7 @@ impl Scenario {
             broken: setup.broken.map(str::to_string),
             max_ticks: Some(setup.max_ticks),
             actions: setup.actions.clone(),
+            script: setup.script.clone(),
             ..Scenario::default()
         }
     }
@@ -108,6 +112,7 @@ impl Setup {
         }
         setup.max_ticks = scenario.max_ticks.unwrap_or(setup.max_ticks);
         setup.actions = scenario.actions.clone();
+        setup.script = scenario.script.clone();
         setup.validate()?;
         Ok(setup)
     }
@@ -191,6 +196,7 @@ impl<'de> Visitor<'de> for ScenarioVisitor {
                 "break" => scenario.broken = Some(map.next_value()?),
                 "max_ticks" => scenario.max_ticks = Some(map.next_value()?),
                 "actions" => scenario.actions = map.next_value()?,
+                "script" => scenario.script = map.next_value()?,
                 other if is_knob_field(other) => {
                     let value: u64 = map.next_value()?;
                     scenario.knobs.push((other.to_string(), value));
@@ -336,6 +342,9 @@ impl Serialize for Scenario {
         }
         if !self.actions.is_empty() {
             map.serialize_entry("actions", &self.actions)?;
+        }
+        if !self.script.is_empty() {
+            map.serialize_entry("script", &self.script)?;
         }
         map.end()
     }
@@ -700,6 +709,36 @@ mod tests {
         );
         let err = setup_of(r#"{"net": {"base_delay": 0, "jitter": 1}}"#).unwrap_err();
         assert!(err.contains("net.base_delay"), "{err}");
+    }
+
+    #[test]
+    fn a_script_round_trips_and_bad_steps_name_their_index() {
+        let text = r#"{"nodes": 3, "script": [
+            {"step": "timer", "node": 0, "timer": "Election"},
+            {"step": "deliver", "from": 0, "to": 2, "msg": {"type": "prepare", "ballot": {"round": 1, "node": 0}}},
+            {"step": "kill", "node": 2}]}"#;
+        let scenario = Scenario::parse("t.json", text).unwrap();
+        assert_eq!(scenario.script.len(), 3);
+        let saved = serde_json::to_string(&Scenario::of(&setup_of(text).unwrap())).unwrap();
+        assert_eq!(
+            Scenario::parse("saved.json", &saved).unwrap().script,
+            scenario.script
+        );
+
+        let err = setup_of(
+            r#"{"script": [{"step": "timer", "node": 0, "timer": "Election"},
+                                          {"step": "kill", "node": 3}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "t.json: field `script[1]`: node 3 does not exist (nodes are 0..3)"
+        );
+        let err = setup_of(r#"{"script": [{"step": "teleport", "node": 0}]}"#).unwrap_err();
+        assert!(
+            err.contains("field `script[0].step`") && err.contains("teleport"),
+            "{err}"
+        );
     }
 
     #[test]

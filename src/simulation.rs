@@ -25,9 +25,12 @@ impl<P: Model> Running<P> {
             record_trace,
         };
         let (actors, checker) = P::build(setup);
-        Running {
-            sim: Sim::new(actors, checker, config),
-        }
+        let sim = if setup.script.is_empty() {
+            Sim::new(actors, checker, config)
+        } else {
+            Sim::scripted(actors, checker, config, setup.script.clone())
+        };
+        Running { sim }
     }
 }
 
@@ -93,6 +96,9 @@ impl<P: Model> RunningSim for Running<P> {
     }
     fn pending_actions(&self) -> usize {
         self.sim.pending_actions()
+    }
+    fn script_error(&self) -> Option<&str> {
+        self.sim.script_error()
     }
     fn finished(&self) -> bool {
         P::finished(&self.sim)

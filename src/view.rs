@@ -182,6 +182,7 @@ pub fn log_line<A: crate::sim::Actor>(
                 DropReason::LinkCut => "the link is cut",
                 DropReason::ReceiverDown => "the receiver is down",
                 DropReason::Player => "dropped",
+                DropReason::Lost => "the network lost it",
             };
             line(
                 LogKind::Fault,

@@ -26,7 +26,7 @@ use beat_paxos::view::{
 /// Each node starts with a value, sends it to everyone, and decides the smallest value once it has
 /// heard from every node. It re-sends until it has decided, and a decided node answers late
 /// senders, so crashes and lost messages only delay it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct ToyNode {
     id: NodeId,
     cluster: usize,

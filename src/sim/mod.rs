@@ -9,10 +9,12 @@ pub mod action;
 pub mod checker;
 pub mod network;
 pub mod rng;
+pub mod script;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt::Debug;
+use std::hash::Hash;
 use std::io::Write;
 
 use serde::Serialize;
@@ -21,6 +23,7 @@ pub use action::{Action, ActionError, TimedAction};
 pub use checker::{Checker, Violation};
 pub use network::{Faults, NetConfig};
 pub use rng::SimRng;
+pub use script::ScriptStep;
 
 /// Simulated time. One tick is one millisecond of the simulated system.
 pub type Tick = u64;
@@ -34,8 +37,9 @@ pub type NodeId = usize;
 pub type MsgId = u64;
 
 /// One node's protocol logic. Plain data (`Send + Sync`), so a running simulation can live in
-/// the game's ECS.
-pub trait Actor: Clone + Debug + Send + Sync {
+/// the game's ECS, and `Hash`, so that scripted runs and the model checker can seed a handler's
+/// random numbers from the node's state ([`SimRng::for_state`]).
+pub trait Actor: Clone + Debug + Hash + Send + Sync {
     type Msg: Clone + Debug + Serialize + Send + Sync;
     type Timer: Clone + PartialEq + Debug + Serialize + Send + Sync;
     /// What the node reports for the checkers and the trace (votes, decisions, value changes).
@@ -131,6 +135,8 @@ pub enum DropReason {
     LinkCut,
     ReceiverDown,
     Player,
+    /// A scripted run lost it: a `lose` step, or no step delivered it before the script ended.
+    Lost,
 }
 
 /// One entry of the event history: what the trace file, the event log and replays are made of.
@@ -277,6 +283,10 @@ enum Due {
     /// A timer of this node; the queue entry's sequence number identifies which arming it was.
     Timer(NodeId),
     Scheduled(usize),
+    /// Step `k` of the script.
+    Script(usize),
+    /// The script is over: messages it never delivered are lost.
+    ScriptEnd,
 }
 
 /// Cluster-wide settings the simulator enforces.
@@ -318,11 +328,29 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     checker: C,
     violations: Vec<Violation>,
     effects: Vec<Effect<A>>,
+    /// In a scripted run, the script and where it stands.
+    script: Option<script::ScriptRun>,
 }
 
 impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// A cluster of `actors`, started at tick 0.
     pub fn new(actors: Vec<A>, checker: C, config: SimConfig) -> Self {
+        Self::start(actors, checker, config, None)
+    }
+
+    /// A cluster whose events come from `script` rather than from delays and the seed (see
+    /// [`script`]). Scheduled actions still apply at their ticks.
+    pub fn scripted(actors: Vec<A>, checker: C, config: SimConfig, steps: Vec<ScriptStep>) -> Self {
+        let run = script::ScriptRun::new(steps, config.net.base_delay);
+        Self::start(actors, checker, config, Some(run))
+    }
+
+    fn start(
+        actors: Vec<A>,
+        checker: C,
+        config: SimConfig,
+        script: Option<script::ScriptRun>,
+    ) -> Self {
         let n = actors.len();
         let mut sim = Sim {
             now: 0,
@@ -347,7 +375,16 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             checker,
             violations: Vec::new(),
             effects: Vec::new(),
+            script,
         };
+        if let Some(run) = &sim.script {
+            let ticks: Vec<Tick> = (0..run.steps.len()).map(|k| run.tick_of(k)).collect();
+            let end = run.end();
+            for (k, tick) in ticks.into_iter().enumerate() {
+                sim.push_due(tick, Due::Script(k));
+            }
+            sim.push_due(end, Due::ScriptEnd);
+        }
         for node in 0..n {
             sim.with_actor(node, |actor, cx| actor.on_start(cx));
         }
@@ -443,6 +480,10 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// Scheduled actions not yet applied.
     pub fn pending_actions(&self) -> usize {
         self.pending_scheduled
+    }
+    /// Why the script stopped before its end, in a scripted run that did.
+    pub fn script_error(&self) -> Option<&str> {
+        self.script.as_ref().and_then(|run| run.error.as_deref())
     }
 
     /// Schedules `action` at tick `at` (not before now).
@@ -571,8 +612,72 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                     });
                 }
             }
+            Due::Script(step) => self.script_step(step),
+            Due::ScriptEnd => {
+                let leftover: Vec<MsgId> = self.in_flight.keys().copied().collect();
+                for id in leftover {
+                    if let Some(m) = self.in_flight.remove(&id) {
+                        self.lose(m, DropReason::Lost);
+                    }
+                }
+            }
         }
         true
+    }
+
+    /// Carries out step `step` of the script, or stops the script saying why it cannot.
+    fn script_step(&mut self, step: usize) {
+        let Some(run) = &self.script else { return };
+        if run.error.is_some() {
+            return;
+        }
+        let claimed = run.claimed[step];
+        let fail = |sim: &mut Self, problem: String| {
+            if let Some(run) = &mut sim.script {
+                run.fail(step, problem);
+            }
+        };
+        match run.steps[step].clone() {
+            ScriptStep::Deliver { msg, .. } | ScriptStep::Lose { msg, .. } => {
+                let Some(id) = claimed.filter(|id| self.in_flight.contains_key(id)) else {
+                    let problem = match claimed {
+                        None => format!("no message {msg} was sent on this link before this step"),
+                        Some(_) => format!("message {msg} was lost before this step"),
+                    };
+                    return fail(self, problem);
+                };
+                if matches!(
+                    self.script.as_ref().map(|r| &r.steps[step]),
+                    Some(ScriptStep::Lose { .. })
+                ) {
+                    if let Some(m) = self.in_flight.remove(&id) {
+                        self.lose(m, DropReason::Lost);
+                    }
+                } else {
+                    self.arrive(id);
+                }
+            }
+            ScriptStep::Timer { node, timer } => {
+                let armed = self.timers[node]
+                    .iter()
+                    .find(|(t, _)| serde_json::to_value(t).ok().as_ref() == Some(&timer))
+                    .map(|(_, seq)| *seq);
+                match armed {
+                    Some(seq) => self.fire_timer(node, seq),
+                    None => fail(self, format!("node {node} has no {timer} timer armed")),
+                }
+            }
+            ScriptStep::Kill { node } => {
+                if let Err(refusal) = self.apply(Action::Kill { node }) {
+                    fail(self, refusal.to_string());
+                }
+            }
+            ScriptStep::Recover { node } => {
+                if let Err(refusal) = self.apply(Action::Recover { node }) {
+                    fail(self, refusal.to_string());
+                }
+            }
+        }
     }
 
     /// Tick of the next due event.
@@ -588,6 +693,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             Due::Arrival(id) => self.in_flight.get(&id).map_or(Next::Gone, Next::Arrival),
             Due::Timer(node) => Next::Timer(node),
             Due::Scheduled(index) => Next::Action(&self.scheduled[index]),
+            // A script names its own events; no adversary reacts inside a scripted run.
+            Due::Script(_) | Due::ScriptEnd => Next::Gone,
         };
         Some((tick, next))
     }
@@ -648,10 +755,18 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// Runs one actor handler and applies the effects it produced.
     fn with_actor(&mut self, node: NodeId, handler: impl FnOnce(&mut A, &mut Cx<'_, A>)) {
         let mut effects = std::mem::take(&mut self.effects);
+        // A scripted run draws as the model checker does, from the node's state.
+        let mut state_rng;
+        let rng = if self.script.is_some() {
+            state_rng = SimRng::for_state(self.config.seed, node, &self.actors[node]);
+            &mut state_rng
+        } else {
+            &mut self.rng
+        };
         let mut cx = Cx {
             me: node,
             now: self.now,
-            rng: &mut self.rng,
+            rng,
             effects: &mut effects,
         };
         handler(&mut self.actors[node], &mut cx);
@@ -660,7 +775,13 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 Effect::Send { to, msg } => self.send(node, to, msg),
                 Effect::SetTimer { timer, after } => {
                     let after = after.saturating_mul(u64::from(self.faults.slow_factor(node)));
-                    let seq = self.push_due(self.now.saturating_add(after), Due::Timer(node));
+                    let seq = if self.script.is_some() {
+                        // Only a script step fires it: armed, but not queued.
+                        self.next_seq += 1;
+                        self.next_seq - 1
+                    } else {
+                        self.push_due(self.now.saturating_add(after), Due::Timer(node))
+                    };
                     let armed = &mut self.timers[node];
                     armed.retain(|(t, _)| *t != timer);
                     armed.push((timer, seq));
@@ -682,6 +803,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
+        if self.script.is_some() {
+            return self.send_scripted(from, to, msg);
+        }
         let net = self.config.net;
         let slowest = self
             .faults
@@ -758,6 +882,57 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         self.push_due(arrives, Due::Arrival(id));
     }
 
+    /// Puts a message on the wire in a scripted run: it arrives at the tick of the step that
+    /// delivers (or loses) it, with a copy for each later step that delivers it again; a message
+    /// no step is for dies halfway along its link when the script ends.
+    fn send_scripted(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
+        let Some(run) = &self.script else { return };
+        let key = serde_json::to_value(&msg).unwrap_or_default();
+        let claim = run.claim(self.now, from, to, &key);
+        let player_drop = std::mem::replace(&mut self.drop_next[from], false);
+        let (first, copies) = match claim {
+            Some(claim) => (Some(claim.first), claim.copies),
+            None => (None, Vec::new()),
+        };
+        let trips = std::iter::once(first).chain(copies.into_iter().map(Some));
+        for step in trips {
+            let Some(run) = &mut self.script else { return };
+            let id = self.next_msg_id;
+            self.next_msg_id += 1;
+            let (arrives, lost) = match step {
+                Some(k) => {
+                    run.claimed[k] = Some(id);
+                    (
+                        run.tick_of(k),
+                        matches!(run.steps[k], ScriptStep::Lose { .. }),
+                    )
+                }
+                None => (run.end(), true),
+            };
+            self.stats.sent += 1;
+            self.record(Event::Send {
+                id,
+                from,
+                to,
+                arrives,
+                msg: msg.clone(),
+            });
+            self.in_flight.insert(
+                id,
+                InFlight {
+                    id,
+                    from,
+                    to,
+                    sent: self.now,
+                    arrives,
+                    doomed: lost || player_drop,
+                    copy_of: None,
+                    msg: msg.clone(),
+                },
+            );
+        }
+    }
+
     /// Queues `due` at `tick`; returns the sequence number that orders same-tick events.
     fn push_due(&mut self, tick: Tick, due: Due) -> u64 {
         let seq = self.next_seq;
@@ -793,9 +968,9 @@ pub fn fnv1a64(mut hash: u64, bytes: &[u8]) -> u64 {
 /// The FNV-1a starting value.
 pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
-#[cfg(test)]
 impl<'a, A: Actor> Cx<'a, A> {
-    /// A context outside any simulator, for testing one actor's handlers.
+    /// A context outside any simulator: for testing one actor's handlers, and for the model
+    /// checker, which runs them itself.
     pub fn detached(
         me: NodeId,
         now: Tick,
@@ -817,7 +992,7 @@ mod tests {
 
     /// Node 0 sends `ping(i)` to node 1 every 100 ticks; node 1 echoes; every delivery is noted.
     /// `count` is durable, `volatile` is lost in a crash.
-    #[derive(Clone, Debug)]
+    #[derive(Clone, Debug, Hash)]
     struct Echo {
         count: u32,
         volatile: u32,
@@ -1285,6 +1460,110 @@ mod tests {
             sim.trace()
                 .iter()
                 .any(|t| matches!(&t.event, Event::Refused { .. }))
+        );
+    }
+
+    fn echo_script(steps: serde_json::Value) -> Sim<Echo, Notes> {
+        let mut config = echo_sim(2).config().clone();
+        config.net.base_delay = 10;
+        let steps: Vec<ScriptStep> = serde_json::from_value(steps).unwrap();
+        Sim::scripted(
+            vec![
+                Echo {
+                    count: 0,
+                    volatile: 0
+                };
+                2
+            ],
+            Notes::default(),
+            config,
+            steps,
+        )
+    }
+
+    #[test]
+    fn a_script_orders_every_event_one_hop_apart() {
+        let mut sim = echo_script(serde_json::json!([
+            {"step": "timer", "node": 0, "timer": "ping"},
+            {"step": "deliver", "from": 0, "to": 1, "msg": 1},
+            {"step": "deliver", "from": 0, "to": 1, "msg": 1, "copy": true},
+            {"step": "deliver", "from": 1, "to": 0, "msg": 1},
+            {"step": "kill", "node": 1},
+            {"step": "timer", "node": 0, "timer": "ping"},
+            {"step": "recover", "node": 1},
+        ]));
+        sim.run_until(10_000);
+        assert_eq!(sim.script_error(), None);
+        assert_eq!(
+            sim.checker().0,
+            vec![(20, 1, (0, 1)), (30, 1, (0, 1)), (40, 0, (1, 1))],
+            "each step one hop after the last, the copy delivered again"
+        );
+        let sends: Vec<(Tick, Tick)> = sim
+            .trace()
+            .iter()
+            .filter_map(|t| match t.event {
+                Event::Send {
+                    from: 0, arrives, ..
+                } => Some((t.tick, arrives)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            sends,
+            vec![(10, 20), (10, 30), (60, 80)],
+            "a message travels until the step that delivers it; unscripted, until the end"
+        );
+        let lost: Vec<Tick> = sim
+            .trace()
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.event,
+                    Event::Drop {
+                        reason: DropReason::Lost,
+                        ..
+                    }
+                )
+            })
+            .map(|t| t.tick)
+            .collect();
+        assert_eq!(
+            lost,
+            vec![80, 80],
+            "the second echo and the last ping are lost when the script ends"
+        );
+        assert!(
+            !sim.trace().iter().any(|t| t.tick > 80),
+            "timers stay armed but never fire by themselves"
+        );
+        assert!(!sim.faults().is_down(1));
+    }
+
+    #[test]
+    fn a_script_step_that_cannot_happen_stops_the_script() {
+        let mut sim = echo_script(serde_json::json!([
+            {"step": "timer", "node": 0, "timer": "ping"},
+            {"step": "deliver", "from": 0, "to": 1, "msg": 5},
+            {"step": "deliver", "from": 0, "to": 1, "msg": 1},
+        ]));
+        sim.run_until(10_000);
+        let error = sim.script_error().unwrap();
+        assert!(
+            error.starts_with("script[1] (deliver from 0 to 1): no message 5"),
+            "{error}"
+        );
+        assert!(sim.checker().0.is_empty(), "later steps do not run");
+
+        let mut sim =
+            echo_script(serde_json::json!([{"step": "timer", "node": 1, "timer": "ping"}]));
+        sim.run_until(10_000);
+        assert!(
+            sim.script_error()
+                .unwrap()
+                .contains("node 1 has no \"ping\" timer armed"),
+            "{:?}",
+            sim.script_error()
         );
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::node::Note;
 use crate::sim::{Checker, NodeId, Tick, Violation};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct EcChecker {
     clients: usize,
     /// Each server's value as last reported.

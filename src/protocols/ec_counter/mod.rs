@@ -3,6 +3,8 @@
 //! here its settings, broken variant and chaos faults.
 
 pub mod checker;
+#[cfg(not(target_arch = "wasm32"))]
+mod explore;
 pub mod node;
 pub mod view;
 
@@ -219,6 +221,10 @@ impl Protocol for EcCounter {
                 include_str!("../../../assets/scenarios/broken-counter.json"),
             ),
         ]
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
+        Some(&EcCounter)
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::{Actor, Cx, NodeId, Tick};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Msg {
     Get {
@@ -49,7 +49,7 @@ impl Msg {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Timer {
     /// Server: time to gossip.
     Sync,
@@ -59,7 +59,7 @@ pub enum Timer {
     Retry,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Note {
     /// A server's value changed (to this).
@@ -76,7 +76,7 @@ pub enum Note {
     ClientDone,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
     #[default]
@@ -85,7 +85,7 @@ pub enum Variant {
     NoMax,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EcTiming {
     pub sync_period: Tick,
@@ -126,13 +126,13 @@ impl EcShape {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Op {
     Get,
     Set(u64),
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Server {
     pub id: NodeId,
     pub peers: Vec<NodeId>,
@@ -144,7 +144,7 @@ pub struct Server {
     pub last_ignored: Option<u64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Client {
     pub id: NodeId,
     pub server: NodeId,
@@ -159,7 +159,7 @@ pub struct Client {
     next_req: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum EcNode {
     Server(Server),
     Client(Client),

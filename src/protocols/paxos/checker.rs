@@ -11,7 +11,7 @@ use crate::protocols::majority;
 use crate::sim::{Checker, NodeId, Tick, Violation};
 use crate::view::colour_name as node_name;
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct PaxosChecker {
     cluster: usize,
     /// The value proposed at each ballot (a ballot must never carry two values).

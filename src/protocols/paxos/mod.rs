@@ -2,6 +2,8 @@
 //! views and teaching text ([`view`]), and here its settings, broken variants and chaos faults.
 
 pub mod checker;
+#[cfg(not(target_arch = "wasm32"))]
+mod explore;
 pub mod node;
 pub mod view;
 
@@ -141,6 +143,10 @@ impl Protocol for Paxos {
                 include_str!("../../../assets/scenarios/dueling-leaders.json"),
             ),
         ]
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
+        Some(&Paxos)
     }
 }
 

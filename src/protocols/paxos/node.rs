@@ -39,7 +39,7 @@ impl std::fmt::Display for Ballot {
 /// A proposed value: each node proposes itself, so the decision says whose proposal won.
 pub type Value = NodeId;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Msg {
     /// 1a: "promise to ignore ballots below this one".
@@ -92,14 +92,14 @@ impl Msg {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Timer {
     /// No progress seen for a while: start a new ballot.
     Election,
 }
 
 /// What a node reports to the checkers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Note {
     BallotStarted { ballot: Ballot },
@@ -109,7 +109,7 @@ pub enum Note {
 }
 
 /// Deliberately broken versions, to teach what each rule is for and to prove the checkers work.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
     #[default]
@@ -120,7 +120,7 @@ pub enum Variant {
     SkipHighestAccepted,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaxosTiming {
     /// A node with no news for `election_timeout..3*election_timeout` ticks starts a ballot; each
@@ -138,7 +138,7 @@ impl Default for PaxosTiming {
 }
 
 /// What a node is doing as a proposer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Role {
     Follower,
     /// Phase 1: collecting promises and the highest accepted proposal among them.
@@ -155,7 +155,7 @@ pub enum Role {
     },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct PaxosNode {
     pub id: NodeId,
     pub cluster: usize,

@@ -1,0 +1,465 @@
+//! Exhaustive checking: the protocol actors the game runs, explored by stateright's model checker
+//! over every ordering of deliveries, timers, crashes and recoveries within a bound.
+//!
+//! [`adapter`] runs our actors under stateright's `Actor` trait, [`model`] wraps stateright's
+//! actor model so that our protocol's own checker watches every state, and [`check`] runs a
+//! breadth-first search and turns its first counterexample into readable steps and a scripted
+//! scenario (`sim::script`) that `beat-paxos sim --scenario` replays to the same violation.
+//! A protocol opts in by implementing [`Explorable`] in its folder. Native builds only.
+//! `docs/checking.md` describes the design and the figures.
+
+pub mod adapter;
+pub mod model;
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use stateright::actor::{ActorModel, ActorModelAction, LossyNetwork, Network};
+use stateright::{Checker as _, HasDiscoveries, Model as _};
+
+pub use adapter::{ExplorableActor, Explored, NodeState};
+pub use model::{Exploration, ExploreState, SAFETY};
+
+use crate::protocol::{Model, Setup};
+use crate::scenario::Scenario;
+use crate::sim::{Actor, Effect, NodeId, ScriptStep, Violation};
+
+/// How the explored network treats messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkKind {
+    /// Any message in flight may be delivered next, once.
+    Unordered,
+    /// Any message ever sent may be delivered next, any number of times.
+    Duplicating,
+    /// As unordered, and any message in flight may be lost.
+    Lossy,
+}
+
+impl NetworkKind {
+    pub const NAMES: &'static str = "`unordered`, `duplicating` or `lossy`";
+}
+
+impl std::str::FromStr for NetworkKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "unordered" => Ok(NetworkKind::Unordered),
+            "duplicating" => Ok(NetworkKind::Duplicating),
+            "lossy" => Ok(NetworkKind::Lossy),
+            _ => Err(format!(
+                "unknown network `{text}` (expected {})",
+                NetworkKind::NAMES
+            )),
+        }
+    }
+}
+
+/// The order states are explored in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Search {
+    /// Breadth first: the first counterexample found is a shortest one. Memory grows with the
+    /// widest level of the search, which is most of it.
+    Bfs,
+    /// Depth first: memory for little more than the states seen, for proofs too big for
+    /// breadth first. Counterexamples may be long, and with a depth bound the search may miss
+    /// states first reached by a path longer than the bound.
+    Dfs,
+}
+
+impl std::str::FromStr for Search {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "bfs" => Ok(Search::Bfs),
+            "dfs" => Ok(Search::Dfs),
+            _ => Err(format!("unknown search `{text}` (expected `bfs` or `dfs`)")),
+        }
+    }
+}
+
+/// The bounds and the search.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub search: Search,
+    pub network: NetworkKind,
+    /// How many nodes may be down at once.
+    pub max_crashes: usize,
+    /// Protocols with rounds (Paxos ballots) explore none above this.
+    pub max_round: u64,
+    /// Explore no path longer than this many steps.
+    pub max_depth: Option<usize>,
+    pub threads: usize,
+    /// Stop after this long, reporting what was explored.
+    pub timeout: Option<Duration>,
+    /// Stop after generating this many states (memory grows with them).
+    pub max_states: Option<usize>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            search: Search::Bfs,
+            network: NetworkKind::Unordered,
+            max_crashes: 1,
+            max_round: 1,
+            max_depth: None,
+            threads: 1,
+            timeout: None,
+            max_states: None,
+        }
+    }
+}
+
+/// A protocol's hooks for exhaustive checking, implemented in its folder (`explore.rs`).
+pub trait Explorable:
+    Model<Actor: ExplorableActor, Checker: Clone + Debug + Eq + Hash + Send + Sync>
+{
+    /// The "something good can happen" property: the search reports whether some state has it.
+    const PROGRESS: &'static str;
+    /// Whether the protocol has rounds that `max_round` bounds.
+    const ROUNDS: bool = false;
+    /// Knob values `check` uses unless told otherwise, to keep the search small.
+    fn small_setup() -> &'static [(&'static str, u64)] {
+        &[]
+    }
+    /// The depth bound `check` uses unless told otherwise, for protocols whose state space is
+    /// infinite without one (timers that re-arm forever).
+    fn default_max_depth() -> Option<usize> {
+        None
+    }
+    /// Whether a node is inside the search bounds.
+    fn within_bounds(_node: &Self::Actor, _options: &CheckOptions) -> bool {
+        true
+    }
+    /// Feeds what tells a live node's states apart to `state`. The default is the whole actor;
+    /// a protocol may leave out fields that only set timer durations, which the search ignores.
+    fn hash_for_search<H: std::hash::Hasher>(node: &Self::Actor, state: &mut H) {
+        node.hash(state);
+    }
+    /// Whether the checker has seen the good thing happen.
+    fn progress(checker: &Self::Checker) -> bool;
+    /// A message in words: "Accept(2.G, green)".
+    fn describe_message(setup: &Setup, msg: &<Self::Actor as Actor>::Msg) -> String;
+    /// A timer in words: "election timer".
+    fn describe_timer(timer: &<Self::Actor as Actor>::Timer) -> String;
+}
+
+/// Exhaustive checking of some protocol, as the command line sees it.
+pub trait Explorer: Sync {
+    fn small_setup(&self) -> &'static [(&'static str, u64)];
+    fn default_max_depth(&self) -> Option<usize>;
+    fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport;
+}
+
+impl<P: Explorable> Explorer for P {
+    fn small_setup(&self) -> &'static [(&'static str, u64)] {
+        P::small_setup()
+    }
+    fn default_max_depth(&self) -> Option<usize> {
+        P::default_max_depth()
+    }
+    fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport {
+        check::<P>(setup, options)
+    }
+}
+
+/// What `beat-paxos check` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub mode: &'static str,
+    #[serde(rename = "break")]
+    pub broken: Option<&'static str>,
+    pub nodes: usize,
+    pub search: Search,
+    pub network: NetworkKind,
+    pub max_crashes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_round: Option<u64>,
+    pub max_depth: Option<usize>,
+    /// Every state within the bounds was explored (no violation stopped the search, no timeout).
+    pub complete: bool,
+    pub unique_states: usize,
+    /// States generated, counting repeats.
+    pub states: usize,
+    /// The longest path explored.
+    pub depth: usize,
+    /// Wall-clock time and throughput: the fields that differ between identical invocations.
+    pub seconds: Option<f64>,
+    pub states_per_sec: Option<u64>,
+    /// Whether some explored state has the protocol's progress property, and its name.
+    pub progress: Progress,
+    /// The first counterexample found, if any.
+    pub violation: Option<Counterexample>,
+    /// Where the counterexample was written as a scenario, with `--counterexample`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample_file: Option<String>,
+    /// The counterexample as a scripted scenario.
+    #[serde(skip)]
+    pub scenario: Option<Scenario>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Progress {
+    pub property: &'static str,
+    pub reached: bool,
+}
+
+/// A path from the start to a state the checker rejects.
+#[derive(Clone, Debug, Serialize)]
+pub struct Counterexample {
+    pub kind: String,
+    pub detail: String,
+    pub length: usize,
+    /// "3. green receives Prepare(1.R) from red → sends Promise(1.R) to red".
+    pub steps: Vec<String>,
+    /// Whether the scenario it becomes, run by the simulator, reports the same kind of violation.
+    pub replays: bool,
+}
+
+/// Explores `setup`'s cluster of protocol `P` within `options`' bounds.
+pub fn check<P: Explorable>(setup: &Setup, options: &CheckOptions) -> CheckReport {
+    let (actors, checker) = P::build(setup);
+    let attackable = actors.iter().map(Actor::attackable).collect();
+    let network = match options.network {
+        NetworkKind::Duplicating => Network::new_unordered_duplicating([]),
+        NetworkKind::Unordered | NetworkKind::Lossy => Network::new_unordered_nonduplicating([]),
+    };
+    let lossy = match options.network {
+        NetworkKind::Lossy => LossyNetwork::Yes,
+        _ => LossyNetwork::No,
+    };
+    let system = ActorModel::new((), ())
+        .actors(actors.into_iter().map(|initial| Explored {
+            initial,
+            seed: setup.seed,
+        }))
+        .init_network(network)
+        .lossy_network(lossy)
+        .max_crashes(options.max_crashes);
+    let started = Instant::now();
+    let model = Exploration::<P> {
+        system,
+        checker,
+        options: options.clone(),
+        attackable,
+        deadline: options.timeout.map(|timeout| started + timeout),
+        generated: AtomicUsize::new(0),
+        cut_short: AtomicBool::new(false),
+        violated: AtomicBool::new(false),
+    };
+    let mut builder = model
+        .checker()
+        .threads(options.threads.max(1))
+        .finish_when(HasDiscoveries::AnyFailures);
+    if let Some(depth) = options.max_depth {
+        builder = builder.target_max_depth(depth);
+    }
+    match options.search {
+        Search::Bfs => report(setup, options, started, builder.spawn_bfs().join()),
+        Search::Dfs => report(setup, options, started, builder.spawn_dfs().join()),
+    }
+}
+
+/// What a finished search found.
+fn report<P: Explorable>(
+    setup: &Setup,
+    options: &CheckOptions,
+    started: Instant,
+    search: impl stateright::Checker<Exploration<P>>,
+) -> CheckReport {
+    let seconds = started.elapsed().as_secs_f64();
+    let cut_short = search.model().cut_short.load(Ordering::Relaxed);
+    let mut discoveries = search.discoveries();
+    let violation = discoveries
+        .remove(SAFETY)
+        .map(|path| counterexample::<P>(setup, search.model(), path.into_vec()));
+    let unique_states = search.unique_state_count();
+    CheckReport {
+        mode: setup.mode.name(),
+        broken: setup.broken,
+        nodes: setup.cluster_size(),
+        search: options.search,
+        network: options.network,
+        max_crashes: options.max_crashes,
+        max_round: P::ROUNDS.then_some(options.max_round),
+        max_depth: options.max_depth,
+        complete: violation.is_none() && !cut_short,
+        unique_states,
+        states: search.state_count(),
+        depth: search.max_depth(),
+        seconds: Some((seconds * 1000.0).round() / 1000.0),
+        states_per_sec: Some((unique_states as f64 / seconds.max(1e-9)) as u64),
+        progress: Progress {
+            property: P::PROGRESS,
+            reached: discoveries.contains_key(P::PROGRESS),
+        },
+        counterexample_file: None,
+        scenario: violation.as_ref().map(|(_, scenario)| scenario.clone()),
+        violation: violation.map(|(counterexample, _)| counterexample),
+    }
+}
+
+type PathOf<P> = Vec<(ExploreState<P>, Option<model::Step<<P as Model>::Actor>>)>;
+
+/// A counterexample path in words and as a scripted scenario, replayed once to confirm it.
+fn counterexample<P: Explorable>(
+    setup: &Setup,
+    model: &Exploration<P>,
+    path: PathOf<P>,
+) -> (Counterexample, Scenario) {
+    let name = |node: NodeId| setup.mode.node_name(setup, node);
+    let duplicating = model.options.network == NetworkKind::Duplicating;
+    let mut delivered = BTreeSet::new();
+    let mut steps = Vec::new();
+    let mut script = Vec::new();
+    for (state, action) in &path {
+        let Some(action) = action else { continue };
+        let nodes = &state.system.actor_states;
+        let explored = |node: usize| &model.system.actors[node];
+        let (text, effects, step) = match action.clone() {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                let (from, to) = (usize::from(src), usize::from(dst));
+                let text = format!(
+                    "{} receives {} from {}",
+                    name(to),
+                    P::describe_message(setup, &msg),
+                    name(from)
+                );
+                let copy = duplicating && !delivered.insert((from, to, msg.clone()));
+                let json = serde_json::to_value(&msg).unwrap_or_default();
+                let mut actor = nodes[to].actor.clone();
+                let effects = explored(to).run(to, &mut actor, |a, cx| a.on_message(from, msg, cx));
+                let step = ScriptStep::Deliver {
+                    from,
+                    to,
+                    msg: json,
+                    copy,
+                };
+                (text, effects, step)
+            }
+            ActorModelAction::Drop(envelope) => {
+                let (from, to) = (usize::from(envelope.src), usize::from(envelope.dst));
+                let text = format!(
+                    "the network loses {} from {} to {}",
+                    P::describe_message(setup, &envelope.msg),
+                    name(from),
+                    name(to)
+                );
+                let msg = serde_json::to_value(&envelope.msg).unwrap_or_default();
+                (text, Vec::new(), ScriptStep::Lose { from, to, msg })
+            }
+            ActorModelAction::Timeout(id, timer) => {
+                let node = usize::from(id);
+                let text = format!("{}'s {} fires", name(node), P::describe_timer(&timer));
+                let json = serde_json::to_value(&timer).unwrap_or_default();
+                let mut actor = nodes[node].actor.clone();
+                let effects = explored(node).run(node, &mut actor, |a, cx| a.on_timer(timer, cx));
+                (text, effects, ScriptStep::Timer { node, timer: json })
+            }
+            ActorModelAction::Crash(id) => {
+                let node = usize::from(id);
+                (
+                    format!("{} crashes", name(node)),
+                    Vec::new(),
+                    ScriptStep::Kill { node },
+                )
+            }
+            ActorModelAction::Recover(id) => {
+                let node = usize::from(id);
+                let mut actor = state.system.actor_storages[node]
+                    .clone()
+                    .unwrap_or_else(|| explored(node).initial.clone());
+                let effects = explored(node).run(node, &mut actor, |a, cx| a.on_start(cx));
+                (
+                    format!("{} recovers", name(node)),
+                    effects,
+                    ScriptStep::Recover { node },
+                )
+            }
+            // Our actors draw numbers from their state, never through stateright's choices.
+            ActorModelAction::SelectRandom { .. } => continue,
+        };
+        let consequences = describe_effects::<P>(setup, &effects);
+        let number = steps.len() + 1;
+        steps.push(if consequences.is_empty() {
+            format!("{number}. {text}")
+        } else {
+            format!("{number}. {text} → {consequences}")
+        });
+        script.push(step);
+    }
+    let last = path.last().map(|(state, _)| state);
+    let first = last
+        .and_then(|state| state.violations.first().cloned())
+        .unwrap_or_else(|| Violation {
+            tick: 0,
+            kind: "unknown".into(),
+            detail: String::new(),
+        });
+
+    let mut scenario = Scenario::of(setup);
+    scenario.name = Some(format!("Counterexample: {}", first.kind));
+    scenario.description = Some(format!(
+        "Found by `beat-paxos check` in {} steps: {}.",
+        steps.len(),
+        first.detail
+    ));
+    scenario.script = script;
+    let replays = replays_to(&scenario, &first.kind);
+    let counterexample = Counterexample {
+        kind: first.kind,
+        detail: first.detail,
+        length: steps.len(),
+        steps,
+        replays,
+    };
+    (counterexample, scenario)
+}
+
+/// "starts ballot 1.R; sends Prepare(1.R) to green and blue".
+fn describe_effects<P: Explorable>(setup: &Setup, effects: &[Effect<P::Actor>]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut sends: Vec<(String, Vec<String>)> = Vec::new();
+    let flush = |sends: &mut Vec<(String, Vec<String>)>, parts: &mut Vec<String>| {
+        for (msg, to) in sends.drain(..) {
+            parts.push(format!("sends {msg} to {}", to.join(" and ")));
+        }
+    };
+    for effect in effects {
+        match effect {
+            Effect::Send { to, msg } => {
+                let msg = P::describe_message(setup, msg);
+                let to = setup.mode.node_name(setup, *to);
+                match sends.iter_mut().find(|(m, _)| *m == msg) {
+                    Some((_, recipients)) => recipients.push(to),
+                    None => sends.push((msg, vec![to])),
+                }
+            }
+            Effect::Note(note) => {
+                flush(&mut sends, &mut parts);
+                if let Some(text) = P::note_text(note) {
+                    parts.push(text);
+                }
+            }
+            Effect::SetTimer { .. } | Effect::CancelTimer { .. } => {}
+        }
+    }
+    flush(&mut sends, &mut parts);
+    parts.join("; ")
+}
+
+/// Whether `scenario`, run by the simulator, reports a violation of kind `kind` first.
+fn replays_to(scenario: &Scenario, kind: &str) -> bool {
+    let Ok(setup) = Setup::from_scenario(scenario) else {
+        return false;
+    };
+    let (summary, simulation) = crate::simulation::run(&setup, false);
+    simulation.script_error().is_none()
+        && summary.violations.first().is_some_and(|v| v.kind == kind)
+}

@@ -1,0 +1,227 @@
+//! Scripted runs: the scenario names every event in order (which message is delivered or lost,
+//! which timer fires, who crashes and recovers) instead of delays and the seed choosing them. This
+//! is how a model checker's counterexample becomes a run that `sim` replays and the game plays.
+//!
+//! Step `k` (counting from 0) happens at tick `(k + 1) * hop`, `hop` being the network's base
+//! delay, so time keeps flowing and messages visibly travel. When a message is sent, the simulator
+//! looks ahead for the first step that delivers (or loses) it and sets its arrival to that step's
+//! tick; a message no step delivers is lost when the script ends. Timers never fire by themselves,
+//! only when a `timer` step says so. Handlers draw their random numbers from a generator seeded
+//! from the node's own state ([`SimRng::for_state`](super::SimRng::for_state)), exactly as the
+//! model checker does, so a node picks the values the checker saw.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Action, ActionError, MsgId, NodeId, Tick};
+
+/// One event of a script. Messages and timers are written as they appear in the trace
+/// (`{"type": "prepare", "ballot": {"round": 1, "node": 0}}`, `"Election"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ScriptStep {
+    /// Deliver the message `msg` that `from` sent to `to`.
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: Value,
+        /// Deliver another copy of a message this script already delivered (a network that
+        /// duplicates messages): the copy travels beside the original from the moment it was sent.
+        #[serde(default, skip_serializing_if = "is_false")]
+        copy: bool,
+    },
+    /// The network loses that message (it dies halfway along its link).
+    Lose {
+        from: NodeId,
+        to: NodeId,
+        msg: Value,
+    },
+    /// One of the node's armed timers fires.
+    Timer { node: NodeId, timer: Value },
+    /// The node crashes, as the `kill` action.
+    Kill { node: NodeId },
+    /// The node restarts from its durable state, as the `recover` action.
+    Recover { node: NodeId },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ScriptStep {
+    /// The checks that depend only on the cluster's shape, as [`Action::check`] does for actions.
+    pub fn check(
+        &self,
+        nodes: usize,
+        attackable: impl Fn(NodeId) -> bool,
+    ) -> Result<(), ActionError> {
+        let known = |node: NodeId| {
+            if node < nodes {
+                Ok(())
+            } else {
+                Err(ActionError::UnknownNode { node, nodes })
+            }
+        };
+        match self {
+            ScriptStep::Deliver { from, to, .. } | ScriptStep::Lose { from, to, .. } => {
+                known(*from)?;
+                known(*to)
+            }
+            ScriptStep::Timer { node, .. } => known(*node),
+            ScriptStep::Kill { node } => Action::Kill { node: *node }.check(nodes, attackable),
+            ScriptStep::Recover { node } => {
+                Action::Recover { node: *node }.check(nodes, attackable)
+            }
+        }
+    }
+
+    /// The message a `deliver` or `lose` step is about, as (from, to, message).
+    fn message(&self) -> Option<(NodeId, NodeId, &Value)> {
+        match self {
+            ScriptStep::Deliver { from, to, msg, .. } | ScriptStep::Lose { from, to, msg } => {
+                Some((*from, *to, msg))
+            }
+            _ => None,
+        }
+    }
+
+    fn is_copy(&self) -> bool {
+        matches!(self, ScriptStep::Deliver { copy: true, .. })
+    }
+
+    /// "deliver from 1 to 0", for errors.
+    fn describe(&self) -> String {
+        match self {
+            ScriptStep::Deliver { from, to, .. } => format!("deliver from {from} to {to}"),
+            ScriptStep::Lose { from, to, .. } => format!("lose from {from} to {to}"),
+            ScriptStep::Timer { node, timer } => format!("timer {timer} of {node}"),
+            ScriptStep::Kill { node } => format!("kill {node}"),
+            ScriptStep::Recover { node } => format!("recover {node}"),
+        }
+    }
+}
+
+/// Where a script stands in a running simulation.
+#[derive(Clone, Debug)]
+pub(super) struct ScriptRun {
+    pub(super) steps: Vec<ScriptStep>,
+    hop: Tick,
+    /// The message (or copy) each `deliver`/`lose` step will act on, once it has been sent.
+    pub(super) claimed: Vec<Option<MsgId>>,
+    /// Why the script stopped early, if it did.
+    pub(super) error: Option<String>,
+}
+
+/// Which steps a message just sent is for: the step that delivers or loses it, then the steps
+/// that deliver copies of it.
+pub(super) struct Claim {
+    pub(super) first: usize,
+    pub(super) copies: Vec<usize>,
+}
+
+impl ScriptRun {
+    pub(super) fn new(steps: Vec<ScriptStep>, hop: Tick) -> ScriptRun {
+        let claimed = vec![None; steps.len()];
+        ScriptRun {
+            steps,
+            hop: hop.max(1),
+            claimed,
+            error: None,
+        }
+    }
+
+    pub(super) fn tick_of(&self, step: usize) -> Tick {
+        (step as Tick + 1) * self.hop
+    }
+
+    /// When leftover messages are lost: one hop after the last step.
+    pub(super) fn end(&self) -> Tick {
+        self.tick_of(self.steps.len())
+    }
+
+    /// Finds the steps, after `now`, for a message `from -> to` that serializes to `msg`: the
+    /// first unclaimed step delivering or losing it, and the copies delivered after that step
+    /// and before the next step about an identical message.
+    pub(super) fn claim(&self, now: Tick, from: NodeId, to: NodeId, msg: &Value) -> Option<Claim> {
+        let same = |step: &ScriptStep| step.message() == Some((from, to, msg));
+        let first = (0..self.steps.len()).find(|&k| {
+            self.tick_of(k) > now
+                && self.claimed[k].is_none()
+                && !self.steps[k].is_copy()
+                && same(&self.steps[k])
+        })?;
+        let copies = (first + 1..self.steps.len())
+            .filter(|&k| same(&self.steps[k]))
+            .take_while(|&k| self.steps[k].is_copy())
+            .filter(|&k| self.claimed[k].is_none())
+            .collect();
+        Some(Claim { first, copies })
+    }
+
+    /// Stops the script at `step`, saying why.
+    pub(super) fn fail(&mut self, step: usize, problem: impl std::fmt::Display) {
+        if self.error.is_none() {
+            let what = self.steps[step].describe();
+            self.error = Some(format!("script[{step}] ({what}): {problem}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_read_as_flat_json() {
+        let steps: Vec<ScriptStep> = serde_json::from_str(
+            r#"[{"step": "timer", "node": 0, "timer": "Election"},
+                {"step": "deliver", "from": 0, "to": 1, "msg": {"type": "prepare"}},
+                {"step": "deliver", "from": 0, "to": 1, "msg": {"type": "prepare"}, "copy": true},
+                {"step": "kill", "node": 1}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            steps[1],
+            ScriptStep::Deliver {
+                from: 0,
+                to: 1,
+                msg: serde_json::json!({"type": "prepare"}),
+                copy: false
+            }
+        );
+        assert!(steps[2].is_copy());
+        let text = serde_json::to_string(&steps[1]).unwrap();
+        assert!(!text.contains("copy"), "{text}");
+        assert!(
+            serde_json::from_str::<ScriptStep>(r#"{"step": "kill", "node": 1, "x": 2}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn a_message_claims_its_first_delivery_and_the_copies_after_it() {
+        let msg = serde_json::json!("m");
+        let deliver = |copy| ScriptStep::Deliver {
+            from: 0,
+            to: 1,
+            msg: msg.clone(),
+            copy,
+        };
+        let run = ScriptRun::new(
+            vec![
+                deliver(false),
+                ScriptStep::Kill { node: 2 },
+                deliver(true),
+                deliver(false),
+                deliver(true),
+            ],
+            10,
+        );
+        let claim = run.claim(0, 0, 1, &msg).unwrap();
+        assert_eq!((claim.first, claim.copies), (0, vec![2]));
+        // Sent after step 0 happened: the next delivery is step 3, with its copy.
+        let claim = run.claim(run.tick_of(0), 0, 1, &msg).unwrap();
+        assert_eq!((claim.first, claim.copies), (3, vec![4]));
+        assert!(run.claim(0, 1, 0, &msg).is_none(), "another link");
+        assert!(run.claim(0, 0, 1, &serde_json::json!("n")).is_none());
+    }
+}
