@@ -16,6 +16,9 @@ cargo fmt --all -- --check
 step "core without the game (must build and pass on its own)"
 cargo test --no-default-features --locked
 
+step "exhaustive checks (stateright), release: about 3 minutes"
+cargo test --release --no-default-features --locked --test check -- --ignored
+
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
