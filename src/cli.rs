@@ -120,7 +120,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub timeout: Option<f64>,
     /// Stop after generating this many states (each takes memory, about a kilobyte).
-    #[arg(long, default_value_t = 20_000_000)]
+    #[arg(long, default_value_t = 10_000_000)]
     pub max_states: usize,
     /// Write the first counterexample here as a scenario that `sim --scenario` replays.
     #[arg(long)]

@@ -637,8 +637,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 run.fail(step, problem);
             }
         };
-        match run.steps[step].clone() {
-            ScriptStep::Deliver { msg, .. } | ScriptStep::Lose { msg, .. } => {
+        let current = run.steps[step].clone();
+        match current {
+            ScriptStep::Deliver { ref msg, .. } | ScriptStep::Lose { ref msg, .. } => {
                 let Some(id) = claimed.filter(|id| self.in_flight.contains_key(id)) else {
                     let problem = match claimed {
                         None => format!("no message {msg} was sent on this link before this step"),
@@ -646,15 +647,13 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                     };
                     return fail(self, problem);
                 };
-                if matches!(
-                    self.script.as_ref().map(|r| &r.steps[step]),
-                    Some(ScriptStep::Lose { .. })
-                ) {
-                    if let Some(m) = self.in_flight.remove(&id) {
-                        self.lose(m, DropReason::Lost);
+                match current {
+                    ScriptStep::Lose { .. } => {
+                        if let Some(m) = self.in_flight.remove(&id) {
+                            self.lose(m, DropReason::Lost);
+                        }
                     }
-                } else {
-                    self.arrive(id);
+                    _ => self.arrive(id),
                 }
             }
             ScriptStep::Timer { node, timer } => {
