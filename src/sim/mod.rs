@@ -822,27 +822,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         };
         let id = self.next_msg_id;
         self.next_msg_id += 1;
-        self.stats.sent += 1;
-        self.record(Event::Send {
-            id,
-            from,
-            to,
-            arrives,
-            msg: msg.clone(),
-        });
-        self.in_flight.insert(
-            id,
-            InFlight {
-                id,
-                from,
-                to,
-                sent: self.now,
-                arrives,
-                doomed,
-                copy_of: None,
-                msg,
-            },
-        );
+        self.put_on_wire(id, from, to, arrives, doomed, msg);
         self.push_due(arrives, Due::Arrival(id));
         if let Some(trailing) = self.duplicate_next[from].take() {
             // The copy trails the whole trip, even when the original is doomed to die halfway.
@@ -908,28 +888,41 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 }
                 None => (run.end(), true),
             };
-            self.stats.sent += 1;
-            self.record(Event::Send {
+            self.put_on_wire(id, from, to, arrives, lost || player_drop, msg.clone());
+        }
+    }
+
+    /// Records a send and puts the message in flight (the caller queues its arrival, if timed).
+    fn put_on_wire(
+        &mut self,
+        id: MsgId,
+        from: NodeId,
+        to: NodeId,
+        arrives: Tick,
+        doomed: bool,
+        msg: A::Msg,
+    ) {
+        self.stats.sent += 1;
+        self.record(Event::Send {
+            id,
+            from,
+            to,
+            arrives,
+            msg: msg.clone(),
+        });
+        self.in_flight.insert(
+            id,
+            InFlight {
                 id,
                 from,
                 to,
+                sent: self.now,
                 arrives,
-                msg: msg.clone(),
-            });
-            self.in_flight.insert(
-                id,
-                InFlight {
-                    id,
-                    from,
-                    to,
-                    sent: self.now,
-                    arrives,
-                    doomed: lost || player_drop,
-                    copy_of: None,
-                    msg: msg.clone(),
-                },
-            );
-        }
+                doomed,
+                copy_of: None,
+                msg,
+            },
+        );
     }
 
     /// Queues `due` at `tick`; returns the sequence number that orders same-tick events.
