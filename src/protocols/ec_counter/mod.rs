@@ -434,4 +434,32 @@ mod tests {
         simulation.apply(Action::ResumeClients).unwrap();
         assert_eq!(simulation.clients_paused(), Some(false));
     }
+
+    #[test]
+    fn the_event_log_tells_each_new_value_and_each_finished_client() {
+        let mut setup = Setup::for_mode(MODE);
+        setup.set_knob("requests", 3).unwrap();
+        let (_, simulation) = crate::simulation::run(&setup, true);
+        let log = simulation.log_lines(&setup, 0);
+        let mut told = 0;
+        for traced in simulation.of::<EcCounter>().unwrap().trace() {
+            let crate::sim::Event::Note { node, note } = &traced.event else {
+                continue;
+            };
+            let words = match note {
+                Note::ServerValue { value } => format!("server {node} now holds {value}"),
+                Note::ClientDone => format!("client {node} finished"),
+                Note::SetAcknowledged { .. } | Note::GetAnswered { .. } => continue,
+            };
+            let line = log
+                .iter()
+                .find(|l| l.tick == traced.tick && l.text.starts_with(&words));
+            assert!(
+                line.is_some_and(|l| l.node == Some(*node)),
+                "no line `{words}`"
+            );
+            told += 1;
+        }
+        assert!(told > 5, "only {told} lines");
+    }
 }

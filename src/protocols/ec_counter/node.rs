@@ -116,6 +116,7 @@ pub struct EcShape {
 impl EcShape {
     /// The server client `client` (a node id) is bound to: round-robin over servers.
     pub fn server_of(&self, client: NodeId) -> NodeId {
+        // Modulo `servers`, `client - servers` is `client + servers` is `client`.
         (client - self.servers) % self.servers
     }
     pub fn is_server(&self, node: NodeId) -> bool {
@@ -255,6 +256,7 @@ impl Server {
                 );
             }
             Msg::Sync { value } => {
+                // Raising to an equal value changes nothing, so `>=` would do the same.
                 if value > self.value {
                     self.raise_to(value, cx);
                 }

@@ -81,6 +81,7 @@ impl Protocol for Paxos {
         VARIANTS
     }
     fn default_net(&self) -> NetConfig {
+        // The simulator's own default (so `Default::default()` would be the same).
         NetConfig::default()
     }
     fn cluster_size(&self, setup: &Setup) -> usize {
@@ -227,6 +228,7 @@ impl Model for Paxos {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulation::Simulation;
 
     fn setup(nodes: u64) -> Setup {
         let mut setup = Setup::for_mode(MODE);
@@ -249,15 +251,24 @@ mod tests {
 
     #[test]
     fn the_setup_reaches_every_node() {
+        use node::Variant::*;
         let mut setup = setup(4);
         setup.set_knob("paxos.election_timeout", 77).unwrap();
-        let broken = MODE.variants().iter().map(|v| Some(v.name));
-        for name in std::iter::once(None).chain(broken) {
-            setup.broken = name;
-            let expected: node::Variant = match name {
-                None => node::Variant::Correct,
-                Some(name) => serde_json::from_value(serde_json::json!(name)).unwrap(),
+        for expected in [Correct, Amnesia, SkipHighestAccepted] {
+            // Each broken variant is offered under its scenario-file name.
+            setup.broken = match expected {
+                Correct => None,
+                Amnesia | SkipHighestAccepted => {
+                    let name = serde_json::to_value(expected).unwrap();
+                    MODE.variant(name.as_str().unwrap()).map(|v| v.name)
+                }
             };
+            assert_eq!(setup.validate(), Ok(()));
+            assert_eq!(
+                setup.broken.is_some(),
+                expected != Correct,
+                "{expected:?} not offered"
+            );
             let (nodes, checker) = Paxos::build(&setup);
             assert_eq!(nodes.len(), 4);
             for (id, node) in nodes.iter().enumerate() {
@@ -273,5 +284,34 @@ mod tests {
             }
             assert!(checker.decisions.is_empty());
         }
+    }
+
+    #[test]
+    fn a_round_is_won_at_the_first_decision_and_over_when_everyone_knows() {
+        let setup = setup(5);
+        let mut simulation = Simulation::new(&setup, false);
+        while simulation.outcome().is_none() {
+            assert!(simulation.step_one(), "never decided");
+        }
+        let first = simulation
+            .of::<Paxos>()
+            .unwrap()
+            .checker()
+            .first_decision
+            .unwrap();
+        assert_eq!(
+            simulation.outcome(),
+            Some(Outcome {
+                tick: first,
+                score: first
+            })
+        );
+        simulation.run_to_end(setup.max_ticks);
+        assert!(simulation.finished());
+        let checker = simulation.of::<Paxos>().unwrap().checker();
+        assert_eq!(checker.decisions.len(), 5);
+        let summary = simulation.summary(&setup);
+        assert_eq!(summary.decision_tick, Some(first));
+        assert_eq!(summary.ballots, Some(checker.ballots_started));
     }
 }

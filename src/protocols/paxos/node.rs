@@ -283,6 +283,7 @@ impl PaxosNode {
             return;
         }
         self.promised = ballot;
+        // `ballot` is never our own (a leader sends nothing to itself), so `<=` would do the same.
         if self.leading().is_some_and(|mine| mine < ballot) {
             self.abandon_ballot();
         }
@@ -316,6 +317,7 @@ impl PaxosNode {
             return;
         }
         promises.insert(from);
+        // Promises at one ballot carry one value, so a tie (`>=`) would pick the same one.
         if accepted.is_some_and(|(b, _)| highest.is_none_or(|(h, _)| b > h)) {
             *highest = accepted;
         }
@@ -357,6 +359,7 @@ impl PaxosNode {
         self.promised = ballot;
         self.accepted = Some((ballot, value));
         cx.note(Note::Accepted { ballot, value });
+        // `ballot` is never our own (a leader sends nothing to itself), so `<=` would do the same.
         if self.leading().is_some_and(|mine| mine < ballot) {
             self.abandon_ballot();
         }
@@ -390,6 +393,7 @@ impl PaxosNode {
 
     fn on_nack(&mut self, ballot: Ballot, promised: Ballot, cx: &mut Cx<'_, Self>) {
         self.max_round = self.max_round.max(promised.round);
+        // A refusal always carries a promise above its ballot (`>=` would do the same).
         if self.leading() == Some(ballot) && promised > ballot {
             self.step_down(cx);
         }
@@ -768,6 +772,22 @@ mod tests {
         let explained: Vec<&str> = rows.iter().map(|(kind, _)| *kind).collect();
         assert_eq!(kinds.len(), explained.len());
         assert!(kinds.iter().all(|k| explained.contains(k)), "{kinds:?}");
+    }
+
+    #[test]
+    fn each_phase_has_its_own_name() {
+        let (mut blue, _) = blue_after_promise(Variant::Correct, None);
+        let proposing = blue.phase();
+        handle(&mut blue, |n, cx| {
+            n.on_message(0, Msg::Accepted { ballot: b(1, 2) }, cx)
+        });
+        let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
+        let following = red.phase();
+        handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
+        let phases = [following, red.phase(), proposing, blue.phase()];
+        let distinct: BTreeSet<&str> = phases.into_iter().collect();
+        assert_eq!(distinct.len(), 4, "{phases:?}");
+        assert!(phases.iter().all(|p| !p.is_empty()));
     }
 
     #[test]

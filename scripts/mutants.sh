@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Mutation testing of the protocols with cargo-mutants: which small changes to a protocol's actor,
+# checker, settings or to the model checker go unnoticed by the core tests. A rebuild per mutant
+# (about two hours for all of them on two cores), so CI does not run it; docs/mutants.md has the
+# last counts and why each mutant left alive is harmless.
+#
+#   scripts/mutants.sh                      every mutant in scope
+#   scripts/mutants.sh -F paxos/node.rs     only those whose name matches a regex
+#   scripts/mutants.sh --list               list them without running anything
+#
+# The report lands in target/mutants.out (caught.txt, missed.txt, timeout.txt, unviable.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+if ! command -v cargo-mutants >/dev/null; then
+  echo "error: cargo-mutants is not installed (cargo install cargo-mutants --locked)" >&2
+  exit 2
+fi
+
+# A build cache of its own: a mutated build must not replace the binary the normal tests run.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR%/}-mutants"
+
+# View texts (view.rs) are left out: they are judged by eye in the game, not by tests.
+# The fast core tests only (unit tests and tests/core.rs): the game's tests need Bevy.
+exec nice -n 10 cargo mutants \
+  --no-default-features \
+  --file 'src/protocols/mod.rs' \
+  --file 'src/protocols/*/mod.rs' \
+  --file 'src/protocols/*/node.rs' \
+  --file 'src/protocols/*/checker.rs' \
+  --file 'src/check/**' \
+  --jobs 1 \
+  --timeout 60 \
+  --output target \
+  "$@" \
+  -- --lib --test core
