@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the protocols with cargo-mutants: which small changes to a protocol's actor,
 # checker, settings or to the model checker go unnoticed by the core tests. A rebuild per mutant
-# (about two hours for all of them on two cores), so CI does not run it; docs/mutants.md has the
+# (about an hour for all of them on two cores), so CI does not run it; docs/mutants.md has the
 # last counts and why each mutant left alive is harmless.
 #
 #   scripts/mutants.sh                      every mutant in scope
@@ -31,7 +31,7 @@ exec nice -n 10 cargo mutants \
   --file 'src/protocols/*/checker.rs' \
   --file 'src/check/**' \
   --jobs 1 \
-  --timeout 60 \
+  --timeout 20 \
   --output target \
   "$@" \
   -- --lib --test core

@@ -12,9 +12,10 @@ use std::ops::RangeInclusive;
 
 use serde::Serialize;
 
+use crate::diagram::{MarkKind, Stamped};
 use crate::sim::{
-    Action, Actor, Checker, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId, ScriptStep,
-    Sim, SimRng, TICK_LIMIT, Tick, TimedAction, TraceDigest, Violation,
+    Action, Actor, Checker, Event, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId,
+    ScriptStep, Sim, SimRng, TICK_LIMIT, Tick, TimedAction, TraceDigest, Violation,
 };
 use crate::view::{
     CheatSheet, Checks, LogLine, MessageLook, MessageView, NodeView, Place, ResultsView,
@@ -100,6 +101,11 @@ pub trait Model: Protocol + Sized {
     fn message_look(setup: &Setup, message: &InFlight<<Self::Actor as Actor>::Msg>) -> MessageLook;
     /// A note in words for the event log ("starts ballot 2.G"), or none to leave it out.
     fn note_text(note: &<Self::Actor as Actor>::Note) -> Option<String>;
+    /// The milestone a trace event puts on the space-time diagram (a ballot started, a promise,
+    /// a decision, a value changed), if any: on which node's lane, what kind, and its words.
+    fn mark(_event: &Event<Self::Actor>) -> Option<(NodeId, MarkKind, String)> {
+        None
+    }
     fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks;
     fn results(sim: &ModelSim<Self>, setup: &Setup, outcome: &Outcome) -> ResultsView;
     /// Whether the clients are paused, for protocols that have clients.
@@ -197,6 +203,8 @@ pub trait RunningSim: Send + Sync {
     fn log_lines(&self, setup: &Setup, from: usize) -> Vec<LogLine>;
     /// Ids of the messages lost (dropped, cut off, or sent to a down node) in trace entries `from..`.
     fn lost_since(&self, from: usize) -> Vec<MsgId>;
+    /// Trace entries `from..` as the space-time diagram reads them.
+    fn diagram_entries(&self, setup: &Setup, from: usize) -> Vec<Stamped>;
     fn checks(&self, setup: &Setup) -> Checks;
     fn results(&self, setup: &Setup, outcome: &Outcome) -> ResultsView;
     fn clients_paused(&self) -> Option<bool>;

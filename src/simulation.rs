@@ -4,10 +4,11 @@
 use std::any::Any;
 
 use crate::chaos::Adversary;
+use crate::diagram::{Entry, Stamped};
 use crate::protocol::{Model, ModelSim, Outcome, RunningSim, Setup, Summary, Upcoming};
 use crate::sim::{
-    Action, ActionError, Event, Faults, MessageStats, MsgId, Next, NodeId, Sim, SimConfig, Tick,
-    TraceDigest, Violation,
+    Action, ActionError, Event, Faults, InFlight, MessageStats, MsgId, Next, NodeId, Sim,
+    SimConfig, Tick, TraceDigest, Violation,
 };
 use crate::view::{self, Checks, LogLine, MessageView, NodeView, ResultsView};
 
@@ -190,6 +191,73 @@ impl<P: Model> RunningSim for Running<P> {
                 _ => None,
             })
             .collect()
+    }
+    fn diagram_entries(&self, setup: &Setup, from: usize) -> Vec<Stamped> {
+        let trace = self.sim.trace();
+        let mut entries = Vec::new();
+        for traced in &trace[from.min(trace.len())..] {
+            let tick = traced.tick;
+            let entry = match &traced.event {
+                Event::Send {
+                    id,
+                    from,
+                    to,
+                    arrives,
+                    msg,
+                } => {
+                    // The look of a message depends only on it and its ends, as on the wire.
+                    let on_wire = InFlight {
+                        id: *id,
+                        from: *from,
+                        to: *to,
+                        sent: tick,
+                        arrives: *arrives,
+                        doomed: false,
+                        copy_of: None,
+                        msg: msg.clone(),
+                    };
+                    Some(Entry::Sent {
+                        id: *id,
+                        from: *from,
+                        to: *to,
+                        arrives: *arrives,
+                        look: P::message_look(setup, &on_wire),
+                    })
+                }
+                Event::Duplicate {
+                    id,
+                    of,
+                    from,
+                    to,
+                    arrives,
+                } => Some(Entry::Copied {
+                    id: *id,
+                    of: *of,
+                    from: *from,
+                    to: *to,
+                    arrives: *arrives,
+                }),
+                Event::Deliver { id, .. } => Some(Entry::Delivered { id: *id }),
+                Event::Drop { id, reason, .. } => Some(Entry::Lost {
+                    id: *id,
+                    reason: *reason,
+                }),
+                Event::Action { action } => Some(Entry::Action(action.clone())),
+                Event::Violation { violation } => Some(Entry::Violation(format!(
+                    "{}: {}",
+                    violation.kind, violation.detail
+                ))),
+                Event::Timer { .. } | Event::Refused { .. } | Event::Note { .. } => None,
+            };
+            entries.extend(entry.map(|entry| Stamped { tick, entry }));
+            if let Some((node, kind, text)) = P::mark(&traced.event) {
+                entries.push(Stamped {
+                    tick,
+                    entry: Entry::Mark { node, kind, text },
+                });
+            }
+        }
+        entries
     }
     fn checks(&self, setup: &Setup) -> Checks {
         P::checks(&self.sim, setup)

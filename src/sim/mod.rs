@@ -501,31 +501,22 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         self.record(Event::Action {
             action: action.clone(),
         });
+        self.faults.apply(&action);
         match action {
             Action::Kill { node } => {
-                self.faults.set_down(node, true);
                 self.timers[node].clear();
                 self.drop_next[node] = false;
                 self.duplicate_next[node] = None;
                 self.actors[node].on_crash();
             }
             Action::Recover { node } => {
-                self.faults.set_down(node, false);
                 self.with_actor(node, |actor, cx| actor.on_start(cx));
             }
-            Action::Slow { node, factor } => self.faults.set_slow(node, factor),
-            Action::Cut { from, to, both } => {
-                self.faults.set_cut(from, to, true);
-                if both {
-                    self.faults.set_cut(to, from, true);
-                }
-            }
-            Action::Heal { from, to } => {
-                self.faults.set_cut(from, to, false);
-                self.faults.set_cut(to, from, false);
-            }
-            Action::Partition { groups } => self.faults.partition(&groups),
-            Action::HealAll => self.faults.heal_all(),
+            Action::Slow { .. }
+            | Action::Cut { .. }
+            | Action::Heal { .. }
+            | Action::Partition { .. }
+            | Action::HealAll => {}
             Action::Drop { message } => {
                 if let Some(m) = self.in_flight.remove(&message) {
                     self.lose(m, DropReason::Player);

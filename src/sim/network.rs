@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::NodeId;
+use super::{Action, NodeId};
 
 /// Message timing: every message takes `base_delay + uniform(0..=jitter)` ticks, times the slow
 /// factor of the slower endpoint.
@@ -92,6 +92,35 @@ impl Faults {
     pub fn heal_all(&mut self) {
         self.cut.iter_mut().for_each(|c| *c = false);
         self.group.iter_mut().for_each(|g| *g = None);
+    }
+
+    /// Applies the part of `action` that changes the faults (who is down or slowed, which links
+    /// are cut); other actions change nothing here. The simulator and the space-time diagram
+    /// both go through this, so the diagram's fault intervals are the simulator's.
+    pub fn apply(&mut self, action: &Action) {
+        match action {
+            Action::Kill { node } => self.set_down(*node, true),
+            Action::Recover { node } => self.set_down(*node, false),
+            Action::Slow { node, factor } => self.set_slow(*node, *factor),
+            Action::Cut { from, to, both } => {
+                self.set_cut(*from, *to, true);
+                if *both {
+                    self.set_cut(*to, *from, true);
+                }
+            }
+            Action::Heal { from, to } => {
+                self.set_cut(*from, *to, false);
+                self.set_cut(*to, *from, false);
+            }
+            Action::Partition { groups } => self.partition(groups),
+            Action::HealAll => self.heal_all(),
+            Action::Drop { .. }
+            | Action::DropNext { .. }
+            | Action::Duplicate { .. }
+            | Action::DuplicateNext { .. }
+            | Action::PauseClients
+            | Action::ResumeClients => {}
+        }
     }
 
     /// Whether a message from `from` can currently reach `to` (ignoring whether `to` is up).

@@ -8,11 +8,12 @@ mod explore;
 pub mod node;
 pub mod view;
 
+use crate::diagram::MarkKind;
 use crate::protocol::{
     Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
     Variant,
 };
-use crate::sim::{InFlight, NetConfig, NodeId, SimRng, Tick};
+use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick};
 use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
@@ -299,6 +300,10 @@ impl Model for EcCounter {
 
     fn note_text(note: &Note) -> Option<String> {
         view::note(note)
+    }
+
+    fn mark(event: &Event<EcNode>) -> Option<(NodeId, MarkKind, String)> {
+        view::mark(event)
     }
 
     fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks {

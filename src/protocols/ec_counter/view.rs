@@ -3,8 +3,9 @@
 
 use super::EcCounter;
 use super::node::{EcNode, EcShape, Msg, Note, Op};
+use crate::diagram::MarkKind;
 use crate::protocol::{ModelSim, Outcome, base_view};
-use crate::sim::{InFlight, NodeId};
+use crate::sim::{Event, InFlight, NodeId};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
     ResultsView, caught, clockwise_from_top, seconds,
@@ -244,5 +245,21 @@ mod tests {
             simulation.run_until(now + 1);
         };
         assert!(sync.look.label.starts_with("sync(") && sync.look.colour == sync.from);
+    }
+}
+
+/// The milestones of the counter on the space-time diagram: a server's value changing, a client
+/// finishing (the diagram itself marks when every server holds the same value again).
+pub fn mark(event: &Event<EcNode>) -> Option<(NodeId, MarkKind, String)> {
+    match event {
+        Event::Note {
+            node,
+            note: Note::ServerValue { value },
+        } => Some((*node, MarkKind::Value(*value), format!("now holds {value}"))),
+        Event::Note {
+            node,
+            note: Note::ClientDone,
+        } => Some((*node, MarkKind::Done, "finished its requests".into())),
+        _ => None,
     }
 }

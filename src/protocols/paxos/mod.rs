@@ -7,11 +7,12 @@ mod explore;
 pub mod node;
 pub mod view;
 
+use crate::diagram::MarkKind;
 use crate::protocol::{
     Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
     Variant,
 };
-use crate::sim::{InFlight, NetConfig, NodeId, SimRng};
+use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng};
 use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView, colour_name};
 
@@ -197,6 +198,10 @@ impl Model for Paxos {
 
     fn note_text(note: &Note) -> Option<String> {
         view::note(note)
+    }
+
+    fn mark(event: &Event<PaxosNode>) -> Option<(NodeId, MarkKind, String)> {
+        view::mark(event)
     }
 
     fn checks(sim: &ModelSim<Self>, _setup: &Setup) -> Checks {
