@@ -10,6 +10,7 @@ pub mod nodes;
 pub mod persist;
 pub mod screenshot;
 pub mod sim_step;
+pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
@@ -56,6 +57,7 @@ pub fn logic_plugins(app: &mut App) {
         .init_resource::<Settings>()
         .add_plugins((
             sim_step::plugin,
+            timeline::plugin,
             nodes::plugin,
             messages::plugin,
             input::plugin,

@@ -166,6 +166,9 @@ fn hash_new_trace(current: Res<CurrentRound>, frame: Res<Frame>) {
     let lines = current.round.simulation.trace_lines(frame.new_trace.start);
     BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
+        if frame.rewound {
+            b.hashes.clear();
+        }
         let mut hash = b.hashes.last().copied().unwrap_or(FNV_OFFSET);
         for line in lines {
             hash = fnv1a64(hash, line.as_bytes());
