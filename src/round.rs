@@ -440,8 +440,8 @@ impl Round {
             Ok(played) => self.played_back.push(played),
             Err(refusal) => {
                 self.playback_error = Some(format!(
-                    "move {} of {} ({} at tick {}) was refused: {refusal}; the rest of the \
-                     line is dropped and the round goes on without it",
+                    "move {} of {} ({} at tick {}) was refused: {refusal}; the playback \
+                     stopped there",
                     index + 1,
                     self.line.len(),
                     planned.attack,
