@@ -13,6 +13,7 @@ use crate::chaos;
 use crate::explore::{CheckOptions, NetworkKind, Search};
 use crate::protocol::Mode;
 use crate::protocols;
+use crate::replay::{Replay, ReplayFailure};
 use crate::scenario::{self, Scenario, Setup};
 use crate::simulation::Simulation;
 
@@ -75,6 +76,10 @@ pub struct SimArgs {
     /// Stop the run at this tick at the latest (1 to 10^15).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_ticks: Option<u64>,
+    /// Play a replay file (JSON, see docs/replays.md) to its end: its setup, with its moves at
+    /// their ticks. The file sets the whole round, so no other flag may choose it.
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "chaos", "max_ticks"])]
+    pub replay: Option<PathBuf>,
     /// Write every event as JSON lines to this file, as the run goes.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -330,6 +335,9 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
 }
 
 pub fn sim(args: &SimArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.replay {
+        return sim_replay(path, args.trace.as_ref());
+    }
     let mut setup = args.cluster.setup()?;
     if let Some(max) = args.max_ticks {
         setup.max_ticks = max;
@@ -367,6 +375,27 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
         summary.trace_events = Some(digest.events);
         summary.trace_hash = Some(format!("{:016x}", digest.hash));
     }
+    print_json(&summary)
+}
+
+/// `sim --replay`: the replay's round to its end, as the game plays it; the summary always has
+/// the trace's event count and hash.
+fn sim_replay(path: &PathBuf, trace: Option<&PathBuf>) -> Result<(), CliError> {
+    let replay = Replay::load(path).map_err(CliError)?;
+    let cannot_write = |trace: &PathBuf, e: std::io::Error| {
+        CliError(format!("{}: cannot write the trace: {e}", trace.display()))
+    };
+    // Create the trace file before the run, so that a bad path fails at once, not after it.
+    let out: Box<dyn Write + Send + Sync> = match trace {
+        Some(trace) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(trace).map_err(|e| cannot_write(trace, e))?,
+        )),
+        None => Box::new(std::io::sink()),
+    };
+    let summary = replay.run_into(out).map_err(|failure| match (failure, trace) {
+        (ReplayFailure::Trace(e), Some(trace)) => cannot_write(trace, e),
+        (failure, _) => CliError(format!("{}: {failure}", path.display())),
+    })?;
     print_json(&summary)
 }
 

@@ -1,9 +1,18 @@
 //! Shared links: the URL query that starts a specific game (`?mode=paxos&nodes=5&seed=42`), so a
-//! teacher can send a class the exact same round. Parsing never fails: each bad parameter is
-//! reported in words and left at its default.
+//! teacher can send a class the exact same round, and the moves played in it
+//! (`&moves=...&check=...`), so a round can be watched again. Parsing never fails: each bad
+//! parameter is reported in words and left at its default, and moves that are garbled, cut short
+//! or do not match their checksum are reported and dropped (the round starts fresh).
+//!
+//! The moves are one URL-safe word: each move is its tick in base 36, a capital letter for the
+//! attack and its numbers in base 36 (two separated by `-`), moves separated by `.`:
+//! `8c.I0.r4C1-2.1beD5a` is "isolate node 0 at tick 300; cut 1-2 at 976; drop message 190 at
+//! 1742". `check` is a checksum of the setup and the moves, in base 36.
 
 use crate::protocols::{self, REGISTRY};
-use crate::scenario::{self, Setup};
+use crate::round::{Attack, PlannedMove, check_line};
+use crate::scenario::{self, Scenario, Setup};
+use crate::sim::{FNV_OFFSET, Tick, fnv1a64};
 
 /// What a link asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,20 +23,19 @@ pub struct Link {
     pub speed: Option<String>,
     /// Whether the link chose anything (then the game skips the title screen).
     pub chose: bool,
+    /// The moves to play back, in tick order (empty when the link has none, or they were bad).
+    pub moves: Vec<PlannedMove>,
     /// One sentence per parameter that was ignored.
     pub problems: Vec<String>,
 }
 
-/// The parameters a link may carry: these, and every protocol's linked knobs.
-const GENERAL: [&str; 5] = ["mode", "nodes", "seed", "scenario", "speed"];
+/// The parameters a link may carry: these, and every protocol's knobs (a link writes those
+/// marked `in_link` always, the others when they differ from the default).
+const GENERAL: [&str; 7] = ["mode", "nodes", "seed", "scenario", "speed", "moves", "check"];
 
 fn known_parameters() -> Vec<&'static str> {
     let mut known = GENERAL.to_vec();
-    for knob in REGISTRY
-        .iter()
-        .flat_map(|m| m.knobs())
-        .filter(|k| k.in_link)
-    {
+    for knob in REGISTRY.iter().flat_map(|m| m.knobs()) {
         if !known.contains(&knob.field) {
             known.push(knob.field);
         }
@@ -110,7 +118,7 @@ pub fn parse(query: &str) -> Link {
         }
     };
     let mode = setup.mode;
-    for knob in mode.knobs().iter().filter(|k| k.in_link) {
+    for knob in mode.knobs() {
         // `nodes` also sets the protocol's size, whatever that knob is called.
         let alias = (knob.field == mode.size_knob() && knob.field != "nodes").then_some("nodes");
         let value = number(knob.field, knob.range.clone())
@@ -136,13 +144,163 @@ pub fn parse(query: &str) -> Link {
             problems.push(format!("`{key}` does not apply to {}", mode.name()));
         }
     }
+    let moves = match get("moves") {
+        Some(text) => moves_of(&setup, text, get("check")).unwrap_or_else(|problem| {
+            problems.push(format!("{problem}; the round starts without them"));
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
     Link {
         chose: !pairs.is_empty(),
         setup,
         scenario: scenario_name,
         speed,
+        moves,
         problems,
     }
+}
+
+/// The moves a link carries, if they are whole, match their checksum and fit the setup.
+fn moves_of(setup: &Setup, text: &str, check: Option<&str>) -> Result<Vec<PlannedMove>, String> {
+    let Some(check) = check else {
+        return Err("the link's moves have no `check` (the link may have been cut short)".into());
+    };
+    if check != checksum(setup, text) {
+        return Err(
+            "the link's moves do not match their `check`: the link was cut short or changed, \
+             or its round is one a link cannot describe"
+                .into(),
+        );
+    }
+    let moves = decode_moves(text).map_err(|problem| format!("the link's moves: {problem}"))?;
+    check_line(setup, &moves).map_err(|problem| format!("the link's moves: {problem}"))?;
+    Ok(moves)
+}
+
+/// A short checksum of the setup and the moves as written, in base 36: a link cut short or
+/// changed anywhere (the moves, or the settings they were played on) no longer matches.
+fn checksum(setup: &Setup, moves: &str) -> String {
+    let scenario = serde_json::to_string(&Scenario::of(setup)).expect("scenarios serialize");
+    let hash = fnv1a64(fnv1a64(FNV_OFFSET, scenario.as_bytes()), moves.as_bytes());
+    base36(hash & 0xffff_ffff)
+}
+
+fn base36(mut value: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(char::from_digit((value % 36) as u32, 36).expect("a base-36 digit"));
+        value /= 36;
+        if value == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().collect()
+}
+
+/// A number in base 36 as a link writes it: lowercase digits only.
+fn number(text: &str, what: &str) -> Result<u64, String> {
+    let digits = text.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    match u64::from_str_radix(text, 36) {
+        Ok(value) if digits && !text.is_empty() => Ok(value),
+        _ => Err(format!("`{text}` is not a {what} (base 36)")),
+    }
+}
+
+/// Each attack's letter in a link.
+fn attack_code(attack: &Attack) -> (char, Vec<u64>) {
+    let node = |n: &usize| *n as u64;
+    match attack {
+        Attack::ToggleDown(n) => ('K', vec![node(n)]),
+        Attack::Slow(n, true) => ('S', vec![node(n)]),
+        Attack::Slow(n, false) => ('F', vec![node(n)]),
+        Attack::Cut(a, b) => ('C', vec![node(a), node(b)]),
+        Attack::Isolate(n) => ('I', vec![node(n)]),
+        Attack::HealAll => ('H', vec![]),
+        Attack::Drop(id) => ('D', vec![*id]),
+        Attack::DropNext(n) => ('N', vec![node(n)]),
+        Attack::Duplicate(id) => ('U', vec![*id]),
+        Attack::DuplicateNext(n) => ('W', vec![node(n)]),
+        Attack::PauseClients(true) => ('P', vec![]),
+        Attack::PauseClients(false) => ('R', vec![]),
+    }
+}
+
+/// How many numbers the attack lettered `code` takes, if it is one.
+fn arity(code: char) -> Option<usize> {
+    match code {
+        'H' | 'P' | 'R' => Some(0),
+        'K' | 'S' | 'F' | 'I' | 'D' | 'N' | 'U' | 'W' => Some(1),
+        'C' => Some(2),
+        _ => None,
+    }
+}
+
+fn attack_of(code: char, args: &[u64]) -> Result<Attack, String> {
+    let wanted = arity(code).ok_or_else(|| format!("`{code}` is not an attack"))?;
+    if args.len() != wanted {
+        return Err(format!(
+            "attack `{code}` takes {wanted} number(s), not {}",
+            args.len()
+        ));
+    }
+    let node = |index: usize| {
+        usize::try_from(args[index]).map_err(|_| format!("there is no node {}", args[index]))
+    };
+    Ok(match code {
+        'K' => Attack::ToggleDown(node(0)?),
+        'S' => Attack::Slow(node(0)?, true),
+        'F' => Attack::Slow(node(0)?, false),
+        'C' => Attack::Cut(node(0)?, node(1)?),
+        'I' => Attack::Isolate(node(0)?),
+        'D' => Attack::Drop(args[0]),
+        'N' => Attack::DropNext(node(0)?),
+        'U' => Attack::Duplicate(args[0]),
+        'W' => Attack::DuplicateNext(node(0)?),
+        'P' => Attack::PauseClients(true),
+        'R' => Attack::PauseClients(false),
+        'H' => Attack::HealAll,
+        _ => return Err(format!("`{code}` is not an attack")),
+    })
+}
+
+/// The moves as a link writes them (see the module's documentation).
+pub fn encode_moves(moves: &[PlannedMove]) -> String {
+    let words: Vec<String> = moves
+        .iter()
+        .map(|planned| {
+            let (code, args) = attack_code(&planned.attack);
+            let args: Vec<String> = args.into_iter().map(base36).collect();
+            format!("{}{code}{}", base36(planned.tick), args.join("-"))
+        })
+        .collect();
+    words.join(".")
+}
+
+/// The moves a link's `moves` parameter holds, or what is wrong with it.
+pub fn decode_moves(text: &str) -> Result<Vec<PlannedMove>, String> {
+    text.split('.')
+        .enumerate()
+        .map(|(index, word)| {
+            let bad = |problem: String| format!("move {}, `{word}`: {problem}", index + 1);
+            let Some(at) = word.find(|c: char| c.is_ascii_uppercase()) else {
+                return Err(bad("it has no attack (a capital letter)".into()));
+            };
+            let tick: Tick = number(&word[..at], "tick").map_err(bad)?;
+            let code = char::from(word.as_bytes()[at]);
+            let rest = &word[at + 1..];
+            let args = if rest.is_empty() {
+                Vec::new()
+            } else {
+                rest.split('-')
+                    .map(|arg| number(arg, "number"))
+                    .collect::<Result<Vec<u64>, String>>()
+                    .map_err(bad)?
+            };
+            let attack = attack_of(code, &args).map_err(bad)?;
+            Ok(PlannedMove { tick, attack })
+        })
+        .collect()
 }
 
 /// Percent-decoding for query values (`+` is a space).
@@ -169,11 +327,48 @@ fn decode(text: &str) -> String {
 
 /// The query that reproduces `setup` (for a "share this game" link).
 pub fn query_for(setup: &Setup) -> String {
-    let mut query = format!("?mode={}", setup.mode.name());
-    for knob in setup.mode.knobs().iter().filter(|k| k.in_link) {
-        query += &format!("&{}={}", knob.field, setup.knob(knob.field));
+    query_for_line(setup, &[])
+}
+
+/// The query that reproduces `setup` and plays `moves` back in it (for a "share this round"
+/// link): a built-in scenario by name when the setup is one, its settings, the seed, and the
+/// moves with their checksum. Settings a link cannot carry (a custom network or schedule) are
+/// left out; the checksum then fails and the link's moves are dropped rather than played on
+/// another round.
+pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
+    let shipped = scenario::shipped();
+    let from = shipped.iter().find_map(|(file, s)| {
+        let mut base = Setup::from_scenario(s).ok()?;
+        let matches = base.mode == setup.mode && {
+            let mut same = base.clone();
+            same.knobs = setup.knobs.clone();
+            same.seed = setup.seed;
+            same == *setup
+        };
+        matches.then(|| {
+            base.seed = setup.seed;
+            (file.trim_end_matches(".json"), base)
+        })
+    });
+    let (mut query, base) = match from {
+        Some((name, base)) => (format!("?scenario={name}&mode={}", setup.mode.name()), base),
+        None => (
+            format!("?mode={}", setup.mode.name()),
+            Setup::for_mode(setup.mode),
+        ),
+    };
+    for knob in setup.mode.knobs() {
+        let value = setup.knob(knob.field);
+        if knob.in_link || value != base.knob(knob.field) {
+            query += &format!("&{}={value}", knob.field);
+        }
     }
-    query + &format!("&seed={}", setup.seed)
+    query += &format!("&seed={}", setup.seed);
+    if !moves.is_empty() {
+        let text = encode_moves(moves);
+        query += &format!("&moves={text}&check={}", checksum(setup, &text));
+    }
+    query
 }
 
 #[cfg(test)]
