@@ -150,6 +150,10 @@ pub struct GameArgs {
     /// Window size, e.g. 1920x1080 (default 1280x720).
     #[arg(long, value_parser = parse_window_size)]
     pub window: Option<(u32, u32)>,
+    /// Watch a replay file (JSON, see docs/replays.md): its round, its moves shown as they
+    /// happen; make a move of your own at any moment to take over.
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken"])]
+    pub replay: Option<PathBuf>,
 }
 
 /// Parses the command line, or says why not. A flag given before a subcommand is refused rather
@@ -290,17 +294,28 @@ impl GameArgs {
     pub fn launch(&self) -> Result<crate::game::Launch, CliError> {
         use crate::game::{Launch, Settings, persist, sim_step::Clock};
         let cluster = &self.cluster;
-        let start_playing = cluster.mode.is_some()
+        let replay = self
+            .replay
+            .as_deref()
+            .map(Replay::load)
+            .transpose()
+            .map_err(CliError)?;
+        let start_playing = replay.is_some()
+            || cluster.mode.is_some()
             || cluster.nodes.is_some()
             || cluster.seed.is_some()
             || cluster.scenario.is_some()
             || cluster.clients.is_some();
-        let setup = cluster.setup()?;
+        let (setup, plan) = match replay {
+            Some(replay) => (replay.setup, replay.moves),
+            None => (cluster.setup()?, Vec::new()),
+        };
         let scenario = match &cluster.scenario {
             Some(path) => Scenario::load(path).ok().and_then(|(s, _)| s.name),
             None => None,
         };
-        let fixed_seed = cluster.seed.is_some() || cluster.scenario.is_some();
+        let fixed_seed =
+            cluster.seed.is_some() || cluster.scenario.is_some() || self.replay.is_some();
         let clock = self
             .speed
             .as_deref()
@@ -314,6 +329,7 @@ impl GameArgs {
                 setup,
                 scenario,
                 fixed_seed,
+                plan,
             },
             start_playing,
             clock,
@@ -392,10 +408,12 @@ fn sim_replay(path: &PathBuf, trace: Option<&PathBuf>) -> Result<(), CliError> {
         )),
         None => Box::new(std::io::sink()),
     };
-    let summary = replay.run_into(out).map_err(|failure| match (failure, trace) {
-        (ReplayFailure::Trace(e), Some(trace)) => cannot_write(trace, e),
-        (failure, _) => CliError(format!("{}: {failure}", path.display())),
-    })?;
+    let summary = replay
+        .run_into(out)
+        .map_err(|failure| match (failure, trace) {
+            (ReplayFailure::Trace(e), Some(trace)) => cannot_write(trace, e),
+            (failure, _) => CliError(format!("{}: {failure}", path.display())),
+        })?;
     print_json(&summary)
 }
 

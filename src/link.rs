@@ -31,7 +31,9 @@ pub struct Link {
 
 /// The parameters a link may carry: these, and every protocol's knobs (a link writes those
 /// marked `in_link` always, the others when they differ from the default).
-const GENERAL: [&str; 7] = ["mode", "nodes", "seed", "scenario", "speed", "moves", "check"];
+const GENERAL: [&str; 7] = [
+    "mode", "nodes", "seed", "scenario", "speed", "moves", "check",
+];
 
 fn known_parameters() -> Vec<&'static str> {
     let mut known = GENERAL.to_vec();
@@ -200,7 +202,9 @@ fn base36(mut value: u64) -> String {
 
 /// A number in base 36 as a link writes it: lowercase digits only.
 fn number(text: &str, what: &str) -> Result<u64, String> {
-    let digits = text.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    let digits = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
     match u64::from_str_radix(text, 36) {
         Ok(value) if digits && !text.is_empty() => Ok(value),
         _ => Err(format!("`{text}` is not a {what} (base 36)")),

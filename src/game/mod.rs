@@ -9,6 +9,7 @@ pub mod messages;
 pub mod nodes;
 pub mod persist;
 pub mod screenshot;
+pub mod share;
 pub mod sim_step;
 pub mod timeline;
 #[cfg(target_arch = "wasm32")]
@@ -39,6 +40,8 @@ pub struct Settings {
     pub scenario: Option<String>,
     /// A new seed each round (from the title screen) or always the same one (from a link or flag).
     pub fixed_seed: bool,
+    /// Moves the next round plays back (a replay file or a shared link), once.
+    pub plan: Vec<crate::round::PlannedMove>,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             setup: Setup::for_mode(default_mode()),
             scenario: None,
             fixed_seed: false,
+            plan: Vec::new(),
         }
     }
 }

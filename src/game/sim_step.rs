@@ -202,7 +202,7 @@ fn start_round(
         ));
     }
     commands.insert_resource(CurrentRound {
-        round: Round::new(settings.setup.clone()),
+        round: Round::with_plan(settings.setup.clone(), std::mem::take(&mut settings.plan)),
         number,
     });
     *frame = Frame::default();
@@ -231,7 +231,7 @@ fn advance(
     mut clock: ResMut<Clock>,
     mut feedback: MessageWriter<Feedback>,
 ) {
-    let moves_before = current.round.moves.len();
+    let had_error = current.round.playback_error().is_some();
     if std::mem::take(&mut clock.step) {
         current.round.step();
     } else if !clock.paused {
@@ -239,15 +239,22 @@ fn advance(
         current.round.advance(ticks);
     }
     // Moves of a replay (or kept after a rewind) are shown as they happen.
-    let round = &current.round;
-    for played in &round.moves[moves_before..] {
-        feedback.write(Feedback(format!(
-            "replay: {}",
-            crate::view::attack_text(&played.attack, &round.setup)
-        )));
+    for played in current.round.take_played_back() {
+        let round = &current.round;
+        let text = match played.attack {
+            // Whether it killed or recovered shows in the state it left.
+            Attack::ToggleDown(node) if round.simulation.is_down(node) => {
+                format!("kill {}", round.setup.mode.node_name(&round.setup, node))
+            }
+            Attack::ToggleDown(node) => {
+                format!("recover {}", round.setup.mode.node_name(&round.setup, node))
+            }
+            _ => crate::view::attack_text(&played.attack, &round.setup),
+        };
+        feedback.write(Feedback(format!("replay: {text}")));
     }
-    if let Some(problem) = current.round.take_playback_error() {
-        feedback.write(Feedback(problem));
+    if !had_error && let Some(problem) = current.round.playback_error() {
+        feedback.write(Feedback(problem.to_string()));
     }
 }
 

@@ -569,8 +569,8 @@ fn draw_moves(
     let mut under = None;
     let played = round.moves.len();
     let y = rect.top() + MOVES_ROW * 0.5;
-    for (index, (tick, attack)) in round.line().into_iter().enumerate() {
-        let x = g.x(tick as f64);
+    for (index, planned) in round.line().iter().enumerate() {
+        let x = g.x(planned.tick as f64);
         if x < g.plot.left() - 4.0 || x > g.plot.right() + 4.0 {
             continue;
         }
@@ -589,8 +589,8 @@ fn draw_moves(
             let when = if index < played { "" } else { " (to come)" };
             under = Some(format!(
                 "{}  your move{when}: {}",
-                seconds(tick),
-                attack_text(&attack, &round.setup)
+                seconds(planned.tick),
+                attack_text(&planned.attack, &round.setup)
             ));
         }
     }

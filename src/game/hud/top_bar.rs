@@ -7,7 +7,8 @@ use egui::RichText;
 
 use super::GOLD;
 use crate::game::persist::BestScores;
-use crate::game::sim_step::{Clock, CurrentRound};
+use crate::game::share;
+use crate::game::sim_step::{Clock, CurrentRound, Feedback};
 use crate::game::timeline::Seek;
 use crate::game::{Screen, Settings};
 use crate::round::{DROPS_PER_ROUND, DUPLICATES_PER_ROUND, FAULT_BUDGET, Round};
@@ -20,6 +21,7 @@ pub(super) struct TopBar<'w> {
     scores: Option<Res<'w, BestScores>>,
     next: ResMut<'w, NextState<Screen>>,
     settings: ResMut<'w, Settings>,
+    feedback: MessageWriter<'w, Feedback>,
 }
 
 /// The timeline: jump to the start, one event back, and a slider over the round so far.
@@ -109,6 +111,16 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
         if ui.button("restart").on_hover_text("R").clicked() {
             bar.next.set(Screen::Playing);
         }
+        ui.menu_button("share", |ui| {
+            if ui.button("copy link to this round").clicked() {
+                bar.feedback.write(Feedback(share::copy_link(round)));
+                ui.close();
+            }
+            if ui.button("save replay").clicked() {
+                bar.feedback.write(Feedback(share::save_replay(round)));
+                ui.close();
+            }
+        });
         if ui.button("menu").clicked() {
             bar.settings.fixed_seed = false;
             bar.next.set(Screen::Title);
