@@ -171,7 +171,10 @@ fn case(name: &str, setup: &Setup, moves: &[(Tick, Attack)], jumps: usize) {
         times.push(started.elapsed());
         assert_eq!(reached, target);
     }
-    println!("  seek anywhere ({jumps} jumps):        {}", figures(&mut times));
+    println!(
+        "  seek anywhere ({jumps} jumps):        {}",
+        figures(&mut times)
+    );
 
     // The same jumps by re-simulating from the start, as a round without snapshots would.
     let line = round.line().to_vec();
@@ -184,7 +187,10 @@ fn case(name: &str, setup: &Setup, moves: &[(Tick, Attack)], jumps: usize) {
         fresh.advance(target);
         times.push(started.elapsed());
     }
-    println!("  re-simulating from the start ({from_start}): {}", figures(&mut times));
+    println!(
+        "  re-simulating from the start ({from_start}): {}",
+        figures(&mut times)
+    );
 }
 
 fn main() {
@@ -195,7 +201,12 @@ fn main() {
         .next()
         .unwrap_or(300);
     let (setup, moves) = paxos_sixty_seconds();
-    case("paxos, 9 nodes, 60 s without a majority", &setup, &moves, jumps);
+    case(
+        "paxos, 9 nodes, 60 s without a majority",
+        &setup,
+        &moves,
+        jumps,
+    );
     let (setup, moves) = counter(300);
     case(
         "ec-counter, 7 servers x 12 clients x 300 requests (the title screen's largest), sync 20",

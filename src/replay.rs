@@ -135,9 +135,8 @@ impl Replay {
         }
         let file: ReplayFile =
             scenario::parse_json(text, "replay", REPLAY_EXAMPLE).map_err(|e| e.to_string())?;
-        let mut setup = Setup::from_scenario(&file.setup).map_err(|invalid| {
-            format!("field `setup.{}`: {}", invalid.field, invalid.problem)
-        })?;
+        let mut setup = Setup::from_scenario(&file.setup)
+            .map_err(|invalid| format!("field `setup.{}`: {}", invalid.field, invalid.problem))?;
         setup.chaos = file.chaos;
         check_line(&setup, &file.moves)?;
         let trace_hash = file

@@ -506,12 +506,7 @@ pub(crate) enum TextError {
 /// The text of a scenario or replay file, refusing anything longer than [`MAX_SCENARIO_BYTES`]
 /// without reading past it (the file may be a device or a pipe that never ends).
 pub(crate) fn read_text(path: &Path) -> Result<String, TextError> {
-    let too_long = || {
-        TextError::NotText(format!(
-            "longer than {} MiB",
-            MAX_SCENARIO_BYTES >> 20
-        ))
-    };
+    let too_long = || TextError::NotText(format!("longer than {} MiB", MAX_SCENARIO_BYTES >> 20));
     let opened = std::fs::File::open(path).map_err(TextError::Read)?;
     if opened
         .metadata()
