@@ -475,6 +475,14 @@ mod tests {
             at(1_742, Attack::PauseClients(false)),
         ];
         assert_eq!(encode_moves(&moves), "8cI0.r4C1-2.1ceD5a.1ceR");
+        // The example of docs/replays.md.
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.set_knob("nodes", 5).unwrap();
+        setup.seed = 42;
+        assert_eq!(
+            query_for_line(&setup, &moves[..3]),
+            "?mode=paxos&nodes=5&seed=42&moves=8cI0.r4C1-2.1ceD5a&check=57wxi4"
+        );
         assert_eq!(decode_moves("8cI0.r4C1-2.1ceD5a.1ceR").unwrap(), moves);
     }
 
