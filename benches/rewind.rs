@@ -164,13 +164,21 @@ fn case(name: &str, setup: &Setup, moves: &[(Tick, Attack)], jumps: usize) {
 
     let mut rng = SimRng::new(1, 0);
     let mut times = Vec::with_capacity(jumps);
-    for _ in 0..jumps {
-        let target = rng.below(frontier + 1);
+    let mut slowest = (Duration::ZERO, 0, 0, 0);
+    for jump in 0..jumps {
+        let (from, target) = (round.now(), rng.below(frontier + 1));
         let started = Instant::now();
         let reached = round.seek(target);
-        times.push(started.elapsed());
+        let took = started.elapsed();
+        times.push(took);
+        slowest = slowest.max((took, jump, from, target));
         assert_eq!(reached, target);
     }
+    let (took, jump, from, target) = slowest;
+    println!(
+        "  slowest: jump {jump}, from tick {from} to {target}: {:.3} ms",
+        took.as_secs_f64() * 1e3
+    );
     println!(
         "  seek anywhere ({jumps} jumps):        {}",
         figures(&mut times)

@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::parser::ValueSource;
@@ -396,7 +396,7 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
 
 /// `sim --replay`: the replay's round to its end, as the game plays it; the summary always has
 /// the trace's event count and hash.
-fn sim_replay(path: &PathBuf, trace: Option<&PathBuf>) -> Result<(), CliError> {
+fn sim_replay(path: &Path, trace: Option<&PathBuf>) -> Result<(), CliError> {
     let replay = Replay::load(path).map_err(CliError)?;
     let cannot_write = |trace: &PathBuf, e: std::io::Error| {
         CliError(format!("{}: cannot write the trace: {e}", trace.display()))

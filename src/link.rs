@@ -6,7 +6,7 @@
 //!
 //! The moves are one URL-safe word: each move is its tick in base 36, a capital letter for the
 //! attack and its numbers in base 36 (two separated by `-`), moves separated by `.`:
-//! `8c.I0.r4C1-2.1beD5a` is "isolate node 0 at tick 300; cut 1-2 at 976; drop message 190 at
+//! `8cI0.r4C1-2.1ceD5a` is "isolate node 0 at tick 300; cut 1-2 at 976; drop message 190 at
 //! 1742". `check` is a checksum of the setup and the moves, in base 36.
 
 use crate::protocols::{self, REGISTRY};
@@ -422,6 +422,169 @@ mod tests {
         let link = parse("?nodes=%35&seed=1%");
         assert_eq!(link.setup.knob("nodes"), 5, "percent-encoded digits decode");
         assert_eq!(link.problems.len(), 1);
+    }
+
+    fn at(tick: Tick, attack: Attack) -> PlannedMove {
+        PlannedMove { tick, attack }
+    }
+
+    /// A realistic long round: 30 moves of every kind up to tick 60,000.
+    fn thirty_moves() -> Vec<PlannedMove> {
+        let kinds = [
+            Attack::Isolate(8),
+            Attack::ToggleDown(4),
+            Attack::Slow(7, true),
+            Attack::Slow(7, false),
+            Attack::Cut(3, 6),
+            Attack::Drop(184_467),
+            Attack::DropNext(2),
+            Attack::Duplicate(99_999),
+            Attack::DuplicateNext(5),
+            Attack::HealAll,
+        ];
+        (0..30)
+            .map(|k| at(k * 2_000 + 1_999, kinds[k as usize % kinds.len()].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_link_carries_the_moves_and_round_trips() {
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.set_knob("nodes", 9).unwrap();
+        setup.seed = 123_456;
+        let moves = thirty_moves();
+        let query = query_for_line(&setup, &moves);
+        assert!(query.len() < 2_000, "{} characters: {query}", query.len());
+        assert!(
+            query
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~?&=".contains(&b)),
+            "only unreserved characters besides the query's own: {query}"
+        );
+        let link = parse(&query);
+        assert!(link.problems.is_empty(), "{:?}", link.problems);
+        assert_eq!((link.setup, link.moves), (setup.clone(), moves));
+        // Without moves the link is what it always was.
+        assert_eq!(query_for(&setup), "?mode=paxos&nodes=9&seed=123456");
+        assert!(parse(&query_for(&setup)).moves.is_empty());
+
+        let moves = vec![
+            at(300, Attack::Isolate(0)),
+            at(976, Attack::Cut(1, 2)),
+            at(1_742, Attack::Drop(190)),
+            at(1_742, Attack::PauseClients(false)),
+        ];
+        assert_eq!(encode_moves(&moves), "8cI0.r4C1-2.1ceD5a.1ceR");
+        // The example of docs/replays.md.
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.set_knob("nodes", 5).unwrap();
+        setup.seed = 42;
+        assert_eq!(
+            query_for_line(&setup, &moves[..3]),
+            "?mode=paxos&nodes=5&seed=42&moves=8cI0.r4C1-2.1ceD5a&check=57wxi4"
+        );
+        assert_eq!(decode_moves("8cI0.r4C1-2.1ceD5a.1ceR").unwrap(), moves);
+    }
+
+    #[test]
+    fn a_round_of_a_built_in_scenario_or_other_settings_links_as_itself() {
+        let shipped = scenario::shipped();
+        let (_, duel) = shipped
+            .iter()
+            .find(|(file, _)| *file == "dueling-leaders.json")
+            .unwrap();
+        let mut setup = Setup::from_scenario(duel).unwrap();
+        setup.seed = 77;
+        let moves = vec![at(10, Attack::HealAll)];
+        let query = query_for_line(&setup, &moves);
+        assert!(
+            query.starts_with("?scenario=dueling-leaders&mode=paxos&nodes=5&"),
+            "{query}"
+        );
+        let link = parse(&query);
+        assert!(link.problems.is_empty(), "{:?}", link.problems);
+        assert_eq!((link.setup, link.moves), (setup, moves.clone()));
+
+        let mut setup = Setup::for_mode(ec_counter::MODE);
+        setup.set_knob("ec_counter.sync_period", 20).unwrap();
+        let query = query_for_line(&setup, &moves);
+        assert!(query.contains("&ec_counter.sync_period=20&"), "{query}");
+        assert_eq!(parse(&query).setup, setup);
+        assert!(parse(&query).problems.is_empty());
+    }
+
+    #[test]
+    fn bad_moves_in_a_link_are_reported_and_the_round_starts_fresh() {
+        let setup = Setup::for_mode(paxos::MODE);
+        let query = query_for_line(&setup, &thirty_moves()[..3]);
+        // The moves' problem comes last (a link cut inside `check` also has an unknown `c`).
+        let fresh = |query: &str| {
+            let mut link = parse(query);
+            assert!(link.moves.is_empty(), "{query}");
+            let problem = link.problems.pop().unwrap_or_default();
+            assert!(
+                problem.ends_with("; the round starts without them"),
+                "{query}: {problem}"
+            );
+            link.problems = vec![problem];
+            link
+        };
+        // The moves are for 9 nodes' worth of attacks on a 3-node round: the checksum is right,
+        // the moves are not.
+        let link = fresh(&query);
+        assert!(
+            link.problems[0].contains("node 8 does not exist"),
+            "{:?}",
+            link.problems
+        );
+        assert_eq!(link.setup, setup, "the setup stands");
+
+        let moves = vec![at(100, Attack::Isolate(0)), at(200, Attack::Cut(1, 2))];
+        let query = query_for_line(&setup, &moves);
+        assert_eq!(parse(&query).moves, moves);
+        // Cut short anywhere: no check, or one that no longer matches.
+        for cut in (query.find("moves=").unwrap() + 7..query.len()).step_by(3) {
+            let link = fresh(&query[..cut]);
+            assert!(
+                link.problems[0].contains("no `check`")
+                    || link.problems[0].contains("do not match their `check`"),
+                "{:?}",
+                link.problems
+            );
+        }
+        // Changed: a move, or the seed the moves were played on.
+        fresh(&query.replace("5kC1-2", "5kC1-0"));
+        let link = fresh(&query.replace("seed=1", "seed=2"));
+        assert_eq!(link.setup.seed, 2);
+        assert!(
+            link.problems[0].contains("do not match"),
+            "{:?}",
+            link.problems
+        );
+        // Garbled, with a checksum made for the garbage.
+        for (garbled, problem) in [
+            ("2sI0.", "it has no attack"),
+            ("2sX0", "`X` is not an attack"),
+            ("2sC1", "attack `C` takes 2 number(s), not 1"),
+            ("-2sI0", "`-2s` is not a tick"),
+            ("zzzzzzzzzzzzzzI0", "`zzzzzzzzzzzzzz` is not a tick"),
+            (
+                "2sI0.1sI0",
+                "moves[1].tick: 64 comes before the previous move's tick 100",
+            ),
+            ("2sI10", "node 36 does not exist"),
+        ] {
+            let query = format!(
+                "?mode=paxos&nodes=3&seed=1&moves={garbled}&check={}",
+                checksum(&setup, garbled)
+            );
+            let link = fresh(&query);
+            assert!(
+                link.problems[0].contains(problem),
+                "{garbled}: {:?}",
+                link.problems
+            );
+        }
     }
 
     #[test]

@@ -556,9 +556,14 @@ impl Round {
         self.playback_error.as_deref()
     }
 
-    /// The latest tick before now at which something happened: where stepping back goes.
+    /// Where stepping back goes: the tick before the last thing that happened by now, the
+    /// latest earlier tick at which something happened (or 0, the start).
     pub fn previous_moment(&self) -> Option<Tick> {
-        self.simulation.moment_before(self.now())
+        let now = self.now();
+        let last = self.simulation.moment_before(now.saturating_add(1))?;
+        self.simulation
+            .moment_before(last)
+            .or((last > 0).then_some(0))
     }
 
     /// The next tick after now at which something happens: an event this line has already
@@ -774,5 +779,96 @@ mod tests {
             .expect("the counter converges once the partition heals");
         assert!(outcome.tick >= outcome.score);
         assert!(round.simulation.violations().is_empty());
+    }
+
+    /// A Paxos round kept busy: a partition with no majority and short timeouts, its nodes
+    /// restarted now and then (a restart forgets the back-off).
+    fn busy_round() -> Round {
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.set_knob("nodes", 5).unwrap();
+        setup.set_knob("paxos.election_timeout", 40).unwrap();
+        setup.actions.push(crate::sim::TimedAction {
+            at: 0,
+            action: Action::Partition {
+                groups: vec![vec![0, 1], vec![2, 3], vec![4]],
+            },
+        });
+        for (k, at) in (500..20_000).step_by(500).enumerate() {
+            let node = k % 5;
+            setup.actions.push(crate::sim::TimedAction {
+                at,
+                action: Action::Kill { node },
+            });
+            setup.actions.push(crate::sim::TimedAction {
+                at: at + 200,
+                action: Action::Recover { node },
+            });
+        }
+        Round::new(setup)
+    }
+
+    #[test]
+    fn snapshots_stay_few_however_long_the_round_and_seeks_from_them_are_exact() {
+        let mut round = busy_round();
+        round.snapshot_spacing = 1;
+        round.attack(Attack::Slow(0, true)).unwrap();
+        round.advance(3_000);
+        round.attack(Attack::DropNext(2)).unwrap();
+        round.advance(17_000);
+        assert!(round.outcome.is_none(), "no majority, no decision");
+        assert!(round.snapshot_count() <= MAX_SNAPSHOTS);
+        assert!(
+            round.snapshot_spacing > 1,
+            "thinned: {} snapshots",
+            round.snapshot_count()
+        );
+        let whole = round.simulation.trace_lines(0);
+        let line = round.line().to_vec();
+        for tick in [
+            19_999, 0, 2_999, 3_000, 3_001, 15_555, 1, 20_000, 4_000, 11_111,
+        ] {
+            round.seek(tick);
+            let mut fresh = Round::new(round.setup.clone());
+            fresh.attack(line[0].attack.clone()).unwrap();
+            fresh.advance(tick.min(3_000));
+            if tick >= 3_000 {
+                fresh.attack(line[1].attack.clone()).unwrap();
+                fresh.advance(tick - 3_000);
+            }
+            let trace = round.simulation.trace_lines(0);
+            assert_eq!(trace, fresh.simulation.trace_lines(0), "at {tick}");
+            assert_eq!(trace[..], whole[..trace.len()]);
+            assert_eq!(
+                round.simulation.node_views(&round.setup),
+                fresh.simulation.node_views(&fresh.setup)
+            );
+            assert_eq!(
+                (round.budget_left, round.drops_left, &round.moves),
+                (fresh.budget_left, fresh.drops_left, &fresh.moves)
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_is_checked_against_its_setup() {
+        let setup = Setup::for_mode(paxos::MODE);
+        let at = |tick, attack| PlannedMove { tick, attack };
+        assert_eq!(
+            check_line(
+                &setup,
+                &[at(5, Attack::HealAll), at(5, Attack::Slow(2, true))]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_line(&setup, &[at(5, Attack::Isolate(3))]),
+            Err("moves[0].attack: node 3 does not exist (nodes are 0..3)".into())
+        );
+        assert_eq!(
+            check_line(&setup, &[at(5, Attack::Cut(1, 1))]),
+            Err("moves[0].attack: a link needs two different nodes (got 1 twice)".into())
+        );
+        let err = check_line(&setup, &[at(setup.max_ticks + 1, Attack::HealAll)]).unwrap_err();
+        assert!(err.starts_with("moves[0].tick: 1000001 is after"), "{err}");
     }
 }

@@ -416,7 +416,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     }
     /// The event history kept in memory (empty once it streams, see [`Sim::stream_trace`]).
     pub fn trace(&self) -> &[Traced<A>] {
-        &self.trace[..self.trace_len]
+        // A snapshot holds no trace, only its length (see `Sim::snapshot`).
+        &self.trace[..self.trace_len.min(self.trace.len())]
     }
     /// When an action (the player's or a scheduled one) last applied, if any has.
     pub fn last_action_at(&self) -> Option<Tick> {
@@ -453,7 +454,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             None => {
                 let mut digest = TraceDigest::default();
                 let mut line = Vec::new();
-                for traced in &self.trace[..self.trace_len] {
+                for traced in &self.trace[..self.trace_len.min(self.trace.len())] {
                     line.clear();
                     serde_json::to_writer(&mut line, traced).expect("trace events serialize");
                     line.push(b'\n');
@@ -465,7 +466,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     }
     /// A copy of the run as it stands, without its trace (a snapshot only needs the trace's
     /// length: the history before it is the same on the run it is restored into) and without a
-    /// streamed trace's writer: for seeking within a round (see `Round::seek`).
+    /// streamed trace's writer: for seeking within a round (see `Round::seek`). Its own
+    /// [`Sim::trace`] is empty.
     pub fn snapshot(&self) -> Self
     where
         C: Clone,
@@ -528,8 +530,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         self.trace.truncate(self.trace_len);
     }
 
-    /// The trace entry at `index` even beyond now, while the line keeps it (see
-    /// [`Sim::restore`]): how far a seek may look ahead without running.
+    /// The trace with what is kept beyond now (see [`Sim::restore`]): what happens next on this
+    /// line, as far as it was run before.
     pub fn kept_trace(&self) -> &[Traced<A>] {
         &self.trace
     }
@@ -1093,7 +1095,7 @@ mod tests {
         }
     }
 
-    #[derive(Default)]
+    #[derive(Clone, Default)]
     struct Notes(Vec<(Tick, NodeId, (NodeId, u32))>);
     impl Checker<(NodeId, u32)> for Notes {
         fn observe(
@@ -1316,6 +1318,45 @@ mod tests {
             digest.hash,
             fnv1a64(FNV_OFFSET, expected.as_bytes()),
             "the hash covers every line in order"
+        );
+    }
+
+    #[test]
+    fn a_restored_snapshot_runs_on_as_the_run_did_and_keeps_the_trace_beyond_it() {
+        let mut sim = echo_sim(2);
+        sim.run_until(330);
+        let snapshot = sim.snapshot();
+        let history = sim.trace().len();
+        assert!(snapshot.trace().is_empty() && snapshot.kept_trace().is_empty());
+        sim.apply(Action::Kill { node: 1 }).unwrap();
+        sim.run_until(900);
+        let whole = format!("{:?}", sim.trace());
+        let (len, stats) = (sim.trace().len(), sim.stats());
+
+        sim.restore(&snapshot).unwrap();
+        assert_eq!(sim.now(), 330);
+        assert!(!sim.faults().is_down(1));
+        assert_eq!(sim.trace().len(), history);
+        assert_eq!(sim.kept_trace().len(), len, "what came next is kept");
+        sim.apply(Action::Kill { node: 1 }).unwrap();
+        sim.run_until(900);
+        assert_eq!(format!("{:?}", sim.trace()), whole, "the same run again");
+        assert_eq!(sim.stats(), stats);
+
+        // Another line from the snapshot: what was kept goes once it is forgotten.
+        sim.restore(&snapshot).unwrap();
+        sim.forget_kept_trace();
+        assert_eq!(sim.kept_trace().len(), sim.trace().len());
+        let later = {
+            let mut other = echo_sim(2);
+            other.run_until(600);
+            other.snapshot()
+        };
+        assert!(sim.restore(&later).is_err(), "its history is not here");
+        sim.stream_trace(Box::new(std::io::sink()));
+        assert!(
+            sim.restore(&snapshot).is_err(),
+            "a streamed trace cannot rewind"
         );
     }
 
