@@ -15,6 +15,7 @@ use crate::protocol::Mode;
 use crate::protocols;
 use crate::replay::{Replay, ReplayFailure};
 use crate::scenario::{self, Scenario, Setup};
+use crate::sim::{TICK_LIMIT, Tick};
 use crate::simulation::Simulation;
 
 #[derive(Parser, Debug)]
@@ -77,8 +78,10 @@ pub struct SimArgs {
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_ticks: Option<u64>,
     /// Play a replay file (JSON, see docs/replays.md) to its end: its setup, with its moves at
-    /// their ticks. The file sets the whole round, so no other flag may choose it.
-    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "chaos", "max_ticks"])]
+    /// their ticks. The file sets the whole round, so no other flag may choose it, except
+    /// `--max-ticks`, which stops it there (the round as the game shows it after going back to
+    /// that tick, if it had not ended before).
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "chaos"])]
     pub replay: Option<PathBuf>,
     /// Write every event as JSON lines to this file, as the run goes.
     #[arg(long)]
@@ -352,7 +355,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
 
 pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     if let Some(path) = &args.replay {
-        return sim_replay(path, args.trace.as_ref());
+        return sim_replay(path, args.trace.as_ref(), args.max_ticks);
     }
     let mut setup = args.cluster.setup()?;
     if let Some(max) = args.max_ticks {
@@ -394,10 +397,22 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     print_json(&summary)
 }
 
-/// `sim --replay`: the replay's round to its end, as the game plays it; the summary always has
-/// the trace's event count and hash.
-fn sim_replay(path: &Path, trace: Option<&PathBuf>) -> Result<(), CliError> {
-    let replay = Replay::load(path).map_err(CliError)?;
+/// `sim --replay`: the replay's round to its end (or to `stop_at`), as the game plays it; the
+/// summary always has the trace's event count and hash.
+fn sim_replay(path: &Path, trace: Option<&PathBuf>, stop_at: Option<Tick>) -> Result<(), CliError> {
+    let mut replay = Replay::load(path).map_err(CliError)?;
+    if let Some(tick) = stop_at {
+        if tick == 0 || tick > TICK_LIMIT {
+            return Err(CliError(format!(
+                "--max-ticks: {tick} is outside 1..={TICK_LIMIT}"
+            )));
+        }
+        // The round so far at `tick`: the moves made by then, and no check of the full run's
+        // hash, which covers what comes after.
+        replay.setup.max_ticks = replay.setup.max_ticks.min(tick);
+        replay.moves.retain(|planned| planned.tick <= tick);
+        replay.trace_hash = None;
+    }
     let cannot_write = |trace: &PathBuf, e: std::io::Error| {
         CliError(format!("{}: cannot write the trace: {e}", trace.display()))
     };

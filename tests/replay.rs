@@ -714,7 +714,6 @@ fn a_replay_decides_the_whole_round_so_no_flag_may_change_it() {
         &["--mode", "paxos"],
         &["--nodes", "5"],
         &["--break", "amnesia"],
-        &["--max-ticks", "100"],
         &["--clients", "2"],
         &["--requests", "2"],
     ] {
@@ -728,4 +727,40 @@ fn a_replay_decides_the_whole_round_so_no_flag_may_change_it() {
             "{flag:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_replay_stopped_at_a_tick_is_the_round_at_that_moment() {
+    let setup = paxos_setup();
+    let live = play_live(
+        &setup,
+        &paxos_plan(),
+        Pace {
+            chunk: 10,
+            step_every: 0,
+        },
+    );
+    let line = live.line().to_vec();
+    let scratch = Scratch::new("stop-at");
+    let file = scratch.write("r.json", &Replay::of(&live).to_json());
+    for tick in [1, 260, 700, 901, 1250] {
+        let reference = live_to(&setup, &line, tick);
+        let summary = json(&beat_paxos(&[
+            "sim",
+            "--replay",
+            &file,
+            "--max-ticks",
+            &tick.to_string(),
+        ]));
+        let events = reference.simulation.trace_len();
+        assert_eq!(summary["trace_events"], events as u64, "at {tick}");
+        assert_eq!(
+            summary["trace_hash"],
+            prefix_hash(&reference, events),
+            "at {tick}"
+        );
+    }
+    let out = beat_paxos(&["sim", "--replay", &file, "--max-ticks", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-ticks: 0 is outside"));
 }

@@ -134,7 +134,8 @@ try {
   check("the share link carries the moves", s.share.includes("moves=") && s.share.length < 2000, s.share);
 
   // Rewind: the state at t is the state of a fresh run stopped at t.
-  const t = 1234;
+  // Before the first decision, so the native run is not cut short by the round's end.
+  const t = Math.max(1, Math.floor(replayed.decision_tick * 0.6));
   await player.page.evaluate((tick) => window.beatPaxos.seek(tick), t);
   await player.page.waitForFunction((tick) => window.beatPaxos.state().tick === tick, t, { timeout: 30_000 });
   const rewound = await state(player.page);
