@@ -108,10 +108,12 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
         ui.separator();
         timeline(ui, round, seeks);
         ui.separator();
-        if ui.button("restart").on_hover_text("R").clicked() {
-            bar.next.set(Screen::Playing);
-        }
-        ui.menu_button("share", |ui| {
+        // One menu for the round: starting over, sharing it, leaving it.
+        ui.menu_button("menu", |ui| {
+            if ui.button("restart with a new round (R)").clicked() {
+                bar.next.set(Screen::Playing);
+                ui.close();
+            }
             if ui.button("copy link to this round").clicked() {
                 bar.feedback.write(Feedback(share::copy_link(round)));
                 ui.close();
@@ -120,10 +122,11 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
                 bar.feedback.write(Feedback(share::save_replay(round)));
                 ui.close();
             }
+            if ui.button("title screen").clicked() {
+                bar.settings.fixed_seed = false;
+                bar.next.set(Screen::Title);
+                ui.close();
+            }
         });
-        if ui.button("menu").clicked() {
-            bar.settings.fixed_seed = false;
-            bar.next.set(Screen::Title);
-        }
     });
 }
