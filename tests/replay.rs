@@ -1,13 +1,14 @@
 //! Rounds as lines of moves: replays played back exactly as they were played live, seeking to any
 //! tick, forking on the player's move, replay files and `sim --replay`, and bad input.
 
-use std::process::Command;
-
 use beat_paxos::protocol::Setup;
 use beat_paxos::protocols::{ec_counter, paxos};
 use beat_paxos::replay::{Replay, ReplayFailure};
 use beat_paxos::round::{Attack, FAULT_BUDGET, PlannedMove, Round};
 use beat_paxos::sim::{FNV_OFFSET, SimRng, Tick, fnv1a64};
+
+mod common;
+use common::{beat_paxos, json};
 
 /// How a planned attack is chosen when its tick comes (a message to drop must be in flight).
 type Choose = fn(&Round) -> Option<Attack>;
@@ -159,22 +160,6 @@ fn live_to(setup: &Setup, line: &[PlannedMove], tick: Tick) -> Round {
     }
     round.advance(tick - round.now());
     round
-}
-
-fn beat_paxos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_beat-paxos"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// A directory for one test's files, removed afterwards.
