@@ -676,7 +676,7 @@ fn draw_time(
         painter.rect_filled(
             ahead,
             0.0,
-            Color32::from_rgba_unmultiplied(255, 255, 255, 10),
+            Color32::from_rgba_unmultiplied(255, 255, 255, 24),
         );
     }
     if let Some(tick) = hovered {
