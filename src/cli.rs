@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::parser::ValueSource;
@@ -13,7 +13,9 @@ use crate::chaos;
 use crate::explore::{CheckOptions, NetworkKind, Search};
 use crate::protocol::Mode;
 use crate::protocols;
+use crate::replay::{Replay, ReplayFailure};
 use crate::scenario::{self, Scenario, Setup};
+use crate::sim::{TICK_LIMIT, Tick};
 use crate::simulation::Simulation;
 
 #[derive(Parser, Debug)]
@@ -75,6 +77,12 @@ pub struct SimArgs {
     /// Stop the run at this tick at the latest (1 to 10^15).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_ticks: Option<u64>,
+    /// Play a replay file (JSON, see docs/replays.md) to its end: its setup, with its moves at
+    /// their ticks. The file sets the whole round, so no other flag may choose it, except
+    /// `--max-ticks`, which stops it there (the round as the game shows it after going back to
+    /// that tick, if it had not ended before).
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "chaos"])]
+    pub replay: Option<PathBuf>,
     /// Write every event as JSON lines to this file, as the run goes.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -145,6 +153,10 @@ pub struct GameArgs {
     /// Window size, e.g. 1920x1080 (default 1280x720).
     #[arg(long, value_parser = parse_window_size)]
     pub window: Option<(u32, u32)>,
+    /// Watch a replay file (JSON, see docs/replays.md): its round, its moves shown as they
+    /// happen; make a move of your own at any moment to take over.
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken"])]
+    pub replay: Option<PathBuf>,
 }
 
 /// Parses the command line, or says why not. A flag given before a subcommand is refused rather
@@ -285,17 +297,28 @@ impl GameArgs {
     pub fn launch(&self) -> Result<crate::game::Launch, CliError> {
         use crate::game::{Launch, Settings, persist, sim_step::Clock};
         let cluster = &self.cluster;
-        let start_playing = cluster.mode.is_some()
+        let replay = self
+            .replay
+            .as_deref()
+            .map(Replay::load)
+            .transpose()
+            .map_err(CliError)?;
+        let start_playing = replay.is_some()
+            || cluster.mode.is_some()
             || cluster.nodes.is_some()
             || cluster.seed.is_some()
             || cluster.scenario.is_some()
             || cluster.clients.is_some();
-        let setup = cluster.setup()?;
+        let (setup, plan) = match replay {
+            Some(replay) => (replay.setup, replay.moves),
+            None => (cluster.setup()?, Vec::new()),
+        };
         let scenario = match &cluster.scenario {
             Some(path) => Scenario::load(path).ok().and_then(|(s, _)| s.name),
             None => None,
         };
-        let fixed_seed = cluster.seed.is_some() || cluster.scenario.is_some();
+        let fixed_seed =
+            cluster.seed.is_some() || cluster.scenario.is_some() || self.replay.is_some();
         let clock = self
             .speed
             .as_deref()
@@ -309,6 +332,7 @@ impl GameArgs {
                 setup,
                 scenario,
                 fixed_seed,
+                plan,
             },
             start_playing,
             clock,
@@ -330,6 +354,9 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
 }
 
 pub fn sim(args: &SimArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.replay {
+        return sim_replay(path, args.trace.as_ref(), args.max_ticks);
+    }
     let mut setup = args.cluster.setup()?;
     if let Some(max) = args.max_ticks {
         setup.max_ticks = max;
@@ -367,6 +394,41 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
         summary.trace_events = Some(digest.events);
         summary.trace_hash = Some(format!("{:016x}", digest.hash));
     }
+    print_json(&summary)
+}
+
+/// `sim --replay`: the replay's round to its end (or to `stop_at`), as the game plays it; the
+/// summary always has the trace's event count and hash.
+fn sim_replay(path: &Path, trace: Option<&PathBuf>, stop_at: Option<Tick>) -> Result<(), CliError> {
+    let mut replay = Replay::load(path).map_err(CliError)?;
+    if let Some(tick) = stop_at {
+        if tick == 0 || tick > TICK_LIMIT {
+            return Err(CliError(format!(
+                "--max-ticks: {tick} is outside 1..={TICK_LIMIT}"
+            )));
+        }
+        // The round so far at `tick`: the moves made by then, and no check of the full run's
+        // hash, which covers what comes after.
+        replay.setup.max_ticks = replay.setup.max_ticks.min(tick);
+        replay.moves.retain(|planned| planned.tick <= tick);
+        replay.trace_hash = None;
+    }
+    let cannot_write = |trace: &PathBuf, e: std::io::Error| {
+        CliError(format!("{}: cannot write the trace: {e}", trace.display()))
+    };
+    // Create the trace file before the run, so that a bad path fails at once, not after it.
+    let out: Box<dyn Write + Send + Sync> = match trace {
+        Some(trace) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(trace).map_err(|e| cannot_write(trace, e))?,
+        )),
+        None => Box::new(std::io::sink()),
+    };
+    let summary = replay
+        .run_into(out)
+        .map_err(|failure| match (failure, trace) {
+            (ReplayFailure::Trace(e), Some(trace)) => cannot_write(trace, e),
+            (failure, _) => CliError(format!("{}: {failure}", path.display())),
+        })?;
     print_json(&summary)
 }
 

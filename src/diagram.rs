@@ -218,25 +218,20 @@ impl Diagram {
                 look,
                 copy_of: None,
             }),
+            // A copy travels the original's link and looks like it.
             Entry::Copied {
-                id,
-                of,
-                from,
-                to,
-                arrives,
+                id, of, arrives, ..
             } => {
-                let look = self.arrow_of.get(&of).map(|&i| self.arrows[i].look.clone());
-                if let Some(look) = look {
-                    self.arrow(Arrow {
+                if let Some(&original) = self.arrow_of.get(&of) {
+                    let copy = Arrow {
                         id,
-                        from,
-                        to,
                         sent: tick,
                         arrives,
                         fate: Fate::InFlight,
-                        look,
                         copy_of: Some(of),
-                    });
+                        ..self.arrows[original].clone()
+                    };
+                    self.arrow(copy);
                 }
             }
             Entry::Delivered { id } => {

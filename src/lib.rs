@@ -2,7 +2,7 @@
 //!
 //! The crate is a deterministic simulation engine ([`sim`]), the protocols it runs as plug-ins
 //! ([`protocol`] says what one provides, [`protocols`] holds them and their registry), the runners
-//! built on them ([`simulation`], [`scenario`], [`chaos`], [`round`]), and, with the `game`
+//! built on them ([`simulation`], [`scenario`], [`chaos`], [`round`], [`replay`]), and, with the `game`
 //! feature, the Bevy front end in [`game`]. `docs/architecture.md` draws the layers.
 
 pub mod chaos;
@@ -16,6 +16,7 @@ pub mod game;
 pub mod link;
 pub mod protocol;
 pub mod protocols;
+pub mod replay;
 pub mod round;
 pub mod scenario;
 pub mod sim;

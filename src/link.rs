@@ -1,9 +1,18 @@
 //! Shared links: the URL query that starts a specific game (`?mode=paxos&nodes=5&seed=42`), so a
-//! teacher can send a class the exact same round. Parsing never fails: each bad parameter is
-//! reported in words and left at its default.
+//! teacher can send a class the exact same round, and the moves played in it
+//! (`&moves=...&check=...`), so a round can be watched again. Parsing never fails: each bad
+//! parameter is reported in words and left at its default, and moves that are garbled, cut short
+//! or do not match their checksum are reported and dropped (the round starts fresh).
+//!
+//! The moves are one URL-safe word: each move is its tick in base 36, a capital letter for the
+//! attack and its numbers in base 36 (two separated by `-`), moves separated by `.`:
+//! `8cI0.r4C1-2.1ceD5a` is "isolate node 0 at tick 300; cut 1-2 at 976; drop message 190 at
+//! 1742". `check` is a checksum of the setup and the moves, in base 36.
 
 use crate::protocols::{self, REGISTRY};
-use crate::scenario::{self, Setup};
+use crate::round::{Attack, PlannedMove, check_line};
+use crate::scenario::{self, Scenario, Setup};
+use crate::sim::{FNV_OFFSET, Tick, fnv1a64};
 
 /// What a link asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,20 +23,21 @@ pub struct Link {
     pub speed: Option<String>,
     /// Whether the link chose anything (then the game skips the title screen).
     pub chose: bool,
+    /// The moves to play back, in tick order (empty when the link has none, or they were bad).
+    pub moves: Vec<PlannedMove>,
     /// One sentence per parameter that was ignored.
     pub problems: Vec<String>,
 }
 
-/// The parameters a link may carry: these, and every protocol's linked knobs.
-const GENERAL: [&str; 5] = ["mode", "nodes", "seed", "scenario", "speed"];
+/// The parameters a link may carry: these, and every protocol's knobs (a link writes those
+/// marked `in_link` always, the others when they differ from the default).
+const GENERAL: [&str; 7] = [
+    "mode", "nodes", "seed", "scenario", "speed", "moves", "check",
+];
 
 fn known_parameters() -> Vec<&'static str> {
     let mut known = GENERAL.to_vec();
-    for knob in REGISTRY
-        .iter()
-        .flat_map(|m| m.knobs())
-        .filter(|k| k.in_link)
-    {
+    for knob in REGISTRY.iter().flat_map(|m| m.knobs()) {
         if !known.contains(&knob.field) {
             known.push(knob.field);
         }
@@ -110,7 +120,7 @@ pub fn parse(query: &str) -> Link {
         }
     };
     let mode = setup.mode;
-    for knob in mode.knobs().iter().filter(|k| k.in_link) {
+    for knob in mode.knobs() {
         // `nodes` also sets the protocol's size, whatever that knob is called.
         let alias = (knob.field == mode.size_knob() && knob.field != "nodes").then_some("nodes");
         let value = number(knob.field, knob.range.clone())
@@ -136,13 +146,165 @@ pub fn parse(query: &str) -> Link {
             problems.push(format!("`{key}` does not apply to {}", mode.name()));
         }
     }
+    let moves = match get("moves") {
+        Some(text) => moves_of(&setup, text, get("check")).unwrap_or_else(|problem| {
+            problems.push(format!("{problem}; the round starts without them"));
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
     Link {
         chose: !pairs.is_empty(),
         setup,
         scenario: scenario_name,
         speed,
+        moves,
         problems,
     }
+}
+
+/// The moves a link carries, if they are whole, match their checksum and fit the setup.
+fn moves_of(setup: &Setup, text: &str, check: Option<&str>) -> Result<Vec<PlannedMove>, String> {
+    let Some(check) = check else {
+        return Err("the link's moves have no `check` (the link may have been cut short)".into());
+    };
+    if check != checksum(setup, text) {
+        return Err(
+            "the link's moves do not match their `check`: the link was cut short or changed, \
+             or its round is one a link cannot describe"
+                .into(),
+        );
+    }
+    let moves = decode_moves(text).map_err(|problem| format!("the link's moves: {problem}"))?;
+    check_line(setup, &moves).map_err(|problem| format!("the link's moves: {problem}"))?;
+    Ok(moves)
+}
+
+/// A short checksum of the setup and the moves as written, in base 36: a link cut short or
+/// changed anywhere (the moves, or the settings they were played on) no longer matches.
+fn checksum(setup: &Setup, moves: &str) -> String {
+    let scenario = serde_json::to_string(&Scenario::of(setup)).expect("scenarios serialize");
+    let hash = fnv1a64(fnv1a64(FNV_OFFSET, scenario.as_bytes()), moves.as_bytes());
+    base36(hash & 0xffff_ffff)
+}
+
+fn base36(mut value: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(char::from_digit((value % 36) as u32, 36).expect("a base-36 digit"));
+        value /= 36;
+        if value == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().collect()
+}
+
+/// A number in base 36 as a link writes it: lowercase digits only.
+fn number(text: &str, what: &str) -> Result<u64, String> {
+    let digits = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    match u64::from_str_radix(text, 36) {
+        Ok(value) if digits && !text.is_empty() => Ok(value),
+        _ => Err(format!("`{text}` is not a {what} (base 36)")),
+    }
+}
+
+/// Each attack's letter in a link.
+fn attack_code(attack: &Attack) -> (char, Vec<u64>) {
+    let node = |n: &usize| *n as u64;
+    match attack {
+        Attack::ToggleDown(n) => ('K', vec![node(n)]),
+        Attack::Slow(n, true) => ('S', vec![node(n)]),
+        Attack::Slow(n, false) => ('F', vec![node(n)]),
+        Attack::Cut(a, b) => ('C', vec![node(a), node(b)]),
+        Attack::Isolate(n) => ('I', vec![node(n)]),
+        Attack::HealAll => ('H', vec![]),
+        Attack::Drop(id) => ('D', vec![*id]),
+        Attack::DropNext(n) => ('N', vec![node(n)]),
+        Attack::Duplicate(id) => ('U', vec![*id]),
+        Attack::DuplicateNext(n) => ('W', vec![node(n)]),
+        Attack::PauseClients(true) => ('P', vec![]),
+        Attack::PauseClients(false) => ('R', vec![]),
+    }
+}
+
+/// How many numbers the attack lettered `code` takes, if it is one.
+fn arity(code: char) -> Option<usize> {
+    match code {
+        'H' | 'P' | 'R' => Some(0),
+        'K' | 'S' | 'F' | 'I' | 'D' | 'N' | 'U' | 'W' => Some(1),
+        'C' => Some(2),
+        _ => None,
+    }
+}
+
+fn attack_of(code: char, args: &[u64]) -> Result<Attack, String> {
+    let wanted = arity(code).ok_or_else(|| format!("`{code}` is not an attack"))?;
+    if args.len() != wanted {
+        return Err(format!(
+            "attack `{code}` takes {wanted} number(s), not {}",
+            args.len()
+        ));
+    }
+    let node = |index: usize| {
+        usize::try_from(args[index]).map_err(|_| format!("there is no node {}", args[index]))
+    };
+    Ok(match code {
+        'K' => Attack::ToggleDown(node(0)?),
+        'S' => Attack::Slow(node(0)?, true),
+        'F' => Attack::Slow(node(0)?, false),
+        'C' => Attack::Cut(node(0)?, node(1)?),
+        'I' => Attack::Isolate(node(0)?),
+        'D' => Attack::Drop(args[0]),
+        'N' => Attack::DropNext(node(0)?),
+        'U' => Attack::Duplicate(args[0]),
+        'W' => Attack::DuplicateNext(node(0)?),
+        'P' => Attack::PauseClients(true),
+        'R' => Attack::PauseClients(false),
+        'H' => Attack::HealAll,
+        _ => return Err(format!("`{code}` is not an attack")),
+    })
+}
+
+/// The moves as a link writes them (see the module's documentation).
+pub fn encode_moves(moves: &[PlannedMove]) -> String {
+    let words: Vec<String> = moves
+        .iter()
+        .map(|planned| {
+            let (code, args) = attack_code(&planned.attack);
+            let args: Vec<String> = args.into_iter().map(base36).collect();
+            format!("{}{code}{}", base36(planned.tick), args.join("-"))
+        })
+        .collect();
+    words.join(".")
+}
+
+/// The moves a link's `moves` parameter holds, or what is wrong with it.
+pub fn decode_moves(text: &str) -> Result<Vec<PlannedMove>, String> {
+    text.split('.')
+        .enumerate()
+        .map(|(index, word)| {
+            let bad = |problem: String| format!("move {}, `{word}`: {problem}", index + 1);
+            let Some(at) = word.find(|c: char| c.is_ascii_uppercase()) else {
+                return Err(bad("it has no attack (a capital letter)".into()));
+            };
+            let tick: Tick = number(&word[..at], "tick").map_err(bad)?;
+            let code = char::from(word.as_bytes()[at]);
+            let rest = &word[at + 1..];
+            let args = if rest.is_empty() {
+                Vec::new()
+            } else {
+                rest.split('-')
+                    .map(|arg| number(arg, "number"))
+                    .collect::<Result<Vec<u64>, String>>()
+                    .map_err(bad)?
+            };
+            let attack = attack_of(code, &args).map_err(bad)?;
+            Ok(PlannedMove { tick, attack })
+        })
+        .collect()
 }
 
 /// Percent-decoding for query values (`+` is a space).
@@ -169,11 +331,48 @@ fn decode(text: &str) -> String {
 
 /// The query that reproduces `setup` (for a "share this game" link).
 pub fn query_for(setup: &Setup) -> String {
-    let mut query = format!("?mode={}", setup.mode.name());
-    for knob in setup.mode.knobs().iter().filter(|k| k.in_link) {
-        query += &format!("&{}={}", knob.field, setup.knob(knob.field));
+    query_for_line(setup, &[])
+}
+
+/// The query that reproduces `setup` and plays `moves` back in it (for a "share this round"
+/// link): a built-in scenario by name when the setup is one, its settings, the seed, and the
+/// moves with their checksum. Settings a link cannot carry (a custom network or schedule) are
+/// left out; the checksum then fails and the link's moves are dropped rather than played on
+/// another round.
+pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
+    let shipped = scenario::shipped();
+    let from = shipped.iter().find_map(|(file, s)| {
+        let mut base = Setup::from_scenario(s).ok()?;
+        let matches = base.mode == setup.mode && {
+            let mut same = base.clone();
+            same.knobs = setup.knobs.clone();
+            same.seed = setup.seed;
+            same == *setup
+        };
+        matches.then(|| {
+            base.seed = setup.seed;
+            (file.trim_end_matches(".json"), base)
+        })
+    });
+    let (mut query, base) = match from {
+        Some((name, base)) => (format!("?scenario={name}&mode={}", setup.mode.name()), base),
+        None => (
+            format!("?mode={}", setup.mode.name()),
+            Setup::for_mode(setup.mode),
+        ),
+    };
+    for knob in setup.mode.knobs() {
+        let value = setup.knob(knob.field);
+        if knob.in_link || value != base.knob(knob.field) {
+            query += &format!("&{}={value}", knob.field);
+        }
     }
-    query + &format!("&seed={}", setup.seed)
+    query += &format!("&seed={}", setup.seed);
+    if !moves.is_empty() {
+        let text = encode_moves(moves);
+        query += &format!("&moves={text}&check={}", checksum(setup, &text));
+    }
+    query
 }
 
 #[cfg(test)]
@@ -223,6 +422,169 @@ mod tests {
         let link = parse("?nodes=%35&seed=1%");
         assert_eq!(link.setup.knob("nodes"), 5, "percent-encoded digits decode");
         assert_eq!(link.problems.len(), 1);
+    }
+
+    fn at(tick: Tick, attack: Attack) -> PlannedMove {
+        PlannedMove { tick, attack }
+    }
+
+    /// A realistic long round: 30 moves of every kind up to tick 60,000.
+    fn thirty_moves() -> Vec<PlannedMove> {
+        let kinds = [
+            Attack::Isolate(8),
+            Attack::ToggleDown(4),
+            Attack::Slow(7, true),
+            Attack::Slow(7, false),
+            Attack::Cut(3, 6),
+            Attack::Drop(184_467),
+            Attack::DropNext(2),
+            Attack::Duplicate(99_999),
+            Attack::DuplicateNext(5),
+            Attack::HealAll,
+        ];
+        (0..30)
+            .map(|k| at(k * 2_000 + 1_999, kinds[k as usize % kinds.len()].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_link_carries_the_moves_and_round_trips() {
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.set_knob("nodes", 9).unwrap();
+        setup.seed = 123_456;
+        let moves = thirty_moves();
+        let query = query_for_line(&setup, &moves);
+        assert!(query.len() < 2_000, "{} characters: {query}", query.len());
+        assert!(
+            query
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~?&=".contains(&b)),
+            "only unreserved characters besides the query's own: {query}"
+        );
+        let link = parse(&query);
+        assert!(link.problems.is_empty(), "{:?}", link.problems);
+        assert_eq!((link.setup, link.moves), (setup.clone(), moves));
+        // Without moves the link is what it always was.
+        assert_eq!(query_for(&setup), "?mode=paxos&nodes=9&seed=123456");
+        assert!(parse(&query_for(&setup)).moves.is_empty());
+
+        let moves = vec![
+            at(300, Attack::Isolate(0)),
+            at(976, Attack::Cut(1, 2)),
+            at(1_742, Attack::Drop(190)),
+            at(1_742, Attack::PauseClients(false)),
+        ];
+        assert_eq!(encode_moves(&moves), "8cI0.r4C1-2.1ceD5a.1ceR");
+        // The example of docs/replays.md.
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.set_knob("nodes", 5).unwrap();
+        setup.seed = 42;
+        assert_eq!(
+            query_for_line(&setup, &moves[..3]),
+            "?mode=paxos&nodes=5&seed=42&moves=8cI0.r4C1-2.1ceD5a&check=57wxi4"
+        );
+        assert_eq!(decode_moves("8cI0.r4C1-2.1ceD5a.1ceR").unwrap(), moves);
+    }
+
+    #[test]
+    fn a_round_of_a_built_in_scenario_or_other_settings_links_as_itself() {
+        let shipped = scenario::shipped();
+        let (_, duel) = shipped
+            .iter()
+            .find(|(file, _)| *file == "dueling-leaders.json")
+            .unwrap();
+        let mut setup = Setup::from_scenario(duel).unwrap();
+        setup.seed = 77;
+        let moves = vec![at(10, Attack::HealAll)];
+        let query = query_for_line(&setup, &moves);
+        assert!(
+            query.starts_with("?scenario=dueling-leaders&mode=paxos&nodes=5&"),
+            "{query}"
+        );
+        let link = parse(&query);
+        assert!(link.problems.is_empty(), "{:?}", link.problems);
+        assert_eq!((link.setup, link.moves), (setup, moves.clone()));
+
+        let mut setup = Setup::for_mode(ec_counter::MODE);
+        setup.set_knob("ec_counter.sync_period", 20).unwrap();
+        let query = query_for_line(&setup, &moves);
+        assert!(query.contains("&ec_counter.sync_period=20&"), "{query}");
+        assert_eq!(parse(&query).setup, setup);
+        assert!(parse(&query).problems.is_empty());
+    }
+
+    #[test]
+    fn bad_moves_in_a_link_are_reported_and_the_round_starts_fresh() {
+        let setup = Setup::for_mode(paxos::MODE);
+        let query = query_for_line(&setup, &thirty_moves()[..3]);
+        // The moves' problem comes last (a link cut inside `check` also has an unknown `c`).
+        let fresh = |query: &str| {
+            let mut link = parse(query);
+            assert!(link.moves.is_empty(), "{query}");
+            let problem = link.problems.pop().unwrap_or_default();
+            assert!(
+                problem.ends_with("; the round starts without them"),
+                "{query}: {problem}"
+            );
+            link.problems = vec![problem];
+            link
+        };
+        // The moves are for 9 nodes' worth of attacks on a 3-node round: the checksum is right,
+        // the moves are not.
+        let link = fresh(&query);
+        assert!(
+            link.problems[0].contains("node 8 does not exist"),
+            "{:?}",
+            link.problems
+        );
+        assert_eq!(link.setup, setup, "the setup stands");
+
+        let moves = vec![at(100, Attack::Isolate(0)), at(200, Attack::Cut(1, 2))];
+        let query = query_for_line(&setup, &moves);
+        assert_eq!(parse(&query).moves, moves);
+        // Cut short anywhere: no check, or one that no longer matches.
+        for cut in (query.find("moves=").unwrap() + 7..query.len()).step_by(3) {
+            let link = fresh(&query[..cut]);
+            assert!(
+                link.problems[0].contains("no `check`")
+                    || link.problems[0].contains("do not match their `check`"),
+                "{:?}",
+                link.problems
+            );
+        }
+        // Changed: a move, or the seed the moves were played on.
+        fresh(&query.replace("5kC1-2", "5kC1-0"));
+        let link = fresh(&query.replace("seed=1", "seed=2"));
+        assert_eq!(link.setup.seed, 2);
+        assert!(
+            link.problems[0].contains("do not match"),
+            "{:?}",
+            link.problems
+        );
+        // Garbled, with a checksum made for the garbage.
+        for (garbled, problem) in [
+            ("2sI0.", "it has no attack"),
+            ("2sX0", "`X` is not an attack"),
+            ("2sC1", "attack `C` takes 2 number(s), not 1"),
+            ("-2sI0", "`-2s` is not a tick"),
+            ("zzzzzzzzzzzzzzI0", "`zzzzzzzzzzzzzz` is not a tick"),
+            (
+                "2sI0.1sI0",
+                "moves[1].tick: 64 comes before the previous move's tick 100",
+            ),
+            ("2sI10", "node 36 does not exist"),
+        ] {
+            let query = format!(
+                "?mode=paxos&nodes=3&seed=1&moves={garbled}&check={}",
+                checksum(&setup, garbled)
+            );
+            let link = fresh(&query);
+            assert!(
+                link.problems[0].contains(problem),
+                "{garbled}: {:?}",
+                link.problems
+            );
+        }
     }
 
     #[test]

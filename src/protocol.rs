@@ -87,7 +87,8 @@ pub trait Protocol: Sync + 'static {
 /// The typed side of a protocol: its actor and checker, and the views of a running simulation.
 pub trait Model: Protocol + Sized {
     type Actor: Actor + 'static;
-    type Checker: Checker<<Self::Actor as Actor>::Note> + Send + Sync + 'static;
+    /// `Clone` so that a round can keep snapshots of its run to seek in (see `Round::seek`).
+    type Checker: Checker<<Self::Actor as Actor>::Note> + Clone + Send + Sync + 'static;
 
     /// The cluster's actors and a fresh checker.
     fn build(setup: &Setup) -> (Vec<Self::Actor>, Self::Checker);
@@ -210,6 +211,17 @@ pub trait RunningSim: Send + Sync {
     fn clients_paused(&self) -> Option<bool>;
     /// For tests that look inside one protocol's simulator.
     fn as_any(&self) -> &dyn Any;
+    /// A copy of the run as it stands, without its trace (see [`Sim::snapshot`]).
+    fn snapshot(&self) -> Box<dyn RunningSim>;
+    /// Continues from a snapshot of this run's line (see [`Sim::restore`]).
+    fn restore(&mut self, snapshot: &dyn RunningSim) -> Result<(), String>;
+    /// Drops the trace kept beyond now (see [`Sim::forget_kept_trace`]).
+    fn forget_kept_trace(&mut self);
+    /// The latest tick before `tick` at which the trace holds an event.
+    fn moment_before(&self, tick: Tick) -> Option<Tick>;
+    /// The first tick after `tick` at which the trace, or what it keeps beyond now, holds an
+    /// event.
+    fn moment_after(&self, tick: Tick) -> Option<Tick>;
 }
 
 /// One of the registered protocols (or a test's own): what a setup, a link or a flag chooses.

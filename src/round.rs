@@ -1,9 +1,17 @@
 //! One round of the game, without any rendering: the simulation, the player's attacks with their
-//! fault budget and automatic healing, and the score.
+//! fault budget and automatic healing, and the score; and the round's *line*, the moves it is
+//! made of, which it can play back (a replay, a link), rewind and fork.
 //!
 //! The budget is what keeps the score honest: the score is simulated time until the decision (or,
 //! for the counter, until convergence after the clients finish), and every attack spends points, so
 //! it cannot be farmed by repeating one cheap attack.
+//!
+//! The core is deterministic, so a round is its setup plus its line, the (tick, attack) moves in
+//! order: the round at tick `t` is a fresh round run to each move's tick in turn, the move applied
+//! there (after every event due at or before that tick), and then run to `t`. Seeking rebuilds a
+//! round that way, from the nearest snapshot it kept of its run rather than from the start.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +29,14 @@ pub const DUPLICATES_PER_ROUND: u32 = 5;
 /// How much slower a node is while the player holds it.
 pub const SLOW_FACTOR: u32 = 4;
 
-/// What the player can do, each mapped to core actions. In JSON (the web API):
+/// A round keeps a snapshot of its run every this many events at first (see [`Round::seek`]).
+const SNAPSHOT_SPACING: u64 = 1024;
+/// When a round holds more snapshots than this, it keeps every other one and spaces the next
+/// ones twice as far apart: memory stays bounded however long the round, and a seek re-runs at
+/// most about 1/`MAX_SNAPSHOTS` of it.
+const MAX_SNAPSHOTS: usize = 512;
+
+/// What the player can do, each mapped to core actions. In JSON (the web API, replays):
 /// `{"ToggleDown": 0}`, `{"Slow": [0, true]}`, `{"Cut": [0, 1]}`, `{"Drop": 17}`, `"HealAll"`,
 /// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,14 +76,117 @@ impl Attack {
             Attack::Slow(_, false) | Attack::HealAll | Attack::PauseClients(false) => 0,
         }
     }
+
+    /// The checks that depend only on the cluster's shape (the nodes it names exist and may be
+    /// attacked), as the simulator makes them when the attack applies: replays and links run
+    /// them when they are read, so a bad node is reported there, in the same words.
+    pub fn check(&self, setup: &Setup) -> Result<(), String> {
+        let action = match *self {
+            Attack::ToggleDown(node) => Action::Kill { node },
+            Attack::Slow(node, _) => Action::Slow {
+                node,
+                factor: SLOW_FACTOR,
+            },
+            Attack::Cut(from, to) => Action::Cut {
+                from,
+                to,
+                both: true,
+            },
+            Attack::Isolate(node) => Action::Partition {
+                groups: vec![vec![node]],
+            },
+            Attack::DropNext(from) => Action::DropNext { from },
+            Attack::DuplicateNext(from) => Action::DuplicateNext { from, delay: 0 },
+            Attack::HealAll | Attack::Drop(_) | Attack::Duplicate(_) | Attack::PauseClients(_) => {
+                return Ok(());
+            }
+        };
+        action
+            .check(setup.cluster_size(), |node| setup.is_target(node))
+            .map_err(|problem| problem.to_string())
+    }
+}
+
+impl fmt::Display for Attack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Attack::ToggleDown(node) => write!(f, "kill or recover node {node}"),
+            Attack::Slow(node, true) => write!(f, "slow node {node}"),
+            Attack::Slow(node, false) => write!(f, "stop slowing node {node}"),
+            Attack::Cut(a, b) => write!(f, "cut the link {a}-{b}"),
+            Attack::Isolate(node) => write!(f, "isolate node {node}"),
+            Attack::HealAll => write!(f, "heal everything"),
+            Attack::Drop(id) => write!(f, "drop message {id}"),
+            Attack::DropNext(node) => write!(f, "drop node {node}'s next message"),
+            Attack::Duplicate(id) => write!(f, "duplicate message {id}"),
+            Attack::DuplicateNext(node) => write!(f, "duplicate node {node}'s next message"),
+            Attack::PauseClients(true) => write!(f, "pause the clients"),
+            Attack::PauseClients(false) => write!(f, "resume the clients"),
+        }
+    }
 }
 
 /// A player's move, as shown on the results screen.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Move {
     pub tick: Tick,
     pub attack: Attack,
     pub cost: u32,
+}
+
+/// A move of a round's line: what replays and links carry. In JSON
+/// `{"tick": 1200, "attack": {"Isolate": 2}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedMove {
+    pub tick: Tick,
+    pub attack: Attack,
+}
+
+impl From<&Move> for PlannedMove {
+    fn from(played: &Move) -> PlannedMove {
+        PlannedMove {
+            tick: played.tick,
+            attack: played.attack.clone(),
+        }
+    }
+}
+
+/// Checks a line of moves against the setup it is for, before it is played: ticks within the
+/// round and in order, attacks naming nodes that exist. Errors name the move as `moves[i]`.
+pub fn check_line(setup: &Setup, moves: &[PlannedMove]) -> Result<(), String> {
+    let mut previous = 0;
+    for (index, planned) in moves.iter().enumerate() {
+        if planned.tick > setup.max_ticks {
+            return Err(format!(
+                "moves[{index}].tick: {} is after the round's last tick ({})",
+                planned.tick, setup.max_ticks
+            ));
+        }
+        if planned.tick < previous {
+            return Err(format!(
+                "moves[{index}].tick: {} comes before the previous move's tick {previous} \
+                 (moves must be in tick order)",
+                planned.tick
+            ));
+        }
+        previous = planned.tick;
+        planned
+            .attack
+            .check(setup)
+            .map_err(|problem| format!("moves[{index}].attack: {problem}"))?;
+    }
+    Ok(())
+}
+
+/// The round as it stood at some point of its run, to seek from.
+struct Snapshot {
+    simulation: Simulation,
+    budget_left: u32,
+    drops_left: u32,
+    duplicates_left: u32,
+    moves: Vec<Move>,
+    outcome: Option<Outcome>,
 }
 
 pub struct Round {
@@ -77,13 +195,25 @@ pub struct Round {
     pub budget_left: u32,
     pub drops_left: u32,
     pub duplicates_left: u32,
+    /// The moves applied so far, the player's and those played back, in order.
     pub moves: Vec<Move>,
     pub outcome: Option<Outcome>,
+    /// The whole line: `moves` as planned moves, then the moves still to play.
+    line: Vec<PlannedMove>,
+    /// Moves played back since the game last asked (see [`Round::take_played_back`]).
+    played_back: Vec<Move>,
+    playback_error: Option<String>,
+    /// The furthest tick this line has been run to.
+    frontier: Tick,
+    /// In the order they were taken: by tick, and by moves applied at the same tick. The first is
+    /// the fresh round.
+    snapshots: Vec<Snapshot>,
+    snapshot_spacing: u64,
 }
 
 impl Round {
     pub fn new(setup: Setup) -> Round {
-        Round {
+        let mut round = Round {
             simulation: Simulation::new(&setup, true),
             setup,
             budget_left: FAULT_BUDGET,
@@ -91,7 +221,24 @@ impl Round {
             duplicates_left: DUPLICATES_PER_ROUND,
             moves: Vec::new(),
             outcome: None,
-        }
+            line: Vec::new(),
+            played_back: Vec::new(),
+            playback_error: None,
+            frontier: 0,
+            snapshots: Vec::new(),
+            snapshot_spacing: SNAPSHOT_SPACING,
+        };
+        round.take_snapshot();
+        round
+    }
+
+    /// A fresh round of `setup` that plays `moves` back, each at its tick, as it runs (until the
+    /// player makes a move of their own). The moves should have passed [`check_line`]; any the
+    /// round refuses when its tick comes stop the playback (see [`Round::playback_error`]).
+    pub fn with_plan(setup: Setup, moves: Vec<PlannedMove>) -> Round {
+        let mut round = Round::new(setup);
+        round.line = moves;
+        round
     }
 
     pub fn now(&self) -> Tick {
@@ -103,9 +250,25 @@ impl Round {
         self.setup.net.base_delay + self.setup.net.jitter / 2
     }
 
-    /// Applies an attack, spending its cost; on refusal nothing changes and the reason is returned
-    /// in words a player understands.
+    /// The player's move: applies an attack, spending its cost; on refusal nothing changes and
+    /// the reason is returned in words a player understands. A move forks the line: the moves
+    /// that were still to play (a replay's, or those after a rewind) are dropped, and the line
+    /// goes on from here.
     pub fn attack(&mut self, attack: Attack) -> Result<(), String> {
+        // Whatever is due by now happens first, as it does when a replay applies this move.
+        let now = self.now();
+        self.simulation.run_until(now);
+        self.update_outcome();
+        let played = self.apply(attack)?;
+        self.line.truncate(self.moves.len() - 1);
+        self.line.push(PlannedMove::from(&played));
+        self.forget_after_now();
+        self.frontier = now;
+        Ok(())
+    }
+
+    /// Applies an attack now and records it in `moves`, or says why not (changing nothing).
+    fn apply(&mut self, attack: Attack) -> Result<Move, String> {
         if self.outcome.is_some() {
             return Err("the round is over".into());
         }
@@ -200,26 +363,271 @@ impl Round {
         if matches!(attack, Attack::Duplicate(_) | Attack::DuplicateNext(_)) {
             self.duplicates_left -= 1;
         }
-        self.moves.push(Move {
+        let played = Move {
             tick: now,
             attack,
             cost,
-        });
-        Ok(())
+        };
+        self.moves.push(played.clone());
+        Ok(played)
     }
 
-    /// Advances the simulation by `ticks` and notes the outcome once there is one.
+    /// Advances the simulation by `ticks` (playing back planned moves as their ticks come) and
+    /// notes the outcome once there is one.
     pub fn advance(&mut self, ticks: Tick) {
         let until = (self.now() + ticks).min(self.setup.max_ticks);
-        self.simulation.run_until(until);
-        self.update_outcome();
+        self.run_to(until);
     }
 
-    /// Advances to the next thing that happens (single-stepping while paused).
+    /// Advances to the next thing that happens, an event or a planned move (single-stepping
+    /// while paused).
     pub fn step(&mut self) {
-        if let Some(next) = self.simulation.next_due() {
-            self.simulation.run_until(next);
-            self.update_outcome();
+        let next_move = self.planned().first().map(|m| m.tick);
+        let next = match (self.simulation.next_due(), next_move) {
+            (Some(event), Some(planned)) => Some(event.min(planned)),
+            (event, planned) => event.or(planned),
+        };
+        if let Some(next) = next {
+            self.run_to(next);
+        }
+    }
+
+    /// Runs to `until`: every event due at or before it and every planned move up to it, each
+    /// at its tick after the events due then, keeping snapshots along the way.
+    fn run_to(&mut self, until: Tick) {
+        loop {
+            let next_event = self.simulation.next_due().filter(|t| *t <= until);
+            let next_move = self
+                .planned()
+                .first()
+                .map(|m| m.tick)
+                .filter(|t| *t <= until);
+            match (next_event, next_move) {
+                (Some(event), Some(planned)) if event <= planned => self.run_tick(event),
+                (Some(event), None) => self.run_tick(event),
+                (_, Some(planned)) => {
+                    self.run_tick(planned);
+                    self.play_next_planned();
+                }
+                (None, None) => break,
+            }
+        }
+        self.simulation.run_until(until);
+        self.update_outcome();
+        self.frontier = self.frontier.max(self.now());
+    }
+
+    /// Processes every event due at or before `tick` (in one go: the state between two ticks is
+    /// the same however the run got there).
+    fn run_tick(&mut self, tick: Tick) {
+        self.simulation.run_until(tick);
+        let since = self
+            .snapshots
+            .last()
+            .map_or(0, |s| s.simulation.events_processed());
+        if self.simulation.events_processed() >= since + self.snapshot_spacing {
+            self.take_snapshot();
+        }
+    }
+
+    /// Plays the next planned move now. A move the round refuses (a tampered or mistaken
+    /// replay) ends the playback: the rest of the line is dropped and the refusal kept.
+    fn play_next_planned(&mut self) {
+        let index = self.moves.len();
+        let planned = self.line[index].clone();
+        self.update_outcome();
+        match self.apply(planned.attack.clone()) {
+            Ok(played) => self.played_back.push(played),
+            Err(refusal) => {
+                self.playback_error = Some(format!(
+                    "move {} of {} ({} at tick {}) was refused: {refusal}; the playback \
+                     stopped there",
+                    index + 1,
+                    self.line.len(),
+                    planned.attack,
+                    planned.tick
+                ));
+                self.line.truncate(index);
+                self.forget_after_now();
+            }
+        }
+    }
+
+    /// The line changed at now: what this run kept of its old future (snapshots, trace) goes.
+    fn forget_after_now(&mut self) {
+        let (now, applied) = (self.now(), self.moves.len());
+        self.snapshots
+            .retain(|s| s.simulation.now() <= now && s.moves.len() <= applied);
+        self.simulation.forget_kept_trace();
+    }
+
+    fn take_snapshot(&mut self) {
+        self.snapshots.push(Snapshot {
+            simulation: self.simulation.snapshot(),
+            budget_left: self.budget_left,
+            drops_left: self.drops_left,
+            duplicates_left: self.duplicates_left,
+            moves: self.moves.clone(),
+            outcome: self.outcome.clone(),
+        });
+        if self.snapshots.len() > MAX_SNAPSHOTS {
+            // Keep the fresh round and every other one after it.
+            let mut index = 0;
+            self.snapshots.retain(|_| {
+                index += 1;
+                index % 2 == 1
+            });
+            self.snapshot_spacing *= 2;
+        }
+    }
+
+    /// Goes back (or forward) to the round as it stood at `tick` on its line: every event due
+    /// at or before `tick` and every move of the line at or before `tick` applied. The line is
+    /// kept whole, so playing on plays its later moves back, unless the player makes a move
+    /// (which forks it, see [`Round::attack`]). A tick past the frontier goes to the frontier.
+    /// Returns the tick reached.
+    pub fn seek(&mut self, tick: Tick) -> Tick {
+        let target = tick.min(self.frontier);
+        let start = self
+            .snapshots
+            .iter()
+            .rposition(|s| s.simulation.now() <= target)
+            .unwrap_or(0);
+        let snapshot_now = self.snapshots.get(start).map(|s| s.simulation.now());
+        // Running on from now is as good as restoring a snapshot when none is closer.
+        let run_on = self.now() <= target && snapshot_now.is_none_or(|t| t <= self.now());
+        if !run_on {
+            self.restore(start);
+        }
+        self.run_to(target);
+        self.played_back.clear();
+        self.now()
+    }
+
+    /// Restores snapshot `index`, keeping the line.
+    fn restore(&mut self, index: usize) {
+        let restored = self
+            .snapshots
+            .get(index)
+            .map(|s| self.simulation.restore(&s.simulation));
+        match (restored, self.snapshots.get(index)) {
+            (Some(Ok(())), Some(snapshot)) => {
+                self.budget_left = snapshot.budget_left;
+                self.drops_left = snapshot.drops_left;
+                self.duplicates_left = snapshot.duplicates_left;
+                self.moves = snapshot.moves.clone();
+                self.outcome = snapshot.outcome.clone();
+            }
+            // Not for a round kept as the game keeps it (a streamed trace cannot rewind): start
+            // over from the setup.
+            _ => {
+                let line = std::mem::take(&mut self.line);
+                let (frontier, error) = (self.frontier, self.playback_error.take());
+                *self = Round::with_plan(self.setup.clone(), line);
+                self.frontier = frontier;
+                self.playback_error = error;
+            }
+        }
+    }
+
+    /// The whole line: the moves applied so far, then those still to play.
+    pub fn line(&self) -> &[PlannedMove] {
+        &self.line
+    }
+
+    /// The moves of the line still to play, in order.
+    pub fn planned(&self) -> &[PlannedMove] {
+        &self.line[self.moves.len().min(self.line.len())..]
+    }
+
+    /// The furthest tick this line has been run to: how far [`Round::seek`] goes. A move of the
+    /// player's makes its tick the frontier.
+    pub fn frontier(&self) -> Tick {
+        self.frontier
+    }
+
+    /// The moves played back since the last call, each as it happened, to show them.
+    pub fn take_played_back(&mut self) -> Vec<Move> {
+        std::mem::take(&mut self.played_back)
+    }
+
+    /// Why the playback stopped, if a planned move was refused, in words.
+    pub fn playback_error(&self) -> Option<&str> {
+        self.playback_error.as_deref()
+    }
+
+    /// Where stepping back goes: the tick before the last thing that happened by now, the
+    /// latest earlier tick at which something happened (or 0, the start).
+    pub fn previous_moment(&self) -> Option<Tick> {
+        let now = self.now();
+        let last = self.simulation.moment_before(now.saturating_add(1))?;
+        self.simulation
+            .moment_before(last)
+            .or((last > 0).then_some(0))
+    }
+
+    /// The next tick after now at which something happens: an event this line has already
+    /// reached, else the next event due or planned move (where [`Round::step`] goes).
+    pub fn next_moment(&self) -> Option<Tick> {
+        let now = self.now();
+        if let Some(kept) = self.simulation.moment_after(now) {
+            return Some(kept);
+        }
+        let next_move = self.planned().first().map(|m| m.tick);
+        [self.simulation.next_due(), next_move]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
+    }
+
+    /// How many snapshots of its run the round holds (for the benchmark).
+    pub fn snapshot_count(&self) -> usize {
+        self.snapshots.len()
+    }
+
+    /// Runs the round to its end as `beat-paxos sim` runs a setup, playing the line's moves at
+    /// their ticks: one event at a time until the round is finished (every Paxos node decided;
+    /// the counter converged with the network healed), nothing is left to happen, or
+    /// `max_ticks`. The game keeps simulating after its outcome; the first events of its trace
+    /// are this run's. Planned moves left when the round finishes are reported as a playback
+    /// error (a legitimate line never has them: the round refuses moves once it is over).
+    pub fn play_to_end(&mut self) {
+        let max_ticks = self.setup.max_ticks;
+        loop {
+            if self.simulation.finished() {
+                break;
+            }
+            let next_event = self.simulation.next_due().filter(|t| *t <= max_ticks);
+            let next_move = self.planned().first().map(|m| m.tick);
+            match (next_event, next_move.filter(|t| *t <= max_ticks)) {
+                (Some(event), Some(planned)) if planned < event => {
+                    self.simulation.run_until(planned);
+                    self.play_next_planned();
+                }
+                (None, Some(planned)) => {
+                    self.simulation.run_until(planned);
+                    self.play_next_planned();
+                }
+                (Some(_), _) => {
+                    self.simulation.step_one();
+                }
+                (None, None) => break,
+            }
+        }
+        self.update_outcome();
+        self.frontier = self.frontier.max(self.now());
+        if let Some(left) = self.planned().first().cloned()
+            && self.playback_error.is_none()
+        {
+            self.playback_error = Some(format!(
+                "move {} of {} ({} at tick {}) comes after the round ended at tick {}",
+                self.moves.len() + 1,
+                self.line.len(),
+                left.attack,
+                left.tick,
+                self.now()
+            ));
         }
     }
 
@@ -371,5 +779,96 @@ mod tests {
             .expect("the counter converges once the partition heals");
         assert!(outcome.tick >= outcome.score);
         assert!(round.simulation.violations().is_empty());
+    }
+
+    /// A Paxos round kept busy: a partition with no majority and short timeouts, its nodes
+    /// restarted now and then (a restart forgets the back-off).
+    fn busy_round() -> Round {
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.set_knob("nodes", 5).unwrap();
+        setup.set_knob("paxos.election_timeout", 40).unwrap();
+        setup.actions.push(crate::sim::TimedAction {
+            at: 0,
+            action: Action::Partition {
+                groups: vec![vec![0, 1], vec![2, 3], vec![4]],
+            },
+        });
+        for (k, at) in (500..20_000).step_by(500).enumerate() {
+            let node = k % 5;
+            setup.actions.push(crate::sim::TimedAction {
+                at,
+                action: Action::Kill { node },
+            });
+            setup.actions.push(crate::sim::TimedAction {
+                at: at + 200,
+                action: Action::Recover { node },
+            });
+        }
+        Round::new(setup)
+    }
+
+    #[test]
+    fn snapshots_stay_few_however_long_the_round_and_seeks_from_them_are_exact() {
+        let mut round = busy_round();
+        round.snapshot_spacing = 1;
+        round.attack(Attack::Slow(0, true)).unwrap();
+        round.advance(3_000);
+        round.attack(Attack::DropNext(2)).unwrap();
+        round.advance(17_000);
+        assert!(round.outcome.is_none(), "no majority, no decision");
+        assert!(round.snapshot_count() <= MAX_SNAPSHOTS);
+        assert!(
+            round.snapshot_spacing > 1,
+            "thinned: {} snapshots",
+            round.snapshot_count()
+        );
+        let whole = round.simulation.trace_lines(0);
+        let line = round.line().to_vec();
+        for tick in [
+            19_999, 0, 2_999, 3_000, 3_001, 15_555, 1, 20_000, 4_000, 11_111,
+        ] {
+            round.seek(tick);
+            let mut fresh = Round::new(round.setup.clone());
+            fresh.attack(line[0].attack.clone()).unwrap();
+            fresh.advance(tick.min(3_000));
+            if tick >= 3_000 {
+                fresh.attack(line[1].attack.clone()).unwrap();
+                fresh.advance(tick - 3_000);
+            }
+            let trace = round.simulation.trace_lines(0);
+            assert_eq!(trace, fresh.simulation.trace_lines(0), "at {tick}");
+            assert_eq!(trace[..], whole[..trace.len()]);
+            assert_eq!(
+                round.simulation.node_views(&round.setup),
+                fresh.simulation.node_views(&fresh.setup)
+            );
+            assert_eq!(
+                (round.budget_left, round.drops_left, &round.moves),
+                (fresh.budget_left, fresh.drops_left, &fresh.moves)
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_is_checked_against_its_setup() {
+        let setup = Setup::for_mode(paxos::MODE);
+        let at = |tick, attack| PlannedMove { tick, attack };
+        assert_eq!(
+            check_line(
+                &setup,
+                &[at(5, Attack::HealAll), at(5, Attack::Slow(2, true))]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_line(&setup, &[at(5, Attack::Isolate(3))]),
+            Err("moves[0].attack: node 3 does not exist (nodes are 0..3)".into())
+        );
+        assert_eq!(
+            check_line(&setup, &[at(5, Attack::Cut(1, 1))]),
+            Err("moves[0].attack: a link needs two different nodes (got 1 twice)".into())
+        );
+        let err = check_line(&setup, &[at(setup.max_ticks + 1, Attack::HealAll)]).unwrap_err();
+        assert!(err.starts_with("moves[0].tick: 1000001 is after"), "{err}");
     }
 }

@@ -407,43 +407,28 @@ impl std::error::Error for ScenarioError {}
 impl Scenario {
     /// Parses scenario JSON; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-        let mut json = serde_json::Deserializer::from_str(text);
-        let parsed: Result<Scenario, _> = serde_path_to_error::deserialize(&mut json);
-        let scenario = parsed.map_err(|error| {
-            let field = error.path().to_string();
-            let inner = error.into_inner();
-            // serde_json appends " at line L column C"; we print the position up front instead.
-            let message = inner.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message);
-            let message = if inner.is_eof() && text.trim().is_empty() {
-                format!("the file is empty; expected {SCENARIO_EXAMPLE}")
-            } else if inner.is_eof() {
-                format!("the file ends before the scenario does ({message})")
-            } else {
-                in_plain_words(message)
-            };
-            ScenarioError::Syntax {
-                file: file.to_string(),
-                line: inner.line(),
-                column: inner.column(),
-                field,
-                message,
-            }
-        })?;
-        json.end().map_err(|inner| ScenarioError::Syntax {
+        parse_json(text, "scenario", SCENARIO_EXAMPLE).map_err(|error| ScenarioError::Syntax {
             file: file.to_string(),
-            line: inner.line(),
-            column: inner.column(),
-            field: String::new(),
-            message: "unexpected text after the scenario".into(),
-        })?;
-        Ok(scenario)
+            line: error.line,
+            column: error.column,
+            field: error.field,
+            message: error.message,
+        })
     }
 
     /// Reads (at most [`MAX_SCENARIO_BYTES`]), parses and validates a scenario file.
     pub fn load(path: &Path) -> Result<(Scenario, Setup), ScenarioError> {
         let file = path.display().to_string();
-        let text = read_scenario_text(path, &file)?;
+        let text = read_text(path).map_err(|error| match error {
+            TextError::Read(error) => ScenarioError::Read {
+                file: file.clone(),
+                error,
+            },
+            TextError::NotText(problem) => ScenarioError::NotAScenario {
+                file: file.clone(),
+                problem,
+            },
+        })?;
         let scenario = Scenario::parse(&file, &text)?;
         let setup = Setup::from_scenario(&scenario)
             .map_err(|invalid| ScenarioError::Invalid { file, invalid })?;
@@ -451,19 +436,78 @@ impl Scenario {
     }
 }
 
-/// The text of a scenario file, refusing anything longer than [`MAX_SCENARIO_BYTES`] without
-/// reading past it (the file may be a device or a pipe that never ends).
-fn read_scenario_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
-    let read_error = |error| ScenarioError::Read {
-        file: file.to_string(),
-        error,
-    };
-    let not_a_scenario = |problem: String| ScenarioError::NotAScenario {
-        file: file.to_string(),
-        problem,
-    };
-    let too_long = || not_a_scenario(format!("longer than {} MiB", MAX_SCENARIO_BYTES >> 20));
-    let opened = std::fs::File::open(path).map_err(read_error)?;
+/// Where and why JSON text did not parse as the value wanted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    pub line: usize,
+    pub column: usize,
+    /// The field's path (`actions[0].at`), or empty, `.` or `?` when there is none.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for JsonError {
+    /// `line 3, column 14: field `moves[1].tick`: ...`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: ", self.line, self.column)?;
+        if !self.field.is_empty() && self.field != "." && self.field != "?" {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Parses `text` as one `T` and nothing after it, with errors in plain words: `what` names the
+/// value ("scenario"), `example` shows one.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+    example: &str,
+) -> Result<T, JsonError> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut json);
+    let value = parsed.map_err(|error| {
+        let field = error.path().to_string();
+        let inner = error.into_inner();
+        // serde_json appends " at line L column C"; we print the position up front instead.
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        let message = if inner.is_eof() && text.trim().is_empty() {
+            format!("the file is empty; expected {example}")
+        } else if inner.is_eof() {
+            format!("the file ends before the {what} does ({message})")
+        } else {
+            in_plain_words(message)
+        };
+        JsonError {
+            line: inner.line(),
+            column: inner.column(),
+            field,
+            message,
+        }
+    })?;
+    json.end().map_err(|inner| JsonError {
+        line: inner.line(),
+        column: inner.column(),
+        field: String::new(),
+        message: format!("unexpected text after the {what}"),
+    })?;
+    Ok(value)
+}
+
+/// Why a file's text could not be read.
+#[derive(Debug)]
+pub(crate) enum TextError {
+    Read(std::io::Error),
+    /// Longer than [`MAX_SCENARIO_BYTES`], or not UTF-8.
+    NotText(String),
+}
+
+/// The text of a scenario or replay file, refusing anything longer than [`MAX_SCENARIO_BYTES`]
+/// without reading past it (the file may be a device or a pipe that never ends).
+pub(crate) fn read_text(path: &Path) -> Result<String, TextError> {
+    let too_long = || TextError::NotText(format!("longer than {} MiB", MAX_SCENARIO_BYTES >> 20));
+    let opened = std::fs::File::open(path).map_err(TextError::Read)?;
     if opened
         .metadata()
         .is_ok_and(|m| m.is_file() && m.len() > MAX_SCENARIO_BYTES)
@@ -474,15 +518,16 @@ fn read_scenario_text(path: &Path, file: &str) -> Result<String, ScenarioError> 
     opened
         .take(MAX_SCENARIO_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(read_error)?;
+        .map_err(TextError::Read)?;
     if bytes.len() as u64 > MAX_SCENARIO_BYTES {
         return Err(too_long());
     }
-    String::from_utf8(bytes).map_err(|_| not_a_scenario("not text (it is not valid UTF-8)".into()))
+    String::from_utf8(bytes)
+        .map_err(|_| TextError::NotText("not text (it is not valid UTF-8)".into()))
 }
 
 /// serde's error messages name Rust types ("expected u64"); say what to write in JSON instead.
-fn in_plain_words(message: &str) -> String {
+pub(crate) fn in_plain_words(message: &str) -> String {
     const PLAIN: [(&str, &str); 6] = [
         ("u64", "a whole number from 0 to 18446744073709551615"),
         ("u32", "a whole number from 0 to 4294967295"),

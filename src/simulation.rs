@@ -271,6 +271,30 @@ impl<P: Model> RunningSim for Running<P> {
     fn as_any(&self) -> &dyn Any {
         self
     }
+    fn snapshot(&self) -> Box<dyn RunningSim> {
+        Box::new(Running::<P> {
+            sim: self.sim.snapshot(),
+        })
+    }
+    fn restore(&mut self, snapshot: &dyn RunningSim) -> Result<(), String> {
+        match snapshot.as_any().downcast_ref::<Running<P>>() {
+            Some(snapshot) => self.sim.restore(&snapshot.sim),
+            None => Err("the snapshot is of another protocol".into()),
+        }
+    }
+    fn forget_kept_trace(&mut self) {
+        self.sim.forget_kept_trace()
+    }
+    fn moment_before(&self, tick: Tick) -> Option<Tick> {
+        let trace = self.sim.trace();
+        let before = trace.partition_point(|t| t.tick < tick);
+        before.checked_sub(1).map(|index| trace[index].tick)
+    }
+    fn moment_after(&self, tick: Tick) -> Option<Tick> {
+        let kept = self.sim.kept_trace();
+        kept.get(kept.partition_point(|t| t.tick <= tick))
+            .map(|t| t.tick)
+    }
 }
 
 /// A running simulation of whichever protocol its setup names, with the chaos adversary
@@ -304,6 +328,21 @@ impl Simulation {
             simulation.schedule(timed.at, timed.action.clone());
         }
         simulation
+    }
+
+    /// A copy of the run as it stands, without its trace: see [`Sim::snapshot`].
+    pub fn snapshot(&self) -> Simulation {
+        Simulation {
+            sim: self.sim.snapshot(),
+            adversary: self.adversary.clone(),
+        }
+    }
+
+    /// Continues from a snapshot of this run's line: see [`Sim::restore`].
+    pub fn restore(&mut self, snapshot: &Simulation) -> Result<(), String> {
+        self.sim.restore(&*snapshot.sim)?;
+        self.adversary = snapshot.adversary.clone();
+        Ok(())
     }
 
     /// The simulator inside, if it runs protocol `P`.

@@ -155,6 +155,8 @@ pub struct LogLine {
     pub kind: LogKind,
     /// The node the line is about, for its colour.
     pub node: Option<NodeId>,
+    /// The message the line is about (a loss, a copy), to highlight it elsewhere.
+    pub message: Option<MsgId>,
     pub text: String,
 }
 
@@ -165,11 +167,16 @@ pub fn log_line<A: crate::sim::Actor>(
     note: impl Fn(&A::Note) -> Option<String>,
     name: impl Fn(NodeId) -> String,
 ) -> Option<LogLine> {
+    let message = match &traced.event {
+        Event::Drop { id, .. } | Event::Duplicate { id, .. } => Some(*id),
+        _ => None,
+    };
     let line = |kind, node, text| {
         Some(LogLine {
             tick: traced.tick,
             kind,
             node,
+            message,
             text,
         })
     };
@@ -201,6 +208,7 @@ pub fn log_line<A: crate::sim::Actor>(
             tick: traced.tick,
             kind: LogKind::Protocol,
             node: Some(*node),
+            message: None,
             text: format!("{} {text}", name(*node)),
         }),
         Event::Violation {
@@ -239,6 +247,28 @@ fn action_text(action: &Action, name: &impl Fn(NodeId) -> String) -> String {
         }
         Action::PauseClients => "clients paused".into(),
         Action::ResumeClients => "clients resumed".into(),
+    }
+}
+
+/// A player's move in words: "kill red", "cut red - green", "drop message 17".
+pub fn attack_text(attack: &crate::round::Attack, setup: &crate::protocol::Setup) -> String {
+    use crate::round::Attack;
+    let name = |node: NodeId| setup.mode.node_name(setup, node);
+    match attack {
+        Attack::ToggleDown(node) => format!("kill or recover {}", name(*node)),
+        Attack::Slow(node, true) => format!("slow {}", name(*node)),
+        Attack::Slow(node, false) => format!("{} back to normal speed", name(*node)),
+        Attack::Cut(a, b) => format!("cut {} - {}", name(*a), name(*b)),
+        Attack::Isolate(node) => format!("isolate {}", name(*node)),
+        Attack::HealAll => "heal the network".into(),
+        Attack::Drop(id) => format!("drop message {id}"),
+        Attack::DropNext(node) => format!("drop the next message from {}", name(*node)),
+        Attack::Duplicate(id) => format!("duplicate message {id}"),
+        Attack::DuplicateNext(node) => {
+            format!("duplicate the next message from {}", name(*node))
+        }
+        Attack::PauseClients(true) => "pause the clients".into(),
+        Attack::PauseClients(false) => "resume the clients".into(),
     }
 }
 

@@ -3,13 +3,14 @@
 //! The searches that take more than a few seconds are ignored by default; CI runs them in release:
 //! `cargo test --release --no-default-features --test check -- --ignored`.
 
-use std::process::Command;
-
 use beat_paxos::explore::{CheckOptions, CheckReport, NetworkKind, Search};
 use beat_paxos::protocol::{Mode, Setup};
 use beat_paxos::protocols::{ec_counter, paxos};
 use beat_paxos::scenario::Scenario;
 use beat_paxos::simulation;
+
+mod common;
+use common::{beat_paxos, json};
 
 /// `mode`'s default setup with the small configuration `check` uses.
 fn small(mode: Mode, broken: Option<&'static str>) -> Setup {
@@ -138,22 +139,6 @@ fn the_search_stops_at_its_state_limit_and_says_so() {
     let report = check(paxos::MODE, None, options);
     assert!(!report.complete);
     assert!(report.states <= 600, "{}", report.states);
-}
-
-fn beat_paxos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_beat-paxos"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[test]

@@ -10,6 +10,9 @@ use beat_paxos::protocols::paxos::{self, Paxos};
 use beat_paxos::scenario::Scenario;
 use beat_paxos::simulation::{self as run, Simulation};
 
+mod common;
+use common::{beat_paxos, json};
+
 fn setup(mode: Mode, seed: u64) -> Setup {
     let mut s = Setup::for_mode(mode);
     s.seed = seed;
@@ -532,22 +535,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         std::fs::remove_dir_all(&self.0).ok();
     }
-}
-
-fn beat_paxos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_beat-paxos"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[test]

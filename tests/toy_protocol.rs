@@ -106,7 +106,7 @@ impl Actor for ToyNode {
 
 // ---- checker.rs: agreement and validity, trusting nothing ---------------------------------------
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct ToyChecker {
     started: Vec<u64>,
     decisions: BTreeMap<NodeId, u64>,

@@ -39,6 +39,8 @@ export default function initializer() {
         state: () => JSON.parse(bindings().beat_paxos_state() || "{}"),
         act: (attack) => bindings().beat_paxos_act(JSON.stringify(attack)),
         traceHash: (events) => bindings().beat_paxos_trace_hash(events),
+        seek: (tick) => bindings().beat_paxos_seek(tick),
+        replay: () => bindings().beat_paxos_replay(),
       };
       document.getElementById("beat-paxos").focus();
     },

@@ -59,6 +59,7 @@ enum StrikeKind {
     Flood { lasting: Tick },
 }
 
+#[derive(Clone)]
 pub struct Adversary {
     rng: SimRng,
     hop: Tick,

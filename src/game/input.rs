@@ -11,6 +11,7 @@ use super::camera::{GameArea, MainCamera};
 use super::messages::{Fading, MessageSprite};
 use super::nodes::{NodeEntity, Selection};
 use super::sim_step::{Clock, CurrentRound, Feedback, PlayerAttack, ReadInput};
+use super::timeline::Hover;
 use crate::round::Attack;
 use crate::sim::NodeId;
 
@@ -92,8 +93,16 @@ fn pointer_gestures(
     messages: Query<(&MessageSprite, &GlobalTransform), Without<Fading>>,
     mut selection: ResMut<Selection>,
     mut attacks: MessageWriter<PlayerAttack>,
+    mut hover: ResMut<Hover>,
 ) {
     let now = time.elapsed_secs();
+    // The message under the pointer is lit in the diagram too.
+    hover.in_game = pointer.position.and_then(|at| {
+        messages
+            .iter()
+            .find(|(_, t)| t.translation().truncate().distance(at) <= 14.0)
+            .map(|(m, _)| m.id)
+    });
     let node_at = |p: Vec2| {
         nodes
             .iter()

@@ -8,6 +8,7 @@ use bevy::prelude::*;
 use super::node_colour;
 use super::nodes::{NodeEntity, RoundEntity, Shapes};
 use super::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
+use super::timeline::Hover;
 use crate::sim::MsgId;
 use crate::view::{MessageShape, Place};
 
@@ -20,6 +21,7 @@ pub(super) fn plugin(app: &mut App) {
                 .after(PublishFrame)
                 .run_if(resource_exists::<CurrentRound>),
             fade_lost,
+            light_hovered,
         )
             .chain(),
     );
@@ -138,7 +140,8 @@ fn sync_messages(
         .collect();
     for id in gone {
         let entity = entities.by_id.remove(&id).expect("listed above");
-        if lost.contains(&id) {
+        // After a rewind, messages not in flight then simply were not there.
+        if lost.contains(&id) && !frame.rewound {
             commands
                 .entity(entity)
                 .insert(Fading { left: FADE_SECONDS });
@@ -162,5 +165,19 @@ fn fade_lost(
         let t = fade.left / FADE_SECONDS;
         sprite.color = Color::srgba(1.0, 0.25, 0.2, t);
         transform.scale = Vec3::splat(1.0 + (1.0 - t) * 1.5);
+    }
+}
+
+/// The message hovered in the diagram or the log is drawn larger.
+fn light_hovered(
+    hover: Res<Hover>,
+    mut sprites: Query<(&MessageSprite, &mut Transform), Without<Fading>>,
+) {
+    let lit = hover.message();
+    for (sprite, mut transform) in &mut sprites {
+        let scale = if Some(sprite.id) == lit { 1.8 } else { 1.0 };
+        if transform.scale.x != scale {
+            transform.scale = Vec3::splat(scale);
+        }
     }
 }

@@ -9,7 +9,9 @@ pub mod messages;
 pub mod nodes;
 pub mod persist;
 pub mod screenshot;
+pub mod share;
 pub mod sim_step;
+pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
@@ -38,6 +40,8 @@ pub struct Settings {
     pub scenario: Option<String>,
     /// A new seed each round (from the title screen) or always the same one (from a link or flag).
     pub fixed_seed: bool,
+    /// Moves the next round plays back (a replay file or a shared link), once.
+    pub plan: Vec<crate::round::PlannedMove>,
 }
 
 impl Default for Settings {
@@ -46,6 +50,7 @@ impl Default for Settings {
             setup: Setup::for_mode(default_mode()),
             scenario: None,
             fixed_seed: false,
+            plan: Vec::new(),
         }
     }
 }
@@ -56,6 +61,7 @@ pub fn logic_plugins(app: &mut App) {
         .init_resource::<Settings>()
         .add_plugins((
             sim_step::plugin,
+            timeline::plugin,
             nodes::plugin,
             messages::plugin,
             input::plugin,

@@ -93,10 +93,15 @@ impl BestScores {
 /// directory.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn scores_path() -> Option<PathBuf> {
-    let dir = std::env::var_os("BEAT_PAXOS_DATA_DIR")
+    data_dir().map(|d| d.join("best-scores.json"))
+}
+
+/// The game's own folder for what it saves (scores, replays).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os("BEAT_PAXOS_DATA_DIR")
         .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("beat-paxos")));
-    dir.map(|d| d.join("best-scores.json"))
+        .or_else(|| dirs::data_dir().map(|d| d.join("beat-paxos")))
 }
 
 /// Reads saved scores. Missing is fine; unreadable is reported and the file kept aside.

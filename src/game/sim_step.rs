@@ -83,12 +83,26 @@ pub struct Frame {
     /// Messages in flight, placed at this frame's (interpolated) moment.
     pub messages: Vec<MessageView>,
     pub checks: Option<Checks>,
+    /// The moment shown, in fractional ticks (between fixed steps while running).
+    pub now: f64,
     /// Trace entries new since the last frame.
     pub new_trace: Range<usize>,
     /// Event-log lines for those entries.
     pub new_log: Vec<LogLine>,
     /// Messages lost in those entries (dropped, cut off, sent to a down node).
     pub lost: Vec<MsgId>,
+    /// The round was rebuilt at another moment (a seek): `new_trace` starts from the beginning,
+    /// and views that keep what they saw start over.
+    pub rewound: bool,
+    /// A seek happened since the last frame was published.
+    rewind_pending: bool,
+}
+
+impl Frame {
+    /// Says that the round was rebuilt: the next frame starts over from its first trace entry.
+    pub fn rewind(&mut self) {
+        self.rewind_pending = true;
+    }
 }
 
 /// Speed and pause.
@@ -169,7 +183,13 @@ fn start_round(
     mut feedback: MessageWriter<Feedback>,
     mut started: MessageWriter<RoundStarted>,
     mut frame: ResMut<Frame>,
+    same_round: Option<Res<super::timeline::SameRound>>,
 ) {
+    // A rewind from the results back into the round keeps playing that round.
+    if same_round.is_some() {
+        commands.remove_resource::<super::timeline::SameRound>();
+        return;
+    }
     let number = previous.map_or(1, |p| p.number + 1);
     if number > 1 && !settings.fixed_seed {
         settings.setup.seed = next_seed(settings.setup.seed);
@@ -182,7 +202,7 @@ fn start_round(
         ));
     }
     commands.insert_resource(CurrentRound {
-        round: Round::new(settings.setup.clone()),
+        round: Round::with_plan(settings.setup.clone(), std::mem::take(&mut settings.plan)),
         number,
     });
     *frame = Frame::default();
@@ -206,12 +226,35 @@ fn apply_attacks(
     }
 }
 
-fn advance(mut current: ResMut<CurrentRound>, mut clock: ResMut<Clock>) {
+fn advance(
+    mut current: ResMut<CurrentRound>,
+    mut clock: ResMut<Clock>,
+    mut feedback: MessageWriter<Feedback>,
+) {
+    let had_error = current.round.playback_error().is_some();
     if std::mem::take(&mut clock.step) {
         current.round.step();
     } else if !clock.paused {
         let ticks = clock.ticks_per_step();
         current.round.advance(ticks);
+    }
+    // Moves of a replay (or kept after a rewind) are shown as they happen.
+    for played in current.round.take_played_back() {
+        let round = &current.round;
+        let text = match played.attack {
+            // Whether it killed or recovered shows in the state it left.
+            Attack::ToggleDown(node) if round.simulation.is_down(node) => {
+                format!("kill {}", round.setup.mode.node_name(&round.setup, node))
+            }
+            Attack::ToggleDown(node) => {
+                format!("recover {}", round.setup.mode.node_name(&round.setup, node))
+            }
+            _ => crate::view::attack_text(&played.attack, &round.setup),
+        };
+        feedback.write(Feedback(format!("replay: {text}")));
+    }
+    if !had_error && let Some(problem) = current.round.playback_error() {
+        feedback.write(Feedback(problem.to_string()));
     }
 }
 
@@ -243,14 +286,18 @@ fn publish_frame(
         0.0
     };
     let now = simulation.now() as f64 + within;
-    let from = frame.new_trace.end;
+    let rewound = std::mem::take(&mut frame.rewind_pending);
+    let from = if rewound { 0 } else { frame.new_trace.end };
     let to = simulation.trace_len();
     *frame = Frame {
         nodes: simulation.node_views(setup),
         messages: simulation.message_views(setup, now),
         checks: Some(simulation.checks(setup)),
+        now,
         new_trace: from..to,
         new_log: simulation.log_lines(setup, from),
         lost: simulation.lost_since(from),
+        rewound,
+        rewind_pending: false,
     };
 }

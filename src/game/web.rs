@@ -11,12 +11,15 @@ use bevy::winit::{UpdateMode, WinitSettings};
 use wasm_bindgen::prelude::*;
 
 use super::persist::ScoreStore;
+use super::share;
 use super::sim_step::{
     Clock, CurrentRound, Frame, PlayerAttack, PublishFrame, ReadInput, RoundStarted,
 };
+use super::timeline::Seek;
 use super::{Launch, Screen, Settings};
 use crate::link;
 use crate::round::Attack;
+use crate::sim::Tick;
 use crate::sim::{FNV_OFFSET, fnv1a64};
 
 /// Starts the game as the page's URL asks.
@@ -49,6 +52,7 @@ pub fn start() {
             setup: link.setup,
             scenario: link.scenario,
             fixed_seed: link.chose,
+            plan: link.moves,
         },
         start_playing: link.chose,
         clock,
@@ -65,6 +69,11 @@ pub fn start() {
 struct Bridge {
     state: String,
     inbox: Vec<Attack>,
+    /// Ticks to seek to, from `beatPaxos.seek`.
+    seeks: Vec<Tick>,
+    /// The replay JSON of the current round, and which (round, line length) it is for.
+    replay: String,
+    replay_of: (u32, usize),
     /// FNV-1a of the trace after each event: `hashes[n - 1]` covers the first `n` events.
     hashes: Vec<u64>,
 }
@@ -86,6 +95,25 @@ pub fn beat_paxos_act(json: &str) -> Result<(), JsValue> {
         .map_err(|e| JsValue::from_str(&format!("not an attack: {e}")))?;
     BRIDGE.with(|b| b.borrow_mut().inbox.push(attack));
     Ok(())
+}
+
+/// Moves the round to `tick` (see the timeline): its exact state then, paused; applied next
+/// frame. Ticks past how far the round has gone go to the furthest point.
+#[wasm_bindgen]
+pub fn beat_paxos_seek(tick: f64) -> Result<(), JsValue> {
+    if !(tick.is_finite() && tick >= 0.0) {
+        return Err(JsValue::from_str(&format!(
+            "not a tick: {tick} (expected a whole number from 0)"
+        )));
+    }
+    BRIDGE.with(|b| b.borrow_mut().seeks.push(tick as Tick));
+    Ok(())
+}
+
+/// The replay file of the current round (JSON, as "save replay" writes it).
+#[wasm_bindgen]
+pub fn beat_paxos_replay() -> String {
+    BRIDGE.with(|b| b.borrow().replay.clone())
 }
 
 /// FNV-1a (hex) of the first `events` trace lines, exactly as `beat-paxos sim --trace` writes
@@ -113,10 +141,16 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Last, (publish_state, signal_ready));
 }
 
-fn deliver_inbox(mut attacks: MessageWriter<PlayerAttack>) {
-    let inbox = BRIDGE.with(|b| std::mem::take(&mut b.borrow_mut().inbox));
+fn deliver_inbox(mut attacks: MessageWriter<PlayerAttack>, mut seeks: MessageWriter<Seek>) {
+    let (inbox, asked) = BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        (std::mem::take(&mut b.inbox), std::mem::take(&mut b.seeks))
+    });
     for attack in inbox {
         attacks.write(PlayerAttack(attack));
+    }
+    for tick in asked {
+        seeks.write(Seek(tick));
     }
 }
 
@@ -155,6 +189,7 @@ fn forget_old_round(mut started: MessageReader<RoundStarted>) {
             let mut b = b.borrow_mut();
             *b = Bridge {
                 inbox: std::mem::take(&mut b.inbox),
+                seeks: std::mem::take(&mut b.seeks),
                 ..Default::default()
             };
         });
@@ -166,6 +201,9 @@ fn hash_new_trace(current: Res<CurrentRound>, frame: Res<Frame>) {
     let lines = current.round.simulation.trace_lines(frame.new_trace.start);
     BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
+        if frame.rewound {
+            b.hashes.clear();
+        }
         let mut hash = b.hashes.last().copied().unwrap_or(FNV_OFFSET);
         for line in lines {
             hash = fnv1a64(hash, line.as_bytes());
@@ -203,8 +241,13 @@ fn publish_state(
             })
         })
         .collect();
+    let line = (current.number, round.line().len());
     BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
+        if b.replay_of != line || b.replay.is_empty() {
+            b.replay = share::replay_json(round);
+            b.replay_of = line;
+        }
         let state = serde_json::json!({
             "screen": screen,
             "round": current.number,
@@ -221,7 +264,8 @@ fn publish_state(
             "outcome": round.outcome,
             "violations": simulation.violations(),
             "trace_len": b.hashes.len(),
-            "share": link::query_for(&round.setup),
+            "frontier": round.frontier(),
+            "share": share::round_query(round),
         });
         b.state = state.to_string();
     });

@@ -319,7 +319,11 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     scheduled: Vec<Action>,
     /// How many of `scheduled` are still queued (kept, not counted, as runs ask after every event).
     pending_scheduled: usize,
+    /// The event history of the run's line: the first `trace_len` entries are the history so
+    /// far; any beyond are what happened next last time this line was run, kept when the run is
+    /// restored to an earlier snapshot (see [`Sim::restore`]) and written over as it runs again.
     trace: Vec<Traced<A>>,
+    trace_len: usize,
     stream: Option<TraceStream>,
     /// When an action (the player's or a scheduled one) last applied.
     last_action_at: Option<Tick>,
@@ -368,6 +372,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             scheduled: Vec::new(),
             pending_scheduled: 0,
             trace: Vec::new(),
+            trace_len: 0,
             stream: None,
             last_action_at: None,
             events_processed: 0,
@@ -411,7 +416,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     }
     /// The event history kept in memory (empty once it streams, see [`Sim::stream_trace`]).
     pub fn trace(&self) -> &[Traced<A>] {
-        &self.trace
+        // A snapshot holds no trace, only its length (see `Sim::snapshot`).
+        &self.trace[..self.trace_len.min(self.trace.len())]
     }
     /// When an action (the player's or a scheduled one) last applied, if any has.
     pub fn last_action_at(&self) -> Option<Tick> {
@@ -428,7 +434,10 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             digest: TraceDigest::default(),
             error: None,
         };
-        for traced in std::mem::take(&mut self.trace) {
+        let mut kept = std::mem::take(&mut self.trace);
+        kept.truncate(self.trace_len);
+        self.trace_len = 0;
+        for traced in kept {
             stream.write(&traced);
         }
         self.stream = Some(stream);
@@ -445,7 +454,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             None => {
                 let mut digest = TraceDigest::default();
                 let mut line = Vec::new();
-                for traced in &self.trace {
+                for traced in &self.trace[..self.trace_len.min(self.trace.len())] {
                     line.clear();
                     serde_json::to_writer(&mut line, traced).expect("trace events serialize");
                     line.push(b'\n');
@@ -455,6 +464,78 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             }
         }
     }
+    /// A copy of the run as it stands, without its trace (a snapshot only needs the trace's
+    /// length: the history before it is the same on the run it is restored into) and without a
+    /// streamed trace's writer: for seeking within a round (see `Round::seek`). Its own
+    /// [`Sim::trace`] is empty.
+    pub fn snapshot(&self) -> Self
+    where
+        C: Clone,
+    {
+        Sim {
+            now: self.now,
+            config: self.config.clone(),
+            rng: self.rng.clone(),
+            actors: self.actors.clone(),
+            faults: self.faults.clone(),
+            drop_next: self.drop_next.clone(),
+            duplicate_next: self.duplicate_next.clone(),
+            in_flight: self.in_flight.clone(),
+            next_msg_id: self.next_msg_id,
+            queue: self.queue.clone(),
+            next_seq: self.next_seq,
+            timers: self.timers.clone(),
+            scheduled: self.scheduled.clone(),
+            pending_scheduled: self.pending_scheduled,
+            trace: Vec::new(),
+            trace_len: self.trace_len,
+            stream: None,
+            last_action_at: self.last_action_at,
+            events_processed: self.events_processed,
+            stats: self.stats,
+            checker: self.checker.clone(),
+            violations: self.violations.clone(),
+            effects: Vec::new(),
+            script: self.script.clone(),
+        }
+    }
+
+    /// Continues from `snapshot`, a snapshot of this run's line (earlier or later than now):
+    /// the trace keeps its first `snapshot`'s-length entries and everything kept beyond them. A
+    /// snapshot whose history this run does not hold (taken further along than this line's
+    /// furthest point) is refused and nothing changes.
+    pub fn restore(&mut self, snapshot: &Self) -> Result<(), String>
+    where
+        C: Clone,
+    {
+        if self.stream.is_some() {
+            return Err("a run whose trace streams out cannot be restored".into());
+        }
+        if self.config.record_trace && snapshot.trace_len > self.trace.len() {
+            return Err(format!(
+                "the snapshot is {} trace events along; this run holds {}",
+                snapshot.trace_len,
+                self.trace.len()
+            ));
+        }
+        let trace = std::mem::take(&mut self.trace);
+        *self = snapshot.snapshot();
+        self.trace = trace;
+        Ok(())
+    }
+
+    /// Drops the kept trace beyond now: the line changed here (a player's move), so what came
+    /// next last time no longer will.
+    pub fn forget_kept_trace(&mut self) {
+        self.trace.truncate(self.trace_len);
+    }
+
+    /// The trace with what is kept beyond now (see [`Sim::restore`]): what happens next on this
+    /// line, as far as it was run before.
+    pub fn kept_trace(&self) -> &[Traced<A>] {
+        &self.trace
+    }
+
     pub fn stats(&self) -> MessageStats {
         self.stats
     }
@@ -931,10 +1012,15 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 event,
             });
         } else if self.config.record_trace {
-            self.trace.push(Traced {
+            let traced = Traced {
                 tick: self.now,
                 event,
-            });
+            };
+            match self.trace.get_mut(self.trace_len) {
+                Some(kept) => *kept = traced,
+                None => self.trace.push(traced),
+            }
+            self.trace_len += 1;
         }
     }
 }
@@ -1009,7 +1095,7 @@ mod tests {
         }
     }
 
-    #[derive(Default)]
+    #[derive(Clone, Default)]
     struct Notes(Vec<(Tick, NodeId, (NodeId, u32))>);
     impl Checker<(NodeId, u32)> for Notes {
         fn observe(
@@ -1232,6 +1318,45 @@ mod tests {
             digest.hash,
             fnv1a64(FNV_OFFSET, expected.as_bytes()),
             "the hash covers every line in order"
+        );
+    }
+
+    #[test]
+    fn a_restored_snapshot_runs_on_as_the_run_did_and_keeps_the_trace_beyond_it() {
+        let mut sim = echo_sim(2);
+        sim.run_until(330);
+        let snapshot = sim.snapshot();
+        let history = sim.trace().len();
+        assert!(snapshot.trace().is_empty() && snapshot.kept_trace().is_empty());
+        sim.apply(Action::Kill { node: 1 }).unwrap();
+        sim.run_until(900);
+        let whole = format!("{:?}", sim.trace());
+        let (len, stats) = (sim.trace().len(), sim.stats());
+
+        sim.restore(&snapshot).unwrap();
+        assert_eq!(sim.now(), 330);
+        assert!(!sim.faults().is_down(1));
+        assert_eq!(sim.trace().len(), history);
+        assert_eq!(sim.kept_trace().len(), len, "what came next is kept");
+        sim.apply(Action::Kill { node: 1 }).unwrap();
+        sim.run_until(900);
+        assert_eq!(format!("{:?}", sim.trace()), whole, "the same run again");
+        assert_eq!(sim.stats(), stats);
+
+        // Another line from the snapshot: what was kept goes once it is forgotten.
+        sim.restore(&snapshot).unwrap();
+        sim.forget_kept_trace();
+        assert_eq!(sim.kept_trace().len(), sim.trace().len());
+        let later = {
+            let mut other = echo_sim(2);
+            other.run_until(600);
+            other.snapshot()
+        };
+        assert!(sim.restore(&later).is_err(), "its history is not here");
+        sim.stream_trace(Box::new(std::io::sink()));
+        assert!(
+            sim.restore(&snapshot).is_err(),
+            "a streamed trace cannot rewind"
         );
     }
 

@@ -5,11 +5,14 @@
 //     same trace (compared by hash);
 //  3. an attack by keyboard reaches the core (checked through window.beatPaxos), then one through
 //     the JS API; a screenshot goes to artifacts/web-paxos.png;
-//  4. an invalid link parameter falls back to defaults with a warning, and ec-counter loads.
+//  4. an invalid link parameter falls back to defaults with a warning, and ec-counter loads;
+//  5. time travel: a round played through the API, saved as a replay and opened from its share
+//     link in a fresh page, gives the trace `beat-paxos sim --replay` gives; seek(t) shows the
+//     state of a run stopped at t; a tampered link falls back to a fresh round, saying why.
 // Usage: node e2e.mjs DIST NATIVE_BINARY ARTIFACTS_DIR
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { serve } from "../../scripts/serve.mjs";
 
 const [dist = "../../dist", native = process.env.BEAT_PAXOS_BIN, artifacts = "../../artifacts"] = process.argv.slice(2);
@@ -107,6 +110,68 @@ try {
   await third.page.screenshot({ path: `${artifacts}/web-ec-counter.png` });
   check("no console errors (ec-counter)", third.errors.length === 0, third.errors.join(" | "));
   await third.page.close();
+
+  // 5: time travel. Play a round with several attacks through the API.
+  const player = await open("?mode=paxos&nodes=5&seed=11&speed=5");
+  const attackAt = async (tick, attack) => {
+    await player.page.waitForFunction((t) => window.beatPaxos.state().tick >= t, tick, { timeout: 60_000 });
+    await player.page.evaluate((a) => window.beatPaxos.act(a), attack);
+  };
+  await attackAt(150, { Isolate: 0 });
+  await attackAt(350, { ToggleDown: 1 });
+  await attackAt(550, { Cut: [2, 3] });
+  await attackAt(750, { ToggleDown: 1 });
+  await attackAt(900, { Slow: [4, true] });
+  await player.page.waitForFunction(() => window.beatPaxos.state().outcome !== null, null, { timeout: 120_000 });
+  s = await state(player.page);
+  const played = s.moves.length;
+  const replay = await player.page.evaluate(() => window.beatPaxos.replay());
+  writeFileSync(`${artifacts}/web-replay.json`, replay);
+  const replayed = JSON.parse(execFileSync(native, ["sim", "--replay", `${artifacts}/web-replay.json`]));
+  // The game keeps running behind the results; its trace starts with the replay's run.
+  await player.page.waitForFunction((n) => window.beatPaxos.state().trace_len >= n, replayed.trace_events, { timeout: 60_000 });
+  const playedHash = await player.page.evaluate((n) => window.beatPaxos.traceHash(n), replayed.trace_events);
+  check("a round played in the browser replays natively to the same trace", played >= 4 && playedHash === replayed.trace_hash,
+    `${played} moves, ${replayed.trace_events} events, web ${playedHash}, native ${replayed.trace_hash}`);
+  check("the share link carries the moves", s.share.includes("moves=") && s.share.length < 2000, s.share);
+
+  // Rewind: the state at t is the state of a fresh run stopped at t.
+  // Before the first decision, so the native run is not cut short by the round's end.
+  const t = Math.max(1, Math.floor(replayed.decision_tick * 0.6));
+  await player.page.evaluate((tick) => window.beatPaxos.seek(tick), t);
+  await player.page.waitForFunction((tick) => {
+    const now = window.beatPaxos.state();
+    return now.tick === tick && now.screen === "playing";
+  }, t, { timeout: 30_000 }).catch(() => {});
+  const rewound = await state(player.page);
+  const stopped = JSON.parse(execFileSync(native, ["sim", "--replay", `${artifacts}/web-replay.json`, "--max-ticks", String(t)]));
+  const rewoundHash = await player.page.evaluate((n) => window.beatPaxos.traceHash(n), rewound.trace_len);
+  check("seek(t) shows the state of a run stopped at t",
+    rewound.trace_len === stopped.trace_events && rewoundHash === stopped.trace_hash
+      && ["sent", "delivered", "dropped"].every((k) => rewound.messages[k] === stopped.messages[k])
+      && rewound.screen === "playing",
+    `t=${t}: web ${rewound.trace_len} events ${rewoundHash} ${JSON.stringify(rewound.messages)} ${rewound.screen}, `
+      + `native ${stopped.trace_events} events ${stopped.trace_hash} ${JSON.stringify(stopped.messages)}`);
+  await player.page.screenshot({ path: `${artifacts}/web-rewound.png` });
+  check("no console errors (time travel)", player.errors.length === 0, player.errors.join(" | "));
+  await player.page.close();
+
+  // The share link, opened in a fresh page, plays the round back.
+  const shared = await open(s.share + "&speed=5");
+  await shared.page.waitForFunction((n) => window.beatPaxos.state().trace_len >= n, replayed.trace_events, { timeout: 180_000 });
+  const sharedHash = await shared.page.evaluate((n) => window.beatPaxos.traceHash(n), replayed.trace_events);
+  const sharedState = await state(shared.page);
+  check("the share link replays the round: same trace as the replay file", sharedHash === replayed.trace_hash && sharedState.moves.length === played,
+    `web ${sharedHash}, native ${replayed.trace_hash}, ${sharedState.moves.length} moves`);
+  check("no console errors (shared link)", shared.errors.length === 0, shared.errors.join(" | "));
+  await shared.page.close();
+
+  // A tampered link: the moves are refused with a warning and the round starts fresh.
+  const tampered = await open(s.share.replace(/moves=([^&]*)/, (_, m) => `moves=${m.slice(0, -3)}`));
+  const fresh = await state(tampered.page);
+  check("a truncated share link falls back to a fresh round and says why", fresh.moves.length === 0 && fresh.screen === "playing"
+    && tampered.warnings.some((w) => w.includes("moves")), tampered.warnings.join(" | "));
+  await tampered.page.close();
 } catch (e) {
   check("the browser test ran to the end", false, String(e && e.stack || e));
 } finally {

@@ -38,6 +38,11 @@ fn sample_gauge(
     if started.read().count() > 0 {
         history.samples.clear();
     }
+    // After a rewind the plot keeps what it sampled before that moment.
+    if frame.rewound {
+        let now = current.round.now();
+        history.samples.retain(|(tick, _)| *tick <= now);
+    }
     let Some((_, value)) = frame.checks.as_ref().and_then(|c| c.gauge) else {
         return;
     };

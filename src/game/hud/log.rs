@@ -6,6 +6,7 @@ use egui::{Color32, RichText};
 
 use super::{BAD, GOLD, MUTED, palette};
 use crate::game::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
+use crate::game::timeline::Hover;
 use crate::view::{LogKind, LogLine, seconds};
 
 pub(super) fn plugin(app: &mut App) {
@@ -30,7 +31,7 @@ fn collect_log(
     frame: Res<Frame>,
     mut log: ResMut<EventLog>,
 ) {
-    if started.read().count() > 0 {
+    if started.read().count() > 0 || frame.rewound {
         log.lines.clear();
     }
     log.lines.extend(frame.new_log.iter().cloned());
@@ -38,8 +39,12 @@ fn collect_log(
     log.lines.drain(..excess);
 }
 
-pub(super) fn show(ui: &mut egui::Ui, log: &EventLog) {
+/// The log; hovering a line shows its moment (and its message) in the diagram, and lines about
+/// the message hovered elsewhere are lit.
+pub(super) fn show(ui: &mut egui::Ui, log: &EventLog, hover: &mut Hover) {
     ui.label(RichText::new("Events").strong());
+    let lit = hover.message();
+    let mut hovered = None;
     egui::ScrollArea::vertical()
         .id_salt("log")
         .max_height(220.0)
@@ -52,12 +57,18 @@ pub(super) fn show(ui: &mut egui::Ui, log: &EventLog) {
                     LogKind::Fault => Color32::from_rgb(255, 150, 90),
                     LogKind::Protocol => line.node.map_or(MUTED, palette),
                 };
-                ui.label(
-                    RichText::new(format!("{:>6}  {}", seconds(line.tick), line.text))
-                        .monospace()
-                        .size(11.0)
-                        .color(colour),
-                );
+                let mut text = RichText::new(format!("{:>6}  {}", seconds(line.tick), line.text))
+                    .monospace()
+                    .size(11.0)
+                    .color(colour);
+                if lit.is_some() && line.message == lit {
+                    text = text.background_color(Color32::from_gray(70));
+                }
+                if ui.label(text).hovered() {
+                    hovered = Some((line.tick, line.message));
+                }
             }
         });
+    hover.tick = hovered.map(|(tick, _)| tick);
+    hover.in_log = hovered.and_then(|(_, message)| message);
 }

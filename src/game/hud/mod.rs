@@ -3,6 +3,7 @@
 //! the toasts. This file lays the play screen out and holds the shared style.
 
 mod checks;
+mod diagram;
 mod help;
 mod inspector;
 mod log;
@@ -20,6 +21,7 @@ use egui::{Color32, RichText};
 use super::Screen;
 use super::camera::GameArea;
 use super::sim_step::CurrentRound;
+use super::timeline::{DiagramShown, Seek};
 use crate::view::{CheckLine, CheckStatus, PALETTE};
 
 pub use toasts::Toasts;
@@ -28,6 +30,7 @@ pub(super) fn plugin(app: &mut App) {
     app.add_plugins((
         title::plugin,
         checks::plugin,
+        diagram::plugin,
         log::plugin,
         results::plugin,
         toasts::plugin,
@@ -107,6 +110,9 @@ struct PlayScreen<'w, 's> {
     inspector: inspector::Inspector<'w>,
     checks: checks::LiveChecks<'w>,
     log: Res<'w, log::EventLog>,
+    diagram: diagram::DiagramPanel<'w>,
+    diagram_shown: Res<'w, DiagramShown>,
+    seeks: MessageWriter<'w, Seek>,
 }
 
 /// The play screen: the top bar and the side panel, and the game area they leave.
@@ -120,8 +126,23 @@ fn play_screen(mut hud: PlayScreen) -> Result {
             .layer_id(egui::LayerId::background())
             .max_rect(ctx.viewport_rect()),
     );
-    egui::Panel::top("top").show(&mut root, |ui| top_bar::show(ui, &mut hud.top_bar));
+    egui::Panel::top("top").show(&mut root, |ui| {
+        top_bar::show(ui, &mut hud.top_bar, &mut hud.seeks)
+    });
     let mode = hud.top_bar.current.round.setup.mode;
+    if hud.diagram_shown.0 {
+        let height = ctx.content_rect().height();
+        egui::Panel::bottom("diagram")
+            .default_size(height * 0.3)
+            .min_size(90.0)
+            .max_size(height * 0.7)
+            .resizable(true)
+            .show(&mut root, |ui| {
+                diagram::show(ui, &mut hud.diagram, &mut hud.seeks)
+            });
+    } else {
+        hud.diagram.hover.in_diagram = None;
+    }
     egui::Panel::right("side")
         .default_size(330.0)
         .min_size(260.0)
@@ -133,7 +154,7 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                 ui.separator();
                 checks::show(ui, &hud.checks);
                 ui.separator();
-                log::show(ui, &hud.log);
+                log::show(ui, &hud.log, &mut hud.diagram.hover);
                 ui.separator();
                 help::show(ui, mode.cheat_sheet());
             });

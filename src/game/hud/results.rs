@@ -9,10 +9,11 @@ use egui::RichText;
 use super::{BAD, GOLD, GOOD, HudSet, palette};
 use crate::game::camera::GameArea;
 use crate::game::persist::BestScores;
-use crate::game::sim_step::CurrentRound;
+use crate::game::share;
+use crate::game::sim_step::{CurrentRound, Feedback};
 use crate::game::{Screen, Settings};
 use crate::round::FAULT_BUDGET;
-use crate::view::seconds;
+use crate::view::{attack_text, seconds};
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(
@@ -31,6 +32,7 @@ struct Results<'w, 's> {
     scores: Option<Res<'w, BestScores>>,
     next: ResMut<'w, NextState<Screen>>,
     settings: ResMut<'w, Settings>,
+    feedback: MessageWriter<'w, Feedback>,
 }
 
 fn results_window(mut results: Results) -> Result {
@@ -47,6 +49,7 @@ fn results_window(mut results: Results) -> Result {
     let centre = (area.min + area.max) / (2.0 * zoom);
     let offset = egui::vec2(centre.x - screen.x, centre.y - screen.y);
     let (next, settings) = (&mut results.next, &mut results.settings);
+    let feedback = &mut results.feedback;
     let scores = results.scores.as_deref();
     egui::Window::new(view.title)
         .anchor(egui::Align2::CENTER_CENTER, offset)
@@ -91,7 +94,8 @@ fn results_window(mut results: Results) -> Result {
                 .max_height(120.0)
                 .show(ui, |ui| {
                     for m in &round.moves {
-                        ui.monospace(format!("{:>7}  {:?}", seconds(m.tick), m.attack));
+                        let text = attack_text(&m.attack, &round.setup);
+                        ui.monospace(format!("{:>7}  {text}", seconds(m.tick)));
                     }
                 });
             ui.horizontal(|ui| {
@@ -103,6 +107,18 @@ fn results_window(mut results: Results) -> Result {
                     next.set(Screen::Title);
                 }
             });
+            ui.horizontal(|ui| {
+                if ui.button("Copy link to this round").clicked() {
+                    feedback.write(Feedback(share::copy_link(round)));
+                }
+                if ui.button("Save replay").clicked() {
+                    feedback.write(Feedback(share::save_replay(round)));
+                }
+            });
+            ui.label(
+                egui::RichText::new("Drag the timeline (top) or click the diagram to go back.")
+                    .small(),
+            );
         });
     Ok(())
 }

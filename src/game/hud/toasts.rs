@@ -5,6 +5,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use super::{GOLD, HudSet};
 use crate::game::Screen;
+use crate::game::camera::GameArea;
 use crate::game::sim_step::Feedback;
 
 pub(super) fn plugin(app: &mut App) {
@@ -40,13 +41,20 @@ fn collect_feedback(
     }
 }
 
-fn show(mut contexts: EguiContexts, toasts: Res<Toasts>) -> Result {
+/// Centred at the bottom of the game area, clear of the side panel and the diagram.
+fn show(mut contexts: EguiContexts, toasts: Res<Toasts>, area: Res<GameArea>) -> Result {
     if toasts.0.is_empty() {
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?;
+    let zoom = ctx.zoom_factor();
+    let bottom = egui::pos2(
+        (area.min.x + area.max.x) / (2.0 * zoom),
+        area.max.y / zoom - 12.0,
+    );
     egui::Area::new("toasts".into())
-        .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(-170.0, -16.0))
+        .pivot(egui::Align2::CENTER_BOTTOM)
+        .fixed_pos(bottom)
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 for (text, _) in &toasts.0 {

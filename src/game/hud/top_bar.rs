@@ -7,9 +7,11 @@ use egui::RichText;
 
 use super::GOLD;
 use crate::game::persist::BestScores;
-use crate::game::sim_step::{Clock, CurrentRound};
+use crate::game::share;
+use crate::game::sim_step::{Clock, CurrentRound, Feedback};
+use crate::game::timeline::Seek;
 use crate::game::{Screen, Settings};
-use crate::round::{DROPS_PER_ROUND, DUPLICATES_PER_ROUND, FAULT_BUDGET};
+use crate::round::{DROPS_PER_ROUND, DUPLICATES_PER_ROUND, FAULT_BUDGET, Round};
 use crate::view::seconds;
 
 #[derive(SystemParam)]
@@ -19,9 +21,43 @@ pub(super) struct TopBar<'w> {
     scores: Option<Res<'w, BestScores>>,
     next: ResMut<'w, NextState<Screen>>,
     settings: ResMut<'w, Settings>,
+    feedback: MessageWriter<'w, Feedback>,
 }
 
-pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar) {
+/// The timeline: jump to the start, one event back, and a slider over the round so far.
+fn timeline(ui: &mut egui::Ui, round: &Round, seeks: &mut MessageWriter<Seek>) {
+    if ui
+        .button("|<")
+        .on_hover_text("back to the start (Home)")
+        .clicked()
+    {
+        seeks.write(Seek(0));
+    }
+    if ui
+        .button("<")
+        .on_hover_text("one event back (Left)")
+        .clicked()
+        && let Some(tick) = round.previous_moment()
+    {
+        seeks.write(Seek(tick));
+    }
+    let now = round.now();
+    let mut moment = now;
+    let frontier = round.frontier().max(now).max(1);
+    ui.spacing_mut().slider_width = 110.0;
+    let slider = egui::Slider::new(&mut moment, 0..=frontier)
+        .show_value(false)
+        .trailing_fill(true);
+    let response = ui.add(slider).on_hover_text(format!(
+        "drag to go back to any moment of the round so far ({})",
+        seconds(frontier)
+    ));
+    if response.changed() && moment != now {
+        seeks.write(Seek(moment));
+    }
+}
+
+pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWriter<Seek>) {
     let round = &bar.current.round;
     let mode = round.setup.mode;
     ui.horizontal_wrapped(|ui| {
@@ -69,12 +105,28 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar) {
             clock.paused = true;
             clock.step = true;
         }
-        if ui.button("restart").on_hover_text("R").clicked() {
-            bar.next.set(Screen::Playing);
-        }
-        if ui.button("menu").clicked() {
-            bar.settings.fixed_seed = false;
-            bar.next.set(Screen::Title);
-        }
+        ui.separator();
+        timeline(ui, round, seeks);
+        ui.separator();
+        // One menu for the round: starting over, sharing it, leaving it.
+        ui.menu_button("menu", |ui| {
+            if ui.button("restart with a new round (R)").clicked() {
+                bar.next.set(Screen::Playing);
+                ui.close();
+            }
+            if ui.button("copy link to this round").clicked() {
+                bar.feedback.write(Feedback(share::copy_link(round)));
+                ui.close();
+            }
+            if ui.button("save replay").clicked() {
+                bar.feedback.write(Feedback(share::save_replay(round)));
+                ui.close();
+            }
+            if ui.button("title screen").clicked() {
+                bar.settings.fixed_seed = false;
+                bar.next.set(Screen::Title);
+                ui.close();
+            }
+        });
     });
 }

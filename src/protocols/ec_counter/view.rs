@@ -201,6 +201,22 @@ pub fn results(sim: &ModelSim<EcCounter>, outcome: &Outcome) -> ResultsView {
     }
 }
 
+/// The milestones of the counter on the space-time diagram: a server's value changing, a client
+/// finishing (the diagram itself marks when every server holds the same value again).
+pub fn mark(event: &Event<EcNode>) -> Option<(NodeId, MarkKind, String)> {
+    match event {
+        Event::Note {
+            node,
+            note: Note::ServerValue { value },
+        } => Some((*node, MarkKind::Value(*value), format!("now holds {value}"))),
+        Event::Note {
+            node,
+            note: Note::ClientDone,
+        } => Some((*node, MarkKind::Done, "finished its requests".into())),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::protocol::Setup;
@@ -245,21 +261,5 @@ mod tests {
             simulation.run_until(now + 1);
         };
         assert!(sync.look.label.starts_with("sync(") && sync.look.colour == sync.from);
-    }
-}
-
-/// The milestones of the counter on the space-time diagram: a server's value changing, a client
-/// finishing (the diagram itself marks when every server holds the same value again).
-pub fn mark(event: &Event<EcNode>) -> Option<(NodeId, MarkKind, String)> {
-    match event {
-        Event::Note {
-            node,
-            note: Note::ServerValue { value },
-        } => Some((*node, MarkKind::Value(*value), format!("now holds {value}"))),
-        Event::Note {
-            node,
-            note: Note::ClientDone,
-        } => Some((*node, MarkKind::Done, "finished its requests".into())),
-        _ => None,
     }
 }

@@ -197,6 +197,44 @@ pub fn results(sim: &ModelSim<Paxos>, outcome: &Outcome) -> ResultsView {
     }
 }
 
+/// The milestones of Paxos on the space-time diagram: ballots started, promises, votes and
+/// decisions.
+pub fn mark(event: &Event<PaxosNode>) -> Option<(NodeId, MarkKind, String)> {
+    match event {
+        Event::Note { node, note } => match note {
+            Note::BallotStarted { ballot } => {
+                Some((*node, MarkKind::Ballot, format!("starts ballot {ballot}")))
+            }
+            Note::Accepted { ballot, value } => Some((
+                *node,
+                MarkKind::Accept,
+                format!("accepts {} at ballot {ballot}", colour_name(*value)),
+            )),
+            Note::Decided { value } => Some((
+                *node,
+                MarkKind::Decide,
+                format!("decides {}", colour_name(*value)),
+            )),
+            Note::Proposed { .. } => None,
+        },
+        Event::Send {
+            from,
+            msg: Msg::Promise { ballot, accepted },
+            ..
+        } => {
+            let text = match accepted {
+                Some((at, value)) => format!(
+                    "promises ballot {ballot}, telling it had accepted {} at {at}",
+                    colour_name(*value)
+                ),
+                None => format!("promises ballot {ballot}"),
+            };
+            Some((*from, MarkKind::Promise, text))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::protocol::Setup;
@@ -256,43 +294,5 @@ mod tests {
             );
             assert!(b.progress > a.progress);
         }
-    }
-}
-
-/// The milestones of Paxos on the space-time diagram: ballots started, promises, votes and
-/// decisions.
-pub fn mark(event: &Event<PaxosNode>) -> Option<(NodeId, MarkKind, String)> {
-    match event {
-        Event::Note { node, note } => match note {
-            Note::BallotStarted { ballot } => {
-                Some((*node, MarkKind::Ballot, format!("starts ballot {ballot}")))
-            }
-            Note::Accepted { ballot, value } => Some((
-                *node,
-                MarkKind::Accept,
-                format!("accepts {} at ballot {ballot}", colour_name(*value)),
-            )),
-            Note::Decided { value } => Some((
-                *node,
-                MarkKind::Decide,
-                format!("decides {}", colour_name(*value)),
-            )),
-            Note::Proposed { .. } => None,
-        },
-        Event::Send {
-            from,
-            msg: Msg::Promise { ballot, accepted },
-            ..
-        } => {
-            let text = match accepted {
-                Some((at, value)) => format!(
-                    "promises ballot {ballot}, telling it had accepted {} at {at}",
-                    colour_name(*value)
-                ),
-                None => format!("promises ballot {ballot}"),
-            };
-            Some((*from, MarkKind::Promise, text))
-        }
-        _ => None,
     }
 }
