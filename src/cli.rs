@@ -297,13 +297,31 @@ impl GameArgs {
     pub fn launch(&self) -> Result<crate::game::Launch, CliError> {
         use crate::game::{Launch, Settings, persist, sim_step::Clock};
         let cluster = &self.cluster;
-        let replay = self
-            .replay
-            .as_deref()
-            .map(Replay::load)
-            .transpose()
-            .map_err(CliError)?;
-        let start_playing = replay.is_some()
+        // A replay that cannot be read, or does not play as it says (a changed move, a hash
+        // that does not match), is not played: the game opens on a fresh round and says why.
+        let mut notices = Vec::new();
+        let replay = match self.replay.as_deref().map(Replay::load) {
+            None => None,
+            Some(Ok(replay)) => match replay.run() {
+                Ok(_) => Some(replay),
+                Err(failure) => {
+                    notices.push(format!(
+                        "Replay not played: {failure}. Here is its round, fresh."
+                    ));
+                    Some(Replay {
+                        moves: Vec::new(),
+                        ..replay
+                    })
+                }
+            },
+            Some(Err(problem)) => {
+                notices.push(format!(
+                    "Replay not played: {problem}. A fresh round instead."
+                ));
+                None
+            }
+        };
+        let start_playing = self.replay.is_some()
             || cluster.mode.is_some()
             || cluster.nodes.is_some()
             || cluster.seed.is_some()
@@ -339,7 +357,7 @@ impl GameArgs {
             window: self.window,
             screenshot: self.screenshot.clone().zip(self.exit_after_frames),
             scores,
-            notices: Vec::new(),
+            notices,
         })
     }
 }

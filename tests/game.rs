@@ -368,3 +368,48 @@ fn the_screenshot_script_shows_nodes_flying_messages_and_the_hud() {
     let servers = pixels_like(&pixels, width, beat_paxos::view::PALETTE[0], 0..880, 6);
     assert!(servers > 1500, "server 0 not visible ({servers} pixels)");
 }
+
+#[test]
+fn a_replay_that_does_not_play_as_it_says_opens_a_fresh_round_saying_why() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-launch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let launch = |text: &str| {
+        let path = dir.join("replay.json");
+        std::fs::write(&path, text).unwrap();
+        let args = ["beat-paxos", "--replay", path.to_str().unwrap()];
+        let cli = beat_paxos::cli::parse(args.map(std::ffi::OsString::from))
+            .unwrap_or_else(|_| panic!("flags parse"));
+        cli.game.launch().unwrap_or_else(|e| panic!("{}", e.0))
+    };
+    let moves =
+        r#"[{"tick": 200, "attack": {"Isolate": 0}}, {"tick": 400, "attack": {"ToggleDown": 1}}]"#;
+    let good = launch(&format!(
+        r#"{{"version": 1, "setup": {{"mode": "paxos", "nodes": 5, "seed": 3}}, "moves": {moves}}}"#
+    ));
+    assert!(good.start_playing && good.notices.is_empty());
+    assert_eq!(good.settings.plan.len(), 2);
+    assert_eq!(good.settings.setup.knob("nodes"), 5);
+
+    let tampered = launch(&format!(
+        r#"{{"version": 1, "setup": {{"mode": "paxos", "nodes": 5, "seed": 3}}, "moves": {moves},
+            "trace_hash": "0123456789abcdef"}}"#
+    ));
+    assert!(tampered.start_playing && tampered.settings.plan.is_empty());
+    assert_eq!(tampered.settings.setup.knob("nodes"), 5, "its round, fresh");
+    assert!(
+        tampered.notices[0].contains("Replay not played")
+            && tampered.notices[0].contains("hashes to"),
+        "{:?}",
+        tampered.notices
+    );
+
+    let truncated = launch(r#"{"version": 1, "setup": {"mode": "paxos", "nodes": 5"#);
+    assert!(truncated.start_playing && truncated.settings.plan.is_empty());
+    assert_eq!(truncated.settings.setup, Setup::for_mode(paxos::MODE));
+    assert!(
+        truncated.notices[0].contains("line 1"),
+        "{:?}",
+        truncated.notices
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -86,7 +86,9 @@ try {
 
   // 3: attacks through the keyboard and through the API.
   const second = await open("?mode=paxos&nodes=5&seed=7");
-  await second.page.mouse.click(300, 650); // focus the canvas on empty space
+  // Focus the canvas on empty space in the cluster's area (a click in the diagram below would
+  // move the round to that moment).
+  await second.page.mouse.click(60, 300);
   await second.page.keyboard.press("1");
   await second.page.keyboard.press("k");
   await second.page.waitForFunction(() => window.beatPaxos.state().nodes[0].down === true, null, { timeout: 30_000 }).catch(() => {});
