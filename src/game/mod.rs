@@ -12,6 +12,8 @@ pub mod screenshot;
 pub mod sim_step;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+#[cfg(target_arch = "wasm32")]
+mod web_fonts;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
@@ -101,7 +103,7 @@ pub fn run(launch: Launch) -> AppExit {
         screenshot::plugin(launch.screenshot.clone()),
     ));
     #[cfg(target_arch = "wasm32")]
-    app.add_plugins(web::plugin);
+    app.add_plugins((web::plugin, web_fonts::plugin));
     app.insert_resource(launch.settings)
         .insert_resource(launch.scores);
     if launch.start_playing {
