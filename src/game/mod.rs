@@ -13,7 +13,7 @@ pub mod sim_step;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 #[cfg(target_arch = "wasm32")]
-mod web_fonts;
+mod web_lean;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
@@ -103,7 +103,7 @@ pub fn run(launch: Launch) -> AppExit {
         screenshot::plugin(launch.screenshot.clone()),
     ));
     #[cfg(target_arch = "wasm32")]
-    app.add_plugins((web::plugin, web_fonts::plugin));
+    app.add_plugins((web::plugin, web_lean::plugin));
     app.insert_resource(launch.settings)
         .insert_resource(launch.scores);
     if launch.start_playing {
