@@ -1,13 +1,8 @@
-//! What the web build does lighter than the native one (docs/web.md has the figures):
-//! - egui's fonts: egui's own two default fonts, cut down to the characters the game shows
-//!   (`scripts/subset-fonts.sh`), instead of its full default fonts and emoji fonts: 150 KB
-//!   instead of 1.4 MB in the download. Same glyphs and metrics, so the HUD looks as natively.
-//! - no multisampling: the camera draws 1 sample per pixel instead of 4, which phones and
-//!   software WebGL feel most; the game's shapes are textures with soft edges, only the thin
-//!   links show a little stair-stepping.
+//! The web build's egui fonts: egui's own two default fonts, cut down to the characters the game
+//! shows (`scripts/subset-fonts.sh`), instead of its full default fonts and emoji fonts — 150 KB
+//! instead of 1.4 MB in the download. Same glyphs and metrics, so the HUD looks as natively.
 
 use bevy::prelude::*;
-use bevy::render::view::Msaa;
 use bevy_egui::EguiContext;
 use bevy_egui::egui::{FontData, FontDefinitions, FontFamily};
 
@@ -16,11 +11,7 @@ const HACK: &[u8] = include_bytes!("../../assets/fonts/Hack-Regular-subset.ttf")
 
 pub(super) fn plugin(app: &mut App) {
     // egui reads fonts at the start of a pass, so they must be set as soon as a context exists.
-    app.add_observer(set_fonts).add_observer(no_msaa);
-}
-
-fn no_msaa(add: On<Add, Camera>, mut commands: Commands) {
-    commands.entity(add.entity).insert(Msaa::Off);
+    app.add_observer(set_fonts);
 }
 
 fn set_fonts(add: On<Add, EguiContext>, mut contexts: Query<&mut EguiContext>) {
