@@ -10,4 +10,6 @@ native=${BEAT_PAXOS_BIN:-$CARGO_TARGET_DIR/debug/beat-paxos}
 scripts/web.sh build
 mkdir -p artifacts
 cd tests/web
+# The download must not creep up: gzip size against the figure in tests/web/size-budget.json.
+node size-check.mjs ../../dist
 node e2e.mjs ../../dist "$native" ../../artifacts

@@ -1,6 +1,8 @@
 // Drives the loading screen while the wasm downloads and compiles, shows a readable error if it
 // fails, and exposes window.beatPaxos once the game runs.
 export default function initializer() {
+  // When each stage ended, in ms after navigation (read by tests/web/bench.mjs).
+  const timings = (window.beatPaxosTimings = {});
   const text = document.getElementById("loading-text");
   const bar = document.getElementById("loading-bar");
   const fail = (message) => {
@@ -10,6 +12,7 @@ export default function initializer() {
   };
   return {
     onStart: () => {
+      timings.start = performance.now();
       if (window.beatPaxosUnsupported) {
         fail(window.beatPaxosUnsupported);
         throw new Error(window.beatPaxosUnsupported);
@@ -24,10 +27,14 @@ export default function initializer() {
         text.textContent = `Downloading the game: ${mb(current)} MB`;
       }
       if (total > 0 && current >= total) {
+        timings.downloaded ??= performance.now();
         text.textContent = "Starting\u2026";
       }
     },
-    onComplete: () => {},
+    // The wasm has run main(): Bevy's app is built and its event loop has taken over.
+    onComplete: () => {
+      timings.complete = performance.now();
+    },
     onSuccess: () => {
       document.getElementById("loading").hidden = true;
       // trunk sets window.wasmBindings right after this returns, so look it up on each call.

@@ -14,6 +14,8 @@ pub mod sim_step;
 pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+#[cfg(target_arch = "wasm32")]
+mod web_lean;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
@@ -107,7 +109,7 @@ pub fn run(launch: Launch) -> AppExit {
         screenshot::plugin(launch.screenshot.clone()),
     ));
     #[cfg(target_arch = "wasm32")]
-    app.add_plugins(web::plugin);
+    app.add_plugins((web::plugin, web_lean::plugin));
     app.insert_resource(launch.settings)
         .insert_resource(launch.scores);
     if launch.start_playing {

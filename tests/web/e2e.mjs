@@ -12,7 +12,8 @@
 // Usage: node e2e.mjs DIST NATIVE_BINARY ARTIFACTS_DIR
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
 import { serve } from "../../scripts/serve.mjs";
 
 const [dist = "../../dist", native = process.env.BEAT_PAXOS_BIN, artifacts = "../../artifacts"] = process.argv.slice(2);
@@ -56,7 +57,27 @@ async function open(query) {
 
 const state = (page) => page.evaluate(() => window.beatPaxos.state());
 
+/** The headers the server sends for `path` to a browser that accepts `encoding`. */
+function headersFor(path, encoding) {
+  return new Promise((resolve, reject) => {
+    get(base + path, { headers: { "accept-encoding": encoding } }, (res) => {
+      res.resume();
+      resolve(res.headers);
+    }).on("error", reject);
+  });
+}
+
 try {
+  // 0: the .wasm goes out precompressed, brotli where accepted, gzip otherwise.
+  const wasmName = readdirSync(dist).find((f) => f.endsWith(".wasm"));
+  const br = await headersFor(wasmName, "gzip, deflate, br, zstd");
+  const gz = await headersFor(wasmName, "gzip, deflate");
+  const plain = await headersFor(wasmName, "identity");
+  check("the .wasm is served precompressed with the right headers",
+    br["content-encoding"] === "br" && gz["content-encoding"] === "gzip" && plain["content-encoding"] === undefined
+      && [br, gz, plain].every((h) => h["content-type"] === "application/wasm" && h.vary === "Accept-Encoding"),
+    `br ${br["content-length"]} bytes, gzip ${gz["content-length"]}, identity ${plain["content-length"]}`);
+
   // 1 + 2: a shared link, and the same run as native.
   const { page, errors, firstFrameMs } = await open("?mode=paxos&nodes=3&seed=42&speed=5");
   figures.first_frame_ms = Math.round(firstFrameMs);

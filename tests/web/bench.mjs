@@ -1,0 +1,143 @@
+// The web build's size and start-up benchmark: prints the .wasm's raw, gzip and brotli bytes and
+// the median of RUNS first-frame times (window.beatPaxosFirstFrameMs: the third frame drawn, in ms
+// after navigation) in Debian's headless Chromium, each run in a fresh browser context (empty
+// cache), served as scripts/serve.mjs serves it (precompressed). With the median it prints where
+// the time went: HTML and loader, wasm download, compile + instantiate, Bevy's app build (main()
+// until Bevy's event loop takes over), shader compilation in WebGL, and the first frames.
+// Usage: node bench.mjs DIST [RUNS] [--json FILE]
+import { chromium } from "playwright-core";
+import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { serve } from "../../scripts/serve.mjs";
+import { brotli, gzip } from "../../scripts/compress.mjs";
+
+const args = process.argv.slice(2);
+const jsonAt = args.indexOf("--json");
+const jsonFile = jsonAt >= 0 ? args.splice(jsonAt, 2)[1] : null;
+const [dist = "../../dist", runsArg = "5"] = args;
+const runs = Number(runsArg);
+
+// Sizes, from the precompressed files when the build wrote them.
+const wasmName = readdirSync(dist).find((f) => f.endsWith(".wasm"));
+const wasm = readFileSync(join(dist, wasmName));
+const sized = (suffix, compress) =>
+  existsSync(join(dist, wasmName + suffix)) ? readFileSync(join(dist, wasmName + suffix)).length : compress(wasm).length;
+const sizes = { raw: wasm.length, gzip: sized(".gz", gzip), brotli: sized(".br", brotli) };
+
+// Timings from inside the page: WebAssembly compile/instantiate and WebGL shader work, wrapped
+// before any page script runs; long tasks from a buffered observer.
+function instrument() {
+  const t = (window.__bench = { shaderMs: 0, programs: 0, longTasks: [] });
+  const now = () => performance.now();
+  for (const name of ["instantiateStreaming", "compileStreaming", "instantiate", "compile"]) {
+    const original = WebAssembly[name];
+    if (!original) continue;
+    WebAssembly[name] = function (...a) {
+      t.wasmStart ??= now();
+      return original.apply(this, a).then((r) => {
+        t.wasmReady = now();
+        return r;
+      });
+    };
+  }
+  const proto = WebGL2RenderingContext.prototype;
+  for (const name of ["compileShader", "linkProgram", "getProgramParameter", "getShaderParameter", "getProgramInfoLog"]) {
+    const original = proto[name];
+    proto[name] = function (...a) {
+      const start = now();
+      try {
+        return original.apply(this, a);
+      } finally {
+        t.shaderMs += now() - start;
+        if (name === "linkProgram") t.programs++;
+      }
+    };
+  }
+  for (const name of ["drawElements", "drawArrays", "drawElementsInstanced", "drawArraysInstanced"]) {
+    const original = proto[name];
+    proto[name] = function (...a) {
+      t.firstDraw ??= now();
+      return original.apply(this, a);
+    };
+  }
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) t.longTasks.push([Math.round(e.startTime), Math.round(e.duration)]);
+  }).observe({ type: "longtask", buffered: true });
+}
+
+const server = await serve(dist, 0);
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+});
+
+const samples = [];
+try {
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => {
+      if (!String(e.message).startsWith("Using exceptions for control flow")) errors.push(e.message);
+    });
+    await page.addInitScript(instrument);
+    await page.goto(base + "?mode=paxos&nodes=5&seed=1");
+    await page.waitForFunction(() => window.beatPaxosReady === true, null, { timeout: 120_000 });
+    const s = await page.evaluate(() => {
+      const r = (pattern) => performance.getEntriesByType("resource").find((e) => pattern.test(e.name));
+      const wasm = r(/\.wasm$/);
+      const js = r(/\.js$/);
+      const nav = performance.getEntriesByType("navigation")[0];
+      const b = window.__bench;
+      const l = window.beatPaxosTimings || {};
+      return {
+        firstFrame: window.beatPaxosFirstFrameMs,
+        html: nav.responseEnd,
+        loaderJs: js && js.responseEnd,
+        loadingPage: performance.getEntriesByName("first-contentful-paint")[0]?.startTime,
+        wasmRequested: wasm && wasm.requestStart,
+        wasmDownloaded: wasm && wasm.responseEnd,
+        wasmTransferred: wasm && wasm.transferSize,
+        wasmReady: b.wasmReady,
+        appBuilt: l.complete,
+        firstDraw: b.firstDraw,
+        shaderMs: b.shaderMs,
+        programs: b.programs,
+        longTasks: b.longTasks,
+      };
+    });
+    s.errors = errors;
+    samples.push(s);
+    console.log(`run ${i + 1}: first frame ${Math.round(s.firstFrame)} ms (wasm ready ${Math.round(s.wasmReady)}, `
+      + `app built ${Math.round(s.appBuilt)}, first draw ${Math.round(s.firstDraw)}, shaders ${Math.round(s.shaderMs)} ms `
+      + `in ${s.programs} programs; long tasks ${JSON.stringify(s.longTasks)})${errors.length ? ` errors: ${errors.join(" | ")}` : ""}`);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+const median = (key) => {
+  const v = samples.map((s) => s[key]).filter((x) => typeof x === "number").sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)] : NaN;
+};
+const mb = (n) => (n / 1e6).toFixed(2);
+const ms = (n) => `${Math.round(n)}`;
+console.log(`\n${wasmName}: raw ${mb(sizes.raw)} MB, gzip ${mb(sizes.gzip)} MB, brotli ${mb(sizes.brotli)} MB `
+  + `(served: ${mb(median("wasmTransferred"))} MB on the wire)`);
+console.log(`medians of ${runs} runs, ms after navigation:`);
+const rows = [
+  ["HTML received", "html"], ["loader JS received", "loaderJs"], ["loading page painted", "loadingPage"],
+  ["wasm requested", "wasmRequested"], ["wasm downloaded", "wasmDownloaded"],
+  ["wasm compiled + instantiated", "wasmReady"], ["Bevy app built (main returned)", "appBuilt"],
+  ["first WebGL draw", "firstDraw"], ["first frame (3rd frame drawn)", "firstFrame"],
+];
+for (const [label, key] of rows) console.log(`  ${label.padEnd(32)} ${ms(median(key)).padStart(6)}`);
+console.log(`  ${"(time inside WebGL shader calls)".padEnd(32)} ${ms(median("shaderMs")).padStart(6)} in ${median("programs")} programs`);
+console.log(`first frame median: ${ms(median("firstFrame"))} ms`);
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ sizes, runs: samples }, null, 1));
+process.exit(samples.some((s) => s.errors.length) ? 1 : 0);
