@@ -40,6 +40,22 @@ pub enum Command {
     /// Explore every ordering of a small cluster's events (model checking) and print the result
     /// as JSON, with the first counterexample found as numbered steps.
     Check(CheckArgs),
+    /// List the lessons, or play one headless and say whether its objective was met (exit code
+    /// 0 if it was, 1 if not).
+    Lesson(LessonArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LessonArgs {
+    /// The lesson to play (see `--list`).
+    #[arg(required_unless_present = "list", conflicts_with = "list")]
+    pub name: Option<String>,
+    /// Print every lesson as JSON, in the order of the path.
+    #[arg(long)]
+    pub list: bool,
+    /// Play the lesson's recorded solution; without it the round is left alone.
+    #[arg(long)]
+    pub solve: bool,
 }
 
 /// The cluster a command simulates; any flag given overrides the scenario file.
@@ -369,6 +385,18 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     writeln!(out, "{text}")
         .and_then(|()| out.flush())
         .map_err(|e| CliError(format!("cannot write the result to stdout: {e}")))
+}
+
+/// `beat-paxos lesson`: whether the objective was met (always true for `--list`).
+pub fn lesson(args: &LessonArgs) -> Result<bool, CliError> {
+    let Some(name) = &args.name else {
+        print_json(&crate::lesson::listing().map_err(CliError)?)?;
+        return Ok(true);
+    };
+    let lesson = crate::lesson::find(name).map_err(CliError)?;
+    let attempt = lesson.attempt(args.solve).map_err(CliError)?;
+    print_json(&attempt)?;
+    Ok(attempt.met)
 }
 
 pub fn sim(args: &SimArgs) -> Result<(), CliError> {

@@ -13,6 +13,7 @@ pub mod diagram;
 pub mod explore;
 #[cfg(feature = "game")]
 pub mod game;
+pub mod lesson;
 pub mod link;
 pub mod protocol;
 pub mod protocols;

@@ -1,4 +1,4 @@
-//! Entry point: the game by default; `sim`, `chaos` and `check` run headless.
+//! Entry point: the game by default; `sim`, `chaos`, `check` and `lesson` run headless.
 
 #[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
@@ -38,6 +38,12 @@ fn main() -> ExitCode {
         Some(Command::Sim(sim)) => cli::sim(sim),
         Some(Command::Chaos(chaos)) => cli::chaos(chaos),
         Some(Command::Check(check)) => cli::check(check),
+        // An objective not met is an answer, not an error: exit code 1, as `cmp` or `grep` do.
+        Some(Command::Lesson(lesson)) => match cli::lesson(lesson) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(error) => Err(error),
+        },
         None => play(&args.game),
     };
     match result {

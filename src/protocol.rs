@@ -82,6 +82,10 @@ pub trait Protocol: Sync + 'static {
     fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
         None
     }
+    /// Its lessons, in the order a learner takes them (see `crate::lesson`).
+    fn lessons(&self) -> &'static [Lesson] {
+        &[]
+    }
 }
 
 /// The typed side of a protocol: its actor and checker, and the views of a running simulation.
@@ -224,6 +228,11 @@ pub trait RunningSim: Send + Sync {
     fn moment_after(&self, tick: Tick) -> Option<Tick>;
 }
 
+/// Fault points a player has per round, unless the scenario says otherwise.
+pub const DEFAULT_FAULT_BUDGET: u32 = 15;
+/// The fault budgets a scenario may give.
+pub const BUDGET_RANGE: std::ops::RangeInclusive<u32> = 0..=1000;
+
 /// One of the registered protocols (or a test's own): what a setup, a link or a flag chooses.
 #[derive(Clone, Copy)]
 pub struct Mode(pub &'static dyn Protocol);
@@ -305,6 +314,41 @@ impl Knob {
     }
 }
 
+/// A lesson: a round set up to show one thing, a few sentences, and an objective the core checks
+/// at every step. `crate::lesson` lists every protocol's lessons and plays their solutions.
+pub struct Lesson {
+    /// `first-decision`: what links (`?lesson=`) and `beat-paxos lesson` call it.
+    pub name: &'static str,
+    pub title: &'static str,
+    /// Two to four sentences: what is going on and what to try.
+    pub text: &'static str,
+    /// The objective, in one line.
+    pub objective: &'static str,
+    /// Shown when the objective is still open this many simulated ticks into the round.
+    pub hint_after: Tick,
+    pub hint: &'static str,
+    /// Shown once the objective is met: what just happened, and why.
+    pub done: &'static str,
+    /// Whether watching is the objective (then a round left alone meets it).
+    pub watch: bool,
+    /// The lesson's round and a recorded solution, as a replay file (`docs/replays.md`).
+    pub replay: &'static str,
+    /// When the objective was first met in this run, reading its trace up to now (so a rewind
+    /// before that moment makes it open again). `None` while it is not.
+    pub goal: fn(&dyn RunningSim) -> Option<Tick>,
+}
+
+/// The objective of a break-it lesson: a checker caught a broken property.
+pub fn first_violation(run: &dyn RunningSim) -> Option<Tick> {
+    run.violations().first().map(|violation| violation.tick)
+}
+
+impl std::fmt::Debug for Lesson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
 /// A deliberately broken version of a protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Variant {
@@ -345,6 +389,12 @@ pub struct Setup {
     #[serde(rename = "break")]
     pub broken: Option<&'static str>,
     pub max_ticks: Tick,
+    /// Fault points the player has in a round of this setup (a lesson may be generous).
+    pub budget: u32,
+    /// Whether the player may go on attacking after the round's outcome (a lesson whose
+    /// objective comes later, such as two values chosen in a broken protocol).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub keep_playing: bool,
     pub actions: Vec<TimedAction>,
     /// A chaos run (`chaos::with_chaos`): besides the scheduled faults in `actions`, an adversary
     /// drawn from the seed watches the run and aims faults at its dangerous moments.
@@ -412,6 +462,8 @@ impl Setup {
             net: mode.default_net(),
             broken: None,
             max_ticks: 1_000_000,
+            budget: DEFAULT_FAULT_BUDGET,
+            keep_playing: false,
             actions: Vec::new(),
             chaos: false,
             script: Vec::new(),
@@ -482,6 +534,17 @@ impl Setup {
             return bad(
                 "net.jitter",
                 format!("{} is above 10000 ticks", self.net.jitter),
+            );
+        }
+        if !BUDGET_RANGE.contains(&self.budget) {
+            return bad(
+                "budget",
+                format!(
+                    "{} is outside {}..={} fault points",
+                    self.budget,
+                    BUDGET_RANGE.start(),
+                    BUDGET_RANGE.end()
+                ),
             );
         }
         if let Some(name) = self.broken

@@ -20,8 +20,8 @@ use crate::protocol::Setup;
 use crate::sim::{Action, MsgId, NodeId, Tick};
 use crate::simulation::Simulation;
 
-/// Fault points a player has per round.
-pub const FAULT_BUDGET: u32 = 15;
+/// Fault points a player has per round, unless the scenario gives another budget.
+pub use crate::protocol::DEFAULT_FAULT_BUDGET as FAULT_BUDGET;
 /// In-flight messages a player may drop per round.
 pub const DROPS_PER_ROUND: u32 = 5;
 /// Messages a player may duplicate per round.
@@ -215,8 +215,8 @@ impl Round {
     pub fn new(setup: Setup) -> Round {
         let mut round = Round {
             simulation: Simulation::new(&setup, true),
+            budget_left: setup.budget,
             setup,
-            budget_left: FAULT_BUDGET,
             drops_left: DROPS_PER_ROUND,
             duplicates_left: DUPLICATES_PER_ROUND,
             moves: Vec::new(),
@@ -269,7 +269,7 @@ impl Round {
 
     /// Applies an attack now and records it in `moves`, or says why not (changing nothing).
     fn apply(&mut self, attack: Attack) -> Result<Move, String> {
-        if self.outcome.is_some() {
+        if self.outcome.is_some() && !self.setup.keep_playing {
             return Err("the round is over".into());
         }
         let cost = attack.cost(self);
@@ -663,6 +663,26 @@ mod tests {
         }
         let refused = round.attack(Attack::ToggleDown(1)).unwrap_err();
         assert!(refused.contains("not enough fault budget"), "{refused}");
+    }
+
+    #[test]
+    fn the_setup_sets_the_budget_and_whether_moves_go_on_after_the_outcome() {
+        let mut setup = Setup::for_mode(paxos::MODE);
+        setup.budget = 4;
+        let mut round = Round::new(setup.clone());
+        round.attack(Attack::ToggleDown(0)).unwrap();
+        assert_eq!(round.budget_left, 1);
+        let refused = round.attack(Attack::Isolate(1)).unwrap_err();
+        assert!(refused.contains("(1 left, this costs 3)"), "{refused}");
+
+        for keep_playing in [false, true] {
+            setup.keep_playing = keep_playing;
+            let mut round = Round::new(setup.clone());
+            while round.outcome.is_none() {
+                round.advance(10);
+            }
+            assert_eq!(round.attack(Attack::Slow(0, true)).is_ok(), keep_playing);
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::Mode;
+use crate::protocol::{DEFAULT_FAULT_BUDGET, Mode};
 pub use crate::protocol::{Invalid, Setup};
 use crate::protocols::{self, REGISTRY};
 use crate::sim::{NetConfig, ScriptStep, Tick, TimedAction};
@@ -31,13 +31,17 @@ pub struct Scenario {
     pub net: Option<NetConfig>,
     pub broken: Option<String>,
     pub max_ticks: Option<Tick>,
+    /// The player's fault points (default 15).
+    pub budget: Option<u32>,
+    /// Moves stay allowed after the round's outcome.
+    pub keep_playing: bool,
     pub actions: Vec<TimedAction>,
     /// The events of a scripted run, in order (see `docs/scenarios.md`).
     pub script: Vec<ScriptStep>,
 }
 
 /// The fields every scenario may have, whatever its protocol.
-const COMMON_FIELDS: [&str; 9] = [
+const COMMON_FIELDS: [&str; 11] = [
     "name",
     "description",
     "mode",
@@ -45,6 +49,8 @@ const COMMON_FIELDS: [&str; 9] = [
     "net",
     "break",
     "max_ticks",
+    "budget",
+    "keep_playing",
     "actions",
     "script",
 ];
@@ -84,6 +90,10 @@ impl Scenario {
             net: Some(setup.net),
             broken: setup.broken.map(str::to_string),
             max_ticks: Some(setup.max_ticks),
+            // Written only when it differs, so that links made before budgets could be set keep
+            // their checksums.
+            budget: (setup.budget != DEFAULT_FAULT_BUDGET).then_some(setup.budget),
+            keep_playing: setup.keep_playing,
             actions: setup.actions.clone(),
             script: setup.script.clone(),
             ..Scenario::default()
@@ -111,6 +121,8 @@ impl Setup {
             })?);
         }
         setup.max_ticks = scenario.max_ticks.unwrap_or(setup.max_ticks);
+        setup.budget = scenario.budget.unwrap_or(setup.budget);
+        setup.keep_playing = scenario.keep_playing;
         setup.actions = scenario.actions.clone();
         setup.script = scenario.script.clone();
         setup.validate()?;
@@ -195,6 +207,8 @@ impl<'de> Visitor<'de> for ScenarioVisitor {
                 "net" => scenario.net = Some(map.next_value()?),
                 "break" => scenario.broken = Some(map.next_value()?),
                 "max_ticks" => scenario.max_ticks = Some(map.next_value()?),
+                "budget" => scenario.budget = Some(map.next_value()?),
+                "keep_playing" => scenario.keep_playing = map.next_value()?,
                 "actions" => scenario.actions = map.next_value()?,
                 "script" => scenario.script = map.next_value()?,
                 other if is_knob_field(other) => {
@@ -339,6 +353,12 @@ impl Serialize for Scenario {
         }
         if let Some(max_ticks) = self.max_ticks {
             map.serialize_entry("max_ticks", &max_ticks)?;
+        }
+        if let Some(budget) = self.budget {
+            map.serialize_entry("budget", &budget)?;
+        }
+        if self.keep_playing {
+            map.serialize_entry("keep_playing", &true)?;
         }
         if !self.actions.is_empty() {
             map.serialize_entry("actions", &self.actions)?;
@@ -729,6 +749,37 @@ mod tests {
         let small = TempFile::new("small.json");
         std::fs::write(&small.0, r#"{"nodes": 5}"#).unwrap();
         assert_eq!(Scenario::load(&small.0).unwrap().1.knob("nodes"), 5);
+    }
+
+    #[test]
+    fn a_scenario_may_give_a_budget_and_keep_the_round_going() {
+        let s = setup_of(r#"{"budget": 60, "keep_playing": true}"#).unwrap();
+        assert_eq!((s.budget, s.keep_playing), (60, true));
+        let plain = setup_of("{}").unwrap();
+        assert_eq!(
+            (plain.budget, plain.keep_playing),
+            (DEFAULT_FAULT_BUDGET, false)
+        );
+        // Written only when they differ from the default, so older checksums stay valid.
+        let text = serde_json::to_string(&Scenario::of(&s)).unwrap();
+        assert!(
+            text.contains(r#""budget":60,"keep_playing":true"#),
+            "{text}"
+        );
+        let text = serde_json::to_string(&Scenario::of(&plain)).unwrap();
+        assert!(
+            !text.contains("budget") && !text.contains("keep_playing"),
+            "{text}"
+        );
+        assert_eq!(
+            setup_of(r#"{"budget": 1001}"#).unwrap_err(),
+            "t.json: field `budget`: 1001 is outside 0..=1000 fault points"
+        );
+        let err = setup_of(r#"{"keep_playing": 1}"#).unwrap_err();
+        assert!(
+            err.contains("keep_playing") && err.contains("boolean"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,6 +12,11 @@ use crate::sim::{
 };
 use crate::view::{self, Checks, LogLine, MessageView, NodeView, ResultsView};
 
+/// The simulator of protocol `P` behind `run`, if it runs `P`.
+pub fn model_sim<P: Model>(run: &dyn RunningSim) -> Option<&ModelSim<P>> {
+    run.as_any().downcast_ref::<Running<P>>().map(|r| &r.sim)
+}
+
 /// The simulator of protocol `P`, as a [`RunningSim`].
 pub struct Running<P: Model> {
     sim: ModelSim<P>,
@@ -347,10 +352,7 @@ impl Simulation {
 
     /// The simulator inside, if it runs protocol `P`.
     pub fn of<P: Model>(&self) -> Option<&ModelSim<P>> {
-        self.sim
-            .as_any()
-            .downcast_ref::<Running<P>>()
-            .map(|r| &r.sim)
+        model_sim::<P>(&*self.sim)
     }
 
     // The three ways to advance the run go through the adversary when there is one (these

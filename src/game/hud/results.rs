@@ -12,7 +12,6 @@ use crate::game::persist::BestScores;
 use crate::game::share;
 use crate::game::sim_step::{CurrentRound, Feedback};
 use crate::game::{Screen, Settings};
-use crate::round::FAULT_BUDGET;
 use crate::view::{attack_text, seconds};
 
 pub(super) fn plugin(app: &mut App) {
@@ -85,9 +84,10 @@ fn results_window(mut results: Results) -> Result {
                     ui.label(format!("best {}", seconds(best)));
                 }
             }
-            let spent = FAULT_BUDGET - round.budget_left;
+            let budget = round.setup.budget;
+            let spent = budget - round.budget_left;
             ui.label(format!(
-                "Your moves: {} (fault budget spent {spent}/{FAULT_BUDGET})",
+                "Your moves: {} (fault budget spent {spent}/{budget})",
                 round.moves.len()
             ));
             egui::ScrollArea::vertical()

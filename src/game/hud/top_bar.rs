@@ -11,7 +11,7 @@ use crate::game::share;
 use crate::game::sim_step::{Clock, CurrentRound, Feedback};
 use crate::game::timeline::Seek;
 use crate::game::{Screen, Settings};
-use crate::round::{DROPS_PER_ROUND, DUPLICATES_PER_ROUND, FAULT_BUDGET, Round};
+use crate::round::{DROPS_PER_ROUND, DUPLICATES_PER_ROUND, Round};
 use crate::view::seconds;
 
 #[derive(SystemParam)]
@@ -78,7 +78,10 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
         if let Some(best) = bar.scores.as_ref().and_then(|s| s.get(&round.setup)) {
             ui.label(format!("best {}", seconds(best)));
         }
-        ui.label(format!("budget {}/{FAULT_BUDGET}", round.budget_left));
+        ui.label(format!(
+            "budget {}/{}",
+            round.budget_left, round.setup.budget
+        ));
         ui.label(format!("drops {}/{DROPS_PER_ROUND}", round.drops_left));
         ui.label(format!(
             "dups {}/{DUPLICATES_PER_ROUND}",

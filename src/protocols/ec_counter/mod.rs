@@ -5,6 +5,7 @@
 pub mod checker;
 #[cfg(not(target_arch = "wasm32"))]
 mod explore;
+pub mod lessons;
 pub mod node;
 pub mod view;
 
@@ -222,6 +223,9 @@ impl Protocol for EcCounter {
                 include_str!("../../../assets/scenarios/broken-counter.json"),
             ),
         ]
+    }
+    fn lessons(&self) -> &'static [crate::protocol::Lesson] {
+        lessons::LESSONS
     }
     #[cfg(not(target_arch = "wasm32"))]
     fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {

@@ -4,6 +4,7 @@
 pub mod checker;
 #[cfg(not(target_arch = "wasm32"))]
 mod explore;
+pub mod lessons;
 pub mod node;
 pub mod view;
 
@@ -149,6 +150,9 @@ impl Protocol for Paxos {
     #[cfg(not(target_arch = "wasm32"))]
     fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
         Some(&Paxos)
+    }
+    fn lessons(&self) -> &'static [crate::protocol::Lesson] {
+        lessons::LESSONS
     }
 }
 

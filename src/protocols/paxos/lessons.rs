@@ -1,0 +1,351 @@
+//! The Paxos lessons: from watching one decision to breaking the protocol. Each objective reads the
+//! run's trace from the start, so it holds at the exact step it was met.
+
+use std::collections::BTreeMap;
+
+use super::Paxos;
+use super::node::{Ballot, Note, PaxosNode};
+use crate::protocol::{Lesson, ModelSim, RunningSim, first_violation};
+use crate::protocols::majority;
+use crate::sim::{Action, Event, Faults, NodeId, Tick};
+use crate::simulation::model_sim;
+
+pub const LESSONS: &[Lesson] = &[
+    Lesson {
+        name: "first-decision",
+        title: "A first decision",
+        text: "Three nodes must agree on one value, and each would like it to be its own. A node \
+               that has heard nothing for a while becomes a leader: it asks everyone to promise \
+               its ballot (p1a, p1b), then asks them to accept its value (p2a, p2b). Once a \
+               majority has accepted, the value is chosen and can never change.",
+        objective: "Watch the cluster decide.",
+        hint_after: 3_000,
+        hint: "Nothing to do: press + to speed up, or step through it with the step button.",
+        done: "Decided! The outlined nodes are the majority that accepted: any other majority \
+               shares at least one node with it, which is how the value survives what comes next.",
+        watch: true,
+        replay: include_str!("../../../assets/lessons/first-decision.json"),
+        goal: first_decision,
+    },
+    Lesson {
+        name: "leader-crash",
+        title: "Kill the leader",
+        text: "The gold ring marks the leader of the current ballot. Kill it (double-click it, or \
+               select it and press K) before the cluster decides. The others stop hearing from \
+               it, one of them times out and starts a higher ballot, and the cluster decides \
+               anyway.",
+        objective: "Kill a leader before any node decides, then watch a higher ballot decide.",
+        hint_after: 1_500,
+        hint: "Wait for a gold ring (a node starting ballot 1) and double-click that node at once.",
+        done: "A higher ballot carried on without the dead leader: Paxos needs a majority alive, \
+               not any particular node.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/leader-crash.json"),
+        goal: leader_killed_then_decided,
+    },
+    Lesson {
+        name: "dueling-leaders",
+        title: "Dueling leaders",
+        text: "Every ballot is numbered, and a node that promised a higher ballot refuses lower \
+               ones. When two nodes lead at once they keep overtaking each other: each new \
+               prepare cancels the other's accepts. Make the cluster go through at least three \
+               ballots before it decides.",
+        objective: "Three ballots or more started before the first decision.",
+        hint_after: 2_000,
+        hint: "Slow the leader (hold the mouse on it, or S) or drop its accepts: another node \
+               times out and starts a higher ballot. Do it again to the new leader.",
+        done: "Each new ballot pre-empted the one before, and still only one value was chosen. \
+               Randomized, growing time-outs are what make a leader win in the end.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/dueling-leaders.json"),
+        goal: three_ballots_before_deciding,
+    },
+    Lesson {
+        name: "cut-off",
+        title: "One node cut off",
+        text: "Cut one node off from the others (select it and press I, or drag from it to each \
+               neighbour). The two left form a majority of three, so they can still decide \
+               without it.",
+        objective: "The cluster decides while one node is cut off from all the others.",
+        hint_after: 1_500,
+        hint: "Select a node (click it) and press I to isolate it. Isolation heals by itself \
+               after a while, so do it early.",
+        done: "A majority decided alone. The cut-off node learns the value once the link heals.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/cut-off.json"),
+        goal: decided_with_a_node_cut_off,
+    },
+    Lesson {
+        name: "no-majority",
+        title: "No majority, no decision",
+        text: "Five nodes need three to decide. Split them so that no node can reach two others: \
+               kill one and cut the rest into pairs, say. As long as no majority can talk, \
+               nothing is decided, and nothing wrong can be decided either. Then heal (H) and \
+               watch it decide.",
+        objective: "Keep five nodes without a reachable majority for 0.4 s, undecided, then let \
+                    them decide.",
+        hint_after: 2_500,
+        hint: "Kill one node (double-click), then drag from node to node to cut the links \
+               between the pairs: red and green on one side, blue and orange on the other.",
+        done: "No majority, no progress: Paxos chose waiting over guessing. With the network \
+               healed, a majority formed and decided.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/no-majority.json"),
+        goal: held_without_majority_then_decided,
+    },
+    Lesson {
+        name: "cannot-disagree",
+        title: "Try to make them disagree",
+        text: "You have a generous budget. Let the first leader get its value accepted by a \
+               majority, then stop it before the others hear the decision, so that a new leader \
+               takes over with a value of its own. Can you make the new leader win with it?",
+        objective: "Make a new leader take over after a value was chosen.",
+        hint_after: 2_500,
+        hint: "Watch for the p2b replies reaching the leader, then isolate it (select it, I): \
+               the others time out and one starts a higher ballot.",
+        done: "The new leader proposed the chosen value, not its own. The node outlined in gold \
+               was in both majorities: it had accepted the chosen value, and its promise to the \
+               new leader carried it. Any two majorities share a node, so this always happens.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/cannot-disagree.json"),
+        goal: new_leader_adopted_the_chosen_value,
+    },
+    Lesson {
+        name: "break-amnesia",
+        title: "Break it: amnesia",
+        text: "This cluster runs a broken Paxos: a node that restarts forgets what it promised \
+               and accepted. Red and blue cannot talk to each other, so green is the only node \
+               in both of their majorities. Once green has accepted a value, kill it and bring \
+               it back.",
+        objective: "Make the checker catch two different values chosen.",
+        hint_after: 2_000,
+        hint: "Wait until green has accepted (its inspector shows 'accepted'), double-click \
+               green to kill it, then double-click it again to recover it.",
+        done: "Green forgot the value it had accepted, so its promise to the next leader \
+               carried nothing, and that leader chose its own value. Acceptors must keep their \
+               promises and accepted values on disk.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/break-amnesia.json"),
+        goal: first_violation,
+    },
+    Lesson {
+        name: "break-skip-highest",
+        title: "Break it: ignore what was accepted",
+        text: "This cluster runs a broken Paxos: a new leader proposes its own value even when a \
+               promise tells it about one already accepted. Let the first leader's value be \
+               chosen, then make a second leader take over.",
+        objective: "Make the checker catch two different values chosen.",
+        hint_after: 2_500,
+        hint: "When the leader's p2b replies have arrived, isolate the leader (select it, I) so \
+               the others time out and start a new ballot.",
+        done: "The new leader ignored the value its promises carried and chose its own: two \
+               values chosen. Proposing the highest accepted value is the rule that makes any \
+               later ballot agree with an earlier choice.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/break-skip-highest.json"),
+        goal: first_violation,
+    },
+];
+
+fn paxos(run: &dyn RunningSim) -> &ModelSim<Paxos> {
+    model_sim::<Paxos>(run).expect("a Paxos lesson runs Paxos")
+}
+
+/// The first tick at which `met` says yes, reading the trace in order with the network's faults
+/// as they were at each event.
+fn first_moment(
+    run: &dyn RunningSim,
+    mut met: impl FnMut(Tick, &Event<PaxosNode>, &Faults) -> bool,
+) -> Option<Tick> {
+    let sim = paxos(run);
+    let mut faults = Faults::new(sim.actors().len());
+    sim.trace().iter().find_map(|traced| {
+        if let Event::Action { action } = &traced.event {
+            faults.apply(action);
+        }
+        met(traced.tick, &traced.event, &faults).then_some(traced.tick)
+    })
+}
+
+fn is_decision(event: &Event<PaxosNode>) -> bool {
+    matches!(
+        event,
+        Event::Note {
+            note: Note::Decided { .. },
+            ..
+        }
+    )
+}
+
+fn ballot_started(event: &Event<PaxosNode>) -> Option<(NodeId, Ballot)> {
+    match event {
+        Event::Note {
+            node,
+            note: Note::BallotStarted { ballot },
+        } => Some((*node, *ballot)),
+        _ => None,
+    }
+}
+
+fn first_decision(run: &dyn RunningSim) -> Option<Tick> {
+    first_moment(run, |_, event, _| is_decision(event))
+}
+
+fn leader_killed_then_decided(run: &dyn RunningSim) -> Option<Tick> {
+    let mut latest: BTreeMap<NodeId, Ballot> = BTreeMap::new();
+    let mut highest = Ballot::default();
+    let mut decided = false;
+    let mut killed_leader: Option<Ballot> = None;
+    let mut higher_started = false;
+    first_moment(run, |_, event, _| {
+        if let Some((node, ballot)) = ballot_started(event) {
+            latest.insert(node, ballot);
+            highest = highest.max(ballot);
+            higher_started |= killed_leader.is_some_and(|killed| ballot > killed);
+        }
+        if let Event::Action {
+            action: Action::Kill { node },
+        } = event
+            && !decided
+            && killed_leader.is_none()
+            && latest.get(node) == Some(&highest)
+        {
+            killed_leader = Some(highest);
+        }
+        if is_decision(event) {
+            decided = true;
+            return higher_started;
+        }
+        false
+    })
+}
+
+fn three_ballots_before_deciding(run: &dyn RunningSim) -> Option<Tick> {
+    let mut ballots = 0;
+    let mut decided = false;
+    first_moment(run, |_, event, _| {
+        if ballot_started(event).is_some() && !decided {
+            ballots += 1;
+        }
+        if is_decision(event) && !decided {
+            decided = true;
+            return ballots >= 3;
+        }
+        false
+    })
+}
+
+/// Whether `node` is up and every link between it and the other nodes is cut.
+fn cut_off(faults: &Faults, node: NodeId) -> bool {
+    !faults.is_down(node)
+        && (0..faults.nodes())
+            .filter(|other| *other != node)
+            .all(|other| !faults.link_open(node, other) && !faults.link_open(other, node))
+}
+
+fn decided_with_a_node_cut_off(run: &dyn RunningSim) -> Option<Tick> {
+    let mut decided = false;
+    first_moment(run, |_, event, faults| {
+        if is_decision(event) && !decided {
+            decided = true;
+            return (0..faults.nodes()).any(|node| cut_off(faults, node));
+        }
+        false
+    })
+}
+
+/// Whether some live node can exchange messages with a majority (itself included): a leader
+/// talks to every acceptor directly, so that is what a ballot needs.
+fn majority_reachable(faults: &Faults) -> bool {
+    let n = faults.nodes();
+    (0..n).filter(|v| !faults.is_down(*v)).any(|v| {
+        let reached = (0..n)
+            .filter(|u| {
+                *u == v
+                    || (!faults.is_down(*u) && faults.link_open(v, *u) && faults.link_open(*u, v))
+            })
+            .count();
+        reached >= majority(n)
+    })
+}
+
+/// How long (ticks) the cluster must stay without a majority in `no-majority`.
+const NO_MAJORITY_HOLD: Tick = 400;
+
+fn held_without_majority_then_decided(run: &dyn RunningSim) -> Option<Tick> {
+    let mut decided = false;
+    let mut since: Option<Tick> = None;
+    let mut held = false;
+    first_moment(run, |tick, event, faults| {
+        if is_decision(event) {
+            let met = held && !decided;
+            decided = true;
+            return met;
+        }
+        if decided {
+            return false;
+        }
+        if majority_reachable(faults) {
+            if since.is_some_and(|start| tick - start >= NO_MAJORITY_HOLD) {
+                held = true;
+            }
+            since = None;
+        } else {
+            let start = *since.get_or_insert(tick);
+            held |= tick - start >= NO_MAJORITY_HOLD;
+        }
+        false
+    })
+}
+
+fn new_leader_adopted_the_chosen_value(run: &dyn RunningSim) -> Option<Tick> {
+    let n = paxos(run).actors().len();
+    let mut accepted: BTreeMap<Ballot, Vec<NodeId>> = BTreeMap::new();
+    let mut chosen: Option<(Ballot, NodeId)> = None;
+    first_moment(run, |_, event, _| {
+        let Event::Note { node, note } = event else {
+            return false;
+        };
+        match note {
+            Note::Accepted { ballot, value } => {
+                let voters = accepted.entry(*ballot).or_default();
+                if !voters.contains(node) {
+                    voters.push(*node);
+                }
+                if chosen.is_none() && voters.len() >= majority(n) {
+                    chosen = Some((*ballot, *value));
+                }
+                false
+            }
+            Note::Proposed { ballot, value } => chosen.is_some_and(|(at, chosen_value)| {
+                *ballot > at && *value == chosen_value && *node != chosen_value
+            }),
+            _ => false,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_majority_needs_a_node_that_reaches_it_directly() {
+        let mut faults = Faults::new(5);
+        assert!(majority_reachable(&faults));
+        // Pairs {0,1} {2,3} and 4 down: nobody reaches three.
+        faults.set_down(4, true);
+        for (a, b) in [(0, 2), (0, 3), (1, 2), (1, 3)] {
+            faults.set_cut(a, b, true);
+            faults.set_cut(b, a, true);
+        }
+        assert!(!majority_reachable(&faults));
+        // A chain 0-1 plus 1-2 open: node 1 reaches 0 and 2, a majority of five with itself.
+        faults.set_cut(1, 2, false);
+        faults.set_cut(2, 1, false);
+        assert!(majority_reachable(&faults));
+        // One direction cut is enough to lose a voter.
+        faults.set_cut(2, 1, true);
+        assert!(!majority_reachable(&faults));
+    }
+}
