@@ -173,6 +173,12 @@ pub struct GameArgs {
     /// happen; make a move of your own at any moment to take over.
     #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken"])]
     pub replay: Option<PathBuf>,
+    /// Play a lesson (see `beat-paxos lesson --list`); it sets the whole round.
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "replay"])]
+    pub lesson: Option<String>,
+    /// With `--lesson`: play the lesson's recorded solution (its moves play by themselves).
+    #[arg(long, requires = "lesson")]
+    pub solution: bool,
 }
 
 /// Parses the command line, or says why not. A flag given before a subcommand is refused rather
@@ -337,22 +343,40 @@ impl GameArgs {
                 None
             }
         };
+        let lesson = self
+            .lesson
+            .as_deref()
+            .map(crate::lesson::find)
+            .transpose()
+            .map_err(|problem| CliError(format!("--lesson: {problem}")))?;
         let start_playing = self.replay.is_some()
+            || lesson.is_some()
             || cluster.mode.is_some()
             || cluster.nodes.is_some()
             || cluster.seed.is_some()
             || cluster.scenario.is_some()
             || cluster.clients.is_some();
-        let (setup, plan) = match replay {
-            Some(replay) => (replay.setup, replay.moves),
-            None => (cluster.setup()?, Vec::new()),
+        let (setup, plan) = match (replay, lesson) {
+            (Some(replay), _) => (replay.setup, replay.moves),
+            (None, Some(lesson)) => {
+                let recording = lesson.recording().map_err(CliError)?;
+                let plan = if self.solution {
+                    recording.moves
+                } else {
+                    Vec::new()
+                };
+                (recording.setup, plan)
+            }
+            (None, None) => (cluster.setup()?, Vec::new()),
         };
         let scenario = match &cluster.scenario {
             Some(path) => Scenario::load(path).ok().and_then(|(s, _)| s.name),
             None => None,
         };
-        let fixed_seed =
-            cluster.seed.is_some() || cluster.scenario.is_some() || self.replay.is_some();
+        let fixed_seed = cluster.seed.is_some()
+            || cluster.scenario.is_some()
+            || self.replay.is_some()
+            || lesson.is_some();
         let clock = self
             .speed
             .as_deref()
@@ -367,6 +391,7 @@ impl GameArgs {
                 scenario,
                 fixed_seed,
                 plan,
+                lesson,
             },
             start_playing,
             clock,

@@ -20,6 +20,8 @@ pub struct Link {
     pub setup: Setup,
     /// The built-in scenario's name, if one was given.
     pub scenario: Option<String>,
+    /// The lesson's name, if the link opens one (`?lesson=leader-crash`).
+    pub lesson: Option<&'static crate::lesson::Lesson>,
     pub speed: Option<String>,
     /// Whether the link chose anything (then the game skips the title screen).
     pub chose: bool,
@@ -31,8 +33,8 @@ pub struct Link {
 
 /// The parameters a link may carry: these, and every protocol's knobs (a link writes those
 /// marked `in_link` always, the others when they differ from the default).
-const GENERAL: [&str; 7] = [
-    "mode", "nodes", "seed", "scenario", "speed", "moves", "check",
+const GENERAL: [&str; 8] = [
+    "mode", "nodes", "seed", "scenario", "lesson", "speed", "moves", "check",
 ];
 
 fn known_parameters() -> Vec<&'static str> {
@@ -68,7 +70,18 @@ pub fn parse(query: &str) -> Link {
     // A scenario sets everything else first; the other parameters then adjust it.
     let mut scenario_name = None;
     let mut setup = Setup::for_mode(scenario::default_mode());
-    if let Some(wanted) = get("scenario") {
+    // A lesson is a whole round, as a scenario is; the other parameters are ignored with it.
+    let mut lesson = None;
+    if let Some(wanted) = get("lesson") {
+        match crate::lesson::find(wanted).and_then(|l| Ok((l, l.setup()?))) {
+            Ok((found, lesson_setup)) => {
+                lesson = Some(found);
+                setup = lesson_setup;
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if let Some(wanted) = get("scenario").filter(|_| lesson.is_none()) {
         let shipped = scenario::shipped();
         let found = shipped.iter().find(|(file, s)| {
             file.trim_end_matches(".json") == wanted || s.name.as_deref() == Some(wanted)
@@ -90,7 +103,7 @@ pub fn parse(query: &str) -> Link {
             }
         }
     }
-    if let Some(text) = get("mode") {
+    if let Some(text) = get("mode").filter(|_| lesson.is_none()) {
         match protocols::by_name(text) {
             Some(mode) if mode != setup.mode => {
                 let seed = setup.seed;
@@ -120,7 +133,7 @@ pub fn parse(query: &str) -> Link {
         }
     };
     let mode = setup.mode;
-    for knob in mode.knobs() {
+    for knob in mode.knobs().iter().filter(|_| lesson.is_none()) {
         // `nodes` also sets the protocol's size, whatever that knob is called.
         let alias = (knob.field == mode.size_knob() && knob.field != "nodes").then_some("nodes");
         let value = number(knob.field, knob.range.clone())
@@ -131,7 +144,7 @@ pub fn parse(query: &str) -> Link {
                 .expect("the mode's own knob");
         }
     }
-    if let Some(seed) = number("seed", 0..=u64::MAX) {
+    if let Some(seed) = number("seed", 0..=u64::MAX).filter(|_| lesson.is_none()) {
         setup.seed = seed;
     }
     let speed = get("speed").map(str::to_string);
@@ -141,6 +154,11 @@ pub fn parse(query: &str) -> Link {
             problems.push(format!(
                 "unknown parameter `{key}` (known: {})",
                 known.join(", ")
+            ));
+        } else if lesson.is_some() && !["lesson", "speed", "moves", "check"].contains(&key.as_str())
+        {
+            problems.push(format!(
+                "`{key}` does not apply with a lesson (the lesson sets its round)"
             ));
         } else if mode.knobs().iter().all(|k| k.field != key) && !GENERAL.contains(&key.as_str()) {
             problems.push(format!("`{key}` does not apply to {}", mode.name()));
@@ -157,6 +175,7 @@ pub fn parse(query: &str) -> Link {
         chose: !pairs.is_empty(),
         setup,
         scenario: scenario_name,
+        lesson,
         speed,
         moves,
         problems,
@@ -335,11 +354,22 @@ pub fn query_for(setup: &Setup) -> String {
 }
 
 /// The query that reproduces `setup` and plays `moves` back in it (for a "share this round"
-/// link): a built-in scenario by name when the setup is one, its settings, the seed, and the
+/// link): a lesson by name when the setup is one's, else a built-in scenario by name when the setup is one, its settings, the seed, and the
 /// moves with their checksum. Settings a link cannot carry (a custom network or schedule) are
 /// left out; the checksum then fails and the link's moves are dropped rather than played on
 /// another round.
 pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
+    let lesson = crate::lesson::all()
+        .map(|(_, lesson)| lesson)
+        .find(|lesson| lesson.setup().is_ok_and(|s| s == *setup));
+    if let Some(lesson) = lesson {
+        let mut query = format!("?lesson={}", lesson.name);
+        if !moves.is_empty() {
+            let text = encode_moves(moves);
+            query += &format!("&moves={text}&check={}", checksum(setup, &text));
+        }
+        return query;
+    }
     let shipped = scenario::shipped();
     let from = shipped.iter().find_map(|(file, s)| {
         let mut base = Setup::from_scenario(s).ok()?;
@@ -585,6 +615,34 @@ mod tests {
                 link.problems
             );
         }
+    }
+
+    #[test]
+    fn a_link_opens_a_lesson_and_a_lesson_round_links_as_its_lesson() {
+        let lesson = crate::lesson::find("break-amnesia").unwrap();
+        let recording = lesson.recording().unwrap();
+        let query = query_for_line(&recording.setup, &recording.moves);
+        assert!(query.starts_with("?lesson=break-amnesia&moves="), "{query}");
+        let link = parse(&query);
+        assert_eq!(link.problems, Vec::<String>::new());
+        assert_eq!(link.lesson.map(|l| l.name), Some("break-amnesia"));
+        assert_eq!(link.setup, recording.setup);
+        assert_eq!(link.moves, recording.moves);
+
+        let link = parse("?lesson=cut-off&seed=9&speed=2");
+        assert_eq!(
+            link.setup,
+            crate::lesson::find("cut-off").unwrap().setup().unwrap()
+        );
+        assert_eq!(
+            link.problems,
+            ["`seed` does not apply with a lesson (the lesson sets its round)"]
+        );
+        assert_eq!(link.speed.as_deref(), Some("2"));
+
+        let link = parse("?lesson=nope");
+        assert!(link.lesson.is_none());
+        assert!(link.problems[0].starts_with("there is no lesson `nope`"));
     }
 
     #[test]

@@ -343,6 +343,13 @@ pub fn first_violation(run: &dyn RunningSim) -> Option<Tick> {
     run.violations().first().map(|violation| violation.tick)
 }
 
+/// Lessons are told apart by name.
+impl PartialEq for Lesson {
+    fn eq(&self, other: &Lesson) -> bool {
+        self.name == other.name
+    }
+}
+
 impl std::fmt::Debug for Lesson {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name)

@@ -30,6 +30,7 @@ fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
         scenario: None,
         fixed_seed: true,
         plan: Vec::new(),
+        lesson: None,
     })
     .insert_resource(StartImmediately);
     app.update(); // startup; asks for Playing
@@ -412,4 +413,69 @@ fn a_replay_that_does_not_play_as_it_says_opens_a_fresh_round_saying_why() {
         truncated.notices
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A game app in lesson `name`; with `shown`, playing its recorded solution by itself.
+fn lesson_game(name: &str, shown: bool, dir: &std::path::Path) -> App {
+    let lesson = beat_paxos::lesson::find(name).unwrap();
+    let recording = lesson.recording().unwrap();
+    let mut app = game(recording.setup.clone(), Some(dir.join("best-scores.json")));
+    {
+        let mut settings = app.world_mut().resource_mut::<Settings>();
+        settings.lesson = Some(lesson);
+        settings.plan = if shown { recording.moves } else { Vec::new() };
+    }
+    app.world_mut()
+        .resource_mut::<NextState<Screen>>()
+        .set(Screen::Playing);
+    app.update();
+    app.update();
+    app
+}
+
+#[test]
+fn a_lesson_is_followed_to_its_objective_recorded_done_and_shows_no_results_window() {
+    use beat_paxos::game::lesson::ActiveLesson;
+    use beat_paxos::game::persist::LessonsDone;
+    let dir = std::env::temp_dir().join(format!("beat-paxos-lesson-game-{}", std::process::id()));
+    let lesson = beat_paxos::lesson::find("break-amnesia").unwrap();
+    let mut moves = lesson.recording().unwrap().moves.into_iter().peekable();
+    let mut app = lesson_game("break-amnesia", false, &dir);
+    assert_eq!(
+        app.world().resource::<ActiveLesson>().lesson.name,
+        lesson.name
+    );
+    // The player makes the solution's moves as their ticks come.
+    while app.world().resource::<ActiveLesson>().met_at.is_none() {
+        assert!(round(&app).now() < 5_000, "the objective was never met");
+        if moves.peek().is_some_and(|m| round(&app).now() >= m.tick) {
+            let attack = moves.next().unwrap().attack;
+            app.world_mut().write_message(PlayerAttack(attack));
+        }
+        app.update();
+    }
+    assert!(round(&app).outcome.is_some(), "decided long before");
+    assert_eq!(
+        screen(&app),
+        Screen::Playing,
+        "a lesson shows its own panel"
+    );
+    assert!(
+        app.world()
+            .resource::<LessonsDone>()
+            .done
+            .contains(lesson.name)
+    );
+    let saved = std::fs::read_to_string(dir.join("lessons.json")).unwrap();
+    assert!(saved.contains(lesson.name), "{saved}");
+    std::fs::remove_dir_all(&dir).ok();
+
+    // Watching the recorded solution meets the objective but is not doing the lesson.
+    let mut app = lesson_game("break-amnesia", true, &dir);
+    while app.world().resource::<ActiveLesson>().met_at.is_none() {
+        assert!(round(&app).now() < 5_000, "the shown solution never met it");
+        app.update();
+    }
+    assert!(app.world().resource::<LessonsDone>().done.is_empty());
+    std::fs::remove_dir_all(&dir).ok();
 }

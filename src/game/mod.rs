@@ -5,6 +5,7 @@
 pub mod camera;
 pub mod hud;
 pub mod input;
+pub mod lesson;
 pub mod messages;
 pub mod nodes;
 pub mod persist;
@@ -44,6 +45,8 @@ pub struct Settings {
     pub fixed_seed: bool,
     /// Moves the next round plays back (a replay file or a shared link), once.
     pub plan: Vec<crate::round::PlannedMove>,
+    /// The lesson being played, if any (its setup is `setup`).
+    pub lesson: Option<&'static crate::lesson::Lesson>,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             scenario: None,
             fixed_seed: false,
             plan: Vec::new(),
+            lesson: None,
         }
     }
 }
@@ -68,6 +72,7 @@ pub fn logic_plugins(app: &mut App) {
             messages::plugin,
             input::plugin,
             persist::plugin,
+            lesson::plugin,
         ));
 }
 

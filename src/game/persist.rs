@@ -1,7 +1,8 @@
-//! Best scores, kept across restarts in a JSON file in the user's data directory. A missing file
-//! starts empty; a corrupt one is set aside (never overwritten) with a warning.
+//! Best scores and the lessons done, kept across restarts in JSON files in the user's data
+//! directory (localStorage on the web). A missing file starts empty; a corrupt one is set aside
+//! (never overwritten) with a warning.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use bevy::prelude::*;
@@ -20,7 +21,7 @@ pub(super) fn plugin(app: &mut App) {
         );
 }
 
-/// Where best scores are kept.
+/// Where best scores (and, beside them, the lessons done) are kept.
 #[derive(Resource, Debug, Clone, Default, PartialEq)]
 pub enum ScoreStore {
     /// In memory only (headless tests).
@@ -42,6 +43,34 @@ impl ScoreStore {
         }
     }
 
+    pub fn load_lessons(&self) -> LessonsDone {
+        match self {
+            ScoreStore::Memory => LessonsDone::default(),
+            ScoreStore::File(path) => {
+                let (done, warning) = load_json(&lessons_path(path));
+                LessonsDone { warning, ..done }
+            }
+            #[cfg(target_arch = "wasm32")]
+            ScoreStore::LocalStorage => {
+                let (done, warning) = local_storage::load(local_storage::LESSONS_KEY);
+                LessonsDone { warning, ..done }
+            }
+        }
+    }
+
+    pub fn save_lessons(&self, done: &LessonsDone) -> Result<(), String> {
+        match self {
+            ScoreStore::Memory => Ok(()),
+            ScoreStore::File(path) => {
+                let path = lessons_path(path);
+                save_json(&path, done)
+                    .map_err(|e| format!("cannot save lesson progress to {}: {e}", path.display()))
+            }
+            #[cfg(target_arch = "wasm32")]
+            ScoreStore::LocalStorage => local_storage::save(local_storage::LESSONS_KEY, done),
+        }
+    }
+
     pub fn save(&self, scores: &BestScores) -> Result<(), String> {
         match self {
             ScoreStore::Memory => Ok(()),
@@ -53,9 +82,18 @@ impl ScoreStore {
     }
 }
 
-/// Parses saved scores; what was wrong, if they are unusable.
-pub fn parse_scores(text: &str) -> Result<BestScores, String> {
-    serde_json::from_str::<BestScores>(text).map_err(|e| e.to_string())
+/// The lessons the player has done, by name.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LessonsDone {
+    pub done: BTreeSet<String>,
+    /// Why the saved progress could not be read or written, for the title screen.
+    #[serde(skip)]
+    pub warning: Option<String>,
+}
+
+/// Lesson progress lives beside the best scores.
+fn lessons_path(scores: &std::path::Path) -> PathBuf {
+    scores.with_file_name("lessons.json")
 }
 
 /// Best score (simulated milliseconds) per mode and cluster size.
@@ -106,18 +144,32 @@ pub fn data_dir() -> Option<PathBuf> {
 
 /// Reads saved scores. Missing is fine; unreadable is reported and the file kept aside.
 pub fn load_scores(path: &std::path::Path) -> BestScores {
+    let (scores, warning) = load_json(path);
+    BestScores { warning, ..scores }
+}
+
+/// Writes scores atomically: a crash mid-write leaves the old file intact.
+pub fn save_scores(path: &std::path::Path, scores: &BestScores) -> std::io::Result<()> {
+    save_json(path, scores)
+}
+
+/// Reads a saved JSON file: missing is the default, unreadable or corrupt is the default and a
+/// warning (a corrupt file is renamed aside, never overwritten).
+fn load_json<T: Default + serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> (T, Option<String>) {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BestScores::default(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (T::default(), None),
         Err(e) => {
-            return BestScores {
-                warning: Some(format!("cannot read {}: {e}", path.display())),
-                ..default()
-            };
+            return (
+                T::default(),
+                Some(format!("cannot read {}: {e}", path.display())),
+            );
         }
     };
-    match parse_scores(&text) {
-        Ok(scores) => scores,
+    match serde_json::from_str(&text) {
+        Ok(value) => (value, None),
         Err(e) => {
             let aside = path.with_extension("json.corrupt");
             let kept = std::fs::rename(path, &aside).is_ok();
@@ -126,20 +178,20 @@ pub fn load_scores(path: &std::path::Path) -> BestScores {
             } else {
                 String::new()
             };
-            BestScores {
-                warning: Some(format!("ignored corrupt {}: {e}{note}", path.display())),
-                ..default()
-            }
+            (
+                T::default(),
+                Some(format!("ignored corrupt {}: {e}{note}", path.display())),
+            )
         }
     }
 }
 
-/// Writes scores atomically: a crash mid-write leaves the old file intact.
-pub fn save_scores(path: &std::path::Path, scores: &BestScores) -> std::io::Result<()> {
+/// Writes a JSON file atomically: a crash mid-write leaves the old file intact.
+fn save_json<T: Serialize>(path: &std::path::Path, value: &T) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let text = serde_json::to_string_pretty(scores).map_err(std::io::Error::other)?;
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     let temporary = path.with_extension("json.tmp");
     std::fs::write(&temporary, text)?;
     std::fs::rename(&temporary, path)
@@ -147,10 +199,12 @@ pub fn save_scores(path: &std::path::Path, scores: &BestScores) -> std::io::Resu
 
 fn load(mut commands: Commands, store: Res<ScoreStore>) {
     let scores = store.load();
-    if let Some(warning) = &scores.warning {
+    let lessons = store.load_lessons();
+    for warning in scores.warning.iter().chain(&lessons.warning) {
         warn!("{warning}");
     }
     commands.insert_resource(scores);
+    commands.insert_resource(lessons);
 }
 
 fn record_score(
@@ -174,43 +228,55 @@ fn record_score(
 /// reported, never fatal.
 #[cfg(target_arch = "wasm32")]
 mod local_storage {
-    use super::{BestScores, parse_scores};
+    use super::BestScores;
 
     const SCORES_KEY: &str = "beat-paxos/best-scores";
+    pub const LESSONS_KEY: &str = "beat-paxos/lessons";
 
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.local_storage().ok().flatten()
     }
 
     pub fn load_scores() -> BestScores {
+        let (scores, warning) = load(SCORES_KEY);
+        BestScores { warning, ..scores }
+    }
+
+    pub fn save_scores(scores: &BestScores) -> Result<(), String> {
+        save(SCORES_KEY, scores)
+    }
+
+    /// The value under `key`: missing is the default; corrupt is the default and a warning,
+    /// with the text kept under another key.
+    pub fn load<T: Default + serde::de::DeserializeOwned>(key: &str) -> (T, Option<String>) {
         let Some(storage) = storage() else {
-            return BestScores {
-                warning: Some("this browser keeps no local storage; scores last one visit".into()),
-                ..Default::default()
-            };
+            return (
+                T::default(),
+                Some("this browser keeps no local storage; progress lasts one visit".into()),
+            );
         };
-        let Ok(Some(text)) = storage.get_item(SCORES_KEY) else {
-            return BestScores::default();
+        let Ok(Some(text)) = storage.get_item(key) else {
+            return (T::default(), None);
         };
-        match parse_scores(&text) {
-            Ok(scores) => scores,
+        match serde_json::from_str(&text) {
+            Ok(value) => (value, None),
             Err(e) => {
-                let _ = storage.set_item(&format!("{SCORES_KEY}.corrupt"), &text);
-                let _ = storage.remove_item(SCORES_KEY);
-                BestScores {
-                    warning: Some(format!("ignored corrupt saved scores ({e}); kept a copy")),
-                    ..Default::default()
-                }
+                let _ = storage.set_item(&format!("{key}.corrupt"), &text);
+                let _ = storage.remove_item(key);
+                (
+                    T::default(),
+                    Some(format!("ignored corrupt saved {key} ({e}); kept a copy")),
+                )
             }
         }
     }
 
-    pub fn save_scores(scores: &BestScores) -> Result<(), String> {
+    pub fn save<T: serde::Serialize>(key: &str, value: &T) -> Result<(), String> {
         let storage = storage().ok_or("this browser keeps no local storage")?;
-        let text = serde_json::to_string(scores).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
         storage
-            .set_item(SCORES_KEY, &text)
-            .map_err(|_| "the browser refused to store the scores".to_string())
+            .set_item(key, &text)
+            .map_err(|_| format!("the browser refused to store {key}"))
     }
 }
 
@@ -242,6 +308,28 @@ mod tests {
             std::fs::read_to_string(path.with_extension("json.corrupt")).unwrap(),
             "{ not json"
         );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn lesson_progress_is_kept_beside_the_scores_and_a_corrupt_file_loses_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("beat-paxos-lessons-{}", std::process::id()));
+        let store = ScoreStore::File(dir.join("best-scores.json"));
+        assert_eq!(store.load_lessons(), LessonsDone::default());
+        let mut progress = LessonsDone::default();
+        progress.done.insert("cut-off".into());
+        store.save_lessons(&progress).unwrap();
+        assert_eq!(store.load_lessons().done, progress.done);
+        let mut scores = BestScores::default();
+        scores.offer(&Setup::for_mode(crate::protocols::paxos::MODE), 700);
+        store.save(&scores).unwrap();
+
+        std::fs::write(dir.join("lessons.json"), "[1, 2").unwrap();
+        let loaded = store.load_lessons();
+        assert!(loaded.done.is_empty());
+        assert!(loaded.warning.unwrap().contains("ignored corrupt"));
+        assert!(dir.join("lessons.json.corrupt").exists());
+        assert_eq!(store.load().best, scores.best, "the scores are untouched");
         std::fs::remove_dir_all(dir).ok();
     }
 }

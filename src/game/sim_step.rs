@@ -258,12 +258,14 @@ fn advance(
     }
 }
 
+/// Shows the results once the round has its outcome; a lesson's panel says how it went instead.
 fn finish_round(
     current: Res<CurrentRound>,
     screen: Res<State<Screen>>,
     mut next: ResMut<NextState<Screen>>,
+    lesson: Option<Res<super::lesson::ActiveLesson>>,
 ) {
-    if current.round.outcome.is_some() && *screen.get() == Screen::Playing {
+    if current.round.outcome.is_some() && *screen.get() == Screen::Playing && lesson.is_none() {
         next.set(Screen::Results);
     }
 }

@@ -53,6 +53,7 @@ pub fn start() {
             scenario: link.scenario,
             fixed_seed: link.chose,
             plan: link.moves,
+            lesson: link.lesson,
         },
         start_playing: link.chose,
         clock,

@@ -6,6 +6,7 @@ mod checks;
 mod diagram;
 mod help;
 mod inspector;
+mod lesson;
 mod log;
 mod results;
 mod title;
@@ -113,6 +114,7 @@ struct PlayScreen<'w, 's> {
     diagram: diagram::DiagramPanel<'w>,
     diagram_shown: Res<'w, DiagramShown>,
     seeks: MessageWriter<'w, Seek>,
+    lesson: lesson::LessonPanel<'w>,
 }
 
 /// The play screen: the top bar and the side panel, and the game area they leave.
@@ -150,6 +152,11 @@ fn play_screen(mut hud: PlayScreen) -> Result {
         .resizable(true)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
+                if lesson::active(&hud.lesson) {
+                    let bar = &mut hud.top_bar;
+                    lesson::show(ui, &hud.lesson, &mut bar.settings, &mut bar.next);
+                    ui.separator();
+                }
                 inspector::show(ui, &mut hud.inspector);
                 ui.separator();
                 checks::show(ui, &hud.checks);

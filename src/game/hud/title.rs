@@ -8,7 +8,7 @@ use egui::RichText;
 
 use super::{GOLD, MUTED, fit_zoom};
 use crate::game::camera::GameArea;
-use crate::game::persist::BestScores;
+use crate::game::persist::{BestScores, LessonsDone};
 use crate::game::sim_step::next_seed;
 use crate::game::{Screen, Settings};
 use crate::protocol::Setup;
@@ -40,6 +40,7 @@ struct TitleScreen<'w, 's> {
     settings: ResMut<'w, Settings>,
     shipped: Res<'w, ShippedScenarios>,
     scores: Option<Res<'w, BestScores>>,
+    lessons_done: Option<Res<'w, LessonsDone>>,
     area: ResMut<'w, GameArea>,
     next: ResMut<'w, NextState<Screen>>,
 }
@@ -53,34 +54,50 @@ fn title_screen(mut title: TitleScreen) -> Result {
     let settings = &mut *title.settings;
     let shipped = &title.shipped.0;
     let scores = title.scores.as_deref();
+    let lessons_done = title.lessons_done.as_deref();
     let mut start = ctx.input(|i| i.key_pressed(egui::Key::Enter));
+    let mut lesson_chosen = None;
     egui::Window::new("Beat Paxos")
         .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
         .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {
-            ui.label(settings.setup.mode.pitch());
-            ui.add_space(8.0);
-            choose_mode(ui, settings);
-            settings_grid(ui, &mut settings.setup);
-            ui.add_space(4.0);
-            choose_scenario(ui, settings, shipped);
-            ui.add_space(6.0);
-            if let Some(best) = scores.and_then(|s| s.get(&settings.setup)) {
-                ui.label(format!("Best for this setup: {}", seconds(best)));
-            }
-            if let Some(warning) = scores.and_then(|s| s.warning.clone()) {
-                ui.colored_label(GOLD, warning);
-            }
-            ui.add_space(6.0);
-            if ui
-                .button(RichText::new("  Start (Enter)  ").size(18.0))
-                .clicked()
-            {
-                start = true;
-            }
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_max_width(420.0);
+                    ui.label(RichText::new("Free play").heading());
+                    ui.label(settings.setup.mode.pitch());
+                    ui.add_space(8.0);
+                    choose_mode(ui, settings);
+                    settings_grid(ui, &mut settings.setup);
+                    ui.add_space(4.0);
+                    choose_scenario(ui, settings, shipped);
+                    ui.add_space(6.0);
+                    if let Some(best) = scores.and_then(|s| s.get(&settings.setup)) {
+                        ui.label(format!("Best for this setup: {}", seconds(best)));
+                    }
+                    if let Some(warning) = scores.and_then(|s| s.warning.clone()) {
+                        ui.colored_label(GOLD, warning);
+                    }
+                    ui.add_space(6.0);
+                    if ui
+                        .button(RichText::new("  Start (Enter)  ").size(18.0))
+                        .clicked()
+                    {
+                        start = true;
+                    }
+                });
+                ui.separator();
+                ui.vertical(|ui| {
+                    lesson_chosen = lesson_path(ui, lessons_done);
+                });
+            });
         });
-    if start {
+    if let Some(lesson) = lesson_chosen {
+        super::lesson::start(settings, lesson);
+        title.next.set(Screen::Playing);
+    } else if start {
+        settings.lesson = None;
         // The seed on screen is the one played; later rounds draw new ones.
         settings.fixed_seed = true;
         title.next.set(Screen::Playing);
@@ -178,4 +195,41 @@ fn choose_scenario(ui: &mut egui::Ui, settings: &mut Settings, shipped: &[Scenar
     {
         ui.label(RichText::new(description).italics().color(MUTED));
     }
+}
+
+/// The lessons, protocol by protocol, done ones ticked; the one clicked, if any.
+fn lesson_path(
+    ui: &mut egui::Ui,
+    done: Option<&LessonsDone>,
+) -> Option<&'static crate::lesson::Lesson> {
+    ui.label(RichText::new("Lessons").heading());
+    ui.label(RichText::new("A guided path, from a first decision to breaking Paxos.").color(MUTED));
+    let mut chosen = None;
+    let mut protocol = None;
+    for (number, (mode, lesson)) in crate::lesson::all().enumerate() {
+        if protocol != Some(mode) {
+            protocol = Some(mode);
+            ui.add_space(4.0);
+            ui.label(RichText::new(mode.title()).strong());
+        }
+        let finished = done.is_some_and(|d| d.done.contains(lesson.name));
+        ui.horizontal(|ui| {
+            let mark = if finished {
+                RichText::new("done").color(super::GOOD)
+            } else {
+                RichText::new("    ").monospace()
+            };
+            ui.label(mark);
+            let button = ui
+                .button(format!("{}. {}", number + 1, lesson.title))
+                .on_hover_text(lesson.objective);
+            if button.clicked() {
+                chosen = Some(lesson);
+            }
+        });
+    }
+    if let Some(warning) = done.and_then(|d| d.warning.as_deref()) {
+        ui.colored_label(GOLD, warning);
+    }
+    chosen
 }

@@ -19,8 +19,8 @@ pub(super) struct TopBar<'w> {
     pub current: Res<'w, CurrentRound>,
     clock: ResMut<'w, Clock>,
     scores: Option<Res<'w, BestScores>>,
-    next: ResMut<'w, NextState<Screen>>,
-    settings: ResMut<'w, Settings>,
+    pub next: ResMut<'w, NextState<Screen>>,
+    pub settings: ResMut<'w, Settings>,
     feedback: MessageWriter<'w, Feedback>,
 }
 
