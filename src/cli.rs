@@ -179,6 +179,10 @@ pub struct GameArgs {
     /// With `--lesson`: play the lesson's recorded solution (its moves play by themselves).
     #[arg(long, requires = "lesson")]
     pub solution: bool,
+    /// Classroom mode, for a projector: large text, a reduced side panel and a caption of each
+    /// protocol step (`V` toggles it in the game).
+    #[arg(long)]
+    pub present: bool,
 }
 
 /// Parses the command line, or says why not. A flag given before a subcommand is refused rather
@@ -355,6 +359,7 @@ impl GameArgs {
             || cluster.nodes.is_some()
             || cluster.seed.is_some()
             || cluster.scenario.is_some()
+            || cluster.broken.is_some()
             || cluster.clients.is_some();
         let (setup, plan) = match (replay, lesson) {
             (Some(replay), _) => (replay.setup, replay.moves),
@@ -399,6 +404,7 @@ impl GameArgs {
             screenshot: self.screenshot.clone().zip(self.exit_after_frames),
             scores,
             notices,
+            present: self.present,
         })
     }
 }

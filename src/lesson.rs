@@ -67,6 +67,7 @@ impl Lesson {
         } else {
             Vec::new()
         };
+        let link = crate::link::query_for_line(&recording.setup, &moves);
         let mut round = Round::with_plan(recording.setup, moves);
         round.play_to_end();
         if let Some(problem) = round.playback_error() {
@@ -85,6 +86,7 @@ impl Lesson {
                 .iter()
                 .map(|v| v.kind.clone())
                 .collect(),
+            link,
         })
     }
 }
@@ -102,6 +104,9 @@ pub struct Attempt {
     pub ended_at: Tick,
     /// The properties the checkers found broken.
     pub violations: Vec<String>,
+    /// The link query that opens this play in the game (`?lesson=NAME`, with the solution's
+    /// moves when they were played).
+    pub link: String,
 }
 
 /// A lesson as `beat-paxos lesson --list` prints it.

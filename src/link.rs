@@ -23,6 +23,8 @@ pub struct Link {
     /// The lesson's name, if the link opens one (`?lesson=leader-crash`).
     pub lesson: Option<&'static crate::lesson::Lesson>,
     pub speed: Option<String>,
+    /// Classroom mode (`&present=1`): large text, a reduced side panel, captions.
+    pub present: bool,
     /// Whether the link chose anything (then the game skips the title screen).
     pub chose: bool,
     /// The moves to play back, in tick order (empty when the link has none, or they were bad).
@@ -33,8 +35,8 @@ pub struct Link {
 
 /// The parameters a link may carry: these, and every protocol's knobs (a link writes those
 /// marked `in_link` always, the others when they differ from the default).
-const GENERAL: [&str; 8] = [
-    "mode", "nodes", "seed", "scenario", "lesson", "speed", "moves", "check",
+const GENERAL: [&str; 10] = [
+    "mode", "nodes", "seed", "scenario", "lesson", "break", "speed", "present", "moves", "check",
 ];
 
 fn known_parameters() -> Vec<&'static str> {
@@ -147,6 +149,20 @@ pub fn parse(query: &str) -> Link {
     if let Some(seed) = number("seed", 0..=u64::MAX).filter(|_| lesson.is_none()) {
         setup.seed = seed;
     }
+    if let Some(name) = get("break").filter(|_| lesson.is_none()) {
+        match scenario::resolve_variant(mode, name) {
+            Ok(variant) => setup.broken = Some(variant),
+            Err(problem) => problems.push(format!("`break={name}`: {problem}")),
+        }
+    }
+    let present = match get("present") {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => {
+            problems.push(format!("`present={other}` is not 0 or 1"));
+            false
+        }
+    };
     let speed = get("speed").map(str::to_string);
     let known = known_parameters();
     for (key, _) in &pairs {
@@ -155,7 +171,8 @@ pub fn parse(query: &str) -> Link {
                 "unknown parameter `{key}` (known: {})",
                 known.join(", ")
             ));
-        } else if lesson.is_some() && !["lesson", "speed", "moves", "check"].contains(&key.as_str())
+        } else if lesson.is_some()
+            && !["lesson", "speed", "present", "moves", "check"].contains(&key.as_str())
         {
             problems.push(format!(
                 "`{key}` does not apply with a lesson (the lesson sets its round)"
@@ -177,6 +194,7 @@ pub fn parse(query: &str) -> Link {
         scenario: scenario_name,
         lesson,
         speed,
+        present,
         moves,
         problems,
     }
@@ -377,6 +395,8 @@ pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
             let mut same = base.clone();
             same.knobs = setup.knobs.clone();
             same.seed = setup.seed;
+            // A broken variant the scenario does not set is written as `break`.
+            same.broken = setup.broken.or(same.broken);
             same == *setup
         };
         matches.then(|| {
@@ -398,6 +418,11 @@ pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
         }
     }
     query += &format!("&seed={}", setup.seed);
+    if setup.broken != base.broken
+        && let Some(variant) = setup.broken
+    {
+        query += &format!("&break={variant}");
+    }
     if !moves.is_empty() {
         let text = encode_moves(moves);
         query += &format!("&moves={text}&check={}", checksum(setup, &text));
@@ -409,6 +434,48 @@ pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
 mod tests {
     use super::*;
     use crate::protocols::{ec_counter, paxos};
+
+    #[test]
+    fn a_link_can_break_the_protocol_and_open_classroom_mode() {
+        let link = parse("?mode=paxos&nodes=5&seed=3&break=amnesia&present=1");
+        assert!(link.problems.is_empty(), "{:?}", link.problems);
+        assert_eq!(link.setup.broken, Some("amnesia"));
+        assert!(link.present);
+        let query = query_for(&link.setup);
+        assert!(query.contains("&break=amnesia"), "{query}");
+        assert_eq!(
+            parse(&query).setup,
+            link.setup,
+            "the break survives a round trip"
+        );
+        assert!(!parse("?mode=paxos").present);
+        assert_eq!(parse("?mode=paxos").setup.broken, None);
+        assert!(!query_for(&parse("?mode=paxos").setup).contains("break"));
+
+        // A broken shipped scenario keeps its name; the variant it sets is not repeated.
+        let scenario_link = parse("?scenario=leader-crash&break=skip-highest-accepted");
+        assert!(
+            scenario_link.problems.is_empty(),
+            "{:?}",
+            scenario_link.problems
+        );
+        let query = query_for(&scenario_link.setup);
+        assert!(query.starts_with("?scenario=leader-crash"), "{query}");
+        assert_eq!(parse(&query).setup, scenario_link.setup, "{query}");
+
+        let bad = parse("?mode=ec-counter&break=amnesia&present=yes");
+        assert_eq!(bad.setup.broken, None);
+        assert!(!bad.present);
+        assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
+        assert!(
+            bad.problems[0].contains("breaks paxos, not ec-counter"),
+            "{:?}",
+            bad.problems
+        );
+        assert!(bad.problems[1].contains("not 0 or 1"));
+        let unknown = parse("?break=forgetful");
+        assert!(unknown.problems[0].contains("unknown variant `forgetful`"));
+    }
 
     #[test]
     fn a_teachers_link_sets_the_game() {

@@ -15,10 +15,10 @@ use serde::Serialize;
 use crate::diagram::{MarkKind, Stamped};
 use crate::sim::{
     Action, Actor, Checker, Event, Faults, InFlight, MessageStats, MsgId, NetConfig, NodeId,
-    ScriptStep, Sim, SimRng, TICK_LIMIT, Tick, TimedAction, TraceDigest, Violation,
+    ScriptStep, Sim, SimRng, TICK_LIMIT, Tick, TimedAction, TraceDigest, Traced, Violation,
 };
 use crate::view::{
-    CheatSheet, Checks, LogLine, MessageLook, MessageView, NodeView, Place, ResultsView,
+    CheatSheet, Checks, LogLine, MessageLook, MessageView, NodeView, Place, Quorums, ResultsView,
 };
 
 /// The facts and views of a protocol that need no running simulation.
@@ -65,8 +65,6 @@ pub trait Protocol: Sync + 'static {
     fn label(&self, setup: &Setup) -> String;
     /// The key best scores are kept under: one per protocol and cluster shape.
     fn score_key(&self, setup: &Setup) -> String;
-    /// What the score measures, for the top bar.
-    fn score_label(&self) -> &'static str;
     /// A node's name in the log: "red", "server 2".
     fn node_name(&self, setup: &Setup, node: NodeId) -> String;
     fn layout(&self, setup: &Setup) -> Vec<Place>;
@@ -98,8 +96,9 @@ pub trait Model: Protocol + Sized {
     fn build(setup: &Setup) -> (Vec<Self::Actor>, Self::Checker);
     /// The round is over (every node decided, the counter converged and healed).
     fn finished(sim: &ModelSim<Self>) -> bool;
-    /// When the round was won by the cluster, and the score that gives.
-    fn outcome(sim: &ModelSim<Self>) -> Option<Outcome>;
+    /// When the cluster won the round (Paxos decided; the counter converged once its clients
+    /// were done), if it has.
+    fn won_at(sim: &ModelSim<Self>) -> Option<Tick>;
     /// Fills in the protocol's fields of a finished run's summary (and its end-of-run checks).
     fn summarize(sim: &ModelSim<Self>, summary: &mut Summary);
     fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView;
@@ -109,6 +108,20 @@ pub trait Model: Protocol + Sized {
     /// The milestone a trace event puts on the space-time diagram (a ballot started, a promise,
     /// a decision, a value changed), if any: on which node's lane, what kind, and its words.
     fn mark(_event: &Event<Self::Actor>) -> Option<(NodeId, MarkKind, String)> {
+        None
+    }
+    /// Majorities to outline on the cluster, worked out from the trace (none by default).
+    fn quorums(_sim: &ModelSim<Self>) -> Quorums {
+        Quorums::default()
+    }
+    /// One protocol step in plain words, for classroom captions: `step` holds the trace entries
+    /// of one node handling one thing (a delivery, a timer), in order. None if the step is not
+    /// worth a caption (a promise that does not yet make a majority).
+    fn caption(
+        _sim: &ModelSim<Self>,
+        _setup: &Setup,
+        _step: &[Traced<Self::Actor>],
+    ) -> Option<String> {
         None
     }
     fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks;
@@ -193,7 +206,8 @@ pub trait RunningSim: Send + Sync {
     fn finished(&self) -> bool;
     /// Runs until [`finished`](Self::finished), nothing is left to happen, or `max_ticks`.
     fn run_to_end(&mut self, max_ticks: Tick);
-    fn outcome(&self) -> Option<Outcome>;
+    /// See [`Model::won_at`].
+    fn won_at(&self) -> Option<Tick>;
     fn summary(&self, setup: &Setup) -> Summary;
     /// Trace entries `from..` as JSON lines (each ending in a newline), as `--trace` writes them.
     fn trace_lines(&self, from: usize) -> Vec<String>;
@@ -213,6 +227,10 @@ pub trait RunningSim: Send + Sync {
     fn checks(&self, setup: &Setup) -> Checks;
     fn results(&self, setup: &Setup, outcome: &Outcome) -> ResultsView;
     fn clients_paused(&self) -> Option<bool>;
+    /// See [`Model::quorums`].
+    fn quorums(&self) -> Quorums;
+    /// The latest protocol step worth a caption (see [`Model::caption`]): when, and its words.
+    fn caption(&self, setup: &Setup) -> Option<(Tick, String)>;
     /// For tests that look inside one protocol's simulator.
     fn as_any(&self) -> &dyn Any;
     /// A copy of the run as it stands, without its trace (see [`Sim::snapshot`]).
@@ -593,13 +611,28 @@ fn ticks_outside(value: Tick, low: Tick) -> String {
     format!("{value} is outside {low}..={TICK_LIMIT} ticks")
 }
 
-/// How a round ended.
+/// How a round ended, and its score.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Outcome {
-    /// When the round was decided (Paxos) or converged (ec-counter).
+    /// When the cluster won: decided (Paxos) or converged (ec-counter).
     pub tick: Tick,
-    /// The score: simulated milliseconds the player held off the decision or the convergence.
+    /// When the same round, left alone (its setup without the player's moves), was won; none
+    /// if it never was.
+    pub left_alone: Option<Tick>,
+    /// The score: the simulated milliseconds of delay the player caused beyond the round left
+    /// alone. An undisturbed round scores 0, and so does a round the player's moves ended sooner.
     pub score: Tick,
+}
+
+impl Outcome {
+    pub fn new(tick: Tick, left_alone: Option<Tick>) -> Outcome {
+        let score = left_alone.map_or(0, |alone| tick.saturating_sub(alone));
+        Outcome {
+            tick,
+            left_alone,
+            score,
+        }
+    }
 }
 
 /// What `beat-paxos sim` prints. For ec-counter, `decided`/`decision_tick` mean converged.

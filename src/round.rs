@@ -2,9 +2,11 @@
 //! fault budget and automatic healing, and the score; and the round's *line*, the moves it is
 //! made of, which it can play back (a replay, a link), rewind and fork.
 //!
-//! The budget is what keeps the score honest: the score is simulated time until the decision (or,
-//! for the counter, until convergence after the clients finish), and every attack spends points, so
-//! it cannot be farmed by repeating one cheap attack.
+//! The score counts only what the player did: the core is deterministic, so the round is also run
+//! left alone (its setup without the player's moves), and the score is how much later than that
+//! the cluster won (decided; for the counter, converged after its clients finished). The budget
+//! keeps it honest too: every attack spends points, so it cannot be farmed by repeating one cheap
+//! attack.
 //!
 //! The core is deterministic, so a round is its setup plus its line, the (tick, attack) moves in
 //! order: the round at tick `t` is a fresh round run to each move's tick in turn, the move applied
@@ -12,6 +14,7 @@
 //! round that way, from the nearest snapshot it kept of its run rather than from the start.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -209,6 +212,10 @@ pub struct Round {
     /// the fresh round.
     snapshots: Vec<Snapshot>,
     snapshot_spacing: u64,
+    /// When the round left alone was won (see [`Round::left_alone`]), worked out once.
+    left_alone: OnceLock<Option<Tick>>,
+    /// Whether the round started from someone's line (a replay, a link) rather than fresh.
+    replayed: bool,
 }
 
 impl Round {
@@ -227,6 +234,8 @@ impl Round {
             frontier: 0,
             snapshots: Vec::new(),
             snapshot_spacing: SNAPSHOT_SPACING,
+            left_alone: OnceLock::new(),
+            replayed: false,
         };
         round.take_snapshot();
         round
@@ -237,8 +246,42 @@ impl Round {
     /// round refuses when its tick comes stop the playback (see [`Round::playback_error`]).
     pub fn with_plan(setup: Setup, moves: Vec<PlannedMove>) -> Round {
         let mut round = Round::new(setup);
+        round.replayed = !moves.is_empty();
         round.line = moves;
         round
+    }
+
+    /// Whether this round started by playing back a line (a replay file, a link with moves):
+    /// its moves are not all the player's, so its score is not theirs to keep.
+    pub fn replayed(&self) -> bool {
+        self.replayed
+    }
+
+    /// When the same round left alone, its setup with none of the player's moves, was won: the
+    /// tick the score counts from. None if it never is within the round's `max_ticks`. Run once,
+    /// on first use, in a simulation of its own (without a trace).
+    pub fn left_alone(&self) -> Option<Tick> {
+        *self.left_alone.get_or_init(|| {
+            let mut alone = Simulation::new(&self.setup, false);
+            while alone.won_at().is_none()
+                && alone
+                    .next_due()
+                    .is_some_and(|due| due <= self.setup.max_ticks)
+            {
+                alone.step_one();
+            }
+            alone.won_at()
+        })
+    }
+
+    /// The score so far: the delay beyond the round left alone, the final score once won.
+    pub fn score_so_far(&self) -> Tick {
+        match &self.outcome {
+            Some(outcome) => outcome.score,
+            None => self
+                .left_alone()
+                .map_or(0, |alone| self.now().saturating_sub(alone)),
+        }
     }
 
     pub fn now(&self) -> Tick {
@@ -632,8 +675,10 @@ impl Round {
     }
 
     fn update_outcome(&mut self) {
-        if self.outcome.is_none() {
-            self.outcome = self.simulation.outcome();
+        if self.outcome.is_none()
+            && let Some(tick) = self.simulation.won_at()
+        {
+            self.outcome = Some(Outcome::new(tick, self.left_alone()));
         }
     }
 }
@@ -755,15 +800,22 @@ mod tests {
     }
 
     #[test]
-    fn the_score_is_the_decision_time_and_attacks_raise_it() {
+    fn an_undisturbed_round_scores_nothing_and_attacks_score_the_delay_they_cause() {
         let mut calm = paxos_round();
         while calm.outcome.is_none() {
             calm.advance(10);
         }
-        let calm_score = calm.outcome.as_ref().unwrap().score;
+        let calm_outcome = calm.outcome.clone().unwrap();
+        let decided = calm.simulation.summary(&calm.setup).decision_tick;
+        assert!(decided.is_some_and(|t| t > 0));
         assert_eq!(
-            Some(calm_score),
-            calm.simulation.summary(&calm.setup).decision_tick
+            calm_outcome,
+            Outcome {
+                tick: decided.unwrap(),
+                left_alone: decided,
+                score: 0
+            },
+            "left alone, the round decides when it decides: no delay, no points"
         );
 
         // Isolating whichever node leads, whenever one does, delays the decision.
@@ -776,7 +828,11 @@ mod tests {
             }
             attacked.advance(10);
         }
-        assert!(attacked.outcome.as_ref().unwrap().score > calm_score);
+        let outcome = attacked.outcome.clone().unwrap();
+        assert_eq!(outcome.left_alone, decided, "the same setup, left alone");
+        assert!(outcome.tick > decided.unwrap());
+        assert_eq!(outcome.score, outcome.tick - decided.unwrap());
+        assert_eq!(attacked.score_so_far(), outcome.score);
         assert!(
             attacked
                 .attack(Attack::HealAll)
@@ -786,19 +842,63 @@ mod tests {
     }
 
     #[test]
-    fn a_counter_round_scores_the_time_after_the_last_request() {
+    fn a_counter_round_scores_how_much_later_it_converged_than_left_alone() {
         let mut setup = Setup::for_mode(ec_counter::MODE);
         setup.set_knob("requests", 10).unwrap();
+        let mut alone = Simulation::new(&setup, false);
+        alone.run_to_end(setup.max_ticks);
+        let converged_alone = alone.won_at().expect("left alone, the counter converges");
+
+        // A server down from early on until well after the round left alone converged: its
+        // clients cannot finish while it is down, so the counter converges later.
         let mut round = Round::new(setup);
-        round.attack(Attack::Isolate(0)).unwrap();
+        round.advance(100);
+        round.attack(Attack::ToggleDown(0)).unwrap();
+        let mut live_scores = Vec::new();
+        while round.now() < converged_alone + 500 {
+            round.advance(50);
+            live_scores.push(round.score_so_far());
+        }
+        round.attack(Attack::ToggleDown(0)).unwrap();
         while round.outcome.is_none() && round.now() < 100_000 {
             round.advance(50);
+            live_scores.push(round.score_so_far());
         }
         let outcome = round
             .outcome
+            .clone()
             .expect("the counter converges once the partition heals");
-        assert!(outcome.tick >= outcome.score);
+        assert_eq!(outcome.left_alone, Some(converged_alone));
+        assert!(outcome.tick > converged_alone + 500, "{outcome:?}");
+        assert_eq!(outcome.score, outcome.tick - converged_alone);
         assert!(round.simulation.violations().is_empty());
+        // The live score stays at 0 until the round left alone would have converged, then
+        // counts up to the final score.
+        assert!(live_scores.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(live_scores[0], 0);
+        assert_eq!(live_scores.last(), Some(&outcome.score));
+    }
+
+    #[test]
+    fn a_round_the_players_moves_end_sooner_scores_nothing() {
+        let setup = Setup::for_mode(paxos::MODE);
+        let alone = Round::new(setup.clone()).left_alone().unwrap();
+        let outcome = Outcome::new(alone - 1, Some(alone));
+        assert_eq!(outcome.score, 0);
+        assert_eq!(Outcome::new(alone + 7, Some(alone)).score, 7);
+        assert_eq!(Outcome::new(alone, None).score, 0, "never won left alone");
+    }
+
+    #[test]
+    fn only_a_round_started_from_a_line_is_a_replay() {
+        let setup = Setup::for_mode(paxos::MODE);
+        assert!(!Round::new(setup.clone()).replayed());
+        assert!(!Round::with_plan(setup.clone(), Vec::new()).replayed());
+        let kill = PlannedMove {
+            tick: 100,
+            attack: Attack::ToggleDown(0),
+        };
+        assert!(Round::with_plan(setup, vec![kill]).replayed());
     }
 
     /// A Paxos round kept busy: a partition with no majority and short timeouts, its nodes

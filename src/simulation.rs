@@ -10,7 +10,7 @@ use crate::sim::{
     Action, ActionError, Event, Faults, InFlight, MessageStats, MsgId, Next, NodeId, Sim,
     SimConfig, Tick, TraceDigest, Violation,
 };
-use crate::view::{self, Checks, LogLine, MessageView, NodeView, ResultsView};
+use crate::view::{self, Checks, LogLine, MessageView, NodeView, Quorums, ResultsView};
 
 /// The simulator of protocol `P` behind `run`, if it runs `P`.
 pub fn model_sim<P: Model>(run: &dyn RunningSim) -> Option<&ModelSim<P>> {
@@ -18,6 +18,20 @@ pub fn model_sim<P: Model>(run: &dyn RunningSim) -> Option<&ModelSim<P>> {
 }
 
 /// The simulator of protocol `P`, as a [`RunningSim`].
+/// How many steps back [`RunningSim::caption`] looks for one worth a caption.
+const CAPTION_LOOKBACK: usize = 256;
+
+/// The node whose step an event belongs to: the sender of a send, the receiver of a delivery,
+/// the node of a note or a timer. None for the network's and the player's doings.
+fn acting_node<A: crate::sim::Actor>(event: &Event<A>) -> Option<NodeId> {
+    match event {
+        Event::Send { from, .. } => Some(*from),
+        Event::Deliver { to, .. } => Some(*to),
+        Event::Note { node, .. } | Event::Timer { node, .. } => Some(*node),
+        _ => None,
+    }
+}
+
 pub struct Running<P: Model> {
     sim: ModelSim<P>,
 }
@@ -117,8 +131,8 @@ impl<P: Model> RunningSim for Running<P> {
             };
         }
     }
-    fn outcome(&self) -> Option<Outcome> {
-        P::outcome(&self.sim)
+    fn won_at(&self) -> Option<Tick> {
+        P::won_at(&self.sim)
     }
     fn summary(&self, setup: &Setup) -> Summary {
         let mut summary = Summary {
@@ -272,6 +286,31 @@ impl<P: Model> RunningSim for Running<P> {
     }
     fn clients_paused(&self) -> Option<bool> {
         P::clients_paused(&self.sim)
+    }
+    fn quorums(&self) -> Quorums {
+        P::quorums(&self.sim)
+    }
+    fn caption(&self, setup: &Setup) -> Option<(Tick, String)> {
+        // Walk back through the trace one step at a time (one node handling one thing at one
+        // tick); a bounded walk, as the newest steps are almost always worth a caption.
+        let trace = self.sim.trace();
+        let mut end = trace.len();
+        for _ in 0..CAPTION_LOOKBACK {
+            let last = end.checked_sub(1)?;
+            let key = (trace[last].tick, acting_node(&trace[last].event));
+            let mut start = last;
+            while start > 0 && (trace[start - 1].tick, acting_node(&trace[start - 1].event)) == key
+            {
+                start -= 1;
+            }
+            if key.1.is_some()
+                && let Some(text) = P::caption(&self.sim, setup, &trace[start..end])
+            {
+                return Some((key.0, text));
+            }
+            end = start;
+        }
+        None
     }
     fn as_any(&self) -> &dyn Any {
         self

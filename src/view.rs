@@ -323,6 +323,36 @@ pub struct Checks {
     pub gauge: Option<(&'static str, u64)>,
 }
 
+/// Majorities worth seeing on the cluster (Paxos: the accept majority that chose the value, the
+/// promise majority of the latest leader to finish phase 1), and the nodes in two of them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Quorums {
+    pub outlines: Vec<QuorumOutline>,
+    /// Nodes in both outlined majorities, or in a promise majority and an earlier accept
+    /// majority: the overlap that carries a chosen value forward.
+    pub overlap: Vec<NodeId>,
+    /// What the outlines show, in a sentence or two.
+    pub legend: Vec<String>,
+}
+
+/// One outlined majority.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuorumOutline {
+    pub kind: QuorumKind,
+    /// Palette colour: the ballot's leader for a promise majority, the value for an accept
+    /// majority.
+    pub colour: usize,
+    pub members: Vec<NodeId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuorumKind {
+    /// The nodes that promised a ballot, which let its leader propose.
+    Promised,
+    /// The nodes that accepted a ballot: a majority, so its value is chosen.
+    Accepted,
+}
+
 /// Whether any violation of `kind` was caught.
 pub fn caught(violations: &[Violation], kind: &str) -> bool {
     violations.iter().any(|v| v.kind == kind)

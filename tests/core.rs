@@ -281,6 +281,31 @@ fn a_counter_run_that_ends_early_or_unhealed_has_not_converged_and_violates_noth
     assert_eq!(summary.status, Some("not_converged"));
     assert!(summary.reason.unwrap().contains("a fault not healed"));
 
+    // Healed, but the run stops a moment later: the servers are owed a few sync periods before
+    // being apart is a violation.
+    let just_healed = Scenario::parse(
+        "just-healed.json",
+        r#"{"mode": "ec-counter", "requests": 10, "max_ticks": 5001,
+            "actions": [{"at": 0, "action": "partition", "groups": [[0], [1, 2]]},
+                        {"at": 5000, "action": "heal_all"}]}"#,
+    )
+    .unwrap();
+    let (summary, _) = run::run(&Setup::from_scenario(&just_healed).unwrap(), false);
+    assert!(summary.violations.is_empty(), "{summary:?}");
+    assert_eq!(summary.status, Some("not_converged"));
+    let reason = summary.reason.unwrap();
+    assert!(
+        reason.contains("ticks after the clients finished and the network healed (tick 5000)"),
+        "{reason}"
+    );
+    let counter = Setup::for_mode(ec_counter::MODE);
+    let grace =
+        3 * (counter.knob("ec_counter.sync_period") + counter.net.base_delay + counter.net.jitter);
+    assert!(
+        reason.contains(&format!("get {grace} ticks to sync")),
+        "{reason}"
+    );
+
     // Healed in time, the same counter converges and says so.
     let (summary, _) = run::run(&setup(ec_counter::MODE, 3), false);
     assert_eq!(

@@ -211,9 +211,6 @@ impl Protocol for Toy {
     fn score_key(&self, setup: &Setup) -> String {
         format!("toy-{}", setup.knob("nodes"))
     }
-    fn score_label(&self) -> &'static str {
-        "time"
-    }
     fn node_name(&self, _setup: &Setup, node: NodeId) -> String {
         format!("node {node}")
     }
@@ -259,9 +256,8 @@ impl Model for Toy {
     fn finished(sim: &ModelSim<Self>) -> bool {
         sim.checker().decisions.len() == sim.actors().len()
     }
-    fn outcome(sim: &ModelSim<Self>) -> Option<Outcome> {
-        let tick = sim.checker().first_decision?;
-        Some(Outcome { tick, score: tick })
+    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
+        sim.checker().first_decision
     }
     fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
         let checker = sim.checker();

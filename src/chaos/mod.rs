@@ -216,6 +216,66 @@ mod tests {
         }
     }
 
+    /// Each protocol's timeouts are drawn over the whole range its `vary_timing` documents, and
+    /// only there.
+    #[test]
+    fn each_protocol_draws_its_timeouts_over_their_documented_ranges() {
+        // Paxos: the election timeout from half to three times its value, at least two hops.
+        let base = Setup::for_mode(paxos::MODE);
+        let default = base.knob("paxos.election_timeout");
+        let mut drawn = Vec::new();
+        for seed in 0..400 {
+            let mut setup = base.clone();
+            setup.seed = seed;
+            vary_timing(&mut setup);
+            let timeout = setup.knob("paxos.election_timeout");
+            let two_hops = 2 * (setup.net.base_delay + setup.net.jitter);
+            let low = (default / 2).max(two_hops);
+            let high = (default * 3).max(low);
+            assert!((low..=high).contains(&timeout), "seed {seed}: {timeout}");
+            drawn.push(timeout);
+        }
+        assert!(drawn.iter().any(|t| *t < default), "{drawn:?}");
+        assert!(drawn.iter().any(|t| *t > default * 2), "{drawn:?}");
+
+        // ec-counter: the sync period from a third to three times, the retry timeout from half to
+        // twice (at least a hop), the think time from a quarter to four times.
+        let base = Setup::for_mode(ec_counter::MODE);
+        for (field, low, high, at_least_a_hop) in [
+            ("ec_counter.sync_period", 33, 300, false),
+            ("ec_counter.retry_timeout", 50, 200, true),
+            ("ec_counter.think_time", 25, 400, false),
+        ] {
+            let default = base.knob(field);
+            let mut drawn = Vec::new();
+            for seed in 0..400 {
+                let mut setup = base.clone();
+                setup.seed = seed;
+                vary_timing(&mut setup);
+                let floor = if at_least_a_hop {
+                    setup.net.base_delay + setup.net.jitter
+                } else {
+                    1
+                };
+                let value = setup.knob(field);
+                let range = (default * low / 100).max(floor)..=(default * high / 100).max(floor);
+                assert!(
+                    range.contains(&value),
+                    "{field}, seed {seed}: {value} not in {range:?}"
+                );
+                drawn.push(value);
+            }
+            assert!(
+                drawn.iter().any(|v| *v * 100 < default * (low + 100) / 2),
+                "{field}: {drawn:?}"
+            );
+            assert!(
+                drawn.iter().any(|v| *v * 100 > default * (high + 100) / 2),
+                "{field}: {drawn:?}"
+            );
+        }
+    }
+
     #[test]
     fn every_fault_kind_a_protocol_lists_is_scheduled() {
         for mode in [paxos::MODE, ec_counter::MODE] {

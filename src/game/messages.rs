@@ -3,8 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 
+use super::classroom::{Classroom, label_font};
 use super::node_colour;
 use super::nodes::{NodeEntity, RoundEntity, Shapes};
 use super::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
@@ -26,6 +28,10 @@ pub(super) fn plugin(app: &mut App) {
             .chain(),
     );
 }
+
+/// The label of a message sprite (its kind and contents).
+#[derive(Component)]
+pub struct MessageLabel;
 
 /// A message sprite; `id` is the core's message id.
 #[derive(Component, Debug)]
@@ -66,11 +72,18 @@ fn forget_old_round(
     }
 }
 
+/// How new message sprites look: the shared shapes, and label sizes for the mode.
+#[derive(SystemParam)]
+struct Looks<'w> {
+    shapes: Res<'w, Shapes>,
+    classroom: Res<'w, Classroom>,
+}
+
 fn sync_messages(
     mut commands: Commands,
     current: Res<CurrentRound>,
     frame: Res<Frame>,
-    shapes: Res<Shapes>,
+    looks: Looks,
     nodes: Query<&NodeEntity>,
     mut entities: ResMut<MessageEntities>,
     mut sprites: Query<&mut Transform, With<MessageSprite>>,
@@ -102,7 +115,7 @@ fn sync_messages(
         };
         let sprite = match look.shape {
             MessageShape::Round => Sprite {
-                image: shapes.disc.clone(),
+                image: looks.shapes.disc.clone(),
                 color: colour,
                 custom_size: Some(Vec2::splat(size)),
                 ..default()
@@ -118,13 +131,13 @@ fn sync_messages(
                 sprite,
                 Transform::from_translation(position.extend(z)).with_rotation(rotation),
                 children![(
+                    MessageLabel,
                     Text2d::new(look.label.clone()),
-                    TextFont {
-                        font_size: FontSize::Px(14.0),
-                        ..default()
-                    },
+                    label_font(14.0, &looks.classroom),
                     TextColor(Color::srgb(0.97, 0.97, 0.97)),
                     Transform::from_xyz(0.0, 19.0, 0.5).with_rotation(rotation.inverse()),
+                    // Shown once laid out and placed, if there is room (`labels.rs`).
+                    Visibility::Hidden,
                 )],
             ))
             .id();

@@ -3,8 +3,10 @@
 //! input into [`Attack`](crate::round::Attack)s.
 
 pub mod camera;
+pub mod classroom;
 pub mod hud;
 pub mod input;
+pub mod labels;
 pub mod lesson;
 pub mod messages;
 pub mod nodes;
@@ -13,6 +15,7 @@ pub mod screenshot;
 pub mod share;
 pub mod sim_step;
 pub mod timeline;
+pub mod violation;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 #[cfg(target_arch = "wasm32")]
@@ -73,6 +76,9 @@ pub fn logic_plugins(app: &mut App) {
             input::plugin,
             persist::plugin,
             lesson::plugin,
+            violation::plugin,
+            classroom::plugin,
+            labels::plugin,
         ));
 }
 
@@ -89,6 +95,8 @@ pub struct Launch {
     pub scores: persist::ScoreStore,
     /// Said to the player when the game opens (e.g. a link parameter that was ignored).
     pub notices: Vec<String>,
+    /// Open in classroom mode (`--present`, `&present=1`).
+    pub present: bool,
 }
 
 /// Runs the game in a window until it is closed (on the web: starts it and returns).
@@ -116,7 +124,8 @@ pub fn run(launch: Launch) -> AppExit {
     #[cfg(target_arch = "wasm32")]
     app.add_plugins((web::plugin, web_lean::plugin));
     app.insert_resource(launch.settings)
-        .insert_resource(launch.scores);
+        .insert_resource(launch.scores)
+        .insert_resource(classroom::Classroom(launch.present));
     if launch.start_playing {
         app.insert_resource(sim_step::StartImmediately);
     }

@@ -37,6 +37,8 @@ pub struct Selection {
 pub struct Shapes {
     pub disc: Handle<Image>,
     pub ring: Handle<Image>,
+    /// For the quorum outlines, three of which may surround a node.
+    pub thin_ring: Handle<Image>,
 }
 
 /// A node's body; `place` is where the layout put it.
@@ -50,14 +52,44 @@ pub struct NodeEntity {
 #[derive(Component)]
 pub struct RoundEntity;
 
+/// A label beside a node: its badge (rank 0) or its status lines (rank 1). Where labels would
+/// collide, lower nodes and ranks keep theirs (`labels.rs`).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct NodeLabel {
+    pub rank: u8,
+}
+
 #[derive(Component)]
 enum NodePart {
     Ring,
+    /// Outlines a member of a majority (see [`QuorumRing`]).
+    Quorum(QuorumRing),
     Halo,
     Mark,
     Value,
     Badge,
     Status,
+}
+
+/// The three outlines a node can have: inside, the promise majority of the latest leader to
+/// finish phase 1; outside it, the accept majority of a decided ballot; outermost, gold, the
+/// nodes in both a promise majority and an earlier accept majority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QuorumRing {
+    Promised,
+    Accepted,
+    Overlap,
+}
+
+impl QuorumRing {
+    /// Diameter, relative to the node's.
+    fn scale(self) -> f32 {
+        match self {
+            QuorumRing::Promised => 1.45,
+            QuorumRing::Accepted => 1.68,
+            QuorumRing::Overlap => 1.92,
+        }
+    }
 }
 
 #[derive(Component, Debug, Clone, Copy)]
@@ -74,7 +106,12 @@ const TEXT_Z: f32 = 0.3;
 fn make_shapes(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
     let disc = images.add(circle_image(128, 0.0));
     let ring = images.add(circle_image(128, 0.82));
-    commands.insert_resource(Shapes { disc, ring });
+    let thin_ring = images.add(circle_image(256, 0.88));
+    commands.insert_resource(Shapes {
+        disc,
+        ring,
+        thin_ring,
+    });
 }
 
 /// A white anti-aliased disc (or ring, if `hole` is the inner radius as a fraction), to tint.
@@ -191,6 +228,9 @@ fn respawn_cluster(
                     },
                     Transform::from_xyz(0.0, 0.0, -0.1),
                 ),
+                quorum_ring(&shapes, QuorumRing::Promised, diameter),
+                quorum_ring(&shapes, QuorumRing::Accepted, diameter),
+                quorum_ring(&shapes, QuorumRing::Overlap, diameter),
                 (
                     NodePart::Mark,
                     text("", mark_size, Color::BLACK),
@@ -204,12 +244,14 @@ fn respawn_cluster(
                 ),
                 (
                     NodePart::Badge,
+                    NodeLabel { rank: 0 },
                     text("", 15.0, Color::WHITE),
                     labels.badge_anchor,
                     Transform::from_translation(labels.badge)
                 ),
                 (
                     NodePart::Status,
+                    NodeLabel { rank: 1 },
                     text(
                         "",
                         if big { 14.0 } else { 11.0 },
@@ -222,6 +264,19 @@ fn respawn_cluster(
             ],
         ));
     }
+}
+
+fn quorum_ring(shapes: &Shapes, ring: QuorumRing, diameter: f32) -> impl Bundle {
+    (
+        NodePart::Quorum(ring),
+        Sprite {
+            image: shapes.thin_ring.clone(),
+            custom_size: Some(Vec2::splat(diameter * ring.scale())),
+            ..default()
+        },
+        Transform::from_xyz(0.0, 0.0, -0.15),
+        Visibility::Hidden,
+    )
 }
 
 /// Where a node's badge and status text go: on the side facing away from the centre of the
@@ -237,7 +292,8 @@ struct LabelPlaces {
 impl LabelPlaces {
     fn around(place: Place, big: bool) -> LabelPlaces {
         let outward = Vec2::new(place.x, place.y).normalize_or(Vec2::Y);
-        let gap = place.radius * 1.3 + 2.0;
+        // Outside the outermost quorum outline.
+        let gap = place.radius * QuorumRing::Overlap.scale() + 2.0;
         let badge_line = if big { 20.0 } else { 16.0 };
         if outward.y > 0.6 {
             // Top of the circle: badge just above the node, status above the badge.
@@ -326,6 +382,20 @@ fn update_nodes(
                         Visibility::Hidden
                     };
                 }
+                NodePart::Quorum(ring) => {
+                    let colour = quorum_colour(&frame.quorums, *ring, node.id);
+                    if let (Some(colour), Some(mut sprite)) = (colour, sprite) {
+                        sprite.color = colour;
+                    }
+                    let wanted = if colour.is_some() {
+                        Visibility::Inherited
+                    } else {
+                        Visibility::Hidden
+                    };
+                    if *visibility != wanted {
+                        *visibility = wanted;
+                    }
+                }
                 NodePart::Ring => {
                     let (ring, shown) = if selected {
                         (Color::WHITE, true)
@@ -391,6 +461,26 @@ fn update_nodes(
             }
         }
     }
+}
+
+/// The colour of a node's quorum ring, if the node is in that outline: the ballot's leader's
+/// colour, gold for the overlap.
+fn quorum_colour(quorums: &view::Quorums, ring: QuorumRing, node: NodeId) -> Option<Color> {
+    if ring == QuorumRing::Overlap {
+        return quorums
+            .overlap
+            .contains(&node)
+            .then_some(Color::srgb(1.0, 0.84, 0.2));
+    }
+    let kind = match ring {
+        QuorumRing::Promised => view::QuorumKind::Promised,
+        _ => view::QuorumKind::Accepted,
+    };
+    quorums
+        .outlines
+        .iter()
+        .find(|o| o.kind == kind && o.members.contains(&node))
+        .map(|o| node_colour(o.colour).with_alpha(0.85))
 }
 
 /// Assigns only when the text changed, so Bevy does not re-layout unchanged text every frame.

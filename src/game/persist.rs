@@ -118,8 +118,12 @@ impl BestScores {
         self.best.get(&Self::key(setup)).copied()
     }
 
-    /// Records a score; returns whether it is a new best.
+    /// Records a score; returns whether it is a new best. A score of 0 (the player caused no
+    /// delay) is never one.
     pub fn offer(&mut self, setup: &Setup, score: u64) -> bool {
+        if score == 0 {
+            return false;
+        }
         let slot = self.best.entry(Self::key(setup)).or_insert(0);
         let record = score > *slot;
         *slot = (*slot).max(score);
@@ -215,6 +219,11 @@ fn record_score(
     let Some(outcome) = &current.round.outcome else {
         return;
     };
+    // A replayed round's moves are someone else's (or an earlier game's): not a score to keep.
+    if current.round.replayed() {
+        scores.new_record = false;
+        return;
+    }
     scores.new_record = scores.offer(&current.round.setup, outcome.score);
     if scores.new_record
         && let Err(e) = store.save(&scores)
@@ -283,6 +292,19 @@ mod local_storage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_delay_beats_a_best_score() {
+        let setup = Setup::for_mode(crate::protocols::paxos::MODE);
+        let mut scores = BestScores::default();
+        assert!(!scores.offer(&setup, 0), "doing nothing is no record");
+        assert_eq!(scores.get(&setup), None, "and is not kept");
+        assert!(scores.offer(&setup, 1200));
+        assert!(!scores.offer(&setup, 800));
+        assert!(!scores.offer(&setup, 1200), "a tie is not a new best");
+        assert!(scores.offer(&setup, 1500));
+        assert_eq!(scores.get(&setup), Some(1500));
+    }
 
     #[test]
     fn scores_survive_a_round_trip_and_corrupt_files_are_kept_aside() {

@@ -11,7 +11,7 @@ use bevy::prelude::*;
 use super::{Screen, Settings};
 use crate::round::{Attack, Round};
 use crate::sim::{MsgId, Tick};
-use crate::view::{Checks, LogLine, MessageView, NodeView};
+use crate::view::{Checks, LogLine, MessageView, NodeView, Quorums};
 
 /// Fixed steps per second; at 1x each step is two ticks, so one simulated second takes 8.3 s.
 pub const STEPS_PER_SECOND: f64 = 60.0;
@@ -83,6 +83,10 @@ pub struct Frame {
     /// Messages in flight, placed at this frame's (interpolated) moment.
     pub messages: Vec<MessageView>,
     pub checks: Option<Checks>,
+    /// The majorities to outline (worked out again only when the trace grew or was rebuilt).
+    pub quorums: Quorums,
+    /// The latest protocol step in plain words, for classroom mode: when, and the words.
+    pub caption: Option<(Tick, String)>,
     /// The moment shown, in fractional ticks (between fixed steps while running).
     pub now: f64,
     /// Trace entries new since the last frame.
@@ -291,10 +295,17 @@ fn publish_frame(
     let rewound = std::mem::take(&mut frame.rewind_pending);
     let from = if rewound { 0 } else { frame.new_trace.end };
     let to = simulation.trace_len();
+    let (quorums, caption) = if rewound || from != to {
+        (simulation.quorums(), simulation.caption(setup))
+    } else {
+        (std::mem::take(&mut frame.quorums), frame.caption.take())
+    };
     *frame = Frame {
         nodes: simulation.node_views(setup),
         messages: simulation.message_views(setup, now),
         checks: Some(simulation.checks(setup)),
+        quorums,
+        caption,
         now,
         new_trace: from..to,
         new_log: simulation.log_lines(setup, from),

@@ -10,12 +10,14 @@ use bevy::prelude::*;
 use bevy::winit::{UpdateMode, WinitSettings};
 use wasm_bindgen::prelude::*;
 
+use super::classroom::Classroom;
 use super::persist::ScoreStore;
 use super::share;
 use super::sim_step::{
     Clock, CurrentRound, Frame, PlayerAttack, PublishFrame, ReadInput, RoundStarted,
 };
 use super::timeline::Seek;
+use super::violation::ViolationAlarm;
 use super::{Launch, Screen, Settings};
 use crate::link;
 use crate::round::Attack;
@@ -61,6 +63,7 @@ pub fn start() {
         screenshot: None,
         scores: ScoreStore::LocalStorage,
         notices,
+        present: link.present,
     });
 }
 
@@ -219,6 +222,8 @@ fn publish_state(
     screen: Res<State<Screen>>,
     clock: Res<Clock>,
     settings: Res<Settings>,
+    alarm: Res<ViolationAlarm>,
+    classroom: Res<Classroom>,
 ) {
     let screen = format!("{:?}", screen.get()).to_lowercase();
     let Some(current) = current else {
@@ -264,6 +269,14 @@ fn publish_state(
             "budget_left": round.budget_left,
             "outcome": round.outcome,
             "violations": simulation.violations(),
+            // The violation window: the violation it shows, and whether it is open.
+            "alarm": alarm.caught.as_ref().map(|v| serde_json::json!({
+                "kind": v.kind, "tick": v.tick, "open": alarm.open,
+            })),
+            "classroom": classroom.0,
+            "caption": frame.caption.as_ref().map(|(_, text)| text),
+            "broken": round.setup.broken,
+            "quorums": frame.quorums.outlines.len(),
             "trace_len": b.hashes.len(),
             "frontier": round.frontier(),
             "share": share::round_query(round),

@@ -189,6 +189,34 @@ try {
   check("no console errors (shared link)", shared.errors.length === 0, shared.errors.join(" | "));
   await shared.page.close();
 
+  // A break-it lesson's solution, by link: the checker catches the broken protocol, the game
+  // pauses on that moment and the violation window is open.
+  const amnesia = JSON.parse(execFileSync(native, ["lesson", "break-amnesia", "--solve"]));
+  const broken = await open(amnesia.link + "&speed=5");
+  await broken.page.waitForFunction(() => window.beatPaxos.state().alarm !== null, null, { timeout: 180_000 });
+  await broken.page.waitForTimeout(500);
+  const caught = await state(broken.page);
+  check("a break-it lesson ends with the violation shown and the game paused on it",
+    caught.broken === "amnesia" && caught.alarm.open && caught.paused && caught.alarm.kind === caught.violations[0].kind
+      && caught.tick === caught.alarm.tick && caught.alarm.tick === amnesia.met_at,
+    JSON.stringify({ alarm: caught.alarm, tick: caught.tick, met_at: amnesia.met_at, paused: caught.paused }));
+  await broken.page.screenshot({ path: `${artifacts}/web-break-amnesia.png` });
+  check("no console errors (break-it lesson)", broken.errors.length === 0, broken.errors.join(" | "));
+  await broken.page.close();
+
+  // Classroom mode by link, on the lesson that shows why two majorities cannot disagree.
+  const carried = JSON.parse(execFileSync(native, ["lesson", "cannot-disagree", "--solve"]));
+  const classroom = await open(carried.link + "&speed=5&present=1");
+  await classroom.page.waitForFunction(() => window.beatPaxos.state().quorums >= 2, null, { timeout: 180_000 });
+  await classroom.page.waitForTimeout(500);
+  const taught = await state(classroom.page);
+  check("classroom mode: captions in words, and the majorities outlined",
+    taught.classroom === true && typeof taught.caption === "string" && taught.caption.length > 20 && taught.quorums >= 2,
+    JSON.stringify({ classroom: taught.classroom, caption: taught.caption, quorums: taught.quorums }));
+  await classroom.page.screenshot({ path: `${artifacts}/web-classroom.png` });
+  check("no console errors (classroom)", classroom.errors.length === 0, classroom.errors.join(" | "));
+  await classroom.page.close();
+
   // A tampered link: the moves are refused with a warning and the round starts fresh.
   const tampered = await open(s.share.replace(/moves=([^&]*)/, (_, m) => `moves=${m.slice(0, -3)}`));
   const fresh = await state(tampered.page);

@@ -9,7 +9,7 @@ use egui::{Color32, RichText};
 use super::{BAD, GOLD, MUTED, check_line};
 use crate::game::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use crate::sim::Tick;
-use crate::view::seconds;
+use crate::view::{Quorums, seconds};
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<GaugeHistory>().add_systems(
@@ -86,6 +86,19 @@ pub(super) fn show(ui: &mut egui::Ui, live: &LiveChecks) {
             BAD,
             format!("This cluster runs a BROKEN protocol: {broken}"),
         );
+    }
+    quorum_legend(ui, &live.frame.quorums);
+}
+
+/// What the outlines around the nodes mean, when there are any.
+fn quorum_legend(ui: &mut egui::Ui, quorums: &Quorums) {
+    if quorums.legend.is_empty() {
+        return;
+    }
+    ui.add_space(4.0);
+    ui.label(RichText::new("Majorities").strong());
+    for line in &quorums.legend {
+        ui.add(egui::Label::new(RichText::new(line).color(MUTED)).wrap());
     }
 }
 

@@ -7,7 +7,7 @@ use super::MUTED;
 use crate::view::CheatSheet;
 
 /// Every way to attack, by mouse or touch and by key.
-const CONTROLS: [(&str, &str); 12] = [
+const CONTROLS: [(&str, &str); 14] = [
     ("double-click / double-tap", "kill or recover a node"),
     ("press and hold", "slow a node while held"),
     ("drag node to node", "cut their link (heals by itself)"),
@@ -20,6 +20,8 @@ const CONTROLS: [(&str, &str); 12] = [
     ("P", "pause clients (ec-counter)"),
     ("Space / . / + -", "pause / step / speed"),
     ("R, Enter", "restart, next round"),
+    ("T / Left / Home", "diagram / one event back / start"),
+    ("V", "classroom mode: large text, captions"),
 ];
 
 pub(super) fn show(ui: &mut egui::Ui, sheet: CheatSheet) {

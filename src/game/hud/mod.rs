@@ -2,6 +2,7 @@
 //! (node inspector, live checks, event log, cheat sheet and controls), the results window and
 //! the toasts. This file lays the play screen out and holds the shared style.
 
+mod caption;
 mod checks;
 mod diagram;
 mod help;
@@ -12,6 +13,7 @@ mod results;
 mod title;
 pub mod toasts;
 mod top_bar;
+mod violation;
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
@@ -35,6 +37,7 @@ pub(super) fn plugin(app: &mut App) {
         log::plugin,
         results::plugin,
         toasts::plugin,
+        violation::plugin,
     ))
     .add_systems(
         EguiPrimaryContextPass,
@@ -66,10 +69,16 @@ fn palette(index: usize) -> Color32 {
     Color32::from_rgb(r, g, b)
 }
 
-/// Text size follows the window, so panels stay readable from 1280x720 to 1920x1080 and beyond.
-fn fit_zoom(ctx: &egui::Context, window: Option<&Window>) {
+/// Text size follows the window, so panels stay readable from 1280x720 to 1920x1080 and beyond;
+/// classroom mode makes it larger still, for a projector.
+fn fit_zoom(ctx: &egui::Context, window: Option<&Window>, classroom: bool) {
     let height = window.map_or(720.0, |w| w.height());
-    let zoom = (height / 720.0 * 1.15).clamp(1.0, 1.8);
+    let scale = if classroom {
+        crate::game::classroom::HUD_SCALE
+    } else {
+        1.0
+    };
+    let zoom = (height / 720.0 * 1.15).clamp(1.0, 1.8) * scale;
     if (ctx.zoom_factor() - zoom).abs() > 0.01 {
         ctx.set_zoom_factor(zoom);
     }
@@ -115,12 +124,14 @@ struct PlayScreen<'w, 's> {
     diagram_shown: Res<'w, DiagramShown>,
     seeks: MessageWriter<'w, Seek>,
     lesson: lesson::LessonPanel<'w>,
+    frame: Res<'w, crate::game::sim_step::Frame>,
 }
 
 /// The play screen: the top bar and the side panel, and the game area they leave.
 fn play_screen(mut hud: PlayScreen) -> Result {
     let ctx = hud.contexts.ctx_mut()?;
-    fit_zoom(ctx, hud.window.as_deref().copied());
+    let classroom = hud.top_bar.classroom.0;
+    fit_zoom(ctx, hud.window.as_deref().copied(), classroom);
     let mut root = egui::Ui::new(
         ctx.clone(),
         "root".into(),
@@ -145,7 +156,9 @@ fn play_screen(mut hud: PlayScreen) -> Result {
     } else {
         hud.diagram.hover.in_diagram = None;
     }
-    egui::Panel::right("side")
+    // In classroom mode the side panel keeps the essentials: the lesson, and the live checks
+    // with what the outlines mean.
+    egui::Panel::right(if classroom { "side-classroom" } else { "side" })
         .default_size(330.0)
         .min_size(260.0)
         .max_size(480.0)
@@ -157,6 +170,10 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                     lesson::show(ui, &hud.lesson, &mut bar.settings, &mut bar.next);
                     ui.separator();
                 }
+                if classroom {
+                    checks::show(ui, &hud.checks);
+                    return;
+                }
                 inspector::show(ui, &mut hud.inspector);
                 ui.separator();
                 checks::show(ui, &hud.checks);
@@ -166,6 +183,11 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                 help::show(ui, mode.cheat_sheet());
             });
         });
+    if classroom {
+        egui::Panel::bottom("caption").show(&mut root, |ui| {
+            caption::show(ui, hud.frame.caption.as_ref())
+        });
+    }
     let free = root.available_rect_before_wrap();
     let zoom = ctx.zoom_factor();
     *hud.area = GameArea {

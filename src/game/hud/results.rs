@@ -72,12 +72,30 @@ fn results_window(mut results: Results) -> Result {
             }
             ui.label(view.why);
             ui.separator();
+            ui.label(match outcome.left_alone {
+                Some(alone) => format!(
+                    "With your moves the cluster won at {}; left alone, at {}.",
+                    seconds(outcome.tick),
+                    seconds(alone)
+                ),
+                None => format!(
+                    "With your moves the cluster won at {}; left alone, it never does.",
+                    seconds(outcome.tick)
+                ),
+            });
             ui.label(
-                RichText::new(format!("Score: {}", seconds(outcome.score)))
-                    .size(20.0)
-                    .color(GOLD),
+                RichText::new(format!(
+                    "Score: {} of delay you caused",
+                    seconds(outcome.score)
+                ))
+                .size(20.0)
+                .color(GOLD),
             );
-            if let Some(scores) = scores {
+            if outcome.score == 0 {
+                ui.label("No delay, no points: attack the cluster to hold it off.");
+            } else if round.replayed() {
+                ui.label("A replay: its score is not kept.");
+            } else if let Some(scores) = scores {
                 if scores.new_record {
                     ui.label(RichText::new("New best!").strong().color(GOLD));
                 } else if let Some(best) = scores.get(&round.setup) {

@@ -49,7 +49,7 @@ const FREE_PLAY: &str = "none (free play)";
 
 fn title_screen(mut title: TitleScreen) -> Result {
     let ctx = title.contexts.ctx_mut()?;
-    fit_zoom(ctx, title.window.as_deref().copied());
+    fit_zoom(ctx, title.window.as_deref().copied(), false);
     *title.area = GameArea::default();
     let settings = &mut *title.settings;
     let shipped = &title.shipped.0;
@@ -72,6 +72,7 @@ fn title_screen(mut title: TitleScreen) -> Result {
                     settings_grid(ui, &mut settings.setup);
                     ui.add_space(4.0);
                     choose_scenario(ui, settings, shipped);
+                    choose_break(ui, &mut settings.setup);
                     ui.add_space(6.0);
                     if let Some(best) = scores.and_then(|s| s.get(&settings.setup)) {
                         ui.label(format!("Best for this setup: {}", seconds(best)));
@@ -194,6 +195,34 @@ fn choose_scenario(ui: &mut egui::Ui, settings: &mut Settings, shipped: &[Scenar
         .and_then(|s| s.description.clone())
     {
         ui.label(RichText::new(description).italics().color(MUTED));
+    }
+}
+
+/// The protocol as it should be, or one of its deliberately broken variants, to see the checker
+/// catch what each rule prevents.
+fn choose_break(ui: &mut egui::Ui, setup: &mut Setup) {
+    let variants = setup.mode.variants();
+    if variants.is_empty() {
+        return;
+    }
+    let shown = setup
+        .broken
+        .map_or_else(|| "correct".to_string(), |name| format!("BROKEN: {name}"));
+    egui::ComboBox::from_label("Protocol")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut setup.broken, None, "correct");
+            for variant in variants {
+                ui.selectable_value(
+                    &mut setup.broken,
+                    Some(variant.name),
+                    format!("BROKEN: {}", variant.name),
+                )
+                .on_hover_text(variant.what);
+            }
+        });
+    if let Some(variant) = setup.broken.and_then(|name| setup.mode.variant(name)) {
+        ui.colored_label(super::BAD, format!("Broken on purpose: {}", variant.what));
     }
 }
 

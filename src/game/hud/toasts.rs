@@ -52,13 +52,16 @@ fn show(mut contexts: EguiContexts, toasts: Res<Toasts>, area: Res<GameArea>) ->
         (area.min.x + area.max.x) / (2.0 * zoom),
         area.max.y / zoom - 12.0,
     );
+    // Never wider than the cluster's area: long toasts wrap rather than cover the side panel.
+    let width = ((area.max.x - area.min.x) / zoom - 40.0).max(160.0);
     egui::Area::new("toasts".into())
         .pivot(egui::Align2::CENTER_BOTTOM)
         .fixed_pos(bottom)
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.set_max_width(width);
                 for (text, _) in &toasts.0 {
-                    ui.colored_label(GOLD, text);
+                    ui.add(egui::Label::new(egui::RichText::new(text).color(GOLD)).wrap());
                 }
             });
         });

@@ -6,6 +6,7 @@ use bevy_egui::egui;
 use egui::RichText;
 
 use super::GOLD;
+use crate::game::classroom::Classroom;
 use crate::game::persist::BestScores;
 use crate::game::share;
 use crate::game::sim_step::{Clock, CurrentRound, Feedback};
@@ -22,6 +23,7 @@ pub(super) struct TopBar<'w> {
     pub next: ResMut<'w, NextState<Screen>>,
     pub settings: ResMut<'w, Settings>,
     feedback: MessageWriter<'w, Feedback>,
+    pub classroom: ResMut<'w, Classroom>,
 }
 
 /// The timeline: jump to the start, one event back, and a slider over the round so far.
@@ -64,17 +66,25 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
         ui.heading(RichText::new("Beat Paxos").strong());
         ui.separator();
         ui.label(mode.label(&round.setup));
+
         ui.label(format!(
             "round {}  seed {}",
             bar.current.number, round.setup.seed
         ));
         ui.separator();
-        let score = round.outcome.as_ref().map_or(round.now(), |o| o.score);
+        ui.label(format!("t {}", seconds(round.now())));
+        let alone = match round.left_alone() {
+            Some(tick) => format!("left alone, the cluster wins at {}", seconds(tick)),
+            None => "left alone, the cluster never wins this round".to_string(),
+        };
         ui.label(
-            RichText::new(format!("{} {}", mode.score_label(), seconds(score)))
+            RichText::new(format!("delay {}", seconds(round.score_so_far())))
                 .strong()
                 .color(GOLD),
-        );
+        )
+        .on_hover_text(format!(
+            "Your score: how much later than left alone the cluster wins ({alone})."
+        ));
         if let Some(best) = bar.scores.as_ref().and_then(|s| s.get(&round.setup)) {
             ui.label(format!("best {}", seconds(best)));
         }
@@ -115,6 +125,15 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
         ui.menu_button("menu", |ui| {
             if ui.button("restart with a new round (R)").clicked() {
                 bar.next.set(Screen::Playing);
+                ui.close();
+            }
+            let classroom = if bar.classroom.0 {
+                "leave classroom mode (V)"
+            } else {
+                "classroom mode (V)"
+            };
+            if ui.button(classroom).clicked() {
+                bar.classroom.0 = !bar.classroom.0;
                 ui.close();
             }
             if ui.button("copy link to this round").clicked() {

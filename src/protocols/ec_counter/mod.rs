@@ -14,7 +14,7 @@ use crate::protocol::{
     Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
     Variant,
 };
-use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick};
+use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
 use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
@@ -189,9 +189,6 @@ impl Protocol for EcCounter {
         let shape = EcCounter::shape(setup);
         format!("ec-counter-{}x{}", shape.servers, shape.clients)
     }
-    fn score_label(&self) -> &'static str {
-        "sim time"
-    }
     fn node_name(&self, setup: &Setup, node: NodeId) -> String {
         if EcCounter::shape(setup).is_server(node) {
             format!("server {node}")
@@ -257,13 +254,10 @@ impl Model for EcCounter {
     }
 
     /// The score is how long the servers stayed apart after the last client request.
-    fn outcome(sim: &ModelSim<Self>) -> Option<Outcome> {
+    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
         let checker = sim.checker();
         match (checker.converged_at, checker.clients_done_at) {
-            (Some(converged), Some(done)) if EcCounter::finished(sim) => Some(Outcome {
-                tick: converged,
-                score: converged.saturating_sub(done),
-            }),
+            (Some(converged), Some(_)) if EcCounter::finished(sim) => Some(converged),
             _ => None,
         }
     }
@@ -312,6 +306,10 @@ impl Model for EcCounter {
 
     fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks {
         view::checks(sim, EcCounter::shape(setup))
+    }
+
+    fn caption(_sim: &ModelSim<Self>, setup: &Setup, step: &[Traced<EcNode>]) -> Option<String> {
+        view::caption(setup, step)
     }
 
     fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
@@ -411,21 +409,15 @@ mod tests {
             "five requests per client are done long before"
         );
         assert!(!simulation.finished(), "a slow-down is still to come");
-        assert_eq!(simulation.outcome(), None);
+        assert_eq!(simulation.won_at(), None);
         simulation.run_until(55_000);
         assert!(!simulation.finished(), "server 0 is slowed");
-        assert_eq!(simulation.outcome(), None);
+        assert_eq!(simulation.won_at(), None);
         simulation.run_until(60_000);
         assert!(simulation.finished());
         let checker = simulation.of::<EcCounter>().unwrap().checker();
-        let (converged, done) = (converged.unwrap(), checker.clients_done_at.unwrap());
-        assert_eq!(
-            simulation.outcome(),
-            Some(Outcome {
-                tick: converged,
-                score: converged - done
-            })
-        );
+        assert!(checker.clients_done_at.is_some());
+        assert_eq!(simulation.won_at(), converged);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use super::EcCounter;
 use super::node::{EcNode, EcShape, Msg, Note, Op};
 use crate::diagram::MarkKind;
-use crate::protocol::{ModelSim, Outcome, base_view};
-use crate::sim::{Event, InFlight, NodeId};
+use crate::protocol::{ModelSim, Outcome, Setup, base_view};
+use crate::sim::{Event, InFlight, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
     ResultsView, caught, clockwise_from_top, seconds,
@@ -13,7 +13,7 @@ use crate::view::{
 
 pub const PITCH: &str = "Servers each hold a number; clients write to their own server, which \
     keeps the larger value, and servers sync with each other. Attack it: partition the servers and \
-    watch them diverge. The longer they stay apart after the last write, the higher your score. \
+    watch them diverge. Your score is how much later they converge than they would have left alone. \
     What you can never do is stop them converging once the network heals.";
 
 pub const CHEAT_SHEET: CheatSheet = CheatSheet {
@@ -190,7 +190,11 @@ pub fn results(sim: &ModelSim<EcCounter>, outcome: &Outcome) -> ResultsView {
             format!(
                 "converged at t={}, {} after the last client request",
                 seconds(outcome.tick),
-                seconds(outcome.score)
+                seconds(
+                    outcome
+                        .tick
+                        .saturating_sub(checker.clients_done_at.unwrap_or(outcome.tick))
+                )
             ),
         ],
         verdict: sim
@@ -215,6 +219,82 @@ pub fn mark(event: &Event<EcNode>) -> Option<(NodeId, MarkKind, String)> {
         } => Some((*node, MarkKind::Done, "finished its requests".into())),
         _ => None,
     }
+}
+
+/// One ec-counter step in plain words (see [`crate::protocol::Model::caption`]).
+pub fn caption(setup: &Setup, step: &[Traced<EcNode>]) -> Option<String> {
+    let name = |n: NodeId| setup.mode.node_name(setup, n);
+    // A server's answer to a set or a get: the note says what it did, the send to whom.
+    let answered = step.iter().find_map(|t| match &t.event {
+        Event::Send {
+            to,
+            msg: Msg::SetDone { .. } | Msg::Value { .. },
+            ..
+        } => Some(*to),
+        _ => None,
+    });
+    // A sync received: the delivery says from whom.
+    let synced_from = step.iter().find_map(|t| match &t.event {
+        Event::Deliver { from, .. } if answered.is_none() => Some(*from),
+        _ => None,
+    });
+    step.iter().find_map(|traced| match &traced.event {
+        Event::Note { node, note } => match *note {
+            Note::SetAcknowledged {
+                value,
+                applied,
+                holding,
+            } => {
+                let client = answered.map_or_else(|| "a client".to_string(), name);
+                Some(if !applied {
+                    format!(
+                        "{} ignores set({value}) from {client}: it holds {holding}, which is \
+                         larger, and a counter only grows.",
+                        name(*node)
+                    )
+                } else if value == holding && setup.broken.is_some() {
+                    format!(
+                        "{} sets {value} for {client} without checking that it is larger \
+                         (the broken rule): a value can now go down.",
+                        name(*node)
+                    )
+                } else {
+                    format!(
+                        "{} sets {value} for {client}: it is larger than what it held.",
+                        name(*node)
+                    )
+                })
+            }
+            Note::GetAnswered { value } => Some(format!(
+                "{} tells {} its value is {value}.",
+                name(*node),
+                answered.map_or_else(|| "a client".to_string(), name)
+            )),
+            Note::ServerValue { value } => synced_from.map(|from| {
+                format!(
+                    "{} hears {value} from {} in a sync and keeps it: it is larger than its own.",
+                    name(*node),
+                    name(from)
+                )
+            }),
+            Note::ClientDone => Some(format!("{} has sent all its requests.", name(*node))),
+        },
+        Event::Send { from, to, msg, .. } => match *msg {
+            Msg::Set { value, .. } => Some(format!(
+                "{} asks {} to set {value}.",
+                name(*from),
+                name(*to)
+            )),
+            Msg::Get { .. } => Some(format!("{} asks {} for its value.", name(*from), name(*to))),
+            Msg::Sync { value } => Some(format!(
+                "{} tells the other servers it holds {value}: servers sync now and then, so \
+                 that all end up with the largest value.",
+                name(*from)
+            )),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -13,9 +13,11 @@ use crate::protocol::{
     Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
     Variant,
 };
-use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng};
+use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
 use crate::simulation::Running;
-use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView, colour_name};
+use crate::view::{
+    CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView, colour_name,
+};
 
 pub use checker::PaxosChecker;
 pub use node::{Ballot, Msg, Note, PaxosNode, PaxosTiming, Value};
@@ -117,9 +119,6 @@ impl Protocol for Paxos {
     fn score_key(&self, setup: &Setup) -> String {
         format!("paxos-{}", Paxos::nodes(setup))
     }
-    fn score_label(&self) -> &'static str {
-        "time"
-    }
     fn node_name(&self, _setup: &Setup, node: NodeId) -> String {
         colour_name(node).to_string()
     }
@@ -175,9 +174,8 @@ impl Model for Paxos {
         sim.checker().decisions.len() == sim.actors().len()
     }
 
-    fn outcome(sim: &ModelSim<Self>) -> Option<Outcome> {
-        let tick = sim.checker().first_decision?;
-        Some(Outcome { tick, score: tick })
+    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
+        sim.checker().first_decision
     }
 
     fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
@@ -212,6 +210,14 @@ impl Model for Paxos {
         view::checks(sim)
     }
 
+    fn quorums(sim: &ModelSim<Self>) -> Quorums {
+        view::quorums(sim)
+    }
+
+    fn caption(sim: &ModelSim<Self>, _setup: &Setup, step: &[Traced<PaxosNode>]) -> Option<String> {
+        view::caption(sim, step)
+    }
+
     fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
         view::results(sim, outcome)
     }
@@ -243,6 +249,40 @@ mod tests {
         let mut setup = Setup::for_mode(MODE);
         setup.set_knob("nodes", nodes).unwrap();
         setup
+    }
+
+    /// Chaos counts a run as dangerous when two values were proposed, and only then.
+    #[test]
+    fn two_values_proposed_is_the_danger_one_is_not() {
+        let (mut calm, mut dangerous) = (0, 0);
+        for seed in 0..60 {
+            let mut setup = setup(3);
+            setup.seed = seed;
+            // Short timeouts make duelling proposers common.
+            setup.set_knob("paxos.election_timeout", 60).unwrap();
+            let mut simulation = Simulation::new(&setup, false);
+            simulation.run_to_end(setup.max_ticks);
+            let sim = simulation.of::<Paxos>().unwrap();
+            let two = sim.checker().values_proposed() >= 2;
+            assert_eq!(
+                Paxos::dangers(sim),
+                if two {
+                    vec!["two_values_proposed"]
+                } else {
+                    vec![]
+                },
+                "seed {seed}"
+            );
+            if two {
+                dangerous += 1;
+            } else {
+                calm += 1;
+            }
+        }
+        assert!(
+            calm > 0 && dangerous > 0,
+            "{calm} calm, {dangerous} dangerous"
+        );
     }
 
     #[test]
@@ -299,7 +339,7 @@ mod tests {
     fn a_round_is_won_at_the_first_decision_and_over_when_everyone_knows() {
         let setup = setup(5);
         let mut simulation = Simulation::new(&setup, false);
-        while simulation.outcome().is_none() {
+        while simulation.won_at().is_none() {
             assert!(simulation.step_one(), "never decided");
         }
         let first = simulation
@@ -308,13 +348,7 @@ mod tests {
             .checker()
             .first_decision
             .unwrap();
-        assert_eq!(
-            simulation.outcome(),
-            Some(Outcome {
-                tick: first,
-                score: first
-            })
-        );
+        assert_eq!(simulation.won_at(), Some(first));
         simulation.run_to_end(setup.max_ticks);
         assert!(simulation.finished());
         let checker = simulation.of::<Paxos>().unwrap().checker();

@@ -1,19 +1,22 @@
 //! What Paxos looks like and how it is explained: node badges and inspector rows, message labels
 //! and colours, log lines, the live safety checks, the results and the cheat sheet.
 
-use super::node::{Msg, Note, PaxosNode, Role};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::node::{Ballot, Msg, Note, PaxosNode, Role, Value, Variant};
 use super::{Paxos, PaxosChecker};
 use crate::diagram::MarkKind;
 use crate::protocol::{ModelSim, Outcome, base_view};
 use crate::protocols::majority;
-use crate::sim::{Event, NodeId};
+use crate::sim::{Event, MsgId, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
-    ResultsView, caught, clockwise_from_top, colour_letter, colour_name, seconds,
+    QuorumKind, QuorumOutline, Quorums, ResultsView, caught, clockwise_from_top, colour_letter,
+    colour_name, seconds,
 };
 
 pub const PITCH: &str = "A cluster tries to agree on one value. Attack it: kill nodes, slow them, \
-    cut links, drop messages. The longer it takes to decide, the higher your score. What you can \
+    cut links, drop messages. Your score is how much later it decides than it would have left alone. What you can \
     never do is make two nodes decide differently.";
 
 pub const CHEAT_SHEET: CheatSheet = CheatSheet {
@@ -233,6 +236,222 @@ pub fn mark(event: &Event<PaxosNode>) -> Option<(NodeId, MarkKind, String)> {
         }
         _ => None,
     }
+}
+
+/// "red, green and blue".
+fn names(nodes: &BTreeSet<NodeId>) -> String {
+    let names: Vec<&str> = nodes.iter().map(|n| colour_name(*n)).collect();
+    match names.as_slice() {
+        [] => "nobody".into(),
+        [one] => (*one).into(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The latest leader to finish phase 1: its ballot, the nodes whose promises it counted, and the
+/// highest earlier ballot a majority had accepted by then (with its value and acceptors).
+struct PhaseOne {
+    ballot: Ballot,
+    promised: BTreeSet<NodeId>,
+    earlier: Option<(Ballot, Value, BTreeSet<NodeId>)>,
+}
+
+/// The majorities to outline, read from the trace: the promise majority of the latest leader to
+/// finish phase 1 (as its promises arrived while it was preparing, its own first), the accept
+/// majority of each ballot nodes decided at, and the nodes the promise majority shares with an
+/// earlier accept majority, which carried that ballot's value to the new leader.
+pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
+    let need = majority(sim.actors().len());
+    let mut promises_sent: HashMap<MsgId, Ballot> = HashMap::new();
+    let mut promised: BTreeMap<Ballot, BTreeSet<NodeId>> = BTreeMap::new();
+    let mut accepted: BTreeMap<Ballot, (Value, BTreeSet<NodeId>)> = BTreeMap::new();
+    let mut phase_one: Option<PhaseOne> = None;
+    for traced in sim.trace() {
+        match &traced.event {
+            Event::Send {
+                id,
+                msg: Msg::Promise { ballot, .. },
+                ..
+            } => {
+                promises_sent.insert(*id, *ballot);
+            }
+            Event::Duplicate { id, of, .. } => {
+                if let Some(ballot) = promises_sent.get(of).copied() {
+                    promises_sent.insert(*id, ballot);
+                }
+            }
+            Event::Deliver { id, from, to } => {
+                if let Some(ballot) = promises_sent.remove(id)
+                    && ballot.node == *to
+                    && let Some(set) = promised.get_mut(&ballot)
+                {
+                    set.insert(*from);
+                }
+            }
+            Event::Note { node, note } => match *note {
+                Note::BallotStarted { ballot } => {
+                    promised.insert(ballot, BTreeSet::from([*node]));
+                }
+                Note::Proposed { ballot, .. } => {
+                    let earlier = accepted
+                        .range(..ballot)
+                        .rev()
+                        .find(|(_, (_, by))| by.len() >= need)
+                        .map(|(b, (value, by))| (*b, *value, by.clone()));
+                    phase_one = Some(PhaseOne {
+                        ballot,
+                        // Later promises for it change nothing: the leader has moved on.
+                        promised: promised.remove(&ballot).unwrap_or_default(),
+                        earlier,
+                    });
+                }
+                Note::Accepted { ballot, value } => {
+                    accepted
+                        .entry(ballot)
+                        .or_insert((value, BTreeSet::new()))
+                        .1
+                        .insert(*node);
+                }
+                Note::Decided { .. } => {}
+            },
+            _ => {}
+        }
+    }
+    let mut quorums = Quorums::default();
+    if let Some(one) = &phase_one {
+        let leader = one.ballot.node;
+        quorums.outlines.push(QuorumOutline {
+            kind: QuorumKind::Promised,
+            colour: leader,
+            members: one.promised.iter().copied().collect(),
+        });
+        let mut legend = format!(
+            "Inner outline, in the leader's colour: {} promised {}'s ballot {}, a majority.",
+            names(&one.promised),
+            colour_name(leader),
+            one.ballot
+        );
+        match &one.earlier {
+            Some((ballot, value, by)) => {
+                let both: BTreeSet<NodeId> = one.promised.intersection(by).copied().collect();
+                quorums.overlap = both.iter().copied().collect();
+                legend += &format!(
+                    " Earlier, {} accepted {} at ballot {ballot}, also a majority. Two majorities \
+                     always share a node: {} (gold) {} in both, so {} learned in phase 1 that {} \
+                     had been accepted, and so {} had to propose {}.",
+                    names(by),
+                    colour_name(*value),
+                    names(&both),
+                    if both.len() == 1 { "is" } else { "are" },
+                    colour_name(leader),
+                    colour_name(*value),
+                    colour_name(leader),
+                    colour_name(*value),
+                );
+            }
+            None => {
+                legend += " No earlier ballot had a majority of accepts, so no value was chosen \
+                           yet and the leader was free to propose.";
+            }
+        }
+        quorums.legend.push(legend);
+    }
+    let decided_at: BTreeSet<Ballot> = sim
+        .actors()
+        .iter()
+        .filter_map(|n| n.decided.map(|(ballot, _)| ballot))
+        .collect();
+    for ballot in decided_at.iter().take(2) {
+        let Some((value, by)) = accepted.get(ballot) else {
+            continue;
+        };
+        quorums.outlines.push(QuorumOutline {
+            kind: QuorumKind::Accepted,
+            colour: *value,
+            members: by.iter().copied().collect(),
+        });
+        quorums.legend.push(format!(
+            "Outer outline, in the value's colour: {} accepted {} at ballot {ballot}, a \
+             majority, so {} is chosen.",
+            names(by),
+            colour_name(*value),
+            colour_name(*value)
+        ));
+    }
+    quorums
+}
+
+/// One Paxos step in plain words (see [`crate::protocol::Model::caption`]).
+pub fn caption(sim: &ModelSim<Paxos>, step: &[Traced<PaxosNode>]) -> Option<String> {
+    let name = |n: NodeId| colour_name(n);
+    step.iter().find_map(|traced| match &traced.event {
+        Event::Note { node, note } => match *note {
+            Note::BallotStarted { ballot } => Some(format!(
+                "{} heard nothing for a while and starts ballot {ballot}: it asks every node \
+                 to promise to ignore lower ballots.",
+                name(*node)
+            )),
+            Note::Proposed { ballot, value } => {
+                let why = if value != *node {
+                    format!(
+                        "a promise carried {}, accepted at an earlier ballot, so it must \
+                         propose {} rather than its own value",
+                        name(value),
+                        name(value)
+                    )
+                } else if sim.actors()[*node].variant == Variant::SkipHighestAccepted {
+                    "it proposes its own value without looking at what the promises carried \
+                     (the broken rule)"
+                        .to_string()
+                } else {
+                    "no promise carried an accepted value, so it may propose its own".to_string()
+                };
+                Some(format!(
+                    "{} has promises from a majority for ballot {ballot}: {why}. It asks \
+                     everyone to accept {} at ballot {ballot}.",
+                    name(*node),
+                    name(value)
+                ))
+            }
+            Note::Accepted { ballot, value } if ballot.node != *node => Some(format!(
+                "{} accepted {} at ballot {ballot}: it has promised nothing higher. It tells {}.",
+                name(*node),
+                name(value),
+                name(ballot.node)
+            )),
+            Note::Decided { value } => Some(format!(
+                "{} learns that {} is chosen: a majority accepted it at one ballot, and no \
+                 higher ballot can ever propose anything else.",
+                name(*node),
+                name(value)
+            )),
+            _ => None,
+        },
+        Event::Send { from, to, msg, .. } => match *msg {
+            Msg::Promise { ballot, accepted } => {
+                let told = match accepted {
+                    Some((at, value)) => {
+                        format!("it had accepted {} at ballot {at}", name(value))
+                    }
+                    None => "it has accepted nothing yet".to_string(),
+                };
+                Some(format!(
+                    "{} promised ballot {ballot}: it will ignore lower ballots, and told {} \
+                     {told}.",
+                    name(*from),
+                    name(*to)
+                ))
+            }
+            Msg::Nack { ballot, promised } => Some(format!(
+                "{} refuses ballot {ballot}: it has promised the higher ballot {promised}, and \
+                 tells {}.",
+                name(*from),
+                name(*to)
+            )),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 #[cfg(test)]
