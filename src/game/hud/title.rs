@@ -88,7 +88,8 @@ fn title_screen(mut title: TitleScreen) -> Result {
                         start = true;
                     }
                 });
-                ui.separator();
+                // Space, not a separator: a vertical one stretches the window to the screen's height.
+                ui.add_space(24.0);
                 ui.vertical(|ui| {
                     lesson_chosen = lesson_path(ui, lessons_done);
                 });
