@@ -23,7 +23,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR%/}-mutants"
 
 # View texts (view.rs, and a protocol's title and pitch) are left out: they are judged by eye in
 # the game, not by tests. See docs/mutants.md for what survives and why.
-# The fast core tests only (unit tests and tests/core.rs): the game's tests need Bevy.
+# The fast core tests only (unit tests, tests/core.rs, and tests/check.rs without its ignored
+# release-mode runs): the game's tests need Bevy.
 exec nice -n 10 cargo mutants \
   --no-default-features \
   --file 'src/protocols/mod.rs' \
@@ -36,4 +37,4 @@ exec nice -n 10 cargo mutants \
   --timeout 20 \
   --output target \
   "$@" \
-  -- --lib --test core
+  -- --lib --test core --test check
