@@ -50,6 +50,18 @@ fn round(app: &App) -> &beat_paxos::round::Round {
     &app.world().resource::<CurrentRound>().round
 }
 
+/// Presses `keys` together for one frame, then releases them.
+fn press_keys(app: &mut App, keys: &[KeyCode]) {
+    let mut input = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
+    for key in keys {
+        input.press(*key);
+    }
+    app.update();
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .reset_all();
+}
+
 fn screen(app: &App) -> Screen {
     *app.world().resource::<State<Screen>>().get()
 }
@@ -159,15 +171,7 @@ fn one_node_entity_per_node_and_one_sprite_per_message_in_flight() {
 fn attacks_from_keys_and_pointer_gestures_reach_the_core() {
     let mut app = game(Setup::for_mode(paxos::MODE), None);
     // Keyboard: select node 2 (green) and kill it.
-    {
-        let mut keys = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
-        keys.press(KeyCode::Digit2);
-        keys.press(KeyCode::KeyK);
-    }
-    app.update();
-    app.world_mut()
-        .resource_mut::<ButtonInput<KeyCode>>()
-        .reset_all();
+    press_keys(&mut app, &[KeyCode::Digit2, KeyCode::KeyK]);
     assert!(round(&app).simulation.is_down(1), "green is down");
     assert_eq!(round(&app).moves.len(), 1);
 
@@ -183,13 +187,7 @@ fn attacks_from_keys_and_pointer_gestures_reach_the_core() {
     assert!(!round(&app).simulation.is_down(0));
     assert_eq!(round(&app).moves.len(), 2);
     // U duplicates the selected node's next message.
-    app.world_mut()
-        .resource_mut::<ButtonInput<KeyCode>>()
-        .press(KeyCode::KeyU);
-    app.update();
-    app.world_mut()
-        .resource_mut::<ButtonInput<KeyCode>>()
-        .reset_all();
+    press_keys(&mut app, &[KeyCode::KeyU]);
     assert_eq!(
         round(&app).moves.last().map(|m| m.attack.clone()),
         Some(Attack::DuplicateNext(1))
@@ -570,13 +568,7 @@ fn classroom_mode_is_a_key_away_and_enlarges_every_label() {
     assert!(!normal.is_empty());
     assert!(!app.world().resource::<Classroom>().0);
     let press_v = |app: &mut App| {
-        app.world_mut()
-            .resource_mut::<ButtonInput<KeyCode>>()
-            .press(KeyCode::KeyV);
-        app.update();
-        app.world_mut()
-            .resource_mut::<ButtonInput<KeyCode>>()
-            .reset_all();
+        press_keys(app, &[KeyCode::KeyV]);
         app.update();
     };
     press_v(&mut app);
