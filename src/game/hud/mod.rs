@@ -24,7 +24,7 @@ use egui::{Color32, RichText};
 use super::Screen;
 use super::camera::GameArea;
 use super::sim_step::CurrentRound;
-use super::timeline::{DiagramShown, Seek};
+use super::timeline::Seek;
 use crate::view::{CheckLine, CheckStatus, PALETTE};
 
 pub use toasts::Toasts;
@@ -51,6 +51,9 @@ pub(super) fn plugin(app: &mut App) {
         (HudSet::Panels, HudSet::Windows).chain(),
     );
 }
+
+/// Below this width (egui points) the side panel folds away: a phone held upright.
+const NARROW_WIDTH: f32 = 560.0;
 
 /// Panels first (they decide the game area), then the windows placed over it.
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -116,12 +119,11 @@ struct PlayScreen<'w, 's> {
     contexts: EguiContexts<'w, 's>,
     window: Option<Single<'w, 's, &'static Window, With<PrimaryWindow>>>,
     area: ResMut<'w, GameArea>,
-    top_bar: top_bar::TopBar<'w>,
+    top_bar: top_bar::TopBar<'w, 's>,
     inspector: inspector::Inspector<'w>,
     checks: checks::LiveChecks<'w>,
     log: Res<'w, log::EventLog>,
     diagram: diagram::DiagramPanel<'w>,
-    diagram_shown: Res<'w, DiagramShown>,
     seeks: MessageWriter<'w, Seek>,
     lesson: lesson::LessonPanel<'w>,
     frame: Res<'w, crate::game::sim_step::Frame>,
@@ -139,11 +141,14 @@ fn play_screen(mut hud: PlayScreen) -> Result {
             .layer_id(egui::LayerId::background())
             .max_rect(ctx.viewport_rect()),
     );
+    // A phone held upright has no room for the side panel beside the cluster: it folds away,
+    // and the top bar's "panel" button swaps one for the other.
+    let narrow = ctx.content_rect().width() < NARROW_WIDTH;
     egui::Panel::top("top").show(&mut root, |ui| {
-        top_bar::show(ui, &mut hud.top_bar, &mut hud.seeks)
+        top_bar::show(ui, &mut hud.top_bar, &mut hud.seeks, narrow)
     });
     let mode = hud.top_bar.current.round.setup.mode;
-    if hud.diagram_shown.0 {
+    if hud.top_bar.diagram.0 {
         let height = ctx.content_rect().height();
         egui::Panel::bottom("diagram")
             .default_size(height * 0.3)
@@ -156,14 +161,22 @@ fn play_screen(mut hud: PlayScreen) -> Result {
     } else {
         hud.diagram.hover.in_diagram = None;
     }
+    let side_panel = !narrow || *hud.top_bar.side_panel;
     // In classroom mode the side panel keeps the essentials: the lesson, and the live checks
     // with what the outlines mean.
-    egui::Panel::right(if classroom { "side-classroom" } else { "side" })
-        .default_size(330.0)
-        .min_size(260.0)
-        .max_size(480.0)
-        .resizable(true)
-        .show(&mut root, |ui| {
+    let (id, width) = match (narrow, classroom) {
+        // Folded out on a narrow screen, it takes the whole width.
+        (true, _) => ("side-narrow", ctx.content_rect().width()),
+        (false, true) => ("side-classroom", 330.0),
+        (false, false) => ("side", 330.0),
+    };
+    let panel = egui::Panel::right(id)
+        .default_size(width)
+        .min_size(width.min(260.0))
+        .max_size(width.max(480.0))
+        .resizable(!narrow);
+    if side_panel {
+        panel.show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 if lesson::active(&hud.lesson) {
                     let bar = &mut hud.top_bar;
@@ -183,6 +196,7 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                 help::show(ui, mode.cheat_sheet());
             });
         });
+    }
     if classroom {
         egui::Panel::bottom("caption").show(&mut root, |ui| {
             caption::show(ui, hud.frame.caption.as_ref())

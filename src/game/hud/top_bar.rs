@@ -10,13 +10,13 @@ use crate::game::classroom::Classroom;
 use crate::game::persist::BestScores;
 use crate::game::share;
 use crate::game::sim_step::{Clock, CurrentRound, Feedback};
-use crate::game::timeline::Seek;
+use crate::game::timeline::{DiagramShown, Seek};
 use crate::game::{Screen, Settings};
 use crate::round::{DROPS_PER_ROUND, DUPLICATES_PER_ROUND, Round};
 use crate::view::seconds;
 
 #[derive(SystemParam)]
-pub(super) struct TopBar<'w> {
+pub(super) struct TopBar<'w, 's> {
     pub current: Res<'w, CurrentRound>,
     clock: ResMut<'w, Clock>,
     scores: Option<Res<'w, BestScores>>,
@@ -24,6 +24,9 @@ pub(super) struct TopBar<'w> {
     pub settings: ResMut<'w, Settings>,
     feedback: MessageWriter<'w, Feedback>,
     pub classroom: ResMut<'w, Classroom>,
+    pub diagram: ResMut<'w, DiagramShown>,
+    /// On a narrow screen (a phone held upright) the side panel is folded away until asked for.
+    pub side_panel: Local<'s, bool>,
 }
 
 /// The timeline: jump to the start, one event back, and a slider over the round so far.
@@ -59,7 +62,14 @@ fn timeline(ui: &mut egui::Ui, round: &Round, seeks: &mut MessageWriter<Seek>) {
     }
 }
 
-pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWriter<Seek>) {
+/// `narrow`: the screen is too narrow for the side panel beside the cluster; a button then
+/// unfolds it.
+pub(super) fn show(
+    ui: &mut egui::Ui,
+    bar: &mut TopBar,
+    seeks: &mut MessageWriter<Seek>,
+    narrow: bool,
+) {
     let round = &bar.current.round;
     let mode = round.setup.mode;
     ui.horizontal_wrapped(|ui| {
@@ -136,6 +146,15 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
                 bar.classroom.0 = !bar.classroom.0;
                 ui.close();
             }
+            let diagram = if bar.diagram.0 {
+                "hide the space-time diagram (T)"
+            } else {
+                "show the space-time diagram (T)"
+            };
+            if ui.button(diagram).clicked() {
+                bar.diagram.0 = !bar.diagram.0;
+                ui.close();
+            }
             if ui.button("copy link to this round").clicked() {
                 bar.feedback.write(Feedback(share::copy_link(round)));
                 ui.close();
@@ -150,5 +169,15 @@ pub(super) fn show(ui: &mut egui::Ui, bar: &mut TopBar, seeks: &mut MessageWrite
                 ui.close();
             }
         });
+        if narrow {
+            let label = if *bar.side_panel { "cluster" } else { "panel" };
+            if ui
+                .button(label)
+                .on_hover_text("the checks, the log and the cheat sheet")
+                .clicked()
+            {
+                *bar.side_panel = !*bar.side_panel;
+            }
+        }
     });
 }
