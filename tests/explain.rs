@@ -29,6 +29,16 @@ fn captions(round: &mut Round) -> Vec<String> {
     seen
 }
 
+/// The cannot-disagree lesson's round with its recorded solution to play: a value is chosen, its
+/// leader is cut off, and a new leader takes over.
+fn cannot_disagree() -> Round {
+    let recording = lesson::find("cannot-disagree")
+        .unwrap()
+        .recording()
+        .unwrap();
+    Round::with_plan(recording.setup, recording.moves)
+}
+
 #[test]
 fn a_decision_outlines_the_majority_that_accepted_and_the_leaders_promises() {
     let mut round = Round::new(Setup::for_mode(paxos::MODE));
@@ -84,9 +94,7 @@ fn a_decision_outlines_the_majority_that_accepted_and_the_leaders_promises() {
 
 #[test]
 fn the_node_in_both_majorities_is_the_one_that_carried_the_chosen_value() {
-    let lesson = lesson::find("cannot-disagree").unwrap();
-    let recording = lesson.recording().unwrap();
-    let mut round = Round::with_plan(recording.setup, recording.moves);
+    let mut round = cannot_disagree();
     round.play_to_end();
     let sim = round.simulation.of::<Paxos>().unwrap();
     let quorums = round.simulation.quorums();
@@ -105,7 +113,7 @@ fn the_node_in_both_majorities_is_the_one_that_carried_the_chosen_value() {
         let accepted = sim.actors()[*node].accepted.unwrap();
         assert_eq!(accepted.1, chosen.1, "{node} had accepted the chosen value");
     }
-    // Every node that promised and had accepted at the chosen ballot is marked, and only those.
+    // The overlap is among the promises, and the legend explains it.
     let promised: BTreeSet<usize> = promise[0].members.iter().copied().collect();
     let accept = outline(&quorums, QuorumKind::Accepted);
     assert!(!accept.is_empty());
@@ -123,9 +131,7 @@ fn the_node_in_both_majorities_is_the_one_that_carried_the_chosen_value() {
 
 #[test]
 fn each_paxos_step_is_captioned_in_plain_words() {
-    let lesson = lesson::find("cannot-disagree").unwrap();
-    let recording = lesson.recording().unwrap();
-    let mut round = Round::with_plan(recording.setup, recording.moves);
+    let mut round = cannot_disagree();
     let seen = captions(&mut round);
     let any = |needle: &str| seen.iter().any(|c| c.contains(needle));
     assert!(any("starts ballot 1."), "{seen:#?}");

@@ -107,7 +107,12 @@ fn declutter(
     for (_, owner, rect, mut visibility) in order {
         match rect {
             Some(rect) => place(rect, Some(owner), &mut taken, &mut visibility),
-            None => *visibility = Visibility::Inherited,
+            // Assigned only when it changes: a write marks it changed for every system after.
+            None => {
+                if *visibility != Visibility::Inherited {
+                    *visibility = Visibility::Inherited;
+                }
+            }
         }
     }
 

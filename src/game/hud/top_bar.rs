@@ -137,24 +137,13 @@ pub(super) fn show(
                 bar.next.set(Screen::Playing);
                 ui.close();
             }
-            let classroom = if bar.classroom.0 {
-                "leave classroom mode (V)"
-            } else {
-                "classroom mode (V)"
-            };
-            if ui.button(classroom).clicked() {
-                bar.classroom.0 = !bar.classroom.0;
-                ui.close();
-            }
-            let diagram = if bar.diagram.0 {
-                "hide the space-time diagram (T)"
-            } else {
-                "show the space-time diagram (T)"
-            };
-            if ui.button(diagram).clicked() {
-                bar.diagram.0 = !bar.diagram.0;
-                ui.close();
-            }
+            let classroom = ("leave classroom mode (V)", "classroom mode (V)");
+            menu_toggle(ui, &mut bar.classroom.0, classroom);
+            let diagram = (
+                "hide the space-time diagram (T)",
+                "show the space-time diagram (T)",
+            );
+            menu_toggle(ui, &mut bar.diagram.0, diagram);
             if ui.button("copy link to this round").clicked() {
                 bar.feedback.write(Feedback(share::copy_link(round)));
                 ui.close();
@@ -180,4 +169,12 @@ pub(super) fn show(
             }
         }
     });
+}
+
+/// A menu item that turns `on` off or on, worded `(when on, when off)`.
+fn menu_toggle(ui: &mut egui::Ui, on: &mut bool, (when_on, when_off): (&str, &str)) {
+    if ui.button(if *on { when_on } else { when_off }).clicked() {
+        *on = !*on;
+        ui.close();
+    }
 }
