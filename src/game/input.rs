@@ -33,10 +33,15 @@ pub(super) fn plugin(app: &mut App) {
 
 /// Hold a node this long (seconds) to slow it rather than click it.
 const HOLD_SECONDS: f32 = 0.35;
-/// Two clicks within this long make a double-click.
+/// A press this soon after a click's release, on the same node, makes a double-click (timed
+/// from release to press, as phones time a double tap, so a slow frame between the two taps
+/// does not count against it).
 const DOUBLE_SECONDS: f32 = 0.4;
 /// A press that moves further than this (world units) is a drag.
 const DRAG_DISTANCE: f32 = 14.0;
+/// A press this close (logical pixels) to a node's centre is on it, however small the node is
+/// drawn: a fingertip's reach.
+const REACH_PIXELS: f32 = 22.0;
 
 /// The primary pointer this frame, from the mouse or the first touch, in world coordinates.
 #[derive(Resource, Default, Debug, Clone, PartialEq)]
@@ -45,6 +50,10 @@ pub struct Pointer {
     pub pressed: bool,
     pub just_pressed: bool,
     pub just_released: bool,
+    /// Where the current press began (world coordinates).
+    pub origin: Option<Vec2>,
+    /// World units per logical pixel: how far a fingertip reaches in the world.
+    pub pixel_size: f32,
     press: Option<Press>,
     last_click: Option<(NodeId, f32)>,
 }
@@ -55,30 +64,53 @@ struct Press {
     started: f32,
     node: Option<NodeId>,
     slowing: bool,
+    /// The second press of a double-click.
+    double: bool,
 }
+
+type CameraView = (
+    &'static Camera,
+    &'static GlobalTransform,
+    &'static Projection,
+);
 
 fn read_pointer(
     mouse: Option<Res<ButtonInput<MouseButton>>>,
     touches: Option<Res<Touches>>,
     window: Option<Single<&Window, With<PrimaryWindow>>>,
-    camera: Option<Single<(&Camera, &GlobalTransform), With<MainCamera>>>,
+    camera: Option<Single<CameraView, With<MainCamera>>>,
     area: Option<Res<GameArea>>,
     mut pointer: ResMut<Pointer>,
 ) {
     let (Some(window), Some(camera)) = (window, camera) else {
         return;
     };
-    let (camera, camera_transform) = *camera;
-    let touch = touches
+    let (camera, camera_transform, projection) = *camera;
+    if let Projection::Orthographic(ortho) = projection {
+        pointer.pixel_size = ortho.scale;
+    }
+    // A finger lifted this frame is gone from the pressed touches but still says where it
+    // was lifted: a drag ends on the node it cuts to. A tap shorter than a frame (pressed and
+    // lifted between two frames) still counts as pressed for this frame.
+    let finger = touches
         .as_ref()
-        .and_then(|t| t.iter().next().map(|t| t.position()));
-    let screen = touch.or_else(|| window.cursor_position());
-    let over_game = screen.is_some_and(|p| area.as_ref().is_none_or(|a| a.contains(p)));
+        .and_then(|t| t.iter().chain(t.iter_just_released()).next());
+    let screen = finger
+        .map(|f| f.position())
+        .or_else(|| window.cursor_position());
+    // Where the press began: a finger that moved before its first frame was drawn (a quick
+    // swipe on a slow device) still starts on the node it went down on.
+    let origin = finger.map(|f| f.start_position()).or(screen);
+    let over_game = origin.is_some_and(|p| area.as_ref().is_none_or(|a| a.contains(p)));
     let mouse_down = mouse.as_ref().is_some_and(|m| m.pressed(MouseButton::Left));
-    let touch_down = touches.as_ref().is_some_and(|t| t.iter().next().is_some());
+    let touch_down = touches
+        .as_ref()
+        .is_some_and(|t| t.iter().next().is_some() || t.iter_just_pressed().next().is_some());
     let pressed = mouse_down || touch_down;
     let was = pointer.pressed;
-    pointer.position = screen.and_then(|p| camera.viewport_to_world_2d(camera_transform, p).ok());
+    let to_world = |p| camera.viewport_to_world_2d(camera_transform, p).ok();
+    pointer.position = screen.and_then(to_world);
+    pointer.origin = origin.and_then(to_world);
     // A press that starts over a panel belongs to egui, not to the game.
     pointer.just_pressed = pressed && !was && over_game;
     pointer.pressed = pressed && (was || pointer.just_pressed);
@@ -103,33 +135,47 @@ fn pointer_gestures(
             .find(|(_, t)| t.translation().truncate().distance(at) <= 14.0)
             .map(|(m, _)| m.id)
     });
+    // The nearest node within reach: its disc (and a little), or a fingertip's reach where the
+    // disc is drawn smaller than that.
+    let reach = REACH_PIXELS * pointer.pixel_size;
     let node_at = |p: Vec2| {
         nodes
             .iter()
-            .find(|n| p.distance(Vec2::new(n.place.x, n.place.y)) <= n.place.radius + 4.0)
-            .map(|n| n.id)
+            .map(|n| (n, p.distance(Vec2::new(n.place.x, n.place.y))))
+            .filter(|(n, distance)| *distance <= (n.place.radius + 4.0).max(reach))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(n, _)| n.id)
     };
     if pointer.just_pressed {
-        let Some(at) = pointer.position else { return };
-        // A message under the pointer takes priority: clicking it drops it.
+        let Some(at) = pointer.origin else { return };
+        // A message under the pointer takes priority (clicking it drops it), except over a
+        // node's disc, where messages leave and arrive: a press there is on the node.
+        let over_disc = nodes
+            .iter()
+            .any(|n| at.distance(Vec2::new(n.place.x, n.place.y)) <= n.place.radius);
         let hit = messages
             .iter()
+            .filter(|_| !over_disc)
             .find(|(_, t)| t.translation().truncate().distance(at) <= 14.0);
         if let Some((message, _)) = hit {
             attacks.write(PlayerAttack(Attack::Drop(message.id)));
             return;
         }
+        let node = node_at(at);
+        let double = pointer
+            .last_click
+            .is_some_and(|(last, released)| Some(last) == node && now - released <= DOUBLE_SECONDS);
         pointer.press = Some(Press {
             at,
             started: now,
-            node: node_at(at),
+            node,
             slowing: false,
+            double,
         });
         return;
     }
     let position = pointer.position;
     let released = pointer.just_released;
-    let last_click = pointer.last_click;
     let Some(press) = pointer.press.as_mut() else {
         return;
     };
@@ -158,8 +204,7 @@ fn pointer_gestures(
         return;
     }
     selection.node = Some(node);
-    let double = last_click.is_some_and(|(last, at)| last == node && now - at <= DOUBLE_SECONDS);
-    if double {
+    if press.double {
         attacks.write(PlayerAttack(Attack::ToggleDown(node)));
         pointer.last_click = None;
     } else {

@@ -6,11 +6,14 @@ use std::cell::RefCell;
 
 use std::time::Duration;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::winit::{UpdateMode, WinitSettings};
 use wasm_bindgen::prelude::*;
 
+use super::camera::MainCamera;
 use super::classroom::Classroom;
+use super::nodes::{NodeEntity, Selection};
 use super::persist::ScoreStore;
 use super::share;
 use super::sim_step::{
@@ -21,8 +24,8 @@ use super::violation::ViolationAlarm;
 use super::{Launch, Screen, Settings};
 use crate::link;
 use crate::round::Attack;
-use crate::sim::Tick;
 use crate::sim::{FNV_OFFSET, fnv1a64};
+use crate::sim::{NodeId, Tick};
 
 /// Starts the game as the page's URL asks.
 pub fn start() {
@@ -216,6 +219,29 @@ fn hash_new_trace(current: Res<CurrentRound>, frame: Res<Frame>) {
     });
 }
 
+/// The nodes as drawn, and which one is selected.
+#[derive(SystemParam)]
+struct DrawnNodes<'w, 's> {
+    selection: Res<'w, Selection>,
+    nodes: Query<'w, 's, (&'static NodeEntity, &'static GlobalTransform)>,
+    camera: Option<Single<'w, 's, (&'static Camera, &'static GlobalTransform), With<MainCamera>>>,
+}
+
+impl DrawnNodes<'_, '_> {
+    /// Where node `id` is drawn, in CSS pixels from the canvas's top left, so that a test can
+    /// touch it: its centre and radius (none until the camera has placed it).
+    fn on_screen(&self, id: NodeId) -> Option<serde_json::Value> {
+        let (camera, view) = self.camera.as_deref()?;
+        let (node, placed) = self.nodes.iter().find(|(n, _)| n.id == id)?;
+        let centre = placed.translation();
+        let at = camera.world_to_viewport(view, centre).ok()?;
+        let edge = camera
+            .world_to_viewport(view, centre + Vec3::X * node.place.radius)
+            .ok()?;
+        Some(serde_json::json!({ "x": at.x, "y": at.y, "r": (edge.x - at.x).abs() }))
+    }
+}
+
 fn publish_state(
     current: Option<Res<CurrentRound>>,
     frame: Res<Frame>,
@@ -224,6 +250,7 @@ fn publish_state(
     settings: Res<Settings>,
     alarm: Res<ViolationAlarm>,
     classroom: Res<Classroom>,
+    drawn: DrawnNodes,
 ) {
     let screen = format!("{:?}", screen.get()).to_lowercase();
     let Some(current) = current else {
@@ -244,6 +271,7 @@ fn publish_state(
             serde_json::json!({
                 "id": n.id, "name": n.title, "down": n.down, "slow": n.slow,
                 "leading": n.leading, "decided": n.done.as_ref().map(|(_, v)| v), "value": n.value,
+                "screen": drawn.on_screen(n.id),
             })
         })
         .collect();
@@ -263,6 +291,7 @@ fn publish_state(
             "paused": clock.paused,
             "speed": clock.label(),
             "nodes": nodes,
+            "selected": drawn.selection.node,
             "in_flight": simulation.in_flight_count(),
             "messages": simulation.stats(),
             "moves": round.moves,

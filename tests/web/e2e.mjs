@@ -8,7 +8,9 @@
 //  4. an invalid link parameter falls back to defaults with a warning, and ec-counter loads;
 //  5. time travel: a round played through the API, saved as a replay and opened from its share
 //     link in a fresh page, gives the trace `beat-paxos sim --replay` gives; seek(t) shows the
-//     state of a run stopped at t; a tampered link falls back to a fresh round, saying why.
+//     state of a run stopped at t; a tampered link falls back to a fresh round, saying why;
+//  6. lessons by link: a break-it lesson stops on the violation; classroom mode;
+//  7. a phone held upright (390x844, touch only): tap, double tap, press and hold, drag.
 // Usage: node e2e.mjs DIST NATIVE_BINARY ARTIFACTS_DIR
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
@@ -36,9 +38,10 @@ const browser = await chromium.launch({
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
 });
 
-/** Opens a page on `query`, collecting console errors; resolves once the game says it is ready. */
-async function open(query) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+/** Opens a page on `query`, collecting console errors; resolves once the game says it is ready.
+ *  `device` overrides the page's viewport and input (e.g. a phone with touch). */
+async function open(query, device = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, ...device });
   const errors = [];
   const warnings = [];
   page.on("console", (m) => {
@@ -135,7 +138,9 @@ try {
   await third.page.close();
 
   // 5: time travel. Play a round with several attacks through the API.
-  const player = await open("?mode=paxos&nodes=5&seed=11&speed=5");
+  // At 1x: the round lasts seconds, so that each attack lands before the cluster decides even
+  // when the machine is busy and frames are slow.
+  const player = await open("?mode=paxos&nodes=5&seed=11&speed=1");
   const attackAt = async (tick, attack) => {
     await player.page.waitForFunction((t) => window.beatPaxos.state().tick >= t, tick, { timeout: 60_000 });
     await player.page.evaluate((a) => window.beatPaxos.act(a), attack);
@@ -194,6 +199,8 @@ try {
   const amnesia = JSON.parse(execFileSync(native, ["lesson", "break-amnesia", "--solve"]));
   const broken = await open(amnesia.link + "&speed=5");
   await broken.page.waitForFunction(() => window.beatPaxos.state().alarm !== null, null, { timeout: 180_000 });
+  // The game seeks back to the violation's tick over the next frames.
+  await broken.page.waitForFunction(() => { const now = window.beatPaxos.state(); return now.tick === now.alarm.tick; }, null, { timeout: 10_000 }).catch(() => {});
   await broken.page.waitForTimeout(500);
   const caught = await state(broken.page);
   check("a break-it lesson ends with the violation shown and the game paused on it",
@@ -216,6 +223,73 @@ try {
   await classroom.page.screenshot({ path: `${artifacts}/web-classroom.png` });
   check("no console errors (classroom)", classroom.errors.length === 0, classroom.errors.join(" | "));
   await classroom.page.close();
+
+  // A phone held upright: every attack by touch alone. The game publishes where it drew each
+  // node; the fingers are Chromium's own touch events (through the DevTools protocol, since
+  // playwright can only tap). One CSS pixel per device pixel: headless Chromium's emulated
+  // pixel ratio reports the canvas's device-pixel size in CSS pixels, which makes the game
+  // think the screen is half as wide as it is (docs/web.md).
+  const phone = await open("?mode=paxos&nodes=5&seed=7&speed=0.5",
+    { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const cdp = await phone.page.context().newCDPSession(phone.page);
+  const finger = (type, x, y) => cdp.send("Input.dispatchTouchEvent", { type, touchPoints: type === "touchEnd" ? [] : [{ x, y }] });
+  const nodeAt = async (id) => (await state(phone.page)).nodes[id].screen;
+  const waitFor = (predicate, arg) => phone.page.waitForFunction(predicate, arg, { timeout: 10_000 }).then(() => true, () => false);
+  // The game tells a tap from a hold by frame time, and the DevTools protocol answers each touch
+  // only once the page has handled it, a frame later on a busy machine. So a tap's two events
+  // are sent together (a tap shorter than a frame is still a tap), and a drag's first move goes
+  // with its press (the game takes a press from where the finger went down).
+  const tap = async (id) => {
+    const at = await nodeAt(id);
+    await Promise.all([finger("touchStart", at.x, at.y), finger("touchEnd")]);
+  };
+  // Paused (the round would end while a failed gesture is waited for; attacks still apply),
+  // and once the panels have settled, so the nodes stay where they were read.
+  await phone.page.focus("#beat-paxos");
+  await phone.page.keyboard.press("Space");
+  const layout = async () => JSON.stringify((await state(phone.page)).nodes.map((n) => n.screen));
+  let placedBefore = "";
+  for (let tries = 0; tries < 40 && placedBefore !== await layout(); tries++) {
+    placedBefore = await layout();
+    await phone.page.waitForTimeout(300);
+  }
+  check("portrait: paused, with the cluster laid out", (await state(phone.page)).paused === true && placedBefore === await layout());
+  const placed = (await state(phone.page)).nodes.map((n) => n.screen);
+  check("portrait: every node is drawn inside the 390x844 viewport",
+    placed.every((p) => p && p.x - p.r >= 0 && p.x + p.r <= 390 && p.y - p.r >= 0 && p.y + p.r <= 844 && p.r >= 10),
+    JSON.stringify(placed.map((p) => p && [Math.round(p.x), Math.round(p.y), Math.round(p.r)])));
+
+  await tap(0);
+  check("touch: a tap selects a node", await waitFor(() => window.beatPaxos.state().selected === 0),
+    `selected ${(await state(phone.page)).selected}`);
+
+  const held = await nodeAt(4);
+  await finger("touchStart", held.x, held.y);
+  const slowed = await waitFor(() => window.beatPaxos.state().nodes[4].slow > 1);
+  await finger("touchEnd");
+  const restored = await waitFor(() => window.beatPaxos.state().nodes[4].slow === 1);
+  check("touch: press and hold slows a node while held", slowed && restored);
+
+  const from = await nodeAt(1);
+  const to = await nodeAt(3);
+  const along = (step) => [from.x + (to.x - from.x) * step / 8, from.y + (to.y - from.y) * step / 8];
+  await Promise.all([finger("touchStart", from.x, from.y), finger("touchMove", ...along(1))]);
+  for (let step = 2; step <= 8; step++) await finger("touchMove", ...along(step));
+  await finger("touchEnd");
+  check("touch: a drag from node to node cuts their link",
+    await waitFor(() => window.beatPaxos.state().moves.some((m) => JSON.stringify(m.attack) === '{"Cut":[1,3]}')));
+
+  // The second tap must come within the double-tap time of the first one's release.
+  await tap(2);
+  await waitFor(() => window.beatPaxos.state().selected === 2);
+  await tap(2);
+  check("touch: a double tap kills a node", await waitFor(() => window.beatPaxos.state().nodes[2].down === true));
+  const touched = (await state(phone.page)).moves.map((m) => JSON.stringify(m.attack)).join(",");
+  check("touch: exactly the four attacks made, in order",
+    touched === '{"Slow":[4,true]},{"Slow":[4,false]},{"Cut":[1,3]},{"ToggleDown":2}', touched);
+  await phone.page.screenshot({ path: `${artifacts}/web-touch-portrait.png` });
+  check("no console errors (touch)", phone.errors.length === 0, phone.errors.join(" | "));
+  await phone.page.close();
 
   // A tampered link: the moves are refused with a warning and the round starts fresh.
   const tampered = await open(s.share.replace(/moves=([^&]*)/, (_, m) => `moves=${m.slice(0, -3)}`));

@@ -67,21 +67,28 @@ const BAD: Color32 = Color32::from_rgb(255, 90, 80);
 const GOLD: Color32 = Color32::from_rgb(255, 210, 60);
 const MUTED: Color32 = Color32::from_rgb(160, 165, 175);
 
+/// A window's width: `wanted`, or the screen's width less a margin on a screen narrower than that.
+fn fit_width(ctx: &egui::Context, wanted: f32) -> f32 {
+    wanted.min(ctx.content_rect().width() - 24.0).max(120.0)
+}
+
 fn palette(index: usize) -> Color32 {
     let [r, g, b] = PALETTE[index % PALETTE.len()];
     Color32::from_rgb(r, g, b)
 }
 
 /// Text size follows the window, so panels stay readable from 1280x720 to 1920x1080 and beyond;
-/// classroom mode makes it larger still, for a projector.
+/// classroom mode makes it larger still, for a projector. A window narrower than it is tall (a
+/// phone or tablet held upright) grows the text by its width, not its height, so the top bar
+/// does not wrap into the cluster's room.
 fn fit_zoom(ctx: &egui::Context, window: Option<&Window>, classroom: bool) {
-    let height = window.map_or(720.0, |w| w.height());
+    let (width, height) = window.map_or((1280.0, 720.0), |w| (w.width(), w.height()));
     let scale = if classroom {
         crate::game::classroom::HUD_SCALE
     } else {
         1.0
     };
-    let zoom = (height / 720.0 * 1.15).clamp(1.0, 1.8) * scale;
+    let zoom = ((height / 720.0).min(width / 1000.0) * 1.15).clamp(1.0, 1.8) * scale;
     if (ctx.zoom_factor() - zoom).abs() > 0.01 {
         ctx.set_zoom_factor(zoom);
     }
@@ -150,10 +157,12 @@ fn play_screen(mut hud: PlayScreen) -> Result {
     let mode = hud.top_bar.current.round.setup.mode;
     if hud.top_bar.diagram.0 {
         let height = ctx.content_rect().height();
+        // Upright, the cluster has only the window's width: the diagram may not take its height.
+        let most = if narrow { 0.3 } else { 0.7 };
         egui::Panel::bottom("diagram")
             .default_size(height * 0.3)
             .min_size(90.0)
-            .max_size(height * 0.7)
+            .max_size(height * most)
             .resizable(true)
             .show(&mut root, |ui| {
                 diagram::show(ui, &mut hud.diagram, &mut hud.seeks)

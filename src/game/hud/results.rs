@@ -6,7 +6,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use egui::RichText;
 
-use super::{BAD, GOLD, GOOD, HudSet, palette};
+use super::{BAD, GOLD, GOOD, HudSet, fit_width, palette};
 use crate::game::camera::GameArea;
 use crate::game::persist::BestScores;
 use crate::game::share;
@@ -52,7 +52,7 @@ fn results_window(mut results: Results) -> Result {
     let scores = results.scores.as_deref();
     egui::Window::new(view.title)
         .anchor(egui::Align2::CENTER_CENTER, offset)
-        .max_width(460.0)
+        .max_width(fit_width(ctx, 460.0))
         .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {

@@ -6,7 +6,7 @@ use bevy::window::PrimaryWindow;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use egui::RichText;
 
-use super::{GOLD, MUTED, fit_zoom};
+use super::{GOLD, MUTED, fit_width, fit_zoom};
 use crate::game::camera::GameArea;
 use crate::game::persist::{BestScores, LessonsDone};
 use crate::game::sim_step::next_seed;
@@ -57,44 +57,66 @@ fn title_screen(mut title: TitleScreen) -> Result {
     let lessons_done = title.lessons_done.as_deref();
     let mut start = ctx.input(|i| i.key_pressed(egui::Key::Enter));
     let mut lesson_chosen = None;
-    egui::Window::new("Beat Paxos")
-        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+    let mut free_play = |ui: &mut egui::Ui| {
+        ui.label(RichText::new("Free play").heading());
+        ui.label(settings.setup.mode.pitch());
+        ui.add_space(8.0);
+        choose_mode(ui, settings);
+        settings_grid(ui, &mut settings.setup);
+        ui.add_space(4.0);
+        choose_scenario(ui, settings, shipped);
+        choose_break(ui, &mut settings.setup);
+        ui.add_space(6.0);
+        if let Some(best) = scores.and_then(|s| s.get(&settings.setup)) {
+            ui.label(format!("Best for this setup: {}", seconds(best)));
+        }
+        if let Some(warning) = scores.and_then(|s| s.warning.clone()) {
+            ui.colored_label(GOLD, warning);
+        }
+        ui.add_space(6.0);
+        if ui
+            .button(RichText::new("  Start (Enter)  ").size(18.0))
+            .clicked()
+        {
+            start = true;
+        }
+    };
+    let mut lessons = |ui: &mut egui::Ui| lesson_chosen = lesson_path(ui, lessons_done);
+    // Side by side where they fit; on a narrow screen (a phone held upright) one above the
+    // other, scrolled.
+    let screen = ctx.content_rect();
+    let narrow = screen.width() < 760.0 || screen.height() < 480.0;
+    let window = egui::Window::new("Beat Paxos")
         .collapsible(false)
-        .resizable(false)
-        .show(ctx, |ui| {
-            ui.horizontal_top(|ui| {
-                ui.vertical(|ui| {
-                    ui.set_max_width(420.0);
-                    ui.label(RichText::new("Free play").heading());
-                    ui.label(settings.setup.mode.pitch());
-                    ui.add_space(8.0);
-                    choose_mode(ui, settings);
-                    settings_grid(ui, &mut settings.setup);
-                    ui.add_space(4.0);
-                    choose_scenario(ui, settings, shipped);
-                    choose_break(ui, &mut settings.setup);
-                    ui.add_space(6.0);
-                    if let Some(best) = scores.and_then(|s| s.get(&settings.setup)) {
-                        ui.label(format!("Best for this setup: {}", seconds(best)));
-                    }
-                    if let Some(warning) = scores.and_then(|s| s.warning.clone()) {
-                        ui.colored_label(GOLD, warning);
-                    }
-                    ui.add_space(6.0);
-                    if ui
-                        .button(RichText::new("  Start (Enter)  ").size(18.0))
-                        .clicked()
-                    {
-                        start = true;
-                    }
-                });
-                // Space, not a separator: a vertical one stretches the window to the screen's height.
-                ui.add_space(24.0);
-                ui.vertical(|ui| {
-                    lesson_chosen = lesson_path(ui, lessons_done);
+        .resizable(false);
+    if narrow {
+        window
+            .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 8.0))
+            .max_width(fit_width(ctx, 420.0))
+            .min_height(screen.height() - 60.0)
+            .max_height(screen.height() - 60.0)
+            .vscroll(true)
+            .show(ctx, |ui| {
+                free_play(ui);
+                ui.separator();
+                lessons(ui);
+            });
+    } else {
+        window
+            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+            .show(ctx, |ui| {
+                ui.horizontal_top(|ui| {
+                    ui.vertical(|ui| {
+                        ui.set_max_width(420.0);
+                        free_play(ui);
+                    });
+                    // Space, not a separator: a vertical one stretches the window to the
+                    // screen's height.
+                    ui.add_space(24.0);
+                    ui.vertical(lessons);
                 });
             });
-        });
+    }
     if let Some(lesson) = lesson_chosen {
         super::lesson::start(settings, lesson);
         title.next.set(Screen::Playing);

@@ -8,7 +8,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use egui::RichText;
 
-use super::{BAD, HudSet};
+use super::{BAD, HudSet, fit_width};
 use crate::game::Screen;
 use crate::game::camera::GameArea;
 use crate::game::sim_step::{Clock, CurrentRound};
@@ -55,7 +55,7 @@ fn violation_window(mut window: ViolationWindow) -> Result {
     egui::Window::new(RichText::new("Safety broken").color(BAD).strong())
         .id(egui::Id::new("violation"))
         .fixed_pos(egui::pos2(corner.x, corner.y))
-        .max_width(380.0)
+        .max_width(fit_width(ctx, 380.0))
         .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {
