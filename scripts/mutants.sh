@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the protocols with cargo-mutants: which small changes to a protocol's actor,
 # checker, settings or to the model checker go unnoticed by the core tests. A rebuild per mutant
-# (352 mutants: hours on two cores), so CI does not run it. The tests take a second or two, so a
+# (357 mutants: about two hours on two cores), so CI does not run it. The tests take a second or two, so a
 # mutant still running after 20 s loops forever and counts as caught by timeout.
 #
 #   scripts/mutants.sh                      every mutant in scope
@@ -23,8 +23,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR%/}-mutants"
 
 # View texts (view.rs, and a protocol's title and pitch) are left out: they are judged by eye in
 # the game, not by tests. See docs/mutants.md for what survives and why.
-# The fast core tests only (unit tests, tests/core.rs, and tests/check.rs without its ignored
-# release-mode runs): the game's tests need Bevy.
+# Every core test (the unit tests and each tests/*.rs but the game's, which needs Bevy and is
+# compiled out without the `game` feature), without the ignored release-mode checks.
 exec nice -n 10 cargo mutants \
   --no-default-features \
   --file 'src/protocols/mod.rs' \
@@ -37,4 +37,4 @@ exec nice -n 10 cargo mutants \
   --timeout 20 \
   --output target \
   "$@" \
-  -- --lib --test core --test check
+  -- --lib --tests
