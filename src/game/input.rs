@@ -39,6 +39,8 @@ const HOLD_SECONDS: f32 = 0.35;
 const DOUBLE_SECONDS: f32 = 0.4;
 /// A press that moves further than this (world units) is a drag.
 const DRAG_DISTANCE: f32 = 14.0;
+/// A pointer this close (world units) to a message is on it.
+const MESSAGE_REACH: f32 = 14.0;
 /// A press this close (logical pixels) to a node's centre is on it, however small the node is
 /// drawn: a fingertip's reach.
 const REACH_PIXELS: f32 = 22.0;
@@ -90,8 +92,7 @@ fn read_pointer(
         pointer.pixel_size = ortho.scale;
     }
     // A finger lifted this frame is gone from the pressed touches but still says where it
-    // was lifted: a drag ends on the node it cuts to. A tap shorter than a frame (pressed and
-    // lifted between two frames) still counts as pressed for this frame.
+    // was lifted: a drag ends on the node it cuts to.
     let finger = touches
         .as_ref()
         .and_then(|t| t.iter().chain(t.iter_just_released()).next());
@@ -103,6 +104,8 @@ fn read_pointer(
     let origin = finger.map(|f| f.start_position()).or(screen);
     let over_game = origin.is_some_and(|p| area.as_ref().is_none_or(|a| a.contains(p)));
     let mouse_down = mouse.as_ref().is_some_and(|m| m.pressed(MouseButton::Left));
+    // A tap shorter than a frame (pressed and lifted between two frames) still counts as
+    // pressed for this frame.
     let touch_down = touches
         .as_ref()
         .is_some_and(|t| t.iter().next().is_some() || t.iter_just_pressed().next().is_some());
@@ -132,7 +135,7 @@ fn pointer_gestures(
     hover.in_game = pointer.position.and_then(|at| {
         messages
             .iter()
-            .find(|(_, t)| t.translation().truncate().distance(at) <= 14.0)
+            .find(|(_, t)| t.translation().truncate().distance(at) <= MESSAGE_REACH)
             .map(|(m, _)| m.id)
     });
     // The nearest node within reach: its disc (and a little), or a fingertip's reach where the
@@ -156,7 +159,7 @@ fn pointer_gestures(
         let hit = messages
             .iter()
             .filter(|_| !over_disc)
-            .find(|(_, t)| t.translation().truncate().distance(at) <= 14.0);
+            .find(|(_, t)| t.translation().truncate().distance(at) <= MESSAGE_REACH);
         if let Some((message, _)) = hit {
             attacks.write(PlayerAttack(Attack::Drop(message.id)));
             return;

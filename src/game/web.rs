@@ -24,8 +24,7 @@ use super::violation::ViolationAlarm;
 use super::{Launch, Screen, Settings};
 use crate::link;
 use crate::round::Attack;
-use crate::sim::{FNV_OFFSET, fnv1a64};
-use crate::sim::{NodeId, Tick};
+use crate::sim::{FNV_OFFSET, NodeId, Tick, fnv1a64};
 
 /// Starts the game as the page's URL asks.
 pub fn start() {
