@@ -5,6 +5,9 @@
 #   scripts/web.sh size     print the size of dist/*.wasm raw, gzip -9 and brotli -11
 #   scripts/web.sh bench    build, then print sizes and the median of 5 first-frame times in
 #                           headless Chromium, with where the time goes (tests/web/bench.mjs)
+#   scripts/web.sh profile  build, then a copy with function names kept (dist-names/), and print
+#                           where the CPU time goes until the first frame, by crate and by
+#                           function (tests/web/profile.mjs); about 10 minutes the first time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -45,8 +48,23 @@ case "${1:-build}" in
     cd tests/web
     node bench.mjs ../../dist "${BENCH_RUNS:-5}"
     ;;
+  profile)
+    "$0" build
+    # The same build with the function-name section kept, bound to the same file names as dist/.
+    cargo build --profile web-names --target wasm32-unknown-unknown --bin beat-paxos
+    rm -rf dist-names
+    cp -r dist dist-names
+    rm -f dist-names/*.br dist-names/*.gz
+    wasm=$(basename dist-names/*_bg.wasm)
+    wasm-bindgen --target web --no-typescript --out-dir dist-names --out-name "${wasm%_bg.wasm}" \
+      "$CARGO_TARGET_DIR/wasm32-unknown-unknown/web-names/beat-paxos.wasm"
+    # The loader's integrity hashes are of dist/'s files.
+    sed -i 's/ integrity="[^"]*"//g' dist-names/index.html
+    cd tests/web
+    node profile.mjs ../../dist-names "${PROFILE_RUNS:-3}"
+    ;;
   *)
-    echo "usage: scripts/web.sh build|serve|size|bench" >&2
+    echo "usage: scripts/web.sh build|serve|size|bench|profile" >&2
     exit 2
     ;;
 esac

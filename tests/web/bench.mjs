@@ -5,7 +5,7 @@
 // the time went: HTML and loader, wasm download, compile + instantiate, Bevy's app build (main()
 // until Bevy's event loop takes over), shader compilation in WebGL, and the first frames.
 // Usage: node bench.mjs DIST [RUNS] [--json FILE]
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "../../scripts/serve.mjs";
@@ -67,12 +67,7 @@ function instrument() {
 
 const server = await serve(dist, 0);
 const base = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchChromium();
 
 const samples = [];
 try {

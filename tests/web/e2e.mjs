@@ -12,7 +12,7 @@
 //  6. lessons by link: a break-it lesson stops on the violation; classroom mode;
 //  7. a phone held upright (390x844, touch only): tap, double tap, press and hold, drag.
 // Usage: node e2e.mjs DIST NATIVE_BINARY ARTIFACTS_DIR
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
@@ -31,12 +31,7 @@ function check(name, ok, detail = "") {
 
 const server = await serve(dist, 0);
 const base = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchChromium();
 
 /** Opens a page on `query`, collecting console errors; resolves once the game says it is ready.
  *  `device` overrides the page's viewport and input (e.g. a phone with touch). */
