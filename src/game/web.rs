@@ -313,7 +313,8 @@ fn publish_state(
     });
 }
 
-/// Tells the page (and tests) that frames are being drawn, and how long that took.
+/// Tells the page (and tests) that frames are being drawn, and how long that took. The floors in
+/// tests/web/floors signal the same moment with a copy of this.
 fn signal_ready(mut frames: Local<u32>) {
     *frames += 1;
     if *frames != 3 {

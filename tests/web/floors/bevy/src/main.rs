@@ -38,7 +38,9 @@ fn ui(mut contexts: EguiContexts) -> Result {
     Ok(())
 }
 
-/// As the game does: the time of the third frame, for tests/web/bench.mjs.
+/// The time of the third frame, for tests/web/bench.mjs: a copy of the game's `signal_ready`
+/// (src/game/web.rs), since the floor must not depend on the game it is measured without. Keep
+/// the two alike, or the floor and the game are timed to different moments.
 fn signal_ready(mut frames: Local<u32>) {
     *frames += 1;
     if *frames != 3 {

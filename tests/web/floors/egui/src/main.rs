@@ -28,6 +28,7 @@ impl eframe::App for Floor {
                 egui::Color32::BLACK,
             );
         }
+        // The game's ready signal (src/game/web.rs `signal_ready`): the third frame's time.
         self.frames += 1;
         if self.frames == 3 {
             let window = web_sys::window().unwrap();
