@@ -134,6 +134,9 @@ pub struct CheckArgs {
     /// Paxos: explore no ballot above this round (1: each node leads at most one ballot).
     #[arg(long, default_value_t = 1)]
     pub max_round: u64,
+    /// Paxos: explore no path on which more than this many ballots are started in all.
+    #[arg(long)]
+    pub max_ballots: Option<u64>,
     /// Explore no path longer than this many steps (ec-counter: 14 unless given).
     #[arg(long)]
     pub max_depth: Option<usize>,
@@ -620,6 +623,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         network: args.network,
         max_crashes: args.max_crashes,
         max_round: args.max_round,
+        max_ballots: args.max_ballots,
         max_depth: args.max_depth.or(explorer.default_max_depth()),
         threads: args.threads,
         timeout,

@@ -280,6 +280,39 @@ fn correct_paxos_with_three_nodes_and_a_crash_is_safe_on_every_network() {
     }
 }
 
+/// Every "sometimes" property of `report` was reached: the proof is not vacuous.
+fn every_milestone_reached(report: &CheckReport) {
+    assert!(report.progress.reached, "{report:?}");
+    assert!(!report.sometimes.is_empty());
+    for milestone in &report.sometimes {
+        assert!(milestone.reached, "never reached: {}", milestone.property);
+    }
+}
+
+/// The deep proof: three nodes, two ballot rounds each, so that a node's second ballot meets
+/// late messages of earlier ones, at most three ballots in all, one crash at a time, every
+/// copy of every message. See `docs/checking.md` for its figures and the bugs it catches.
+#[test]
+#[ignore = "minutes; run in release"]
+fn correct_paxos_is_safe_across_three_ballots_of_two_rounds_on_a_duplicating_network() {
+    let options = CheckOptions {
+        network: NetworkKind::Duplicating,
+        search: Search::Dfs,
+        max_round: 2,
+        max_ballots: Some(3),
+        threads: 2,
+        max_states: None,
+        ..CheckOptions::default()
+    };
+    let report = check(paxos::MODE, None, options);
+    assert!(report.violation.is_none(), "{report:?}");
+    assert!(report.complete, "{report:?}");
+    every_milestone_reached(&report);
+    let names: Vec<_> = report.sometimes.iter().map(|m| m.property).collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(names.contains(&beat_paxos::explore::DELIVERED_AGAIN));
+}
+
 /// Two clients' four requests take twelve steps and the servers two more to sync: sixteen
 /// steps (1.9 million states, over the default depth of 14) reach convergence.
 #[test]

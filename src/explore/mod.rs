@@ -14,7 +14,7 @@ pub mod model;
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -22,7 +22,7 @@ use stateright::actor::{ActorModel, ActorModelAction, LossyNetwork, Network};
 use stateright::{Checker as _, HasDiscoveries, Model as _};
 
 pub use adapter::{ExplorableActor, Explored, NodeState};
-pub use model::{Exploration, ExploreState, SAFETY};
+pub use model::{DELIVERED_AGAIN, Exploration, ExploreState, SAFETY, StepEvent, StepKind};
 
 use crate::protocol::{Model, Setup};
 use crate::scenario::Scenario;
@@ -92,6 +92,9 @@ pub struct CheckOptions {
     pub max_crashes: usize,
     /// Protocols with rounds (Paxos ballots) explore none above this.
     pub max_round: u64,
+    /// Protocols with rounds: explore no path on which more than this many rounds (Paxos
+    /// ballots) are started in all.
+    pub max_ballots: Option<u64>,
     /// Explore no path longer than this many steps.
     pub max_depth: Option<usize>,
     pub threads: usize,
@@ -108,6 +111,7 @@ impl Default for CheckOptions {
             network: NetworkKind::Unordered,
             max_crashes: 1,
             max_round: 1,
+            max_ballots: None,
             max_depth: None,
             threads: 1,
             timeout: None,
@@ -135,6 +139,19 @@ pub trait Explorable:
     }
     /// Whether a node is inside the search bounds.
     fn within_bounds(_node: &Self::Actor, _options: &CheckOptions) -> bool {
+        true
+    }
+    /// "Sometimes" properties beyond [`Self::PROGRESS`]: things some explored step must do, or a
+    /// proof says little (the deep proof's test fails unless each is reached). At most 63.
+    const MILESTONES: &'static [&'static str] = &[];
+    /// The milestones `step` reaches, as bits (bit `i`: `MILESTONES[i]`). `marks` is this path's
+    /// memory for milestones that take several steps (a crash, then a later prepare); it is
+    /// kept out of the fingerprint, so a state first met on a path that set no mark reports less.
+    fn milestones(_step: &StepEvent<'_, Self::Actor, Self::Checker>, _marks: &mut u64) -> u64 {
+        0
+    }
+    /// Whether the history the checker has seen is inside the search bounds.
+    fn history_within_bounds(_checker: &Self::Checker, _options: &CheckOptions) -> bool {
         true
     }
     /// Feeds what tells a live node's states apart to `state`. The default is the whole actor;
@@ -194,6 +211,10 @@ pub struct CheckReport {
     pub states_per_sec: Option<u64>,
     /// Whether some explored state has the protocol's progress property, and its name.
     pub progress: Progress,
+    /// The protocol's other "sometimes" properties (and, on a duplicating network, a message
+    /// delivered twice): whether some explored step reached each. A proof in which one is never
+    /// reached says less than it seems to.
+    pub sometimes: Vec<Progress>,
     /// The first counterexample found, if any.
     pub violation: Option<Counterexample>,
     /// Where the counterexample was written as a scenario, with `--counterexample`.
@@ -251,6 +272,7 @@ pub fn check<P: Explorable>(setup: &Setup, options: &CheckOptions) -> CheckRepor
         deadline: options.timeout.map(|timeout| started + timeout),
         generated: AtomicUsize::new(0),
         cut_short: AtomicBool::new(false),
+        milestones: AtomicU64::new(0),
         violated: AtomicBool::new(false),
     };
     let mut builder = model
@@ -299,6 +321,12 @@ fn report<P: Explorable>(
             property: P::PROGRESS,
             reached: discoveries.contains_key(P::PROGRESS),
         },
+        sometimes: search
+            .model()
+            .milestones_reached()
+            .into_iter()
+            .map(|(property, reached)| Progress { property, reached })
+            .collect(),
         counterexample_file: None,
         scenario: violation.as_ref().map(|(_, scenario)| scenario.clone()),
         violation: violation.map(|(counterexample, _)| counterexample),

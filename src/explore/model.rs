@@ -15,7 +15,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Network};
@@ -23,7 +23,7 @@ use stateright::{Model, Property};
 
 use super::adapter::Explored;
 use super::{CheckOptions, Explorable};
-use crate::sim::{Actor, Checker, Violation};
+use crate::sim::{Actor, Checker, Effect, NodeId, Violation};
 
 /// The name of the property that holds when the checker reports nothing.
 pub const SAFETY: &str = "safety";
@@ -35,7 +35,53 @@ pub struct ExploreState<P: Explorable> {
     /// Shared between states until a note changes it: most steps note nothing.
     pub checker: Arc<P::Checker>,
     pub violations: Vec<Violation>,
+    /// What this path has done that milestones may depend on later (see
+    /// [`Explorable::milestones`]). Kept out of the fingerprint: it never changes what can happen,
+    /// only what the search can report as reached, and a state first met on a path that did
+    /// not do it reports less, never more.
+    pub marks: u64,
+    /// The messages this path has delivered, on a duplicating network only, to tell a copy
+    /// delivered again from a first delivery. Also kept out of the fingerprint.
+    pub delivered: Arc<Vec<Delivered<P::Actor>>>,
+    /// The milestones the step into this state reached; the model counts them once the state
+    /// is found inside the bounds.
+    pub reached: u64,
 }
+
+/// A delivered message: sender, receiver and the message.
+pub type Delivered<A> = (usize, usize, <A as Actor>::Msg);
+
+/// What one step did, for [`Explorable::milestones`].
+pub struct StepEvent<'a, A: Actor, C> {
+    pub node: NodeId,
+    pub kind: StepKind<'a, A>,
+    /// The node before the step; for a recovery, the image it restarts from.
+    pub before: &'a A,
+    pub after: &'a A,
+    /// The notes the step emitted, in order.
+    pub notes: &'a [A::Note],
+    /// The checker after it has seen them.
+    pub checker: &'a C,
+}
+
+/// The kind of a step, with what it acted on.
+pub enum StepKind<'a, A: Actor> {
+    /// `msg` from `from` was delivered; `again`: this path delivered it before (duplicating
+    /// network only).
+    Deliver {
+        from: NodeId,
+        msg: &'a A::Msg,
+        again: bool,
+    },
+    Timer(&'a A::Timer),
+    Crash,
+    Recover,
+}
+
+/// The milestone the model adds on a duplicating network.
+pub const DELIVERED_AGAIN: &str = "a message is delivered a second time";
+/// Its bit: above any protocol's.
+const DELIVERED_AGAIN_BIT: u64 = 1 << 63;
 
 impl<P: Explorable> Clone for ExploreState<P> {
     fn clone(&self) -> Self {
@@ -43,6 +89,9 @@ impl<P: Explorable> Clone for ExploreState<P> {
             system: self.system.clone(),
             checker: self.checker.clone(),
             violations: self.violations.clone(),
+            marks: self.marks,
+            delivered: self.delivered.clone(),
+            reached: self.reached,
         }
     }
 }
@@ -94,6 +143,13 @@ impl<P: Explorable> Hash for ExploreState<P> {
     }
 }
 
+/// What the search tells a live node's states apart by, as one number.
+fn search_hash<P: Explorable>(actor: &P::Actor) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    P::hash_for_search(actor, &mut hasher);
+    hasher.finish()
+}
+
 /// A step of the explored system: a delivery, a loss, a timer, a crash or a recovery.
 pub type Step<A> = ActorModelAction<
     <A as Actor>::Msg,
@@ -115,12 +171,30 @@ pub struct Exploration<P: Explorable> {
     pub generated: AtomicUsize,
     /// Set when the deadline or the state limit cut the search short.
     pub cut_short: AtomicBool,
+    /// The milestones reached by some step inside the bounds (bit `i`: `P::MILESTONES[i]`;
+    /// the top bit: [`DELIVERED_AGAIN`]).
+    pub milestones: AtomicU64,
     /// Set when the search meets its first violation. Stateright keeps the last discovery it
     /// records, so later ones (deeper, in breadth-first order) are not reported.
     pub violated: AtomicBool,
 }
 
 impl<P: Explorable> Exploration<P> {
+    /// Each milestone's name and whether some step reached it: the protocol's, then, on a
+    /// duplicating network, [`DELIVERED_AGAIN`].
+    pub fn milestones_reached(&self) -> Vec<(&'static str, bool)> {
+        let reached = self.milestones.load(Ordering::Relaxed);
+        let mut list: Vec<_> = P::MILESTONES
+            .iter()
+            .enumerate()
+            .map(|(bit, name)| (*name, reached & (1 << bit) != 0))
+            .collect();
+        if self.options.network == super::NetworkKind::Duplicating {
+            list.push((DELIVERED_AGAIN, reached & DELIVERED_AGAIN_BIT != 0));
+        }
+        list
+    }
+
     /// Whether the search must stop: past the deadline or over the state limit. From then on
     /// every new state is out of bounds, so the search drains and ends.
     fn out_of_budget(&self) -> bool {
@@ -133,6 +207,37 @@ impl<P: Explorable> Exploration<P> {
             self.cut_short.store(true, Ordering::Relaxed);
         }
         over
+    }
+
+    /// Whether crashing `node` now would lose nothing: its state is its crash image (as far as
+    /// the search tells states apart) and a restart would arm exactly the timers armed now, with
+    /// no message or note. Such a crash only stops the node for a while, and every path through
+    /// it has a twin in which the node stays up and idle: the same steps of the others are
+    /// enabled (a node down only blocks its own steps, and holds the crash slot others could
+    /// use), they reach the same states, and the recovery lands where the twin already is. So the
+    /// search leaves these crashes out; the crashes it keeps are those of a node holding
+    /// volatile state, such as a leader mid-ballot. A broken variant whose crash image differs
+    /// (amnesia) keeps all of its crashes.
+    fn idle_crash(&self, state: &ExploreState<P>, node: usize) -> bool {
+        let system = &state.system;
+        let live = &system.actor_states[node].actor;
+        let explored = &self.system.actors[node];
+        let mut restarted = system.actor_storages[node]
+            .clone()
+            .unwrap_or_else(|| explored.initial.clone());
+        let effects = explored.run(node, &mut restarted, |actor, cx| actor.on_start(cx));
+        let mut armed = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::SetTimer { timer, .. } => armed.push(timer),
+                _ => return false,
+            }
+        }
+        armed.sort();
+        armed.dedup();
+        let mut set: Vec<_> = system.timers_set[node].iter().cloned().collect();
+        set.sort();
+        armed == set && search_hash::<P>(&restarted) == search_hash::<P>(live)
     }
 
     /// Hands the notes each node emitted in the last step to the checker, in order.
@@ -165,6 +270,9 @@ impl<P: Explorable> Model for Exploration<P> {
                     system,
                     checker: Arc::new(self.checker.clone()),
                     violations: Vec::new(),
+                    marks: 0,
+                    delivered: Arc::new(Vec::new()),
+                    reached: 0,
                 })
             })
             .collect()
@@ -173,16 +281,69 @@ impl<P: Explorable> Model for Exploration<P> {
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
         if state.violations.is_empty() {
             self.system.actions(&state.system, actions);
+            actions.retain(|action| match action {
+                ActorModelAction::Crash(id) => !self.idle_crash(state, usize::from(*id)),
+                _ => true,
+            });
         }
     }
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let duplicating = matches!(last.system.network, Network::UnorderedDuplicating(..));
+        let taken = action.clone();
         let system = self.system.next_state(&last.system, action)?;
-        Some(self.observe(ExploreState {
+        let mut next = ExploreState {
             system,
             checker: last.checker.clone(),
             violations: last.violations.clone(),
-        }))
+            marks: last.marks,
+            delivered: last.delivered.clone(),
+            reached: 0,
+        };
+        let (node, kind) = match &taken {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                let (from, to) = (usize::from(*src), usize::from(*dst));
+                let mut again = false;
+                if duplicating {
+                    let envelope = (from, to, msg.clone());
+                    match next.delivered.binary_search(&envelope) {
+                        Ok(_) => again = true,
+                        Err(at) => Arc::make_mut(&mut next.delivered).insert(at, envelope),
+                    }
+                }
+                (to, StepKind::Deliver { from, msg, again })
+            }
+            ActorModelAction::Timeout(id, timer) => (usize::from(*id), StepKind::Timer(timer)),
+            ActorModelAction::Crash(id) => (usize::from(*id), StepKind::Crash),
+            ActorModelAction::Recover(id) => (usize::from(*id), StepKind::Recover),
+            ActorModelAction::Drop(_) | ActorModelAction::SelectRandom { .. } => {
+                return Some(self.observe(next));
+            }
+        };
+        let notes = next.system.actor_states[node].notes.clone();
+        let mut next = self.observe(next);
+        let initial = &self.system.actors[node].initial;
+        let before = match kind {
+            StepKind::Recover => last.system.actor_storages[node].as_ref().unwrap_or(initial),
+            _ => &last.system.actor_states[node].actor,
+        };
+        let again = matches!(kind, StepKind::Deliver { again: true, .. });
+        let event = StepEvent {
+            node,
+            kind,
+            before,
+            after: &next.system.actor_states[node].actor,
+            notes: &notes,
+            checker: &*next.checker,
+        };
+        let mut marks = next.marks;
+        let mut reached = P::milestones(&event, &mut marks);
+        if again {
+            reached |= DELIVERED_AGAIN_BIT;
+        }
+        next.marks = marks;
+        next.reached = reached;
+        Some(next)
     }
 
     fn within_boundary(&self, state: &Self::State) -> bool {
@@ -195,12 +356,17 @@ impl<P: Explorable> Model for Exploration<P> {
             .iter()
             .zip(&self.attackable)
             .all(|(crashed, attackable)| !crashed || *attackable);
-        crashes_allowed
+        let within = crashes_allowed
+            && P::history_within_bounds(&state.checker, &self.options)
             && state
                 .system
                 .actor_states
                 .iter()
-                .all(|node| P::within_bounds(&node.actor, &self.options))
+                .all(|node| P::within_bounds(&node.actor, &self.options));
+        if within && state.reached != 0 {
+            self.milestones.fetch_or(state.reached, Ordering::Relaxed);
+        }
+        within
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

@@ -1,12 +1,38 @@
 //! Exhaustive checking of ec-counter: a small cluster, paths bounded by length.
 
-use super::node::{Msg, Timer};
+use super::node::{EcNode, Msg, Note, Timer};
 use super::{EcChecker, EcCounter};
-use crate::explore::Explorable;
+use crate::explore::{Explorable, StepEvent, StepKind};
 use crate::protocol::Setup;
 
 impl Explorable for EcCounter {
     const PROGRESS: &'static str = "the servers converge";
+    const MILESTONES: &'static [&'static str] = &[
+        "a server ignores a set below its value",
+        "a sync raises a server's value",
+        "a client resends a request",
+    ];
+
+    fn milestones(step: &StepEvent<'_, EcNode, EcChecker>, _marks: &mut u64) -> u64 {
+        let mut reached = 0;
+        let ignored = |note: &Note| matches!(note, Note::SetAcknowledged { applied: false, .. });
+        if step.notes.iter().any(ignored) {
+            reached |= 1 << 0;
+        }
+        let value = |node: &EcNode| node.as_server().map(|server| server.value);
+        if let StepKind::Deliver {
+            msg: Msg::Sync { .. },
+            ..
+        } = step.kind
+            && value(step.after) > value(step.before)
+        {
+            reached |= 1 << 1;
+        }
+        if let StepKind::Timer(Timer::Retry) = step.kind {
+            reached |= 1 << 2;
+        }
+        reached
+    }
 
     /// Two servers, a client on each, two requests each. Clients draw their requests from the
     /// seed and their own state, so the search covers every interleaving of the workloads those

@@ -2,19 +2,66 @@
 
 use std::hash::{Hash, Hasher};
 
-use super::node::{Msg, PaxosNode, Timer};
+use super::node::{Msg, Note, PaxosNode, Timer};
 use super::{Paxos, PaxosChecker};
-use crate::explore::{CheckOptions, Explorable};
+use crate::explore::{CheckOptions, Explorable, StepEvent, StepKind};
 use crate::protocol::Setup;
 use crate::view::colour_name;
+
+/// Two different values were proposed (at different ballots).
+const TWO_VALUES: &str = "two values are proposed";
+/// A leader proposed a value a promise carried, not its own.
+const CARRIED: &str = "a leader proposes a value carried from an earlier ballot";
+/// A node crashed holding an accepted value and, after recovering, promised a later ballot.
+const CRASH_BETWEEN: &str = "a node crashes between an accept and a later prepare";
 
 impl Explorable for Paxos {
     const PROGRESS: &'static str = "a value is decided";
     const ROUNDS: bool = true;
+    const MILESTONES: &'static [&'static str] = &[TWO_VALUES, CARRIED, CRASH_BETWEEN];
+
+    fn milestones(step: &StepEvent<'_, PaxosNode, PaxosChecker>, marks: &mut u64) -> u64 {
+        let mut reached = 0;
+        if step.checker.values_proposed() >= 2 {
+            reached |= 1 << 0;
+        }
+        let carried = step
+            .notes
+            .iter()
+            .any(|note| matches!(note, Note::Proposed { ballot, value } if *value != ballot.node));
+        if carried {
+            reached |= 1 << 1;
+        }
+        // Marks: bit 8 + n, node n crashed holding an accepted value.
+        let crashed_holding = 1u64 << (8 + step.node.min(55));
+        match step.kind {
+            StepKind::Crash if step.before.accepted.is_some() => *marks |= crashed_holding,
+            StepKind::Deliver {
+                msg: Msg::Prepare { .. },
+                ..
+            }
+            | StepKind::Timer(_)
+                if *marks & crashed_holding != 0
+                    && step.after.accepted.is_some()
+                    && step.after.promised > step.before.promised =>
+            {
+                reached |= 1 << 2;
+            }
+            _ => {}
+        }
+        reached
+    }
 
     /// No node starts (or hears of) a ballot above `max_round`, which makes the space finite.
     fn within_bounds(node: &PaxosNode, options: &CheckOptions) -> bool {
         node.max_round <= options.max_round
+    }
+
+    /// No more than `max_ballots` ballots started in all.
+    fn history_within_bounds(checker: &PaxosChecker, options: &CheckOptions) -> bool {
+        options
+            .max_ballots
+            .is_none_or(|max| checker.ballots_started <= max)
     }
 
     /// Everything but `failed_attempts`, which only stretches election timeouts.
