@@ -591,6 +591,16 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     if args.max_round == 0 {
         return Err(CliError("--max-round: must be at least 1".into()));
     }
+    match args.max_ballots {
+        Some(_) if !explorer.has_rounds() => {
+            return Err(CliError(format!(
+                "--max-ballots: {} has no ballots to bound",
+                setup.mode.name()
+            )));
+        }
+        Some(0) => return Err(CliError("--max-ballots: must be at least 1".into())),
+        _ => {}
+    }
     if args.max_depth == Some(0) {
         return Err(CliError("--max-depth: must be at least 1".into()));
     }

@@ -177,6 +177,7 @@ fn check_writes_a_counterexample_that_sim_replays() {
         "depth",
         "seconds",
         "states_per_sec",
+        "sometimes",
     ] {
         assert!(report.get(field).is_some(), "missing {field}");
     }
@@ -219,8 +220,16 @@ fn check_writes_a_counterexample_that_sim_replays() {
 
 #[test]
 fn check_refuses_bad_options_before_searching() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["check", "--max-crashes", "2"], "--max-crashes 2"),
+        (
+            &["check", "--max-ballots", "0"],
+            "--max-ballots: must be at least 1",
+        ),
+        (
+            &["check", "--mode", "ec-counter", "--max-ballots", "3"],
+            "ec-counter has no ballots",
+        ),
         (&["check", "--network", "wobbly"], "wobbly"),
         (&["check", "--max-round", "0"], "--max-round"),
         (&["check", "--timeout", "0"], "--timeout"),

@@ -171,6 +171,8 @@ pub trait Explorable:
 pub trait Explorer: Sync {
     fn small_setup(&self) -> &'static [(&'static str, u64)];
     fn default_max_depth(&self) -> Option<usize>;
+    /// Whether the protocol has rounds (ballots) that `max_round` and `max_ballots` bound.
+    fn has_rounds(&self) -> bool;
     fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport;
 }
 
@@ -180,6 +182,9 @@ impl<P: Explorable> Explorer for P {
     }
     fn default_max_depth(&self) -> Option<usize> {
         P::default_max_depth()
+    }
+    fn has_rounds(&self) -> bool {
+        P::ROUNDS
     }
     fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport {
         check::<P>(setup, options)
