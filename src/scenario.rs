@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::{DEFAULT_FAULT_BUDGET, Mode};
 pub use crate::protocol::{Invalid, Setup};
 use crate::protocols::{self, REGISTRY};
+use crate::sim::action::NESTED_PATH;
 use crate::sim::{NetConfig, ScriptStep, Tick, TimedAction};
 
 /// A scenario file as written. See `docs/scenarios.md`.
@@ -484,14 +485,33 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     what: &str,
     example: &str,
 ) -> Result<T, JsonError> {
+    // Editors on Windows may start a UTF-8 file with a byte-order mark, which is not JSON but
+    // says nothing about the content: skip it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut json = serde_json::Deserializer::from_str(text);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut json);
     let value = parsed.map_err(|error| {
-        let field = error.path().to_string();
+        let mut field = error.path().to_string();
         let inner = error.into_inner();
         // serde_json appends " at line L column C"; we print the position up front instead.
         let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message);
+        let mut message = message.split(" at line ").next().unwrap_or(&message);
+        // A value read in two steps (a scheduled action) names the field inside it up front.
+        if let Some((inside, rest)) = message
+            .strip_prefix(NESTED_PATH)
+            .and_then(|nested| nested.split_once(NESTED_PATH))
+        {
+            if !inside.is_empty() && inside != "." {
+                if field == "." {
+                    field.clear();
+                }
+                if !inside.starts_with('[') && !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(inside);
+            }
+            message = rest;
+        }
         let message = if inner.is_eof() && text.trim().is_empty() {
             format!("the file is empty; expected {example}")
         } else if inner.is_eof() {
