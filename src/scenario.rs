@@ -647,7 +647,7 @@ mod tests {
         .unwrap_err();
         assert!(err.starts_with("t.json:3:"), "{err}");
         assert!(
-            err.contains("field `actions[0]`") && err.contains("explode"),
+            err.contains("field `actions[0].action`") && err.contains("explode"),
             "{err}"
         );
         let err = setup_of(r#"{"nodes": "three"}"#).unwrap_err();
@@ -659,6 +659,38 @@ mod tests {
         assert!(err.contains("unknown field `nodez`"), "{err}");
         let err = setup_of(r#"{"nodes": 3"#).unwrap_err();
         assert!(err.starts_with("t.json:1:"), "{err}");
+    }
+
+    #[test]
+    fn an_error_inside_an_action_names_the_field() {
+        let err = setup_of(r#"{"actions": [{"at": 5, "action": "kill", "node": "0"}]}"#)
+            .unwrap_err();
+        assert!(err.contains("field `actions[0].node`: invalid type"), "{err}");
+        let err =
+            setup_of(r#"{"actions": [{"at": 5, "action": "partition", "groups": [[0], ["x"]]}]}"#)
+                .unwrap_err();
+        assert!(err.contains("field `actions[0].groups[1][0]`"), "{err}");
+        let err = setup_of(r#"{"actions": [{"at": "5", "action": "kill", "node": 0}]}"#)
+            .unwrap_err();
+        assert!(err.contains("field `actions[0].at`"), "{err}");
+        let err =
+            setup_of(r#"{"actions": [{"at": 5, "at": 6, "action": "kill", "node": 0}]}"#)
+                .unwrap_err();
+        assert!(err.contains("duplicate field `at`"), "{err}");
+        let ok = setup_of(r#"{"actions": [{"action": "kill", "node": 1, "at": 5}]}"#).unwrap();
+        assert_eq!(ok.actions.len(), 1);
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_and_named() {
+        let err = setup_of(r#"{"seed": 1, "seed": 2}"#).unwrap_err();
+        assert!(err.contains("duplicate field `seed`"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let setup = setup_of("\u{feff}{\"seed\": 7}").unwrap();
+        assert_eq!(setup.seed, 7);
     }
 
     #[test]

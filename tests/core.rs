@@ -1013,6 +1013,10 @@ fn an_output_path_that_is_an_input_is_refused_and_the_input_kept() {
     }
     .to_json();
     std::fs::write(&replay, &file).unwrap();
+    assert!(
+        beat_paxos::replay::Replay::parse(&format!("\u{feff}{file}")).is_ok(),
+        "a byte-order mark is skipped in replays too"
+    );
     let out = beat_paxos(&["sim", "--replay", &replay, "--trace", &replay]);
     assert_clean_failure(&out, "that is the --replay file", "sim --replay X --trace X");
     assert_eq!(std::fs::read_to_string(&replay).unwrap(), file);

@@ -86,12 +86,32 @@ pub struct TimedAction {
 /// (`actions[0].node`).
 pub(crate) const NESTED_PATH: char = '\u{1f}';
 
+/// A scheduled action's fields, as they are; errors call it what `in_plain_words` explains.
+struct Fields;
+
+impl<'de> serde::de::Visitor<'de> for Fields {
+    type Value = serde_json::Map<String, serde_json::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("struct TimedAction")
+    }
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            fields.insert(key, value);
+        }
+        Ok(fields)
+    }
+}
+
 /// Read by hand rather than derived: serde's `flatten` reads the action through a buffer, and
 /// errors inside it lost their field (`"node": "0"` said `actions[0]`, not `actions[0].node`).
 impl<'de> Deserialize<'de> for TimedAction {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let mut fields = serde_json::Map::deserialize(deserializer)?;
+        let mut fields = deserializer.deserialize_map(Fields)?;
         let at = fields
             .remove("at")
             .ok_or_else(|| D::Error::missing_field("at"))?;
