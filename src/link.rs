@@ -450,7 +450,10 @@ mod tests {
         assert_eq!(decode("%%41"), "%A");
         assert_eq!(decode("%4é1"), "%4é1");
         let link = parse("?seed=%aé&mode=é%");
-        assert!(!link.problems.is_empty(), "non-ASCII values are refused, not a panic");
+        assert!(
+            !link.problems.is_empty(),
+            "non-ASCII values are refused, not a panic"
+        );
     }
 
     #[test]
@@ -459,7 +462,9 @@ mod tests {
         let mut rng = crate::sim::rng::SimRng::new(24, 0);
         for _ in 0..20_000 {
             let len = rng.below(24) as usize;
-            let text: String = (0..len).map(|_| alphabet[rng.index(alphabet.len())]).collect();
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.index(alphabet.len())])
+                .collect();
             let _ = parse(&text);
             let _ = decode_moves(&text);
             // What is not a percent sign survives decoding unchanged.

@@ -41,9 +41,9 @@ impl OutputFile {
             _ => {}
         }
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let name = target.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "expected a file name")
-        })?;
+        let name = target
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "expected a file name"))?;
         let temp_name = format!(
             ".{}.{}-{}.tmp",
             name.to_string_lossy(),

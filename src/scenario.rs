@@ -663,19 +663,21 @@ mod tests {
 
     #[test]
     fn an_error_inside_an_action_names_the_field() {
-        let err = setup_of(r#"{"actions": [{"at": 5, "action": "kill", "node": "0"}]}"#)
-            .unwrap_err();
-        assert!(err.contains("field `actions[0].node`: invalid type"), "{err}");
+        let err =
+            setup_of(r#"{"actions": [{"at": 5, "action": "kill", "node": "0"}]}"#).unwrap_err();
+        assert!(
+            err.contains("field `actions[0].node`: invalid type"),
+            "{err}"
+        );
         let err =
             setup_of(r#"{"actions": [{"at": 5, "action": "partition", "groups": [[0], ["x"]]}]}"#)
                 .unwrap_err();
         assert!(err.contains("field `actions[0].groups[1][0]`"), "{err}");
-        let err = setup_of(r#"{"actions": [{"at": "5", "action": "kill", "node": 0}]}"#)
-            .unwrap_err();
-        assert!(err.contains("field `actions[0].at`"), "{err}");
         let err =
-            setup_of(r#"{"actions": [{"at": 5, "at": 6, "action": "kill", "node": 0}]}"#)
-                .unwrap_err();
+            setup_of(r#"{"actions": [{"at": "5", "action": "kill", "node": 0}]}"#).unwrap_err();
+        assert!(err.contains("field `actions[0].at`"), "{err}");
+        let err = setup_of(r#"{"actions": [{"at": 5, "at": 6, "action": "kill", "node": 0}]}"#)
+            .unwrap_err();
         assert!(err.contains("duplicate field `at`"), "{err}");
         let ok = setup_of(r#"{"actions": [{"action": "kill", "node": 1, "at": 5}]}"#).unwrap();
         assert_eq!(ok.actions.len(), 1);

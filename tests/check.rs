@@ -241,12 +241,21 @@ fn check_refuses_bad_options_before_searching() {
         ),
         (&["check", "--threads", "100000"], "expected 1 to"),
         (&["check", "--threads", "0"], "expected 1 to"),
-        (&["check", "--max-states", "0"], "--max-states: must be at least 1"),
-        (&["check", "--max-depth", "0"], "--max-depth: must be at least 1"),
+        (
+            &["check", "--max-states", "0"],
+            "--max-states: must be at least 1",
+        ),
+        (
+            &["check", "--max-depth", "0"],
+            "--max-depth: must be at least 1",
+        ),
         (&["check", "--max-states", "-1"], whole),
         (&["check", "--max-depth", "-1"], whole),
         (&["check", "--threads", "-1"], whole),
-        (&["check", "--max-memory", "lots"], "expected a size such as 512M"),
+        (
+            &["check", "--max-memory", "lots"],
+            "expected a size such as 512M",
+        ),
         (
             &["check", "--mode", "ec-counter", "--max-round", "2"],
             "ec-counter has no rounds",
@@ -341,7 +350,10 @@ fn a_counterexample_that_cannot_be_written_still_prints_the_report() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cannot write the counterexample"), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the counterexample"),
+        "{stderr}"
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["violation"]["kind"], "stability");
     assert_eq!(report.get("counterexample_file"), None);
@@ -407,4 +419,36 @@ fn the_correct_counter_is_safe_in_every_ordering_of_its_small_workload() {
     assert!(report.violation.is_none(), "{report:?}");
     assert!(report.complete, "{report:?}");
     assert!(report.progress.reached, "the servers converge on some path");
+}
+
+#[test]
+#[ignore = "seconds; run in release"]
+fn under_an_address_space_limit_the_search_stops_with_a_report_not_an_abort() {
+    // `ulimit -v` in kilobytes: the search stops at 70% of it, about 1 GB, in about 10 s.
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 1500000 && exec \"$0\" check --nodes 5"])
+        .arg(env!("CARGO_BIN_EXE_beat-paxos"))
+        .output()
+        .unwrap();
+    let report = json(&out);
+    assert_eq!(report["complete"], false);
+    assert_eq!(report["incomplete"], "memory");
+}
+
+#[test]
+#[ignore = "seconds; run in release"]
+fn a_timeout_is_kept_to_within_a_tenth_in_every_search() {
+    for search in ["bfs", "dfs"] {
+        let (report, elapsed) = timed_check(&[
+            "check",
+            "--nodes",
+            "9",
+            "--timeout",
+            "4",
+            "--search",
+            search,
+        ]);
+        assert_eq!(report["incomplete"], "timeout", "{search}");
+        assert!(elapsed.as_secs_f64() < 4.4, "{search}: {elapsed:?}");
+    }
 }

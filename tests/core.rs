@@ -1001,7 +1001,11 @@ fn an_output_path_that_is_an_input_is_refused_and_the_input_kept() {
     // The same file spelled another way is found too.
     let other = scratch.path("./s.json");
     let out = beat_paxos(&["sim", "--scenario", &scenario, "--trace", &other]);
-    assert_clean_failure(&out, "that is the --scenario file", "sim --scenario X --trace X");
+    assert_clean_failure(
+        &out,
+        "that is the --scenario file",
+        "sim --scenario X --trace X",
+    );
     assert!(out.stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&scenario).unwrap(), text);
 
@@ -1018,7 +1022,11 @@ fn an_output_path_that_is_an_input_is_refused_and_the_input_kept() {
         "a byte-order mark is skipped in replays too"
     );
     let out = beat_paxos(&["sim", "--replay", &replay, "--trace", &replay]);
-    assert_clean_failure(&out, "that is the --replay file", "sim --replay X --trace X");
+    assert_clean_failure(
+        &out,
+        "that is the --replay file",
+        "sim --replay X --trace X",
+    );
     assert_eq!(std::fs::read_to_string(&replay).unwrap(), file);
     assert_eq!(
         std::fs::read_dir(&scratch.0).unwrap().count(),

@@ -61,6 +61,21 @@ pub struct Budget {
     stopped: AtomicU8,
 }
 
+thread_local! {
+    /// Set on the thread that rebuilds a report's paths, while the search's own threads may
+    /// still be draining.
+    static REBUILDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While alive, [`Budget::draining`] is false on this thread.
+pub struct Rebuilding(());
+
+impl Drop for Rebuilding {
+    fn drop(&mut self) {
+        REBUILDING.set(false);
+    }
+}
+
 impl Budget {
     pub fn new(
         started: Instant,
@@ -92,7 +107,10 @@ impl Budget {
             Some(Incomplete::Interrupted)
         } else if self.max_states.is_some_and(|max| generated >= max) {
             Some(Incomplete::MaxStates)
-        } else if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+        } else if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
             Some(Incomplete::Timeout)
         } else if generated.is_multiple_of(MEASURE_EVERY) && self.over_memory() {
             Some(Incomplete::Memory)
@@ -113,9 +131,26 @@ impl Budget {
         self.stopped.load(Ordering::Relaxed) != 0
     }
 
+    /// Whether the search is out of budget and still running: queued states are then dropped
+    /// unexpanded.
+    pub fn draining(&self) -> bool {
+        self.exhausted() && !REBUILDING.get()
+    }
+
+    /// Lets this thread expand states again, to rebuild the report's paths by replaying their
+    /// steps, until the guard is dropped.
+    pub fn rebuilding_paths(&self) -> Rebuilding {
+        REBUILDING.set(true);
+        Rebuilding(())
+    }
+
     /// Records why the search stopped (the first reason wins).
     pub fn stop_for(&self, reason: Incomplete) {
-        let code = Incomplete::ALL.iter().position(|r| *r == reason).unwrap_or(0) as u8 + 1;
+        let code = Incomplete::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .unwrap_or(0) as u8
+            + 1;
         let _ = self
             .stopped
             .compare_exchange(0, code, Ordering::Relaxed, Ordering::Relaxed);
@@ -133,7 +168,9 @@ impl Budget {
             return false;
         };
         self.max_memory.is_some_and(|max| usage.resident >= max)
-            || self.max_address_space.is_some_and(|max| usage.virtual_size >= max)
+            || self
+                .max_address_space
+                .is_some_and(|max| usage.virtual_size >= max)
     }
 }
 

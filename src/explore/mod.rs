@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use stateright::actor::{ActorModel, ActorModelAction, LossyNetwork, Network};
-use stateright::{Checker as _, HasDiscoveries, Model as _};
+use stateright::{HasDiscoveries, Model as _};
 
 pub use adapter::{ExplorableActor, Explored, NodeState};
 pub use budget::{Budget, Incomplete};
@@ -281,9 +281,60 @@ pub fn check<P: Explorable>(setup: &Setup, options: &CheckOptions) -> CheckRepor
         builder = builder.target_max_depth(depth);
     }
     match options.search {
-        Search::Bfs => report(setup, options, started, builder.spawn_bfs().join()),
-        Search::Dfs => report(setup, options, started, builder.spawn_dfs().join()),
+        Search::Bfs => finish(setup, options, started, builder.spawn_bfs()),
+        Search::Dfs => finish(setup, options, started, builder.spawn_dfs()),
     }
+}
+
+/// Waits for the search to end or run out of budget, and reports it. Out of budget, the threads
+/// still drop the states they had queued, which takes most of a second per million: the report
+/// does not wait for that, so a timeout is kept to within a few milliseconds. The threads then
+/// finish, and the search is freed, beside the caller (who, on the command line, prints the
+/// report and exits).
+fn finish<P: Explorable, C>(
+    setup: &Setup,
+    options: &CheckOptions,
+    started: Instant,
+    mut search: C,
+) -> CheckReport
+where
+    C: stateright::Checker<Exploration<P>> + Send + 'static,
+{
+    let threads = search.handles();
+    let budget = &search.model().budget;
+    let out_of_budget = loop {
+        if threads.iter().all(|thread| thread.is_finished()) {
+            break false;
+        }
+        if budget.exhausted() {
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let threads = match out_of_budget {
+        false => {
+            for thread in threads {
+                if let Err(panic) = thread.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            Vec::new()
+        }
+        true => {
+            // A state found in bounds just before the budget ran out may still be being
+            // counted.
+            std::thread::sleep(Duration::from_millis(5));
+            threads
+        }
+    };
+    let report = report(setup, options, started, &search);
+    std::thread::spawn(move || {
+        for thread in threads {
+            let _ = thread.join();
+        }
+        drop(search);
+    });
+    report
 }
 
 /// What a finished search found.
@@ -291,9 +342,11 @@ fn report<P: Explorable>(
     setup: &Setup,
     options: &CheckOptions,
     started: Instant,
-    search: impl stateright::Checker<Exploration<P>>,
+    search: &impl stateright::Checker<Exploration<P>>,
 ) -> CheckReport {
     let seconds = started.elapsed().as_secs_f64();
+    // Paths are rebuilt by replaying their steps, which must all be there again.
+    let _rebuilding = search.model().budget.rebuilding_paths();
     let mut discoveries = search.discoveries();
     let violation = discoveries
         .remove(SAFETY)

@@ -28,6 +28,11 @@ use crate::sim::{Actor, Checker, Violation};
 /// The name of the property that holds when the checker reports nothing.
 pub const SAFETY: &str = "safety";
 
+/// A property that fails once the search is out of budget, only so that stateright's threads
+/// stop at their next block (`finish_when` any failure) rather than drain every queued state;
+/// the report reads the budget's reason instead.
+pub const BUDGET: &str = "within budget";
+
 /// A state of the explored system: the actor model's state, the checker that has seen every note
 /// so far, and what it reported.
 pub struct ExploreState<P: Explorable> {
@@ -156,7 +161,7 @@ impl<P: Explorable> Model for Exploration<P> {
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
         // Once out of budget the queued states are only drained, not expanded: expanding them
         // (millions, in breadth-first search) is what made a timeout overshoot several times.
-        if state.violations.is_empty() && !self.budget.exhausted() {
+        if state.violations.is_empty() && !self.budget.draining() {
             self.system.actions(&state.system, actions);
         }
     }
@@ -198,6 +203,7 @@ impl<P: Explorable> Model for Exploration<P> {
             Property::sometimes(P::PROGRESS, |_, state: &Self::State| {
                 P::progress(&state.checker)
             }),
+            Property::always(BUDGET, |model: &Self, _| !model.budget.exhausted()),
         ]
     }
 }

@@ -127,8 +127,9 @@ impl<'de> Deserialize<'de> for TimedAction {
         for (name, value) in &fields {
             let value = value.clone();
             let checked = match name.as_str() {
-                "node" | "from" | "to" => serde_path_to_error::deserialize::<_, NodeId>(value)
-                    .map(drop),
+                "node" | "from" | "to" => {
+                    serde_path_to_error::deserialize::<_, NodeId>(value).map(drop)
+                }
                 "factor" => serde_path_to_error::deserialize::<_, u32>(value).map(drop),
                 "both" => serde_path_to_error::deserialize::<_, bool>(value).map(drop),
                 "groups" => {
