@@ -262,7 +262,7 @@ fn seconds(text: &str) -> Result<std::time::Duration, String> {
 /// `512M`, `4G`, `1.5G`, `100000K` (binary units; a plain number is in megabytes) as bytes.
 fn memory_size(text: &str) -> Result<u64, String> {
     let bad = || {
-        format!("expected a size such as 512M or 4G (K, M, G or T; a plain number is megabytes)")
+        "expected a size such as 512M or 4G (K, M, G or T; a plain number is megabytes)".to_string()
     };
     let trimmed = text.trim();
     let trimmed = trimmed
@@ -828,12 +828,31 @@ mod tests {
             "beat-paxos sim --seed -1",
             "beat-paxos sim --nodes -3",
             "beat-paxos chaos --runs 1e3",
+            "beat-paxos check --max-crashes -1",
+            "beat-paxos check --max-round -1",
         ] {
             let err = parse_line(line).unwrap_err();
             assert!(
                 err.contains("expected a whole number from 0 to 18446744073709551615"),
                 "{line}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn memory_sizes_and_timeouts_read_as_people_write_them() {
+        assert_eq!(memory_size("512M"), Ok(512 << 20));
+        assert_eq!(memory_size("4G"), Ok(4 << 30));
+        assert_eq!(memory_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(memory_size("100"), Ok(100 << 20));
+        assert_eq!(memory_size("64k"), Ok(64 << 10));
+        for bad in ["", "lots", "-1G", "0", "4X", "inf", "NaNG", "99999999T"] {
+            assert!(memory_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(seconds("0.5"), Ok(std::time::Duration::from_millis(500)));
+        for bad in ["0", "-1", "inf", "NaN", "1e10", "ten"] {
+            let err = seconds(bad).unwrap_err();
+            assert!(err.contains("at most 1000000000"), "{bad}: {err}");
         }
     }
 }
