@@ -991,3 +991,97 @@ fn a_scenario_can_duplicate_messages_and_the_trace_shows_the_copies() {
     assert!(plain["messages"].get("duplicated").is_none());
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn an_output_path_that_is_an_input_is_refused_and_the_input_kept() {
+    let scratch = Scratch::new("same-file");
+    let scenario = scratch.path("s.json");
+    let text = "{\"seed\": 4}\n";
+    std::fs::write(&scenario, text).unwrap();
+    // The same file spelled another way is found too.
+    let other = scratch.path("./s.json");
+    let out = beat_paxos(&["sim", "--scenario", &scenario, "--trace", &other]);
+    assert_clean_failure(
+        &out,
+        "that is the --scenario file",
+        "sim --scenario X --trace X",
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&scenario).unwrap(), text);
+
+    let replay = scratch.path("r.json");
+    let file = beat_paxos::replay::Replay {
+        setup: Setup::for_mode(paxos::MODE),
+        moves: Vec::new(),
+        trace_hash: None,
+    }
+    .to_json();
+    std::fs::write(&replay, &file).unwrap();
+    assert!(
+        beat_paxos::replay::Replay::parse(&format!("\u{feff}{file}")).is_ok(),
+        "a byte-order mark is skipped in replays too"
+    );
+    let out = beat_paxos(&["sim", "--replay", &replay, "--trace", &replay]);
+    assert_clean_failure(
+        &out,
+        "that is the --replay file",
+        "sim --replay X --trace X",
+    );
+    assert_eq!(std::fs::read_to_string(&replay).unwrap(), file);
+    assert_eq!(
+        std::fs::read_dir(&scratch.0).unwrap().count(),
+        2,
+        "no file left behind"
+    );
+}
+
+#[test]
+fn a_trace_appears_whole_and_two_runs_on_one_path_never_interleave() {
+    let scratch = Scratch::new("trace-whole");
+    let trace = scratch.path("t.jsonl");
+    let run = |seed: &str| {
+        Command::new(env!("CARGO_BIN_EXE_beat-paxos"))
+            .args(["sim", "--chaos", "--seed", seed, "--trace", &trace])
+            .output()
+            .unwrap()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run("1"));
+        let b = s.spawn(|| run("2"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let hashes = [json(&a), json(&b)].map(|s| s["trace_hash"].as_str().unwrap().to_string());
+    let bytes = std::fs::read(&trace).unwrap();
+    let hash = format!(
+        "{:016x}",
+        beat_paxos::sim::fnv1a64(beat_paxos::sim::FNV_OFFSET, &bytes)
+    );
+    assert!(
+        hashes.contains(&hash),
+        "the file is one run's whole trace, not a mix"
+    );
+    assert_eq!(
+        std::fs::read_dir(&scratch.0).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_an_error_not_a_lost_result() {
+    let out = Command::new("sh")
+        .args(["-c", "exec \"$0\" sim --seed 3 >&-"])
+        .arg(env!("CARGO_BIN_EXE_beat-paxos"))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "stdout is closed", "sim >&-");
+    // With a trace, the trace file must not take stdout's number and receive the summary.
+    let scratch = Scratch::new("closed-stdout");
+    let trace = scratch.path("t.jsonl");
+    let out = Command::new("sh")
+        .args(["-c", "exec \"$0\" sim --seed 3 --trace \"$1\" >&-"])
+        .args([env!("CARGO_BIN_EXE_beat-paxos"), &trace])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "stdout is closed", "sim --trace t >&-");
+}

@@ -15,18 +15,23 @@
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Network};
 use stateright::{Model, Property};
 
 use super::adapter::Explored;
+use super::budget::Budget;
 use super::{CheckOptions, Explorable};
 use crate::sim::{Actor, Checker, Violation};
 
 /// The name of the property that holds when the checker reports nothing.
 pub const SAFETY: &str = "safety";
+
+/// A property that fails once the search is out of budget, only so that stateright's threads
+/// stop at their next block (`finish_when` any failure) rather than drain every queued state;
+/// the report reads the budget's reason instead.
+pub const BUDGET: &str = "within budget";
 
 /// A state of the explored system: the actor model's state, the checker that has seen every note
 /// so far, and what it reported.
@@ -109,32 +114,15 @@ pub struct Exploration<P: Explorable> {
     pub options: CheckOptions,
     /// Which nodes may crash (ec-counter clients may not, as in the game).
     pub attackable: Vec<bool>,
-    /// When to stop exploring (stateright's own timeout only applies between threads).
-    pub deadline: Option<Instant>,
-    /// States generated so far, against `options.max_states`.
-    pub generated: AtomicUsize,
-    /// Set when the deadline or the state limit cut the search short.
-    pub cut_short: AtomicBool,
+    /// The time, memory and states the search may spend (stateright's own timeout only applies
+    /// between threads), and why it stopped early if it did.
+    pub budget: Budget,
     /// Set when the search meets its first violation. Stateright keeps the last discovery it
     /// records, so later ones (deeper, in breadth-first order) are not reported.
     pub violated: AtomicBool,
 }
 
 impl<P: Explorable> Exploration<P> {
-    /// Whether the search must stop: past the deadline or over the state limit. From then on
-    /// every new state is out of bounds, so the search drains and ends.
-    fn out_of_budget(&self) -> bool {
-        let generated = self.generated.fetch_add(1, Ordering::Relaxed);
-        let over = self.options.max_states.is_some_and(|max| generated >= max)
-            || self
-                .deadline
-                .is_some_and(|deadline| Instant::now() >= deadline);
-        if over {
-            self.cut_short.store(true, Ordering::Relaxed);
-        }
-        over
-    }
-
     /// Hands the notes each node emitted in the last step to the checker, in order.
     fn observe(&self, mut state: ExploreState<P>) -> ExploreState<P> {
         for node in 0..state.system.actor_states.len() {
@@ -171,7 +159,9 @@ impl<P: Explorable> Model for Exploration<P> {
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
-        if state.violations.is_empty() {
+        // Once out of budget the queued states are only drained, not expanded: expanding them
+        // (millions, in breadth-first search) is what made a timeout overshoot several times.
+        if state.violations.is_empty() && !self.budget.draining() {
             self.system.actions(&state.system, actions);
         }
     }
@@ -186,7 +176,9 @@ impl<P: Explorable> Model for Exploration<P> {
     }
 
     fn within_boundary(&self, state: &Self::State) -> bool {
-        if self.out_of_budget() {
+        // Past the deadline, over the state limit or the memory budget, or interrupted: from
+        // then on every new state is out of bounds, so the search drains and ends.
+        if self.budget.spend_one() {
             return false;
         }
         let crashes_allowed = state
@@ -211,6 +203,7 @@ impl<P: Explorable> Model for Exploration<P> {
             Property::sometimes(P::PROGRESS, |_, state: &Self::State| {
                 P::progress(&state.checker)
             }),
+            Property::always(BUDGET, |model: &Self, _| !model.budget.exhausted()),
         ]
     }
 }
