@@ -130,6 +130,7 @@ impl<P: Model> RunningSim for Running<P> {
                 _ => break,
             };
         }
+        self.sim.check_rest_of_script();
     }
     fn won_at(&self) -> Option<Tick> {
         P::won_at(&self.sim)
@@ -422,6 +423,31 @@ impl Simulation {
         }
         while !self.sim.finished() && self.sim.next_due().is_some_and(|tick| tick <= max_ticks) {
             self.step_one();
+        }
+    }
+
+    /// As [`run_to_end`](Self::run_to_end), in slices of `slice` events, asking `keep_going`
+    /// after each whether to go on: for a caller that shows progress or can be interrupted.
+    /// Returns whether the run got to its end.
+    pub fn run_to_end_in_slices(
+        &mut self,
+        max_ticks: Tick,
+        slice: u64,
+        mut keep_going: impl FnMut(&Simulation) -> bool,
+    ) -> bool {
+        loop {
+            let target = self.events_processed().saturating_add(slice);
+            while self.events_processed() < target {
+                if self.finished() || !self.next_due().is_some_and(|tick| tick <= max_ticks) {
+                    // Nothing is left to run: this only checks the rest of a script.
+                    self.run_to_end(max_ticks);
+                    return true;
+                }
+                self.step_one();
+            }
+            if !keep_going(self) {
+                return false;
+            }
         }
     }
 

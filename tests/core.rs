@@ -991,3 +991,69 @@ fn a_scenario_can_duplicate_messages_and_the_trace_shows_the_copies() {
     assert!(plain["messages"].get("duplicated").is_none());
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A run that never ends, stopped by Ctrl-C or SIGTERM (here from `timeout`), prints the summary
+/// of the run so far, marked interrupted, and exits with 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sim_prints_the_summary_of_the_run_so_far() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-sim-int-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // No two nodes can talk: the round never ends.
+    let scenario = dir.join("apart.json");
+    std::fs::write(
+        &scenario,
+        r#"{"actions": [{"at": 0, "action": "partition", "groups": [[0], [1], [2]]}]}"#,
+    )
+    .unwrap();
+    for signal in ["INT", "TERM"] {
+        let out = Command::new("timeout")
+            .args(["--preserve-status", "-s", signal, "1"])
+            .arg(env!("CARGO_BIN_EXE_beat-paxos"))
+            .args(["sim", "--max-ticks", "1000000000000000", "--scenario"])
+            .arg(&scenario)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {stderr}");
+        assert!(stderr.contains("interrupted"), "{signal}: {stderr}");
+        let partial: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(partial["interrupted"], true);
+        assert_eq!(partial["decided"], false);
+        assert!(partial["ticks"].as_u64().unwrap() > 0, "{partial}");
+        assert!(partial["events"].as_u64().unwrap() > 0, "{partial}");
+    }
+    // A run that ends by itself is not marked.
+    let done = json(&beat_paxos(&["sim", "--seed", "1"]));
+    assert!(done.get("interrupted").is_none());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A script fixes the order of events and chaos varies it: `chaos` and `sim --chaos` refuse a
+/// scripted scenario rather than count its broken scripts as clean runs.
+#[test]
+fn chaos_refuses_a_scripted_scenario() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-chaos-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("scripted.json");
+    std::fs::write(
+        &scenario,
+        r#"{"script": [{"step": "timer", "node": 0, "timer": "Election"}]}"#,
+    )
+    .unwrap();
+    let path = scenario.to_str().unwrap();
+    for args in [
+        &["chaos", "--runs", "10", "--scenario", path][..],
+        &["sim", "--chaos", "--scenario", path],
+    ] {
+        let out = beat_paxos(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ")
+                && stderr.contains("scripted.json: this scenario has a script"),
+            "{args:?}: {stderr}"
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
