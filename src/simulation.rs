@@ -463,6 +463,14 @@ impl Simulation {
         seen
     }
 
+    /// The fault kinds that took effect in a chaos run (see [`crate::chaos::fault`]), sorted;
+    /// none outside chaos.
+    pub fn fault_kinds(&self) -> Vec<&'static str> {
+        self.adversary
+            .as_ref()
+            .map_or(Vec::new(), Adversary::faults)
+    }
+
     pub fn is_down(&self, node: NodeId) -> bool {
         self.faults().is_down(node)
     }

@@ -87,6 +87,11 @@ fn share(report: &chaos::ChaosReport, situation: &str) -> f64 {
     report.situations.get(situation).copied().unwrap_or(0) as f64 / report.runs as f64
 }
 
+/// The share of `report`'s runs in which fault `kind` took effect.
+fn fault_share(report: &chaos::ChaosReport, kind: &str) -> f64 {
+    report.faults.get(kind).copied().unwrap_or(0) as f64 / report.runs as f64
+}
+
 #[test]
 fn chaos_keeps_producing_the_dangerous_situations() {
     // Observed shares over 2,000 seeds are well above these floors (docs/chaos.md); falling
@@ -100,6 +105,23 @@ fn chaos_keeps_producing_the_dangerous_situations() {
         ("cut", 0.3),
         ("slow", 0.3),
         ("message_lost", 0.7),
+        // The hold strike's point: about 6% of runs at every size.
+        ("earlier_round_delivered", 0.03),
+    ];
+    // Every fault kind, so that chaos cannot quietly stop using one (measured about twice
+    // these at every size, docs/chaos.md).
+    let paxos_faults = [
+        ("crash", 0.6),
+        ("slow", 0.3),
+        ("cut", 0.3),
+        ("partition", 0.5),
+        ("drop_next", 0.3),
+        ("duplicate_next", 0.3),
+        ("strike_forget", 0.12),
+        ("strike_depose", 0.1),
+        ("strike_echo", 0.1),
+        ("strike_flood", 0.06),
+        ("strike_hold", 0.05),
     ];
     for nodes in [3, 4, 5, 9] {
         let mut base = setup(paxos::MODE, 1);
@@ -118,8 +140,40 @@ fn chaos_keeps_producing_the_dangerous_situations() {
                 report.situations
             );
         }
+        for (kind, floor) in paxos_faults {
+            let seen = fault_share(&report, kind);
+            assert!(
+                seen >= floor,
+                "paxos n={nodes}: fault {kind} in {:.1}% of runs, expected at least {:.1}%: {:?}",
+                seen * 100.0,
+                floor * 100.0,
+                report.faults
+            );
+        }
     }
     let report = chaos::run_many(&setup(ec_counter::MODE, 1), 200);
+    // Its commits come from clients, which no strike deposes.
+    for (kind, floor) in [
+        ("crash", 0.6),
+        ("slow", 0.3),
+        ("cut", 0.3),
+        ("partition", 0.4),
+        ("drop_next", 0.3),
+        ("duplicate_next", 0.3),
+        ("pause_clients", 0.3),
+        ("strike_forget", 0.15),
+        ("strike_echo", 0.1),
+        ("strike_flood", 0.08),
+        ("strike_hold", 0.04),
+    ] {
+        let seen = fault_share(&report, kind);
+        assert!(
+            seen >= floor,
+            "ec-counter: fault {kind} in {:.1}% of runs: {:?}",
+            seen * 100.0,
+            report.faults
+        );
+    }
     for (situation, floor) in [
         ("crash", 0.6),
         ("duplicate_delivered", 0.3),

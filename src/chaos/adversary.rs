@@ -14,6 +14,9 @@
 //!   or a lot later.
 //! - **flood**: for a while, copy every vote: a quorum counted in messages rather than in
 //!   distinct senders is then reached by a minority (a partition's small side).
+//! - **hold**: keep the next vote or commit on the wire until its sender or receiver has moved
+//!   to a later round (an open from or to either arrives), then deliver it: a message of an
+//!   earlier round arriving during a later one, longer than any copy or delay trails.
 //!
 //! Everything is drawn from the seed and depends only on the run, so a chaos run replays exactly.
 //! The adversary also records which dangerous situations the run reached, for the chaos report.
@@ -41,6 +44,26 @@ pub mod situation {
     pub const SLOW: &str = "slow";
     /// A message overtook one sent before it to the same node (jitter at work).
     pub const REORDERED: &str = "reordered";
+    /// A vote or commit reached its receiver after its sender or receiver had moved to a later
+    /// round (the hold strike).
+    pub const EARLIER_ROUND_DELIVERED: &str = "earlier_round_delivered";
+}
+
+/// The names of the fault kinds chaos counts (runs in which each took effect): the schedule's
+/// (named as their actions) and the adversary's strikes.
+pub mod fault {
+    pub const CRASH: &str = "crash";
+    pub const SLOW: &str = "slow";
+    pub const CUT: &str = "cut";
+    pub const PARTITION: &str = "partition";
+    pub const DROP_NEXT: &str = "drop_next";
+    pub const DUPLICATE_NEXT: &str = "duplicate_next";
+    pub const PAUSE_CLIENTS: &str = "pause_clients";
+    pub const FORGET: &str = "strike_forget";
+    pub const DEPOSE: &str = "strike_depose";
+    pub const ECHO: &str = "strike_echo";
+    pub const FLOOD: &str = "strike_flood";
+    pub const HOLD: &str = "strike_hold";
 }
 
 /// A fault waiting for its moment.
@@ -57,6 +80,24 @@ enum StrikeKind {
     Depose { accepts: usize, crash: bool },
     Echo { aim: Aim, delay: Tick },
     Flood { lasting: Tick },
+    Hold { aim: Aim },
+}
+
+/// A message the hold strike keeps on the wire: it travels as a copy re-made every hop, the one
+/// before dropped, until its round is over for one of its ends.
+#[derive(Clone, Debug)]
+struct Held {
+    /// The message as first sent: ids grow with every send, so a message with a larger one was
+    /// sent after it.
+    id: MsgId,
+    from: NodeId,
+    to: NodeId,
+    /// The tick the current copy arrives at.
+    due: Tick,
+    /// An open sent after the message, from or to `from` or `to`, has arrived: a later round.
+    moved_on: bool,
+    /// Delivered then at the latest, moved on or not.
+    until: Tick,
 }
 
 #[derive(Clone)]
@@ -77,7 +118,10 @@ pub struct Adversary {
     crashed_after_commit: Vec<bool>,
     /// Per node, the newest message delivered to it (copies aside).
     newest_delivered: Vec<Option<MsgId>>,
+    held: Option<Held>,
     seen: BTreeSet<&'static str>,
+    /// The fault kinds that took effect (see [`fault`]).
+    faults: BTreeSet<&'static str>,
 }
 
 impl Adversary {
@@ -121,8 +165,15 @@ impl Adversary {
                         aim: Aim::Vote,
                         delay: rng.below(hop * 3),
                     },
-                    65..80 => StrikeKind::Flood {
+                    65..77 => StrikeKind::Flood {
                         lasting: hop * rng.between(10, 60),
+                    },
+                    77..88 => StrikeKind::Hold {
+                        aim: if rng.chance(500) {
+                            Aim::Vote
+                        } else {
+                            Aim::Commit
+                        },
                     },
                     _ => StrikeKind::Echo {
                         aim: Aim::Commit,
@@ -144,7 +195,9 @@ impl Adversary {
             committed: vec![false; nodes],
             crashed_after_commit: vec![false; nodes],
             newest_delivered: vec![None; nodes],
+            held: None,
             seen: BTreeSet::new(),
+            faults: BTreeSet::new(),
         }
     }
 
@@ -173,6 +226,11 @@ impl Adversary {
         seen
     }
 
+    /// The fault kinds that took effect in this run (see [`fault`]).
+    pub fn faults(&self) -> Vec<&'static str> {
+        self.faults.iter().copied().collect()
+    }
+
     /// The first strike, if it is watching the run at `tick`.
     fn armed(&self, tick: Tick) -> Option<&StrikeKind> {
         self.strikes
@@ -185,6 +243,10 @@ impl Adversary {
         if let Some(&StrikeKind::Flood { lasting }) = self.armed(tick) {
             self.strikes.pop_front();
             self.flood_until = tick + lasting;
+            self.faults.insert(fault::FLOOD);
+        }
+        if self.keep_holding(tick, upcoming, sim) {
+            return;
         }
         let &Upcoming::Arrival {
             id,
@@ -207,13 +269,75 @@ impl Adversary {
                 let copy = Action::Duplicate { message: id, delay };
                 if sim.apply(copy).is_ok() {
                     self.strikes.pop_front();
+                    self.faults.insert(fault::ECHO);
                 }
             }
             Some(&StrikeKind::Depose { accepts: 0, crash }) if aim == Aim::Commit => {
                 self.strikes.pop_front();
                 self.depose(from, crash, sim);
             }
+            Some(&StrikeKind::Hold { aim: wanted }) if wanted == aim && self.held.is_none() => {
+                let &Upcoming::Arrival { to, .. } = upcoming else {
+                    return;
+                };
+                if self.hold_on(id, sim) {
+                    self.strikes.pop_front();
+                    self.faults.insert(fault::HOLD);
+                    self.held = Some(Held {
+                        id,
+                        from,
+                        to,
+                        due: tick + self.hop,
+                        moved_on: false,
+                        until: tick + self.hop * self.rng.between(40, 120),
+                    });
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// Keeps message `id`, arriving now, on the wire one hop more: a copy of it one hop later,
+    /// and the message itself dropped. Returns whether it did.
+    fn hold_on(&mut self, id: MsgId, sim: &mut dyn RunningSim) -> bool {
+        let copy = Action::Duplicate {
+            message: id,
+            delay: self.hop,
+        };
+        sim.apply(copy).is_ok() && sim.apply(Action::Drop { message: id }).is_ok()
+    }
+
+    /// If `upcoming` is the held message arriving: holds it one hop more (returning true), or,
+    /// once its round is over for one of its ends (or the hold has lasted long enough), lets it
+    /// arrive.
+    fn keep_holding(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) -> bool {
+        let (
+            Some(held),
+            &Upcoming::Arrival {
+                id,
+                from,
+                to,
+                copy: true,
+                ..
+            },
+        ) = (&self.held, upcoming)
+        else {
+            return false;
+        };
+        if (held.due, held.from, held.to) != (tick, from, to) {
+            return false;
+        }
+        if held.moved_on || tick >= held.until {
+            return false; // delivered now; `after` sees it land
+        }
+        if self.hold_on(id, sim) {
+            if let Some(held) = &mut self.held {
+                held.due = tick + self.hop;
+            }
+            true
+        } else {
+            self.held = None;
+            false
         }
     }
 
@@ -225,6 +349,34 @@ impl Adversary {
         crashed: bool,
         sim: &mut dyn RunningSim,
     ) {
+        if let (
+            Some(held),
+            &Upcoming::Arrival {
+                id,
+                from,
+                to,
+                aim,
+                copy,
+                ..
+            },
+        ) = (&mut self.held, upcoming)
+        {
+            let ends = [held.from, held.to];
+            if (held.due, held.from, held.to, copy) == (tick, from, to, true) {
+                // The held message arrived (or was lost on the way): the hold is over.
+                if delivered && held.moved_on {
+                    self.seen.insert(situation::EARLIER_ROUND_DELIVERED);
+                }
+                self.held = None;
+            } else if delivered
+                && aim == Aim::Open
+                && !copy
+                && id > held.id
+                && (ends.contains(&from) || ends.contains(&to))
+            {
+                held.moved_on = true;
+            }
+        }
         match *upcoming {
             Upcoming::Arrival {
                 id,
@@ -260,12 +412,24 @@ impl Adversary {
             Upcoming::Action(Action::Kill { node }) if crashed => self.crashed(node),
             Upcoming::Action(Action::Partition { .. }) => {
                 self.seen.insert(situation::PARTITION);
+                self.faults.insert(fault::PARTITION);
             }
             Upcoming::Action(Action::Cut { .. }) => {
                 self.seen.insert(situation::CUT);
+                self.faults.insert(fault::CUT);
             }
             Upcoming::Action(Action::Slow { factor, .. }) if factor > 1 => {
                 self.seen.insert(situation::SLOW);
+                self.faults.insert(fault::SLOW);
+            }
+            Upcoming::Action(Action::DropNext { .. }) => {
+                self.faults.insert(fault::DROP_NEXT);
+            }
+            Upcoming::Action(Action::DuplicateNext { .. }) => {
+                self.faults.insert(fault::DUPLICATE_NEXT);
+            }
+            Upcoming::Action(Action::PauseClients) => {
+                self.faults.insert(fault::PAUSE_CLIENTS);
             }
             _ => {}
         }
@@ -273,6 +437,7 @@ impl Adversary {
 
     fn crashed(&mut self, node: NodeId) {
         self.seen.insert(situation::CRASH);
+        self.faults.insert(fault::CRASH);
         if self.committed[node] {
             self.crashed_after_commit[node] = true;
         }
@@ -298,7 +463,10 @@ impl Adversary {
         }
         let (leader, receivers) = self.wave.take().expect("counting a wave");
         match self.strikes.pop_front().map(|s| s.kind) {
-            Some(StrikeKind::Forget { .. }) => self.forget(leader, &receivers, sim),
+            Some(StrikeKind::Forget { .. }) => {
+                self.faults.insert(fault::FORGET);
+                self.forget(leader, &receivers, sim)
+            }
             Some(StrikeKind::Depose { crash, .. }) => self.depose(leader, crash, sim),
             _ => unreachable!("only forget and depose count commits"),
         }
@@ -351,6 +519,7 @@ impl Adversary {
         if !self.targets.contains(&leader) {
             return; // an ec-counter client: not ours to cut off
         }
+        self.faults.insert(fault::DEPOSE);
         let now = sim.now();
         let until = now + self.hop * self.rng.between(4, 40);
         if crash {
@@ -367,6 +536,7 @@ impl Adversary {
     fn split(&mut self, groups: Vec<Vec<NodeId>>, heal_at: Tick, sim: &mut dyn RunningSim) {
         if sim.apply(Action::Partition { groups }).is_ok() {
             self.seen.insert(situation::PARTITION);
+            self.faults.insert(fault::PARTITION);
             sim.schedule(heal_at, Action::HealAll);
         }
     }
