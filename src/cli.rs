@@ -537,7 +537,7 @@ fn sim_replay(path: &Path, trace: Option<&PathBuf>, stop_at: Option<Tick>) -> Re
         None => Box::new(std::io::sink()),
     };
     let summary = replay
-        .run_into(out)
+        .play_into(out)
         .map_err(|failure| match (failure, trace) {
             (ReplayFailure::Trace(e), Some(trace)) => cannot_write(trace, e),
             (failure, _) => CliError(format!("{}: {failure}", path.display())),
