@@ -438,7 +438,7 @@ impl Simulation {
         loop {
             let target = self.events_processed().saturating_add(slice);
             while self.events_processed() < target {
-                if self.finished() || !self.next_due().is_some_and(|tick| tick <= max_ticks) {
+                if self.finished() || self.next_due().is_none_or(|tick| tick > max_ticks) {
                     // Nothing is left to run: this only checks the rest of a script.
                     self.run_to_end(max_ticks);
                     return true;

@@ -105,8 +105,8 @@ fn chaos_keeps_producing_the_dangerous_situations() {
         ("cut", 0.3),
         ("slow", 0.3),
         ("message_lost", 0.7),
-        // The hold strike's point: about 6% of runs at every size.
-        ("earlier_round_delivered", 0.03),
+        // The hold strike's point: 4.4% of runs at 3 nodes down to 2.2% at 9.
+        ("earlier_round_delivered", 0.01),
     ];
     // Every fault kind, so that chaos cannot quietly stop using one (measured about twice
     // these at every size, docs/chaos.md).

@@ -14,9 +14,9 @@
 //!   or a lot later.
 //! - **flood**: for a while, copy every vote: a quorum counted in messages rather than in
 //!   distinct senders is then reached by a minority (a partition's small side).
-//! - **hold**: keep the next vote or commit on the wire until its sender or receiver has moved
-//!   to a later round (an open from or to either arrives), then deliver it: a message of an
-//!   earlier round arriving during a later one, longer than any copy or delay trails.
+//! - **hold**: keep the votes (or commits) to one node on the wire until that node has moved to
+//!   a later round (an open it sent after them arrives), then deliver them: the node, blind in
+//!   its round, meets them in a later one, longer after than any copy or delay trails.
 //!
 //! Everything is drawn from the seed and depends only on the run, so a chaos run replays exactly.
 //! The adversary also records which dangerous situations the run reached, for the chaos report.
@@ -83,21 +83,32 @@ enum StrikeKind {
     Hold { aim: Aim },
 }
 
-/// A message the hold strike keeps on the wire: it travels as a copy re-made every hop, the one
-/// before dropped, until its round is over for one of its ends.
+/// The hold strike at work: it keeps the votes (or commits) to one node on the wire, each
+/// until its round is over for one of its ends, so that the node sees none of them in time and
+/// meets them all in a later round.
+#[derive(Clone, Debug)]
+struct Hold {
+    to: NodeId,
+    aim: Aim,
+    /// Messages to `to` of this aim are taken, until one of the held ones has moved on or
+    /// `until`.
+    taking: bool,
+    /// Everything held is delivered then at the latest, moved on or not.
+    until: Tick,
+    held: Vec<Held>,
+}
+
+/// A message the hold keeps: it travels as a copy re-made every hop, the one before dropped.
 #[derive(Clone, Debug)]
 struct Held {
     /// The message as first sent: ids grow with every send, so a message with a larger one was
     /// sent after it.
     id: MsgId,
     from: NodeId,
-    to: NodeId,
     /// The tick the current copy arrives at.
     due: Tick,
-    /// An open sent after the message, from or to `from` or `to`, has arrived: a later round.
+    /// An open its receiver sent after it has arrived: the receiver is in a later round.
     moved_on: bool,
-    /// Delivered then at the latest, moved on or not.
-    until: Tick,
 }
 
 #[derive(Clone)]
@@ -118,7 +129,7 @@ pub struct Adversary {
     crashed_after_commit: Vec<bool>,
     /// Per node, the newest message delivered to it (copies aside).
     newest_delivered: Vec<Option<MsgId>>,
-    held: Option<Held>,
+    hold: Option<Hold>,
     seen: BTreeSet<&'static str>,
     /// The fault kinds that took effect (see [`fault`]).
     faults: BTreeSet<&'static str>,
@@ -195,7 +206,7 @@ impl Adversary {
             committed: vec![false; nodes],
             crashed_after_commit: vec![false; nodes],
             newest_delivered: vec![None; nodes],
-            held: None,
+            hold: None,
             seen: BTreeSet::new(),
             faults: BTreeSet::new(),
         }
@@ -245,7 +256,7 @@ impl Adversary {
             self.flood_until = tick + lasting;
             self.faults.insert(fault::FLOOD);
         }
-        if self.keep_holding(tick, upcoming, sim) {
+        if self.keep_holding(tick, upcoming, sim) || self.take_to_hold(tick, upcoming, sim) {
             return;
         }
         let &Upcoming::Arrival {
@@ -276,22 +287,20 @@ impl Adversary {
                 self.strikes.pop_front();
                 self.depose(from, crash, sim);
             }
-            Some(&StrikeKind::Hold { aim: wanted }) if wanted == aim && self.held.is_none() => {
+            Some(&StrikeKind::Hold { aim: wanted }) if wanted == aim && self.hold.is_none() => {
                 let &Upcoming::Arrival { to, .. } = upcoming else {
                     return;
                 };
-                if self.hold_on(id, sim) {
-                    self.strikes.pop_front();
-                    self.faults.insert(fault::HOLD);
-                    self.held = Some(Held {
-                        id,
-                        from,
-                        to,
-                        due: tick + self.hop,
-                        moved_on: false,
-                        until: tick + self.hop * self.rng.between(40, 120),
-                    });
-                }
+                self.strikes.pop_front();
+                self.faults.insert(fault::HOLD);
+                self.hold = Some(Hold {
+                    to,
+                    aim,
+                    taking: true,
+                    until: tick + self.hop * self.rng.between(40, 120),
+                    held: Vec::new(),
+                });
+                self.take_to_hold(tick, upcoming, sim);
             }
             _ => {}
         }
@@ -307,12 +316,47 @@ impl Adversary {
         sim.apply(copy).is_ok() && sim.apply(Action::Drop { message: id }).is_ok()
     }
 
-    /// If `upcoming` is the held message arriving: holds it one hop more (returning true), or,
+    /// If `upcoming` is a message the hold takes (a vote or commit to its node, while it is
+    /// taking them): holds it, returning true.
+    fn take_to_hold(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) -> bool {
+        let (
+            Some(hold),
+            &Upcoming::Arrival {
+                id,
+                from,
+                to,
+                aim,
+                copy: false,
+                deliverable: true,
+            },
+        ) = (&self.hold, upcoming)
+        else {
+            return false;
+        };
+        if !(hold.taking && tick < hold.until && hold.to == to && hold.aim == aim) {
+            return false;
+        }
+        if !self.hold_on(id, sim) {
+            return false;
+        }
+        let due = tick + self.hop;
+        if let Some(hold) = &mut self.hold {
+            hold.held.push(Held {
+                id,
+                from,
+                due,
+                moved_on: false,
+            });
+        }
+        true
+    }
+
+    /// If `upcoming` is a held message arriving: holds it one hop more (returning true), or,
     /// once its round is over for one of its ends (or the hold has lasted long enough), lets it
     /// arrive.
     fn keep_holding(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) -> bool {
         let (
-            Some(held),
+            Some(hold),
             &Upcoming::Arrival {
                 id,
                 from,
@@ -320,24 +364,67 @@ impl Adversary {
                 copy: true,
                 ..
             },
-        ) = (&self.held, upcoming)
+        ) = (&self.hold, upcoming)
         else {
             return false;
         };
-        if (held.due, held.from, held.to) != (tick, from, to) {
+        let Some(index) =
+            (hold.held.iter()).position(|h| (h.due, h.from, hold.to) == (tick, from, to))
+        else {
             return false;
-        }
-        if held.moved_on || tick >= held.until {
+        };
+        if hold.held[index].moved_on || tick >= hold.until {
             return false; // delivered now; `after` sees it land
         }
-        if self.hold_on(id, sim) {
-            if let Some(held) = &mut self.held {
-                held.due = tick + self.hop;
+        let held = self.hold_on(id, sim);
+        let next = tick + self.hop;
+        if let Some(hold) = &mut self.hold {
+            if held {
+                hold.held[index].due = next;
+            } else {
+                hold.held.remove(index);
             }
-            true
-        } else {
-            self.held = None;
-            false
+        }
+        held
+    }
+
+    /// After an event: a held message that arrived leaves the hold (reaching the situation if
+    /// its round was over); an open sent after held messages ends their round.
+    fn hold_after(&mut self, tick: Tick, upcoming: &Upcoming, delivered: bool) {
+        let (
+            Some(hold),
+            &Upcoming::Arrival {
+                id,
+                from,
+                to,
+                aim,
+                copy,
+                ..
+            },
+        ) = (&mut self.hold, upcoming)
+        else {
+            return;
+        };
+        let arrived =
+            (hold.held.iter()).position(|h| copy && (h.due, h.from, hold.to) == (tick, from, to));
+        if let Some(index) = arrived {
+            if delivered && hold.held[index].moved_on {
+                self.seen.insert(situation::EARLIER_ROUND_DELIVERED);
+            }
+            hold.held.remove(index);
+        } else if delivered && aim == Aim::Open && !copy && from == hold.to {
+            // The receiver opened a round after these were sent: theirs is over for it. (An
+            // open it merely receives may leave it in its own round, where they still count.)
+            for held in hold.held.iter_mut().filter(|held| id > held.id) {
+                held.moved_on = true;
+                hold.taking = false;
+            }
+        }
+        if tick >= hold.until {
+            hold.taking = false;
+        }
+        if !hold.taking && hold.held.is_empty() {
+            self.hold = None;
         }
     }
 
@@ -349,34 +436,7 @@ impl Adversary {
         crashed: bool,
         sim: &mut dyn RunningSim,
     ) {
-        if let (
-            Some(held),
-            &Upcoming::Arrival {
-                id,
-                from,
-                to,
-                aim,
-                copy,
-                ..
-            },
-        ) = (&mut self.held, upcoming)
-        {
-            let ends = [held.from, held.to];
-            if (held.due, held.from, held.to, copy) == (tick, from, to, true) {
-                // The held message arrived (or was lost on the way): the hold is over.
-                if delivered && held.moved_on {
-                    self.seen.insert(situation::EARLIER_ROUND_DELIVERED);
-                }
-                self.held = None;
-            } else if delivered
-                && aim == Aim::Open
-                && !copy
-                && id > held.id
-                && (ends.contains(&from) || ends.contains(&to))
-            {
-                held.moved_on = true;
-            }
-        }
+        self.hold_after(tick, upcoming, delivered);
         match *upcoming {
             Upcoming::Arrival {
                 id,
