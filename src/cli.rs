@@ -499,6 +499,7 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
             .map_err(|invalid| CliError(format!("--max-ticks: {}", invalid.problem)))?;
     }
     if args.chaos {
+        refuse_chaos_over_a_script(&setup, &args.cluster)?;
         setup = chaos::with_chaos(&setup);
     }
     let cannot_write = |path: &PathBuf, e: std::io::Error| {
@@ -521,7 +522,7 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
         // Streamed as the run goes: memory stays flat however long the trace.
         simulation.stream_trace(Box::new(std::io::BufWriter::new(file)));
     }
-    simulation.run_to_end(setup.max_ticks);
+    let finished = run_watched(&mut simulation, setup.max_ticks)?;
     let mut summary = simulation.summary(&setup);
     if let Some(problem) = simulation.script_error() {
         return Err(CliError(match &args.cluster.scenario {
@@ -539,7 +540,42 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
         summary.trace_events = Some(digest.events);
         summary.trace_hash = Some(format!("{:016x}", digest.hash));
     }
-    print_json(&summary)
+    if finished {
+        return print_json(&summary);
+    }
+    let mut partial = serde_json::to_value(&summary).map_err(|e| CliError(e.to_string()))?;
+    partial["interrupted"] = true.into();
+    print_json(&partial)?;
+    eprintln!(
+        "interrupted: the summary is of the run so far, up to tick {}",
+        summary.ticks
+    );
+    std::process::exit(EXIT_INTERRUPTED);
+}
+
+/// Runs `simulation` to its end as [`Simulation::run_to_end`] does, showing progress on a
+/// terminal. Ctrl-C or SIGTERM stops it early: returns whether it ran to its end.
+fn run_watched(simulation: &mut Simulation, max_ticks: Tick) -> Result<bool, CliError> {
+    catch_interrupts()?;
+    let terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut shown = started;
+    let finished = simulation.run_to_end_in_slices(max_ticks, 4096, |run| {
+        if terminal && shown.elapsed() >= std::time::Duration::from_secs(1) {
+            shown = std::time::Instant::now();
+            let rate = run.events_processed() as f64 / started.elapsed().as_secs_f64();
+            eprint!(
+                "\rtick {} of at most {max_ticks}, {} events, {rate:.0} events/s   ",
+                run.now(),
+                run.events_processed()
+            );
+        }
+        !INTERRUPTED.load(Ordering::SeqCst)
+    });
+    if terminal && shown != started {
+        eprint!("\r\x1b[K");
+    }
+    Ok(finished)
 }
 
 /// `sim --replay`: the replay's round to its end (or to `stop_at`), as the game plays it; the
@@ -574,7 +610,7 @@ fn sim_replay(path: &Path, trace: Option<&PathBuf>, stop_at: Option<Tick>) -> Re
         None => (None, Box::new(std::io::sink())),
     };
     let summary = replay
-        .run_into(out)
+        .play_into(out)
         .map_err(|failure| match (failure, trace) {
             (ReplayFailure::Trace(e), Some(trace)) => cannot_write(trace, e),
             (failure, _) => CliError(format!("{}: {failure}", path.display())),
@@ -585,17 +621,17 @@ fn sim_replay(path: &Path, trace: Option<&PathBuf>, stop_at: Option<Tick>) -> Re
     print_json(&summary)
 }
 
-/// Set by Ctrl-C: `chaos` stops handing out seeds and prints what it has.
+/// Set by Ctrl-C or SIGTERM: `chaos` stops handing out seeds, `sim` stops its run, and each
+/// prints what it has.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Exit code of a `chaos` stopped by Ctrl-C (after printing its partial result): 128 + SIGINT.
+/// Exit code of a command stopped by Ctrl-C (after printing its partial result): 128 + SIGINT.
 const EXIT_INTERRUPTED: i32 = 130;
 
-pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
-    let setup = args.cluster.setup()?;
-    // The first Ctrl-C asks for a partial result; a second one, if that takes too long, quits.
-    // One press can arrive twice (`timeout` signals the process and its group): a second signal
-    // within half a second is the same press.
+/// Makes Ctrl-C and SIGTERM set [`INTERRUPTED`]. The first asks for a partial result; a second
+/// one, if that takes too long, quits. One press can arrive twice (`timeout` signals the process
+/// and its group): a second signal within half a second is the same press.
+fn catch_interrupts() -> Result<(), CliError> {
     let first_press = std::sync::OnceLock::new();
     ctrlc::set_handler(move || {
         let pressed = *first_press.get_or_init(std::time::Instant::now);
@@ -604,7 +640,29 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
             std::process::exit(EXIT_INTERRUPTED);
         }
     })
-    .map_err(|e| CliError(format!("cannot catch Ctrl-C: {e}")))?;
+    .map_err(|e| CliError(format!("cannot catch Ctrl-C: {e}")))
+}
+
+/// A script fixes the order of every event; chaos varies that order, so it cannot keep both.
+fn refuse_chaos_over_a_script(setup: &Setup, args: &ClusterArgs) -> Result<(), CliError> {
+    if setup.script.is_empty() {
+        return Ok(());
+    }
+    let path = args
+        .scenario
+        .as_deref()
+        .unwrap_or(Path::new("the scenario"));
+    Err(CliError(format!(
+        "{}: this scenario has a script, which fixes the order of every event; chaos varies \
+         that order, so it cannot run a scripted scenario (play it with `sim --scenario`)",
+        path.display()
+    )))
+}
+
+pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
+    let setup = args.cluster.setup()?;
+    refuse_chaos_over_a_script(&setup, &args.cluster)?;
+    catch_interrupts()?;
     let mut show = |p: chaos::Progress| {
         let rate = p.done as f64 / p.elapsed.as_secs_f64().max(1e-9);
         eprint!(
@@ -768,22 +826,6 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         std::process::exit(EXIT_INTERRUPTED);
     }
     Ok(())
-}
-
-/// Makes the first Ctrl-C or SIGTERM set [`INTERRUPTED`], so that the command stops and prints
-/// what it has; a second press, if that takes too long, quits. One press can arrive twice
-/// (`timeout` signals the process and its group): a second signal within half a second is the
-/// same press.
-fn catch_interrupts() -> Result<(), CliError> {
-    let first_press = std::sync::OnceLock::new();
-    ctrlc::set_handler(move || {
-        let pressed = *first_press.get_or_init(std::time::Instant::now);
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        if pressed.elapsed() > std::time::Duration::from_millis(500) {
-            std::process::exit(EXIT_INTERRUPTED);
-        }
-    })
-    .map_err(|e| CliError(format!("cannot catch Ctrl-C: {e}")))
 }
 
 #[cfg(test)]

@@ -202,6 +202,45 @@ fn check_writes_a_counterexample_that_sim_replays() {
         stderr.starts_with("error: ") && stderr.contains("bad.json: script[1]"),
         "{stderr}"
     );
+    // However early the run ends, a step that could never happen is an error; one that could
+    // is not.
+    let out = beat_paxos(&[
+        "sim",
+        "--scenario",
+        bad.to_str().unwrap(),
+        "--max-ticks",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.json: script[1]") && stderr.contains("the run ended before this step"),
+        "{stderr}"
+    );
+    let early = json(&beat_paxos(&[
+        "sim",
+        "--scenario",
+        file,
+        "--max-ticks",
+        "1",
+    ]));
+    assert_eq!(early["decided"], false);
+
+    // Delivering a message twice without `copy` says the first delivery took it.
+    let mut twice: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let again = twice["script"][1].clone();
+    twice["script"].as_array_mut().unwrap().insert(2, again);
+    std::fs::write(&bad, twice.to_string()).unwrap();
+    let out = beat_paxos(&["sim", "--scenario", bad.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.json: script[2]")
+            && stderr.contains("already delivered by script[1]")
+            && stderr.contains("\"copy\": true"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
