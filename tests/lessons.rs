@@ -183,7 +183,15 @@ fn the_command_lists_lessons_and_plays_them() {
         .iter()
         .filter_map(|l| l["break"].as_str())
         .collect();
-    assert_eq!(broken, ["amnesia", "skip-highest-accepted", "no-max"]);
+    assert_eq!(
+        broken,
+        [
+            "amnesia",
+            "skip-highest-accepted",
+            "accept-after-promise",
+            "no-max"
+        ]
+    );
 
     let solved = beat_paxos(&["lesson", "cut-off", "--solve"]);
     let report = json(&solved);

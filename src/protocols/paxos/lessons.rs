@@ -1,10 +1,10 @@
 //! The Paxos lessons: from watching one decision to breaking the protocol. Each objective reads the
 //! run's trace from the start, so it holds at the exact step it was met.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
-use super::node::{Ballot, Note, PaxosNode};
+use super::node::{Ballot, Note, PaxosNode, Value};
 use crate::protocol::{Lesson, ModelSim, RunningSim, first_violation};
 use crate::protocols::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
@@ -111,6 +111,29 @@ pub const LESSONS: &[Lesson] = &[
         goal: new_leader_adopted_the_chosen_value,
     },
     Lesson {
+        name: "highest-ballot",
+        title: "Two values accepted: which one?",
+        text: "A value can be accepted by a few nodes without being chosen, when its leader is \
+               cut off before a majority accepts. Let one leader get its value accepted at one \
+               ballot, and another leader a different value at a higher ballot, each by too few \
+               nodes to be chosen. Then a new leader's promises carry both values: which must it \
+               propose?",
+        objective: "A leader hears of two different values accepted at different ballots, and \
+                    proposes one.",
+        hint_after: 2_500,
+        hint: "Isolate the first leader (select it, I) as it proposes, before its p2a messages \
+               arrive. When the next leader proposes, cut it from the third node (drag between \
+               them), and a moment later isolate that third node: the two leaders must then \
+               hear each other.",
+        done: "The leader proposed the value of the highest ballot its promises reported. That \
+               is the only safe choice: if a value was chosen at some ballot, every later ballot \
+               proposed that same value, so the highest ballot anyone reports carries it, while \
+               a value accepted at a lower ballot may be one that lost.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/highest-ballot.json"),
+        goal: highest_of_two_values_proposed,
+    },
+    Lesson {
         name: "break-amnesia",
         title: "Break it: amnesia",
         text: "This cluster runs a broken Paxos: a node that restarts forgets what it promised \
@@ -143,6 +166,25 @@ pub const LESSONS: &[Lesson] = &[
                later ballot agree with an earlier choice.",
         watch: false,
         replay: include_str!("../../../assets/lessons/break-skip-highest.json"),
+        goal: first_violation,
+    },
+    Lesson {
+        name: "break-accept-after-promise",
+        title: "Break it: accept after promising",
+        text: "This cluster runs a broken Paxos: an acceptor still accepts a lower ballot's \
+               value after promising a higher ballot. A promise is what lets a new leader trust \
+               that nothing older will be accepted behind its back. Make a leader's p2a arrive \
+               late, after another leader's ballot has won the promises.",
+        objective: "Make the checker catch two different values chosen.",
+        hint_after: 2_500,
+        hint: "Slow the first leader (hold the mouse on it, or S) while it is in phase 1, so its \
+               p2a messages crawl while another node times out and starts a higher ballot.",
+        done: "An acceptor promised the higher ballot, told its leader it had accepted nothing, \
+               and then accepted the older ballot's value anyway: both ballots reached a \
+               majority with different values. Refusing a lower ballot after a promise is a \
+               safety rule, not only a way to settle duelling leaders.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/break-accept-after-promise.json"),
         goal: first_violation,
     },
 ];
@@ -323,6 +365,25 @@ fn new_leader_adopted_the_chosen_value(run: &dyn RunningSim) -> Option<Tick> {
             _ => false,
         }
     })
+}
+
+/// A leader whose counted promises (its own included) carried two different values, and that
+/// proposed the one accepted at the highest ballot, another node's: the leader gives up a value
+/// it had accepted itself, so the choice is visibly the rule's, not the leader's.
+fn highest_of_two_values_proposed(run: &dyn RunningSim) -> Option<Tick> {
+    super::view::phase_ones(paxos(run))
+        .into_iter()
+        .find(|one| {
+            let values: BTreeSet<Value> = one
+                .reports
+                .values()
+                .filter_map(|report| report.accepted.map(|(_, value)| value))
+                .collect();
+            values.len() >= 2
+                && one.proposed != one.ballot.node
+                && one.highest().is_some_and(|(_, value)| value == one.proposed)
+        })
+        .map(|one| one.tick)
 }
 
 #[cfg(test)]
