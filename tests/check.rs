@@ -93,7 +93,10 @@ fn an_acceptor_that_accepts_below_its_promise_is_caught_in_eight_steps() {
     let violation = report.violation.unwrap();
     assert_eq!(violation.kind, "stability");
     assert!(
-        violation.steps.iter().any(|s| s.contains("receives Accept(1.")),
+        violation
+            .steps
+            .iter()
+            .any(|s| s.contains("receives Accept(1.")),
         "{:#?}",
         violation.steps
     );
@@ -216,6 +219,29 @@ fn check_writes_a_counterexample_that_sim_replays() {
         stderr.starts_with("error: ") && stderr.contains("bad.json: script[1]"),
         "{stderr}"
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn an_accept_after_promise_counterexample_from_the_command_line_replays_in_sim() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-check-aap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("f.json");
+    let file = file.to_str().unwrap();
+    let args = [
+        "check",
+        "--break",
+        "accept-after-promise",
+        "--counterexample",
+        file,
+        "--no-timing",
+    ];
+    let report = json(&beat_paxos(&args));
+    assert_eq!(report["violation"]["kind"], "stability");
+    assert_eq!(report["violation"]["replays"], true);
+    let replay = json(&beat_paxos(&["sim", "--scenario", file]));
+    assert_eq!(replay["break"], "accept-after-promise");
+    assert_eq!(replay["violations"][0]["kind"], "stability");
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -233,7 +233,10 @@ fn the_majorities_panel_states_the_proposal_the_trace_shows_in_every_lesson() {
                 contradicted += 1;
                 // The run contradicts the correct protocol's conclusion, so the panel must not
                 // state it, and must say why, naming the broken rule.
-                assert!(broken.is_some(), "{name}: correct Paxos proposed another value");
+                assert!(
+                    broken.is_some(),
+                    "{name}: correct Paxos proposed another value"
+                );
                 for conclusion in ["had to propose", "learned in phase 1 that"] {
                     assert!(!legend.contains(conclusion), "{name}: {legend}");
                 }

@@ -381,7 +381,9 @@ fn highest_of_two_values_proposed(run: &dyn RunningSim) -> Option<Tick> {
                 .collect();
             values.len() >= 2
                 && one.proposed != one.ballot.node
-                && one.highest().is_some_and(|(_, value)| value == one.proposed)
+                && one
+                    .highest()
+                    .is_some_and(|(_, value)| value == one.proposed)
         })
         .map(|one| one.tick)
 }

@@ -498,11 +498,10 @@ impl Story {
                 one.ballot
             );
         }
-        let crashed = self.kills.get(&node).is_some_and(|kills| {
-            kills
-                .iter()
-                .any(|k| (accepted_at..report.sent).contains(k))
-        });
+        let crashed = self
+            .kills
+            .get(&node)
+            .is_some_and(|kills| kills.iter().any(|k| (accepted_at..report.sent).contains(k)));
         if crashed {
             return format!(
                 "{name} crashed and restarted after accepting {value_name} at ballot {at}, and \
@@ -590,7 +589,10 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
         quorums.legend.push(legend);
     }
     if let Some(late) = story.late_accepts.first()
-        && !quorums.legend.iter().any(|l| l.contains("accept-after-promise"))
+        && !quorums
+            .legend
+            .iter()
+            .any(|l| l.contains("accept-after-promise"))
     {
         quorums.legend.push(format!(
             "{} accepted {} at ballot {} after promising the higher ballot {}, which a correct \
@@ -646,7 +648,11 @@ pub fn caption(sim: &ModelSim<Paxos>, step: &[Traced<PaxosNode>]) -> Option<Stri
             )),
             Note::Proposed { ballot, value } => {
                 let story = Story::read(sim);
-                let one = story.phase_ones.iter().rev().find(|one| one.ballot == ballot);
+                let one = story
+                    .phase_ones
+                    .iter()
+                    .rev()
+                    .find(|one| one.ballot == ballot);
                 let why = match one.and_then(PhaseOne::highest) {
                     None => "no promise carried an accepted value, so it may propose its own"
                         .to_string(),
