@@ -308,3 +308,28 @@ fn the_new_leader_that_hears_two_values_proposes_the_highest_ballots() {
     assert!(values.len() >= 2, "{accepted:?}");
     assert!(sim.violations().is_empty());
 }
+
+#[test]
+fn the_results_give_the_proof_only_for_the_correct_protocol() {
+    use beat_paxos::protocol::Outcome;
+    // Left alone, the broken lessons decide safely: the results must not present that run as
+    // the proof that the broken protocol is safe.
+    for (name, broken) in PHASE_ONE_LESSONS {
+        let setup = lesson::find(name).unwrap().setup().unwrap();
+        let mut round = Round::new(setup);
+        round.play_to_end();
+        assert!(round.simulation.violations().is_empty(), "{name}");
+        let results = round
+            .simulation
+            .results(&round.setup, &Outcome::new(round.now(), None));
+        assert_eq!(
+            results.why.contains("any two majorities share a node"),
+            broken.is_none(),
+            "{name}: {}",
+            results.why
+        );
+        if broken.is_some() {
+            assert!(results.why.contains("broken protocol"), "{}", results.why);
+        }
+    }
+}

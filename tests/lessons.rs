@@ -110,6 +110,27 @@ fn lessons_have_unique_names_short_texts_and_their_protocols_setup() {
 }
 
 #[test]
+fn the_first_lesson_teaches_ballot_notation_and_chosen_versus_decided() {
+    let first = lessons()[0];
+    assert_eq!(first.name, "first-decision");
+    let sentences: Vec<&str> = first.text.split(". ").collect();
+    let ballots = sentences
+        .iter()
+        .find(|s| s.contains("1.G"))
+        .expect("a sentence on ballot notation");
+    for needle in ["round", "node", "higher ballot beats a lower"] {
+        assert!(ballots.contains(needle), "{ballots}");
+    }
+    let chosen = sentences
+        .iter()
+        .find(|s| s.contains("chosen"))
+        .expect("a sentence on chosen and decided");
+    for needle in ["majority", "decided", "learns"] {
+        assert!(chosen.contains(needle), "{chosen}");
+    }
+}
+
+#[test]
 fn a_rewind_before_the_objective_opens_it_again_and_playing_on_meets_it_again() {
     let lesson = lesson::find("leader-crash").unwrap();
     let recording = lesson.recording().unwrap();

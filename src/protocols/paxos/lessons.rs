@@ -16,8 +16,11 @@ pub const LESSONS: &[Lesson] = &[
         title: "A first decision",
         text: "Three nodes must agree on one value, and each would like it to be its own. A node \
                that has heard nothing for a while becomes a leader: it asks everyone to promise \
-               its ballot (p1a, p1b), then asks them to accept its value (p2a, p2b). Once a \
-               majority has accepted, the value is chosen and can never change.",
+               its ballot (p1a, p1b), then asks them to accept its value (p2a, p2b). A ballot \
+               such as 1.G is round 1 of node green: ballots compare by round, then by node, \
+               and a higher ballot beats a lower one. A value is chosen once a majority has \
+               accepted it, and can never change; a node has decided once it learns which value \
+               was chosen.",
         objective: "Watch the cluster decide.",
         hint_after: 3_000,
         hint: "Nothing to do: press + to speed up, or step through it with the step button.",
