@@ -55,8 +55,9 @@ pub const LESSONS: &[Lesson] = &[
                ballots before it decides.",
         objective: "Three ballots or more started before the first decision.",
         hint_after: 2_000,
-        hint: "Slow the leader (hold the mouse on it, or S) or drop its accepts: another node \
-               times out and starts a higher ballot. Do it again to the new leader.",
+        hint: "The moment a node starts a ballot (a gold ring appears), slow it (hold the mouse \
+               on it, or S): another node times out and starts a higher ballot. Slow that one \
+               the moment it starts, too.",
         done: "Each new ballot pre-empted the one before, and still only one value was chosen. \
                Randomized, growing time-outs are what make a leader win in the end.",
         watch: false,
@@ -71,8 +72,9 @@ pub const LESSONS: &[Lesson] = &[
                without it.",
         objective: "The cluster decides while one node is cut off from all the others.",
         hint_after: 1_500,
-        hint: "Select a node (click it) and press I to isolate it. Isolation heals by itself \
-               after a while, so do it early.",
+        hint: "The moment a leader starts its ballot (a gold ring appears), select one of the \
+               other nodes and press I to isolate it. Isolation heals by itself after a while, \
+               so a node cut off earlier is back before the decision.",
         done: "A majority decided alone. The cut-off node learns the value once the link heals.",
         watch: false,
         replay: include_str!("../../../assets/lessons/cut-off.json"),
@@ -88,8 +90,9 @@ pub const LESSONS: &[Lesson] = &[
         objective: "Keep five nodes without a reachable majority for 0.4 s, undecided, then let \
                     them decide.",
         hint_after: 2_500,
-        hint: "Kill one node (double-click), then drag from node to node to cut the links \
-               between the pairs: red and green on one side, blue and orange on the other.",
+        hint: "As soon as the first ballot starts (a gold ring), kill purple (double-click), \
+               then drag from node to node to cut the links between the pairs: red and green on \
+               one side, blue and orange on the other.",
         done: "No majority, no progress: Paxos chose waiting over guessing. With the network \
                healed, a majority formed and decided.",
         watch: false,
@@ -104,8 +107,9 @@ pub const LESSONS: &[Lesson] = &[
                takes over with a value of its own. Can you make the new leader win with it?",
         objective: "Make a new leader take over after a value was chosen.",
         hint_after: 2_500,
-        hint: "Watch for the p2b replies reaching the leader, then isolate it (select it, I): \
-               the others time out and one starts a higher ballot.",
+        hint: "The moment the p2b replies reach the leader (it shows DECIDED), isolate it \
+               (select it, I): its decide messages are lost, the others time out and one starts \
+               a higher ballot.",
         done: "The new leader proposed the chosen value, not its own. The node outlined in gold \
                was in both majorities: it had accepted the chosen value, and its promise to the \
                new leader carried it. Any two majorities share a node, so this always happens.",
@@ -124,10 +128,8 @@ pub const LESSONS: &[Lesson] = &[
         objective: "A leader hears of two different values accepted at different ballots, and \
                     proposes one.",
         hint_after: 2_500,
-        hint: "Isolate the first leader (select it, I) as it proposes, before its p2a messages \
-               arrive. When the next leader proposes, cut it from the third node (drag between \
-               them), and a moment later isolate that third node: the two leaders must then \
-               hear each other.",
+        hint: "Isolate each of the first two leaders (select it, I) the moment it proposes, \
+               before its p2a messages arrive: its value stays accepted by itself alone.",
         done: "The leader proposed the value of the highest ballot its promises reported. That \
                is the only safe choice: if a value was chosen at some ballot, every later ballot \
                proposed that same value, so the highest ballot anyone reports carries it, while \
@@ -145,8 +147,9 @@ pub const LESSONS: &[Lesson] = &[
                it back.",
         objective: "Make the checker catch two different values chosen.",
         hint_after: 2_000,
-        hint: "Wait until green has accepted (its inspector shows 'accepted'), double-click \
-               green to kill it, then double-click it again to recover it.",
+        hint: "The moment green has accepted (its inspector shows 'accepted'), double-click \
+               green to kill it. Recover it (double-click again) only after red has decided and \
+               its decide message to green has been lost.",
         done: "Green forgot the value it had accepted, so its promise to the next leader \
                carried nothing, and that leader chose its own value. Acceptors must keep their \
                promises and accepted values on disk.",
@@ -162,8 +165,8 @@ pub const LESSONS: &[Lesson] = &[
                chosen, then make a second leader take over.",
         objective: "Make the checker catch two different values chosen.",
         hint_after: 2_500,
-        hint: "When the leader's p2b replies have arrived, isolate the leader (select it, I) so \
-               the others time out and start a new ballot.",
+        hint: "The moment the leader's p2b replies have arrived (it shows DECIDED), isolate it \
+               (select it, I) so the others time out and start a new ballot.",
         done: "The new leader ignored the value its promises carried and chose its own: two \
                values chosen. Proposing the highest accepted value is the rule that makes any \
                later ballot agree with an earlier choice.",
