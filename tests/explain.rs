@@ -322,6 +322,15 @@ fn the_new_leader_that_hears_two_values_proposes_the_highest_ballots() {
     let values: BTreeSet<usize> = accepted.iter().map(|(_, v)| *v).collect();
     assert!(values.len() >= 2, "{accepted:?}");
     assert!(sim.violations().is_empty());
+    // The caption of that proposal names the value it gave up, too.
+    let recording = lesson::find("highest-ballot").unwrap().recording().unwrap();
+    let seen = captions(&mut Round::with_plan(recording.setup, recording.moves));
+    assert!(
+        seen.iter()
+            .any(|c| c.contains("the highest reported (others carried")
+                && c.contains("at lower ballots), so it must propose")),
+        "{seen:#?}"
+    );
 }
 
 #[test]

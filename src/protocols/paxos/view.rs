@@ -656,12 +656,28 @@ pub fn caption(sim: &ModelSim<Paxos>, step: &[Traced<PaxosNode>]) -> Option<Stri
                 let why = match one.and_then(PhaseOne::highest) {
                     None => "no promise carried an accepted value, so it may propose its own"
                         .to_string(),
-                    Some((at, carried)) if carried == value && value != *node => format!(
-                        "a promise carried {}, accepted at ballot {at}, the highest reported, so \
-                         it must propose {} rather than its own value",
-                        name(value),
-                        name(value)
-                    ),
+                    Some((at, carried)) if carried == value && value != *node => {
+                        let reported: BTreeSet<(Ballot, Value)> = one
+                            .iter()
+                            .flat_map(|one| one.reports.values().filter_map(|r| r.accepted))
+                            .collect();
+                        let others: Vec<String> = reported
+                            .iter()
+                            .filter(|(_, v)| *v != value)
+                            .map(|(b, v)| format!("{} at {b}", name(*v)))
+                            .collect();
+                        let also = if others.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (others carried {}, at lower ballots)", others.join(", "))
+                        };
+                        format!(
+                            "a promise carried {}, accepted at ballot {at}, the highest \
+                             reported{also}, so it must propose {} rather than its own value",
+                            name(value),
+                            name(value)
+                        )
+                    }
                     Some((at, carried)) if carried == value => format!(
                         "the highest accepted value its promises reported is its own, {} at \
                          ballot {at}, so it proposes it again",
