@@ -522,3 +522,60 @@ fn break_no_max_hint_drop_the_servers_answer_to_the_first_set() {
     });
     met(lesson, &round);
 }
+
+#[test]
+fn dueling_leaders_is_not_won_by_killing_one_leader_after_another() {
+    // Kill each new leader as it starts (recovering the last one first): three ballots, one
+    // leader at a time, so no duel.
+    let mut down: Option<NodeId> = None;
+    let mut ballots = 0;
+    let (lesson, round) = follow_hint("dueling-leaders", |events| {
+        let mut moves = Vec::new();
+        for (node, note) in events.iter().filter_map(note) {
+            if let Note::BallotStarted { .. } = note {
+                ballots += 1;
+                if ballots > 2 {
+                    continue;
+                }
+                if let Some(dead) = down.take() {
+                    moves.extend(now(Attack::ToggleDown(dead)));
+                }
+                moves.extend(now(Attack::ToggleDown(node)));
+                down = Some(node);
+            }
+        }
+        moves
+    });
+    let sim = round.simulation.of::<Paxos>().unwrap();
+    let first_decision = sim.checker().first_decision.expect("decided");
+    let before = sim
+        .trace()
+        .iter()
+        .filter(|t| t.tick <= first_decision)
+        .filter_map(note)
+        .filter(|(_, n)| matches!(n, Note::BallotStarted { .. }))
+        .count();
+    assert!(
+        before >= 3,
+        "{before} ballots: the old objective would be met"
+    );
+    assert_eq!(lesson.met(&round), None, "{:?}", round.moves);
+}
+
+#[test]
+fn dueling_leaders_hint_slow_each_new_leader_as_it_starts_its_ballot() {
+    let mut slowed: Vec<NodeId> = Vec::new();
+    let (lesson, round) = follow_hint("dueling-leaders", |events| {
+        let mut moves = Vec::new();
+        for (node, note) in events.iter().filter_map(note) {
+            if let Note::BallotStarted { .. } = note
+                && !slowed.contains(&node)
+            {
+                slowed.push(node);
+                moves.extend(now(Attack::Slow(node, true)));
+            }
+        }
+        moves
+    });
+    met(lesson, &round);
+}

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
-use super::node::{Ballot, Note, PaxosNode, Value};
+use super::node::{Ballot, Msg, Note, PaxosNode, Value};
 use crate::protocol::{Lesson, ModelSim, RunningSim, first_violation};
 use crate::protocols::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
@@ -53,7 +53,8 @@ pub const LESSONS: &[Lesson] = &[
                ones. When two nodes lead at once they keep overtaking each other: each new \
                prepare cancels the other's accepts. Make the cluster go through at least three \
                ballots before it decides.",
-        objective: "Three ballots or more started before the first decision.",
+        objective: "Three ballots or more started before the first decision, with two leaders \
+                    at once: one refused (nack) because the other's ballot is higher.",
         hint_after: 2_000,
         hint: "The moment a node starts a ballot (a gold ring appears), slow it (hold the mouse \
                on it, or S): another node times out and starts a higher ballot. Slow that one \
@@ -268,16 +269,34 @@ fn leader_killed_then_decided(run: &dyn RunningSim) -> Option<Tick> {
     })
 }
 
+/// Three ballots before the first decision, and a duel among them: a live leader's ballot
+/// refused because an acceptor had promised another node's higher one. Killing one leader after
+/// another also starts three ballots, but nobody overtakes anybody.
 fn three_ballots_before_deciding(run: &dyn RunningSim) -> Option<Tick> {
     let mut ballots = 0;
+    let mut duel = false;
     let mut decided = false;
-    first_moment(run, |_, event, _| {
-        if ballot_started(event).is_some() && !decided {
+    first_moment(run, |_, event, faults| {
+        if decided {
+            return false;
+        }
+        if ballot_started(event).is_some() {
             ballots += 1;
         }
-        if is_decision(event) && !decided {
+        if let Event::Send {
+            to,
+            msg: Msg::Nack { ballot, promised },
+            ..
+        } = event
+            && *to == ballot.node
+            && promised.node != ballot.node
+            && !faults.is_down(*to)
+        {
+            duel = true;
+        }
+        if is_decision(event) {
             decided = true;
-            return ballots >= 3;
+            return ballots >= 3 && duel;
         }
         false
     })
