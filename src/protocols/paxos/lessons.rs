@@ -396,7 +396,7 @@ fn new_leader_adopted_the_chosen_value(run: &dyn RunningSim) -> Option<Tick> {
 /// proposed the one accepted at the highest ballot, another node's: the leader gives up a value
 /// it had accepted itself, so the choice is visibly the rule's, not the leader's.
 fn highest_of_two_values_proposed(run: &dyn RunningSim) -> Option<Tick> {
-    super::view::phase_ones(paxos(run))
+    super::story::phase_ones(paxos(run))
         .into_iter()
         .find(|one| {
             let values: BTreeSet<Value> = one

@@ -1,11 +1,13 @@
 //! Single-decree Paxos as a plug-in: the actor ([`node`]), the safety checker ([`checker`]), the
-//! views and teaching text ([`view`]), and here its settings, broken variants and chaos faults.
+//! views and teaching text ([`view`]), told from what the trace shows (`story`), and here its
+//! settings, broken variants and chaos faults.
 
 pub mod checker;
 #[cfg(not(target_arch = "wasm32"))]
 mod explore;
 pub mod lessons;
 pub mod node;
+mod story;
 pub mod view;
 
 use crate::diagram::MarkKind;
