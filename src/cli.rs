@@ -79,7 +79,8 @@ pub struct ClusterArgs {
     /// A scenario file (JSON, see docs/scenarios.md).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Run a deliberately broken protocol: amnesia, skip-highest-accepted or no-max.
+    /// Run a deliberately broken protocol: amnesia, skip-highest-accepted, accept-after-promise or
+    /// no-max.
     #[arg(long = "break")]
     pub broken: Option<String>,
 }

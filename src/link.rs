@@ -487,6 +487,17 @@ mod tests {
             link.setup,
             "the break survives a round trip"
         );
+        // Every Paxos variant has a link, and it round-trips.
+        for variant in paxos::MODE.variants() {
+            let link = parse(&format!("?mode=paxos&break={}", variant.name));
+            assert!(link.problems.is_empty(), "{:?}", link.problems);
+            assert_eq!(link.setup.broken, Some(variant.name));
+            assert_eq!(parse(&query_for(&link.setup)).setup, link.setup);
+        }
+        assert!(
+            paxos::MODE.variant("accept-after-promise").is_some(),
+            "the promise-check variant is offered"
+        );
         assert!(!parse("?mode=paxos").present);
         assert_eq!(parse("?mode=paxos").setup.broken, None);
         assert!(!query_for(&parse("?mode=paxos").setup).contains("break"));

@@ -86,6 +86,23 @@ fn a_leader_that_skips_the_highest_accepted_value_is_caught_in_eight_steps() {
 }
 
 #[test]
+fn an_acceptor_that_accepts_below_its_promise_is_caught_in_eight_steps() {
+    // Green promises blue's higher ballot, then still accepts red's lower one: red's ballot and
+    // blue's each reach a majority with green in both, and they carry different values.
+    let report = finds_and_replays(paxos::MODE, "accept-after-promise", no_crashes(), 8);
+    let violation = report.violation.unwrap();
+    assert_eq!(violation.kind, "stability");
+    assert!(
+        violation
+            .steps
+            .iter()
+            .any(|s| s.contains("receives Accept(1.")),
+        "{:#?}",
+        violation.steps
+    );
+}
+
+#[test]
 fn a_counter_without_max_is_caught_when_a_smaller_set_follows_a_larger_one() {
     let report = finds_and_replays(ec_counter::MODE, "no-max", CheckOptions::default(), 5);
     let violation = report.violation.unwrap();
@@ -241,6 +258,29 @@ fn check_writes_a_counterexample_that_sim_replays() {
             && stderr.contains("\"copy\": true"),
         "{stderr}"
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn an_accept_after_promise_counterexample_from_the_command_line_replays_in_sim() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-check-aap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("f.json");
+    let file = file.to_str().unwrap();
+    let args = [
+        "check",
+        "--break",
+        "accept-after-promise",
+        "--counterexample",
+        file,
+        "--no-timing",
+    ];
+    let report = json(&beat_paxos(&args));
+    assert_eq!(report["violation"]["kind"], "stability");
+    assert_eq!(report["violation"]["replays"], true);
+    let replay = json(&beat_paxos(&["sim", "--scenario", file]));
+    assert_eq!(replay["break"], "accept-after-promise");
+    assert_eq!(replay["violations"][0]["kind"], "stability");
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -416,7 +456,7 @@ fn every_broken_paxos_is_caught_on_every_network() {
         NetworkKind::Duplicating,
         NetworkKind::Lossy,
     ] {
-        for broken in ["amnesia", "skip-highest-accepted"] {
+        for broken in ["amnesia", "skip-highest-accepted", "accept-after-promise"] {
             let options = CheckOptions {
                 network,
                 timeout: Some(std::time::Duration::from_secs(60)),

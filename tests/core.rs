@@ -238,6 +238,11 @@ fn skipping_the_highest_accepted_value_is_caught_and_replayed() {
 }
 
 #[test]
+fn accepting_below_a_promise_is_caught_and_replayed() {
+    caught(paxos::MODE, "accept-after-promise", 1_000);
+}
+
+#[test]
 fn a_counter_without_max_is_caught_and_replayed() {
     caught(ec_counter::MODE, "no-max", 10);
 }
