@@ -67,6 +67,12 @@ fn main() {
             3,
             Some("skip-highest-accepted"),
         ),
+        case(
+            "paxos 3, accept-after-promise",
+            paxos::MODE,
+            3,
+            Some("accept-after-promise"),
+        ),
         with(
             case(
                 "paxos 3, amnesia, duplicating",

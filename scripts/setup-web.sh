@@ -46,16 +46,22 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
 if [ "$have" = "$want" ]; then
   echo "wasm-bindgen-cli: $have"
 else
-  echo "wasm-bindgen-cli: installing $want (about 6 minutes)"
-  cargo install wasm-bindgen-cli --version "$want" --force
+  echo "wasm-bindgen-cli: installing $want (about 5 minutes)"
+  # No TLS stack: only its test runner downloads anything, and the build never uses that.
+  cargo install wasm-bindgen-cli --version "$want" --force --no-default-features
 fi
 
 # 3. trunk.
 if trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION"; then
   echo "trunk: $TRUNK_VERSION"
 else
-  echo "trunk: installing $TRUNK_VERSION (about 20 minutes)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked --force
+  echo "trunk: installing $TRUNK_VERSION (about 8 minutes)"
+  # Trunk's own release profile (fat LTO, one codegen unit) made this install 20 minutes of a cold
+  # CI run; trunk's speed hardly matters (cargo and wasm-bindgen do the work), so it is built
+  # without LTO at opt-level 1. Without TLS and the update check too: Trunk.toml keeps it offline.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install trunk --version "$TRUNK_VERSION" --locked --force --no-default-features
 fi
 
 # 4. wasm-opt from npm's binaryen (used only by `scripts/web.sh size --wasm-opt`).

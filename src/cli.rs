@@ -10,7 +10,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::chaos;
-use crate::explore::{CheckOptions, NetworkKind, Search};
+use crate::explore::{CheckOptions, Incomplete, NetworkKind, Search, budget};
+use crate::output_file::{self, OutputFile};
 use crate::protocol::Mode;
 use crate::protocols;
 use crate::replay::{Replay, ReplayFailure};
@@ -78,7 +79,8 @@ pub struct ClusterArgs {
     /// A scenario file (JSON, see docs/scenarios.md).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Run a deliberately broken protocol: amnesia, skip-highest-accepted or no-max.
+    /// Run a deliberately broken protocol: amnesia, skip-highest-accepted, accept-after-promise or
+    /// no-max.
     #[arg(long = "break")]
     pub broken: Option<String>,
 }
@@ -129,26 +131,32 @@ pub struct CheckArgs {
     #[arg(long, default_value = "unordered")]
     pub network: NetworkKind,
     /// How many nodes may be down at once.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_crashes: usize,
-    /// Paxos: explore no ballot above this round (1: each node leads at most one ballot).
-    #[arg(long, default_value_t = 1)]
-    pub max_round: u64,
+    /// Paxos: explore no ballot above this round (default 1: each node leads at most one
+    /// ballot). Protocols without rounds refuse it.
+    #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
+    pub max_round: Option<u64>,
     /// Paxos: explore no path on which more than this many ballots are started in all.
-    #[arg(long)]
+    #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_ballots: Option<u64>,
-    /// Explore no path longer than this many steps (ec-counter: 14 unless given).
-    #[arg(long)]
+    /// Explore no path longer than this many steps, at least 1 (ec-counter: 14 unless given).
+    #[arg(long, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_depth: Option<usize>,
-    /// Checker threads; with more than one the counterexample found may not be the shortest.
-    #[arg(long, default_value_t = 1)]
+    /// Checker threads, 1 to 4 per core; with more than one the counterexample found may not
+    /// be the shortest.
+    #[arg(long, default_value_t = 1, value_parser = whole_count, allow_hyphen_values = true)]
     pub threads: usize,
-    /// Stop after this many seconds and report what was explored.
-    #[arg(long)]
-    pub timeout: Option<f64>,
-    /// Stop after generating this many states (each takes memory, about a kilobyte).
-    #[arg(long, default_value_t = 10_000_000)]
+    /// Stop after this many seconds (above 0, at most 10^9) and report what was explored.
+    #[arg(long, value_parser = seconds, allow_hyphen_values = true)]
+    pub timeout: Option<std::time::Duration>,
+    /// Stop after generating this many states, at least 1 (each takes memory, about a kilobyte).
+    #[arg(long, default_value_t = 10_000_000, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_states: usize,
+    /// Stop when the process's memory reaches this size, such as 512M or 4G (default: half of
+    /// the machine's memory; under `ulimit -v`, also 70% of that limit).
+    #[arg(long, value_parser = memory_size)]
+    pub max_memory: Option<u64>,
     /// Write the first counterexample here as a scenario that `sim --scenario` replays.
     #[arg(long)]
     pub counterexample: Option<PathBuf>,
@@ -233,6 +241,56 @@ fn refuse_flags_before(command: &str, matches: &ArgMatches) -> Result<(), ParseE
 fn whole_number(text: &str) -> Result<u64, String> {
     text.parse()
         .map_err(|_| format!("expected a whole number from 0 to {}", u64::MAX))
+}
+
+fn whole_count(text: &str) -> Result<usize, String> {
+    text.parse()
+        .map_err(|_| format!("expected a whole number from 0 to {}", usize::MAX))
+}
+
+/// The longest `--timeout`: about 31 years, far beyond any search, and exact as a `Duration`.
+const MAX_TIMEOUT_SECONDS: f64 = 1e9;
+
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= MAX_TIMEOUT_SECONDS => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err(format!(
+            "expected a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS}, such as 60 \
+             or 0.5"
+        )),
+    }
+}
+
+/// `512M`, `4G`, `1.5G`, `100000K` (binary units; a plain number is in megabytes) as bytes.
+fn memory_size(text: &str) -> Result<u64, String> {
+    let bad = || {
+        "expected a size such as 512M or 4G (K, M, G or T; a plain number is megabytes)".to_string()
+    };
+    let trimmed = text.trim();
+    let trimmed = trimmed
+        .strip_suffix("iB")
+        .or_else(|| trimmed.strip_suffix('B'))
+        .unwrap_or(trimmed);
+    let (number, unit) = match trimmed.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => (&trimmed[..at], c.to_ascii_uppercase()),
+        _ => (trimmed, 'M'),
+    };
+    let shift = match unit {
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        'T' => 40,
+        _ => return Err(bad()),
+    };
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = number * (1u64 << shift) as f64;
+    if number.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64 {
+        Ok(bytes as u64)
+    } else {
+        Err(bad())
+    }
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {
@@ -445,21 +503,30 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
             .map_err(|invalid| CliError(format!("--max-ticks: {}", invalid.problem)))?;
     }
     if args.chaos {
+        refuse_chaos_over_a_script(&setup, &args.cluster)?;
         setup = chaos::with_chaos(&setup);
     }
     let cannot_write = |path: &PathBuf, e: std::io::Error| {
         CliError(format!("{}: cannot write the trace: {e}", path.display()))
     };
+    if let (Some(trace), Some(scenario)) = (&args.trace, &args.cluster.scenario) {
+        output_file::refuse_overwriting(("--trace", trace), &[("--scenario", scenario)])
+            .map_err(CliError)?;
+    }
     // Create the trace file before the run, so that a bad path fails at once, not after it.
-    let trace_file = (args.trace.as_ref())
-        .map(|path| std::fs::File::create(path).map_err(|e| cannot_write(path, e)))
-        .transpose()?;
+    let (trace_output, trace_file) = match args.trace.as_ref() {
+        Some(path) => {
+            let (output, file) = OutputFile::create(path).map_err(|e| cannot_write(path, e))?;
+            (Some(output), Some(file))
+        }
+        None => (None, None),
+    };
     let mut simulation = Simulation::new(&setup, trace_file.is_some());
     if let Some(file) = trace_file {
         // Streamed as the run goes: memory stays flat however long the trace.
         simulation.stream_trace(Box::new(std::io::BufWriter::new(file)));
     }
-    simulation.run_to_end(setup.max_ticks);
+    let finished = run_watched(&mut simulation, setup.max_ticks)?;
     let mut summary = simulation.summary(&setup);
     if let Some(problem) = simulation.script_error() {
         return Err(CliError(match &args.cluster.scenario {
@@ -471,10 +538,48 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
         let digest = simulation
             .finish_trace()
             .map_err(|e| cannot_write(path, e))?;
+        if let Some(output) = trace_output {
+            output.commit().map_err(|e| cannot_write(path, e))?;
+        }
         summary.trace_events = Some(digest.events);
         summary.trace_hash = Some(format!("{:016x}", digest.hash));
     }
-    print_json(&summary)
+    if finished {
+        return print_json(&summary);
+    }
+    let mut partial = serde_json::to_value(&summary).map_err(|e| CliError(e.to_string()))?;
+    partial["interrupted"] = true.into();
+    print_json(&partial)?;
+    eprintln!(
+        "interrupted: the summary is of the run so far, up to tick {}",
+        summary.ticks
+    );
+    std::process::exit(EXIT_INTERRUPTED);
+}
+
+/// Runs `simulation` to its end as [`Simulation::run_to_end`] does, showing progress on a
+/// terminal. Ctrl-C or SIGTERM stops it early: returns whether it ran to its end.
+fn run_watched(simulation: &mut Simulation, max_ticks: Tick) -> Result<bool, CliError> {
+    catch_interrupts()?;
+    let terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut shown = started;
+    let finished = simulation.run_to_end_in_slices(max_ticks, 4096, |run| {
+        if terminal && shown.elapsed() >= std::time::Duration::from_secs(1) {
+            shown = std::time::Instant::now();
+            let rate = run.events_processed() as f64 / started.elapsed().as_secs_f64();
+            eprint!(
+                "\rtick {} of at most {max_ticks}, {} events, {rate:.0} events/s   ",
+                run.now(),
+                run.events_processed()
+            );
+        }
+        !INTERRUPTED.load(Ordering::SeqCst)
+    });
+    if terminal && shown != started {
+        eprint!("\r\x1b[K");
+    }
+    Ok(finished)
 }
 
 /// `sim --replay`: the replay's round to its end (or to `stop_at`), as the game plays it; the
@@ -496,33 +601,41 @@ fn sim_replay(path: &Path, trace: Option<&PathBuf>, stop_at: Option<Tick>) -> Re
     let cannot_write = |trace: &PathBuf, e: std::io::Error| {
         CliError(format!("{}: cannot write the trace: {e}", trace.display()))
     };
+    if let Some(trace) = trace {
+        output_file::refuse_overwriting(("--trace", trace), &[("--replay", path)])
+            .map_err(CliError)?;
+    }
     // Create the trace file before the run, so that a bad path fails at once, not after it.
-    let out: Box<dyn Write + Send + Sync> = match trace {
-        Some(trace) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(trace).map_err(|e| cannot_write(trace, e))?,
-        )),
-        None => Box::new(std::io::sink()),
+    let (output, out): (_, Box<dyn Write + Send + Sync>) = match trace {
+        Some(trace) => {
+            let (output, file) = OutputFile::create(trace).map_err(|e| cannot_write(trace, e))?;
+            (Some(output), Box::new(std::io::BufWriter::new(file)))
+        }
+        None => (None, Box::new(std::io::sink())),
     };
     let summary = replay
-        .run_into(out)
+        .play_into(out)
         .map_err(|failure| match (failure, trace) {
             (ReplayFailure::Trace(e), Some(trace)) => cannot_write(trace, e),
             (failure, _) => CliError(format!("{}: {failure}", path.display())),
         })?;
+    if let (Some(output), Some(trace)) = (output, trace) {
+        output.commit().map_err(|e| cannot_write(trace, e))?;
+    }
     print_json(&summary)
 }
 
-/// Set by Ctrl-C: `chaos` stops handing out seeds and prints what it has.
+/// Set by Ctrl-C or SIGTERM: `chaos` stops handing out seeds, `sim` stops its run, and each
+/// prints what it has.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Exit code of a `chaos` stopped by Ctrl-C (after printing its partial result): 128 + SIGINT.
+/// Exit code of a command stopped by Ctrl-C (after printing its partial result): 128 + SIGINT.
 const EXIT_INTERRUPTED: i32 = 130;
 
-pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
-    let setup = args.cluster.setup()?;
-    // The first Ctrl-C asks for a partial result; a second one, if that takes too long, quits.
-    // One press can arrive twice (`timeout` signals the process and its group): a second signal
-    // within half a second is the same press.
+/// Makes Ctrl-C and SIGTERM set [`INTERRUPTED`]. The first asks for a partial result; a second
+/// one, if that takes too long, quits. One press can arrive twice (`timeout` signals the process
+/// and its group): a second signal within half a second is the same press.
+fn catch_interrupts() -> Result<(), CliError> {
     let first_press = std::sync::OnceLock::new();
     ctrlc::set_handler(move || {
         let pressed = *first_press.get_or_init(std::time::Instant::now);
@@ -531,7 +644,29 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
             std::process::exit(EXIT_INTERRUPTED);
         }
     })
-    .map_err(|e| CliError(format!("cannot catch Ctrl-C: {e}")))?;
+    .map_err(|e| CliError(format!("cannot catch Ctrl-C: {e}")))
+}
+
+/// A script fixes the order of every event; chaos varies that order, so it cannot keep both.
+fn refuse_chaos_over_a_script(setup: &Setup, args: &ClusterArgs) -> Result<(), CliError> {
+    if setup.script.is_empty() {
+        return Ok(());
+    }
+    let path = args
+        .scenario
+        .as_deref()
+        .unwrap_or(Path::new("the scenario"));
+    Err(CliError(format!(
+        "{}: this scenario has a script, which fixes the order of every event; chaos varies \
+         that order, so it cannot run a scripted scenario (play it with `sim --scenario`)",
+        path.display()
+    )))
+}
+
+pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
+    let setup = args.cluster.setup()?;
+    refuse_chaos_over_a_script(&setup, &args.cluster)?;
+    catch_interrupts()?;
     let mut show = |p: chaos::Progress| {
         let rate = p.done as f64 / p.elapsed.as_secs_f64().max(1e-9);
         eprint!(
@@ -580,6 +715,18 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             setup.mode.name()
         )));
     };
+    if let Some(path) = &args.cluster.scenario
+        && (!setup.actions.is_empty() || !setup.script.is_empty())
+    {
+        // The search tries every ordering itself; silently leaving out the scenario's faults
+        // would prove something other than what the file describes.
+        return Err(CliError(format!(
+            "--scenario {}: `check` explores every ordering of events itself, so it takes a \
+             scenario's cluster but not its `actions` or `script`; expected a scenario without \
+             them (`sim --scenario` plays them)",
+            path.display()
+        )));
+    }
     if args.max_crashes > setup.max_down() {
         return Err(CliError(format!(
             "--max-crashes {}: at most {} of these nodes may be down at once (a majority must \
@@ -588,7 +735,14 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             setup.max_down()
         )));
     }
-    if args.max_round == 0 {
+    if args.max_round.is_some() && !explorer.has_rounds() {
+        return Err(CliError(format!(
+            "--max-round: {} has no rounds to bound; leave it out",
+            setup.mode.name()
+        )));
+    }
+    let max_round = args.max_round.unwrap_or(1);
+    if max_round == 0 {
         return Err(CliError("--max-round: must be at least 1".into()));
     }
     match args.max_ballots {
@@ -604,57 +758,89 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     if args.max_depth == Some(0) {
         return Err(CliError("--max-depth: must be at least 1".into()));
     }
-    if args.threads == 0 {
-        return Err(CliError("--threads: must be at least 1".into()));
+    if args.max_states == 0 {
+        return Err(CliError("--max-states: must be at least 1".into()));
     }
-    let timeout = match args.timeout {
+    // More threads than this only contend for the cores, and each takes memory; 100000 of them
+    // once aborted the process.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let max_threads = 4 * cores;
+    if args.threads == 0 || args.threads > max_threads {
+        return Err(CliError(format!(
+            "--threads {}: expected 1 to {max_threads} (4 per core; this machine has {cores})",
+            args.threads
+        )));
+    }
+    // Refuse a path that cannot be written before a search that may take minutes: the file is
+    // written under a temporary name beside it, opened now.
+    let counterexample = match &args.counterexample {
+        Some(path) => {
+            if let Some(input) = &args.cluster.scenario {
+                output_file::refuse_overwriting(
+                    ("--counterexample", path),
+                    &[("--scenario", input)],
+                )
+                .map_err(CliError)?;
+            }
+            let opened = OutputFile::create(path).map_err(|e| {
+                CliError(format!(
+                    "--counterexample {}: cannot write there: {e}; expected a file in an \
+                     existing, writable folder",
+                    path.display()
+                ))
+            })?;
+            Some((path, opened))
+        }
         None => None,
-        Some(seconds) if seconds > 0.0 && seconds <= 1e9 => {
-            Some(std::time::Duration::from_secs_f64(seconds))
-        }
-        Some(seconds) => {
-            return Err(CliError(format!(
-                "--timeout {seconds}: expected a number of seconds above 0"
-            )));
-        }
     };
-    if let Some(path) = &args.counterexample {
-        // Refuse a path that cannot be written before a search that may take minutes.
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        if path.is_dir() || dir.is_some_and(|d| !d.is_dir()) {
-            return Err(CliError(format!(
-                "--counterexample {}: expected a file in an existing directory",
-                path.display()
-            )));
-        }
-    }
+    catch_interrupts()?;
     let options = CheckOptions {
         search: args.search,
         network: args.network,
         max_crashes: args.max_crashes,
-        max_round: args.max_round,
+        max_round,
         max_ballots: args.max_ballots,
         max_depth: args.max_depth.or(explorer.default_max_depth()),
         threads: args.threads,
-        timeout,
+        timeout: args.timeout,
         max_states: Some(args.max_states),
+        max_memory: args.max_memory.or_else(budget::default_max_memory),
+        stop: Some(&INTERRUPTED),
     };
     let mut report = explorer.check(&setup, &options);
-    if let (Some(path), Some(scenario)) = (&args.counterexample, &report.scenario) {
-        let text = serde_json::to_string_pretty(scenario).map_err(|e| CliError(e.to_string()))?;
-        std::fs::write(path, text + "\n").map_err(|e| {
-            CliError(format!(
-                "{}: cannot write the counterexample: {e}",
-                path.display()
-            ))
-        })?;
-        report.counterexample_file = Some(path.display().to_string());
+    // A counterexample that cannot be written is an error, but the report still goes to stdout.
+    let mut write_failure = None;
+    if let Some((path, (output, mut file))) = counterexample
+        && let Some(scenario) = &report.scenario
+    {
+        let written = serde_json::to_string_pretty(scenario)
+            .map_err(std::io::Error::other)
+            .and_then(|text| writeln!(file, "{text}"))
+            .and_then(|()| file.sync_all())
+            .and_then(|()| output.commit());
+        match written {
+            Ok(()) => report.counterexample_file = Some(path.display().to_string()),
+            Err(e) => {
+                write_failure = Some(CliError(format!(
+                    "{}: cannot write the counterexample: {e} (the report is on stdout)",
+                    path.display()
+                )))
+            }
+        }
     }
     if args.no_timing {
         report.seconds = None;
         report.states_per_sec = None;
     }
-    print_json(&report)
+    print_json(&report)?;
+    if let Some(failure) = write_failure {
+        return Err(failure);
+    }
+    if report.incomplete == Some(Incomplete::Interrupted) {
+        eprintln!("interrupted: the report covers the states explored until then");
+        std::process::exit(EXIT_INTERRUPTED);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -699,12 +885,31 @@ mod tests {
             "beat-paxos sim --seed -1",
             "beat-paxos sim --nodes -3",
             "beat-paxos chaos --runs 1e3",
+            "beat-paxos check --max-crashes -1",
+            "beat-paxos check --max-round -1",
         ] {
             let err = parse_line(line).unwrap_err();
             assert!(
                 err.contains("expected a whole number from 0 to 18446744073709551615"),
                 "{line}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn memory_sizes_and_timeouts_read_as_people_write_them() {
+        assert_eq!(memory_size("512M"), Ok(512 << 20));
+        assert_eq!(memory_size("4G"), Ok(4 << 30));
+        assert_eq!(memory_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(memory_size("100"), Ok(100 << 20));
+        assert_eq!(memory_size("64k"), Ok(64 << 10));
+        for bad in ["", "lots", "-1G", "0", "4X", "inf", "NaNG", "99999999T"] {
+            assert!(memory_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(seconds("0.5"), Ok(std::time::Duration::from_millis(500)));
+        for bad in ["0", "-1", "inf", "NaN", "1e10", "ten"] {
+            let err = seconds(bad).unwrap_err();
+            assert!(err.contains("at most 1000000000"), "{bad}: {err}");
         }
     }
 }

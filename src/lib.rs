@@ -15,6 +15,8 @@ pub mod explore;
 pub mod game;
 pub mod lesson;
 pub mod link;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod output_file;
 pub mod protocol;
 pub mod protocols;
 pub mod replay;

@@ -344,24 +344,29 @@ pub fn decode_moves(text: &str) -> Result<Vec<PlannedMove>, String> {
         .collect()
 }
 
-/// Percent-decoding for query values (`+` is a space).
+/// Percent-decoding for query values (`+` is a space). A `%` not followed by two hex digits is
+/// kept as it is; the digits are read as characters, never by slicing the text at byte offsets,
+/// which panicked inside a character (`%aé`).
 fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 2;
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '+' => out.push(b' '),
+            '%' => {
+                let mut ahead = chars.clone();
+                let high = ahead.next().and_then(|c| c.to_digit(16));
+                let low = ahead.next().and_then(|c| c.to_digit(16));
+                match (high, low) {
+                    (Some(high), Some(low)) => {
+                        out.push((high * 16 + low) as u8);
+                        chars = ahead;
+                    }
+                    _ => out.push(b'%'),
                 }
-                Err(_) => out.push(b'%'),
-            },
-            b => out.push(b),
+            }
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
-        i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -436,6 +441,40 @@ mod tests {
     use crate::protocols::{ec_counter, paxos};
 
     #[test]
+    fn percent_decoding_works_on_characters_and_keeps_non_ascii_text() {
+        assert_eq!(decode("%aé"), "%aé");
+        assert_eq!(decode("é%41+%"), "éA %");
+        assert_eq!(decode("%e9%"), "\u{fffd}%", "a lone byte that is not UTF-8");
+        assert_eq!(decode("%C3%A9"), "é");
+        assert_eq!(decode("%4"), "%4");
+        assert_eq!(decode("%%41"), "%A");
+        assert_eq!(decode("%4é1"), "%4é1");
+        let link = parse("?seed=%aé&mode=é%");
+        assert!(
+            !link.problems.is_empty(),
+            "non-ASCII values are refused, not a panic"
+        );
+    }
+
+    #[test]
+    fn no_query_of_random_characters_makes_parse_panic() {
+        let alphabet: Vec<char> = "%+=&?.-0123456789aAfFgzé€😀\u{0}\u{7f}".chars().collect();
+        let mut rng = crate::sim::rng::SimRng::new(24, 0);
+        for _ in 0..20_000 {
+            let len = rng.below(24) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.index(alphabet.len())])
+                .collect();
+            let _ = parse(&text);
+            let _ = decode_moves(&text);
+            // What is not a percent sign survives decoding unchanged.
+            if !text.contains(['%', '+']) {
+                assert_eq!(decode(&text), text);
+            }
+        }
+    }
+
+    #[test]
     fn a_link_can_break_the_protocol_and_open_classroom_mode() {
         let link = parse("?mode=paxos&nodes=5&seed=3&break=amnesia&present=1");
         assert!(link.problems.is_empty(), "{:?}", link.problems);
@@ -447,6 +486,17 @@ mod tests {
             parse(&query).setup,
             link.setup,
             "the break survives a round trip"
+        );
+        // Every Paxos variant has a link, and it round-trips.
+        for variant in paxos::MODE.variants() {
+            let link = parse(&format!("?mode=paxos&break={}", variant.name));
+            assert!(link.problems.is_empty(), "{:?}", link.problems);
+            assert_eq!(link.setup.broken, Some(variant.name));
+            assert_eq!(parse(&query_for(&link.setup)).setup, link.setup);
+        }
+        assert!(
+            paxos::MODE.variant("accept-after-promise").is_some(),
+            "the promise-check variant is offered"
         );
         assert!(!parse("?mode=paxos").present);
         assert_eq!(parse("?mode=paxos").setup.broken, None);

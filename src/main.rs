@@ -34,6 +34,16 @@ fn main() -> ExitCode {
         }
         Err(ParseError::Cli(error)) => return fail(&error.0),
     };
+    // Rust's standard output quietly drops writes to a closed descriptor (`beat-paxos sim >&-`),
+    // and a file opened later (a trace) could take its number: refuse before doing anything.
+    if args.command.is_some()
+        && let Err(error) = stdout_is_open()
+    {
+        return fail(&format!(
+            "stdout is closed ({error}), so the result would be lost; run with stdout open, \
+             or redirect it (> result.json)"
+        ));
+    }
     let result = match &args.command {
         Some(Command::Sim(sim)) => cli::sim(sim),
         Some(Command::Chaos(chaos)) => cli::chaos(chaos),
@@ -50,6 +60,35 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&error.0),
     }
+}
+
+/// Whether stdout was open when the process started. Rust's runtime opens `/dev/null`
+/// read-write on a standard descriptor found closed, so that is what a closed stdout looks like
+/// by now; a shell's `> /dev/null` opens it write-only, and is left alone.
+#[cfg(target_os = "linux")]
+fn stdout_is_open() -> Result<(), &'static str> {
+    const ACCESS_MODE: u32 = 0o3;
+    const READ_WRITE: u32 = 0o2;
+    let target = std::fs::read_link("/proc/self/fd/1");
+    let flags = std::fs::read_to_string("/proc/self/fdinfo/1");
+    let read_write = flags.ok().is_some_and(|info| {
+        info.lines()
+            .find_map(|line| line.strip_prefix("flags:"))
+            .and_then(|octal| u32::from_str_radix(octal.trim(), 8).ok())
+            .is_some_and(|flags| flags & ACCESS_MODE == READ_WRITE)
+    });
+    match target {
+        Err(_) => Err("it has no file"),
+        Ok(path) if path == std::path::Path::new("/dev/null") && read_write => {
+            Err("the shell closed it")
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+#[cfg(all(not(target_os = "linux"), not(target_arch = "wasm32")))]
+fn stdout_is_open() -> Result<(), &'static str> {
+    Ok(())
 }
 
 /// Reports an error on stderr with exit code 2 (and never panics, even if stderr is closed).

@@ -47,6 +47,67 @@ struct ReplayFile {
     trace_hash: Option<String>,
 }
 
+/// What a replay file's first reading needs: whether it is a JSON object, and its `version`.
+/// Everything else is skipped unread.
+struct VersionProbe {
+    object: bool,
+    version: Option<serde_json::Value>,
+}
+
+impl<'de> Deserialize<'de> for VersionProbe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Visit;
+        const NOT_AN_OBJECT: VersionProbe = VersionProbe {
+            object: false,
+            version: None,
+        };
+        impl<'de> Visitor<'de> for Visit {
+            type Value = VersionProbe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<VersionProbe, M::Error> {
+                let mut version = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "version" {
+                        version = Some(map.next_value::<serde_json::Value>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(VersionProbe {
+                    object: true,
+                    version,
+                })
+            }
+            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<VersionProbe, S::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(NOT_AN_OBJECT)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<VersionProbe, E> {
+                Ok(NOT_AN_OBJECT)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<VersionProbe, E> {
+                Ok(NOT_AN_OBJECT)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<VersionProbe, E> {
+                Ok(NOT_AN_OBJECT)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<VersionProbe, E> {
+                Ok(NOT_AN_OBJECT)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<VersionProbe, E> {
+                Ok(NOT_AN_OBJECT)
+            }
+            fn visit_unit<E>(self) -> Result<VersionProbe, E> {
+                Ok(NOT_AN_OBJECT)
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
 /// Why a replay's run failed.
 #[derive(Debug)]
 pub enum ReplayFailure {
@@ -113,13 +174,14 @@ impl Replay {
     /// Reads a replay, or says in words what is wrong with it.
     pub fn parse(text: &str) -> Result<Replay, String> {
         // The version first, so that a file of another version is told so rather than about a
-        // field this version does not know.
-        let json: serde_json::Value =
+        // field this version does not know. Only the version is kept: the rest is skipped
+        // without being built (a whole file as a JSON tree took some 20 times its size).
+        let probe: VersionProbe =
             scenario::parse_json(text, "replay", REPLAY_EXAMPLE).map_err(|e| e.to_string())?;
-        let Some(object) = json.as_object() else {
+        if !probe.object {
             return Err(format!("expected {REPLAY_EXAMPLE}"));
-        };
-        match object.get("version") {
+        }
+        match probe.version {
             Some(serde_json::Value::Number(n)) if n.as_u64() == Some(REPLAY_VERSION) => {}
             Some(other) => {
                 return Err(format!(
@@ -175,7 +237,14 @@ impl Replay {
 
     /// As [`Replay::run`], writing the trace to `trace` as JSON lines while it runs.
     pub fn run_into(&self, trace: Box<dyn Write + Send + Sync>) -> Result<Summary, ReplayFailure> {
-        let mut round = Round::from_replay(self);
+        self.clone().play_into(trace)
+    }
+
+    /// As [`Replay::run_into`], using up the replay: its moves become the round's line without
+    /// a copy (a long replay's moves are most of its memory).
+    pub fn play_into(self, trace: Box<dyn Write + Send + Sync>) -> Result<Summary, ReplayFailure> {
+        let expected_hash = self.trace_hash;
+        let mut round = Round::with_plan(self.setup, self.moves);
         round.simulation.stream_trace(trace);
         round.play_to_end();
         if let Some(problem) = round.playback_error() {
@@ -189,7 +258,7 @@ impl Replay {
             .simulation
             .finish_trace()
             .map_err(ReplayFailure::Trace)?;
-        if let Some(expected) = self.trace_hash
+        if let Some(expected) = expected_hash
             && expected != digest.hash
         {
             return Err(ReplayFailure::Tampered {

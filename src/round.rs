@@ -647,10 +647,13 @@ impl Round {
                 (Some(event), Some(planned)) if planned < event => {
                     self.simulation.run_until(planned);
                     self.play_next_planned();
+                    // Headless: nobody shows them, and a long line would keep them all.
+                    self.played_back.clear();
                 }
                 (None, Some(planned)) => {
                     self.simulation.run_until(planned);
                     self.play_next_planned();
+                    self.played_back.clear();
                 }
                 (Some(_), _) => {
                     self.simulation.step_one();

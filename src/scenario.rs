@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::{DEFAULT_FAULT_BUDGET, Mode};
 pub use crate::protocol::{Invalid, Setup};
 use crate::protocols::{self, REGISTRY};
+use crate::sim::action::NESTED_PATH;
 use crate::sim::{NetConfig, ScriptStep, Tick, TimedAction};
 
 /// A scenario file as written. See `docs/scenarios.md`.
@@ -484,14 +485,33 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     what: &str,
     example: &str,
 ) -> Result<T, JsonError> {
+    // Editors on Windows may start a UTF-8 file with a byte-order mark, which is not JSON but
+    // says nothing about the content: skip it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut json = serde_json::Deserializer::from_str(text);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut json);
     let value = parsed.map_err(|error| {
-        let field = error.path().to_string();
+        let mut field = error.path().to_string();
         let inner = error.into_inner();
         // serde_json appends " at line L column C"; we print the position up front instead.
         let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message);
+        let mut message = message.split(" at line ").next().unwrap_or(&message);
+        // A value read in two steps (a scheduled action) names the field inside it up front.
+        if let Some((inside, rest)) = message
+            .strip_prefix(NESTED_PATH)
+            .and_then(|nested| nested.split_once(NESTED_PATH))
+        {
+            if !inside.is_empty() && inside != "." {
+                if field == "." {
+                    field.clear();
+                }
+                if !inside.starts_with('[') && !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(inside);
+            }
+            message = rest;
+        }
         let message = if inner.is_eof() && text.trim().is_empty() {
             format!("the file is empty; expected {example}")
         } else if inner.is_eof() {
@@ -627,7 +647,7 @@ mod tests {
         .unwrap_err();
         assert!(err.starts_with("t.json:3:"), "{err}");
         assert!(
-            err.contains("field `actions[0]`") && err.contains("explode"),
+            err.contains("field `actions[0].action`") && err.contains("explode"),
             "{err}"
         );
         let err = setup_of(r#"{"nodes": "three"}"#).unwrap_err();
@@ -639,6 +659,40 @@ mod tests {
         assert!(err.contains("unknown field `nodez`"), "{err}");
         let err = setup_of(r#"{"nodes": 3"#).unwrap_err();
         assert!(err.starts_with("t.json:1:"), "{err}");
+    }
+
+    #[test]
+    fn an_error_inside_an_action_names_the_field() {
+        let err =
+            setup_of(r#"{"actions": [{"at": 5, "action": "kill", "node": "0"}]}"#).unwrap_err();
+        assert!(
+            err.contains("field `actions[0].node`: invalid type"),
+            "{err}"
+        );
+        let err =
+            setup_of(r#"{"actions": [{"at": 5, "action": "partition", "groups": [[0], ["x"]]}]}"#)
+                .unwrap_err();
+        assert!(err.contains("field `actions[0].groups[1][0]`"), "{err}");
+        let err =
+            setup_of(r#"{"actions": [{"at": "5", "action": "kill", "node": 0}]}"#).unwrap_err();
+        assert!(err.contains("field `actions[0].at`"), "{err}");
+        let err = setup_of(r#"{"actions": [{"at": 5, "at": 6, "action": "kill", "node": 0}]}"#)
+            .unwrap_err();
+        assert!(err.contains("duplicate field `at`"), "{err}");
+        let ok = setup_of(r#"{"actions": [{"action": "kill", "node": 1, "at": 5}]}"#).unwrap();
+        assert_eq!(ok.actions.len(), 1);
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_and_named() {
+        let err = setup_of(r#"{"seed": 1, "seed": 2}"#).unwrap_err();
+        assert!(err.contains("duplicate field `seed`"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let setup = setup_of("\u{feff}{\"seed\": 7}").unwrap();
+        assert_eq!(setup.seed, 7);
     }
 
     #[test]

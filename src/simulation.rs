@@ -130,6 +130,7 @@ impl<P: Model> RunningSim for Running<P> {
                 _ => break,
             };
         }
+        self.sim.check_rest_of_script();
     }
     fn won_at(&self) -> Option<Tick> {
         P::won_at(&self.sim)
@@ -425,6 +426,31 @@ impl Simulation {
         }
     }
 
+    /// As [`run_to_end`](Self::run_to_end), in slices of `slice` events, asking `keep_going`
+    /// after each whether to go on: for a caller that shows progress or can be interrupted.
+    /// Returns whether the run got to its end.
+    pub fn run_to_end_in_slices(
+        &mut self,
+        max_ticks: Tick,
+        slice: u64,
+        mut keep_going: impl FnMut(&Simulation) -> bool,
+    ) -> bool {
+        loop {
+            let target = self.events_processed().saturating_add(slice);
+            while self.events_processed() < target {
+                if self.finished() || self.next_due().is_none_or(|tick| tick > max_ticks) {
+                    // Nothing is left to run: this only checks the rest of a script.
+                    self.run_to_end(max_ticks);
+                    return true;
+                }
+                self.step_one();
+            }
+            if !keep_going(self) {
+                return false;
+            }
+        }
+    }
+
     /// The dangerous situations this run reached: the adversary's (a chaos run's) and the
     /// protocol's, sorted by name.
     pub fn situations(&self) -> Vec<&'static str> {
@@ -435,6 +461,14 @@ impl Simulation {
         seen.sort_unstable();
         seen.dedup();
         seen
+    }
+
+    /// The fault kinds that took effect in a chaos run (see [`crate::chaos::fault`]), sorted;
+    /// none outside chaos.
+    pub fn fault_kinds(&self) -> Vec<&'static str> {
+        self.adversary
+            .as_ref()
+            .map_or(Vec::new(), Adversary::faults)
     }
 
     pub fn is_down(&self, node: NodeId) -> bool {

@@ -86,6 +86,23 @@ fn a_leader_that_skips_the_highest_accepted_value_is_caught_in_eight_steps() {
 }
 
 #[test]
+fn an_acceptor_that_accepts_below_its_promise_is_caught_in_eight_steps() {
+    // Green promises blue's higher ballot, then still accepts red's lower one: red's ballot and
+    // blue's each reach a majority with green in both, and they carry different values.
+    let report = finds_and_replays(paxos::MODE, "accept-after-promise", no_crashes(), 8);
+    let violation = report.violation.unwrap();
+    assert_eq!(violation.kind, "stability");
+    assert!(
+        violation
+            .steps
+            .iter()
+            .any(|s| s.contains("receives Accept(1.")),
+        "{:#?}",
+        violation.steps
+    );
+}
+
+#[test]
 fn a_counter_without_max_is_caught_when_a_smaller_set_follows_a_larger_one() {
     let report = finds_and_replays(ec_counter::MODE, "no-max", CheckOptions::default(), 5);
     let violation = report.violation.unwrap();
@@ -215,12 +232,88 @@ fn check_writes_a_counterexample_that_sim_replays() {
         stderr.starts_with("error: ") && stderr.contains("bad.json: script[1]"),
         "{stderr}"
     );
+    // However early the run ends, a step that could never happen is an error; one that could
+    // is not.
+    let out = beat_paxos(&[
+        "sim",
+        "--scenario",
+        bad.to_str().unwrap(),
+        "--max-ticks",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.json: script[1]") && stderr.contains("the run ended before this step"),
+        "{stderr}"
+    );
+    let early = json(&beat_paxos(&[
+        "sim",
+        "--scenario",
+        file,
+        "--max-ticks",
+        "1",
+    ]));
+    assert_eq!(early["decided"], false);
+
+    // Delivering a message twice without `copy` says the first delivery took it.
+    let mut twice: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let again = twice["script"][1].clone();
+    twice["script"].as_array_mut().unwrap().insert(2, again);
+    std::fs::write(&bad, twice.to_string()).unwrap();
+    let out = beat_paxos(&["sim", "--scenario", bad.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.json: script[2]")
+            && stderr.contains("already delivered by script[1]")
+            && stderr.contains("\"copy\": true"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn an_accept_after_promise_counterexample_from_the_command_line_replays_in_sim() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-check-aap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("f.json");
+    let file = file.to_str().unwrap();
+    let args = [
+        "check",
+        "--break",
+        "accept-after-promise",
+        "--counterexample",
+        file,
+        "--no-timing",
+    ];
+    let report = json(&beat_paxos(&args));
+    assert_eq!(report["violation"]["kind"], "stability");
+    assert_eq!(report["violation"]["replays"], true);
+    let replay = json(&beat_paxos(&["sim", "--scenario", file]));
+    assert_eq!(replay["break"], "accept-after-promise");
+    assert_eq!(replay["violations"][0]["kind"], "stability");
     std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
 fn check_refuses_bad_options_before_searching() {
-    let cases: [(&[&str], &str); 8] = [
+    let dir = std::env::temp_dir().join(format!("beat-paxos-check-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scripted = dir.join("scripted.json");
+    std::fs::write(
+        &scripted,
+        r#"{"actions": [{"at": 100, "action": "kill", "node": 0}]}"#,
+    )
+    .unwrap();
+    let scripted = scripted.to_str().unwrap();
+    let plain = dir.join("plain.json");
+    std::fs::write(&plain, r#"{"seed": 3}"#).unwrap();
+    let plain = plain.to_str().unwrap();
+    let dir_path = dir.to_str().unwrap();
+    let whole = "expected a whole number from 0 to";
+    let cases: [(&[&str], &str); 21] = [
         (&["check", "--max-crashes", "2"], "--max-crashes 2"),
         (
             &["check", "--max-ballots", "0"],
@@ -234,12 +327,46 @@ fn check_refuses_bad_options_before_searching() {
         (&["check", "--max-round", "0"], "--max-round"),
         (&["check", "--timeout", "0"], "--timeout"),
         (
+            &["check", "--timeout", "inf"],
+            "expected a number of seconds above 0 and at most 1000000000",
+        ),
+        (
             &["check", "--counterexample", "/no/such/dir/ce.json"],
             "--counterexample",
         ),
+        (&["check", "--counterexample", dir_path], "--counterexample"),
         (
             &["check", "--mode", "ec-counter", "--break", "amnesia"],
             "amnesia",
+        ),
+        (&["check", "--threads", "100000"], "expected 1 to"),
+        (&["check", "--threads", "0"], "expected 1 to"),
+        (
+            &["check", "--max-states", "0"],
+            "--max-states: must be at least 1",
+        ),
+        (
+            &["check", "--max-depth", "0"],
+            "--max-depth: must be at least 1",
+        ),
+        (&["check", "--max-states", "-1"], whole),
+        (&["check", "--max-depth", "-1"], whole),
+        (&["check", "--threads", "-1"], whole),
+        (
+            &["check", "--max-memory", "lots"],
+            "expected a size such as 512M",
+        ),
+        (
+            &["check", "--mode", "ec-counter", "--max-round", "2"],
+            "ec-counter has no rounds",
+        ),
+        (
+            &["check", "--scenario", scripted],
+            "not its `actions` or `script`",
+        ),
+        (
+            &["check", "--scenario", plain, "--counterexample", plain],
+            "that is the --scenario file",
         ),
     ];
     for (args, expected) in cases {
@@ -252,6 +379,92 @@ fn check_refuses_bad_options_before_searching() {
         );
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    assert_eq!(std::fs::read_to_string(plain).unwrap(), r#"{"seed": 3}"#);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// `check`'s JSON report and how long the command took.
+fn timed_check(args: &[&str]) -> (serde_json::Value, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let out = beat_paxos(args);
+    (json(&out), started.elapsed())
+}
+
+#[test]
+fn a_search_stops_at_its_memory_budget_with_a_report() {
+    let (report, _) = timed_check(&["check", "--nodes", "5", "--max-memory", "1M"]);
+    assert_eq!(report["complete"], false);
+    assert_eq!(report["incomplete"], "memory");
+    let (report, _) = timed_check(&["check", "--max-crashes", "0", "--max-memory", "64G"]);
+    assert_eq!(report["complete"], true, "{report}");
+    assert_eq!(report["incomplete"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_search_says_why_it_is_incomplete() {
+    let (report, elapsed) = timed_check(&["check", "--nodes", "5", "--timeout", "0.5"]);
+    assert_eq!(report["incomplete"], "timeout");
+    assert!(elapsed.as_secs_f64() < 4.0, "{elapsed:?}");
+    let (report, _) = timed_check(&["check", "--max-states", "100"]);
+    assert_eq!(report["incomplete"], "max_states");
+    let (report, _) = timed_check(&["check", "--break", "amnesia", "--max-crashes", "1"]);
+    assert_eq!(report["incomplete"], "violation");
+}
+
+#[test]
+fn sigterm_prints_the_partial_report_and_exits_130() {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_beat-paxos"))
+        .args(["check", "--nodes", "5", "--no-timing"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Signal once the search runs: the signal thread and a checker thread have started.
+    let tasks = format!("/proc/{}/task", child.id());
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&tasks).map_or(0, |t| t.count()) < 3
+        && started.elapsed() < std::time::Duration::from_secs(20)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["incomplete"], "interrupted");
+    assert!(report["unique_states"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_counterexample_that_cannot_be_written_still_prints_the_report() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let out = beat_paxos(&[
+        "check",
+        "--break",
+        "skip-highest-accepted",
+        "--max-crashes",
+        "0",
+        "--counterexample",
+        "/dev/full",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the counterexample"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["violation"]["kind"], "stability");
+    assert_eq!(report.get("counterexample_file"), None);
 }
 
 // The searches below take seconds to minutes in release. CI runs them with `-- --ignored`.
@@ -264,7 +477,7 @@ fn every_broken_paxos_is_caught_on_every_network() {
         NetworkKind::Duplicating,
         NetworkKind::Lossy,
     ] {
-        for broken in ["amnesia", "skip-highest-accepted"] {
+        for broken in ["amnesia", "skip-highest-accepted", "accept-after-promise"] {
             let options = CheckOptions {
                 network,
                 timeout: Some(std::time::Duration::from_secs(60)),
@@ -369,4 +582,36 @@ fn the_correct_counter_is_safe_in_every_ordering_of_its_small_workload() {
     assert!(report.violation.is_none(), "{report:?}");
     assert!(report.complete, "{report:?}");
     assert!(report.progress.reached, "the servers converge on some path");
+}
+
+#[test]
+#[ignore = "seconds; run in release"]
+fn under_an_address_space_limit_the_search_stops_with_a_report_not_an_abort() {
+    // `ulimit -v` in kilobytes: the search stops at 70% of it, about 1 GB, in about 10 s.
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 1500000 && exec \"$0\" check --nodes 5"])
+        .arg(env!("CARGO_BIN_EXE_beat-paxos"))
+        .output()
+        .unwrap();
+    let report = json(&out);
+    assert_eq!(report["complete"], false);
+    assert_eq!(report["incomplete"], "memory");
+}
+
+#[test]
+#[ignore = "seconds; run in release"]
+fn a_timeout_is_kept_to_within_a_tenth_in_every_search() {
+    for search in ["bfs", "dfs"] {
+        let (report, elapsed) = timed_check(&[
+            "check",
+            "--nodes",
+            "9",
+            "--timeout",
+            "4",
+            "--search",
+            search,
+        ]);
+        assert_eq!(report["incomplete"], "timeout", "{search}");
+        assert!(elapsed.as_secs_f64() < 4.4, "{search}: {elapsed:?}");
+    }
 }

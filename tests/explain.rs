@@ -9,7 +9,8 @@ use beat_paxos::protocol::Setup;
 use beat_paxos::protocols::paxos::{self, Paxos};
 use beat_paxos::protocols::{ec_counter, majority};
 use beat_paxos::round::Round;
-use beat_paxos::view::{QuorumKind, QuorumOutline, Quorums};
+use beat_paxos::sim::Event;
+use beat_paxos::view::{QuorumKind, QuorumOutline, Quorums, colour_name};
 
 fn outline(quorums: &Quorums, kind: QuorumKind) -> Vec<&QuorumOutline> {
     quorums.outlines.iter().filter(|o| o.kind == kind).collect()
@@ -120,8 +121,9 @@ fn the_node_in_both_majorities_is_the_one_that_carried_the_chosen_value() {
     assert!(quorums.legend[0].contains("(gold)"), "{:?}", quorums.legend);
     assert!(
         quorums.legend[0].contains(&format!(
-            "so {} had to propose",
-            beat_paxos::view::colour_name(new_leader)
+            "so {} proposed {}",
+            beat_paxos::view::colour_name(new_leader),
+            beat_paxos::view::colour_name(chosen.1)
         )),
         "{:?}",
         quorums.legend
@@ -161,4 +163,197 @@ fn each_counter_step_is_captioned_with_servers_and_clients_named() {
     assert!(any("tells the other servers it holds"), "{seen:#?}");
     assert!(any("has sent all its requests"), "{seen:#?}");
     assert!(seen.iter().all(|c| !c.contains("a client")), "{seen:#?}");
+}
+
+/// The Paxos lessons whose recorded solutions take a new leader through phase 1 after values
+/// were accepted, with the broken rule each runs (if any).
+const PHASE_ONE_LESSONS: &[(&str, Option<&str>)] = &[
+    ("cannot-disagree", None),
+    ("highest-ballot", None),
+    ("break-amnesia", Some("amnesia")),
+    ("break-skip-highest", Some("skip-highest-accepted")),
+    ("break-accept-after-promise", Some("accept-after-promise")),
+];
+
+/// The recorded solution of lesson `name`, played to its end.
+fn solved(name: &str) -> Round {
+    let recording = lesson::find(name).unwrap().recording().unwrap();
+    let mut round = Round::with_plan(recording.setup, recording.moves);
+    round.play_to_end();
+    round
+}
+
+/// Each proposal in the trace: when, by which leader, at which ballot, and which value.
+fn proposals(round: &Round) -> Vec<(u64, paxos::Ballot, usize)> {
+    let sim = round.simulation.of::<Paxos>().unwrap();
+    sim.trace()
+        .iter()
+        .filter_map(|traced| match &traced.event {
+            Event::Note {
+                note: paxos::Note::Proposed { ballot, value },
+                ..
+            } => Some((traced.tick, *ballot, *value)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_majorities_panel_states_the_proposal_the_trace_shows_in_every_lesson() {
+    for (name, broken) in PHASE_ONE_LESSONS {
+        let mut round = solved(name);
+        assert_eq!(round.setup.broken, *broken, "{name}");
+        let all = proposals(&round);
+        assert!(all.len() >= 2, "{name}: a second leader proposes");
+        let mut contradicted = 0;
+        for (tick, ballot, value) in &all {
+            round.seek(*tick);
+            // The latest proposal up to now is the one the panel explains.
+            let (_, ballot, value) = proposals(&round)
+                .last()
+                .copied()
+                .unwrap_or((*tick, *ballot, *value));
+            let legend = round.simulation.quorums().legend.join(" ");
+            let (leader, proposed) = (colour_name(ballot.node), colour_name(value));
+            assert!(
+                legend.contains(&format!("so {leader} proposed {proposed}")),
+                "{name} at {tick}: {legend}"
+            );
+            for other in (0..3).filter(|v| *v != value).map(colour_name) {
+                assert!(
+                    !legend.contains(&format!("{leader} proposed {other}")),
+                    "{name} at {tick}: {legend}"
+                );
+            }
+            let sim = round.simulation.of::<Paxos>().unwrap();
+            let chosen = sim.checker().chosen.filter(|(at, _)| *at < ballot);
+            if let Some((_, chosen)) = chosen
+                && chosen != value
+            {
+                contradicted += 1;
+                // The run contradicts the correct protocol's conclusion, so the panel must not
+                // state it, and must say why, naming the broken rule.
+                assert!(
+                    broken.is_some(),
+                    "{name}: correct Paxos proposed another value"
+                );
+                for conclusion in ["had to propose", "learned in phase 1 that"] {
+                    assert!(!legend.contains(conclusion), "{name}: {legend}");
+                }
+                assert!(
+                    legend.contains(&format!("not the chosen {}", colour_name(chosen))),
+                    "{name}: {legend}"
+                );
+                assert!(
+                    legend.contains(&format!("the broken rule: {}", broken.unwrap())),
+                    "{name}: {legend}"
+                );
+            }
+        }
+        if broken.is_none() {
+            assert_eq!(contradicted, 0, "{name}");
+        }
+    }
+}
+
+#[test]
+fn at_the_violation_the_panel_names_the_broken_rule_and_no_caption_claims_safety() {
+    for (name, broken) in PHASE_ONE_LESSONS {
+        let Some(broken) = broken else { continue };
+        let mut round = solved(name);
+        let violation = round.simulation.violations()[0].tick;
+        let end = round.now();
+        round.seek(violation);
+        let legend = round.simulation.quorums().legend.join(" ");
+        assert!(
+            legend.contains(&format!("the broken rule: {broken}")),
+            "{name}: {legend}"
+        );
+        // Every caption up to the end of the run, past the first decision.
+        round.seek(0);
+        let mut seen: Vec<String> = Vec::new();
+        while round.now() < end {
+            round.step();
+            if let Some((_, text)) = round.simulation.caption(&round.setup)
+                && seen.last() != Some(&text)
+            {
+                seen.push(text);
+            }
+        }
+        for caption in &seen {
+            assert!(
+                !caption.contains("no higher ballot can ever propose anything else"),
+                "{name}: {caption}"
+            );
+        }
+        if *broken == "accept-after-promise" {
+            // The late accept is captioned as the broken rule, not as a correct accept.
+            assert!(
+                seen.iter()
+                    .any(|c| c.contains("although it had promised the higher ballot")),
+                "{name}: {seen:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_new_leader_that_hears_two_values_proposes_the_highest_ballots() {
+    let round = solved("highest-ballot");
+    let sim = round.simulation.of::<Paxos>().unwrap();
+    let quorums = round.simulation.quorums();
+    let legend = &quorums.legend[0];
+    assert!(
+        legend.contains("the highest ballot its promises reported was"),
+        "{legend}"
+    );
+    // Both values the leader heard of were accepted, at different ballots.
+    let accepted: BTreeSet<(paxos::Ballot, usize)> = sim
+        .trace()
+        .iter()
+        .filter_map(|traced| match &traced.event {
+            Event::Note {
+                note: paxos::Note::Accepted { ballot, value },
+                ..
+            } => Some((*ballot, *value)),
+            _ => None,
+        })
+        .collect();
+    let values: BTreeSet<usize> = accepted.iter().map(|(_, v)| *v).collect();
+    assert!(values.len() >= 2, "{accepted:?}");
+    assert!(sim.violations().is_empty());
+    // The caption of that proposal names the value it gave up, too.
+    let recording = lesson::find("highest-ballot").unwrap().recording().unwrap();
+    let seen = captions(&mut Round::with_plan(recording.setup, recording.moves));
+    assert!(
+        seen.iter()
+            .any(|c| c.contains("the highest reported (others carried")
+                && c.contains("at lower ballots), so it must propose")),
+        "{seen:#?}"
+    );
+}
+
+#[test]
+fn the_results_give_the_proof_only_for_the_correct_protocol() {
+    use beat_paxos::protocol::Outcome;
+    // Left alone, the broken lessons decide safely: the results must not present that run as
+    // the proof that the broken protocol is safe.
+    for (name, broken) in PHASE_ONE_LESSONS {
+        let setup = lesson::find(name).unwrap().setup().unwrap();
+        let mut round = Round::new(setup);
+        round.play_to_end();
+        assert!(round.simulation.violations().is_empty(), "{name}");
+        let results = round
+            .simulation
+            .results(&round.setup, &Outcome::new(round.now(), None));
+        assert_eq!(
+            results.why.contains("any two majorities share a node"),
+            broken.is_none(),
+            "{name}: {}",
+            results.why
+        );
+        if broken.is_some() {
+            assert!(results.why.contains("broken protocol"), "{}", results.why);
+        }
+    }
 }

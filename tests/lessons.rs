@@ -5,8 +5,12 @@
 mod common;
 
 use beat_paxos::lesson::{self, Lesson};
+use beat_paxos::protocol::Model;
 use beat_paxos::protocols::REGISTRY;
+use beat_paxos::protocols::ec_counter::{self, EcCounter};
+use beat_paxos::protocols::paxos::{Note, Paxos, PaxosNode};
 use beat_paxos::round::{Attack, PlannedMove, Round};
+use beat_paxos::sim::{Event, NodeId, Traced};
 use common::{beat_paxos, json};
 
 fn lessons() -> Vec<&'static Lesson> {
@@ -110,6 +114,27 @@ fn lessons_have_unique_names_short_texts_and_their_protocols_setup() {
 }
 
 #[test]
+fn the_first_lesson_teaches_ballot_notation_and_chosen_versus_decided() {
+    let first = lessons()[0];
+    assert_eq!(first.name, "first-decision");
+    let sentences: Vec<&str> = first.text.split(". ").collect();
+    let ballots = sentences
+        .iter()
+        .find(|s| s.contains("1.G"))
+        .expect("a sentence on ballot notation");
+    for needle in ["round", "node", "higher ballot beats a lower"] {
+        assert!(ballots.contains(needle), "{ballots}");
+    }
+    let chosen = sentences
+        .iter()
+        .find(|s| s.contains("chosen"))
+        .expect("a sentence on chosen and decided");
+    for needle in ["majority", "decided", "learns"] {
+        assert!(chosen.contains(needle), "{chosen}");
+    }
+}
+
+#[test]
 fn a_rewind_before_the_objective_opens_it_again_and_playing_on_meets_it_again() {
     let lesson = lesson::find("leader-crash").unwrap();
     let recording = lesson.recording().unwrap();
@@ -183,7 +208,15 @@ fn the_command_lists_lessons_and_plays_them() {
         .iter()
         .filter_map(|l| l["break"].as_str())
         .collect();
-    assert_eq!(broken, ["amnesia", "skip-highest-accepted", "no-max"]);
+    assert_eq!(
+        broken,
+        [
+            "amnesia",
+            "skip-highest-accepted",
+            "accept-after-promise",
+            "no-max"
+        ]
+    );
 
     let solved = beat_paxos(&["lesson", "cut-off", "--solve"]);
     let report = json(&solved);
@@ -199,4 +232,350 @@ fn the_command_lists_lessons_and_plays_them() {
     assert_eq!(unknown.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(stderr.contains("there is no lesson `nope`"), "{stderr}");
+}
+
+/// A move the hint asks for: now, or after `delay` ticks.
+struct Do {
+    delay: u64,
+    attack: Attack,
+}
+
+fn now(attack: Attack) -> Vec<Do> {
+    vec![Do { delay: 0, attack }]
+}
+
+/// Plays lesson `name` as a student following its hint: after every step, `hint` reads the
+/// Paxos events that step added and says which moves to make, at that moment or a little later.
+/// The round is then played to its end; returns it.
+fn follow_hint(
+    name: &str,
+    hint: impl FnMut(&[Traced<PaxosNode>]) -> Vec<Do>,
+) -> (&'static Lesson, Round) {
+    follow::<Paxos>(name, hint)
+}
+
+/// [`follow_hint`] for a lesson of any protocol.
+fn follow<M: Model>(
+    name: &str,
+    mut hint: impl FnMut(&[Traced<M::Actor>]) -> Vec<Do>,
+) -> (&'static Lesson, Round) {
+    let lesson = lesson::find(name).unwrap();
+    let mut round = Round::new(lesson.setup().unwrap());
+    let mut seen = 0;
+    let mut later: Vec<(u64, Attack)> = Vec::new();
+    while lesson.met(&round).is_none() && round.now() < 20_000 {
+        later.sort_by_key(|(tick, _)| *tick);
+        let due = round.simulation.next_due();
+        match later.first() {
+            Some((tick, _)) if due.is_none_or(|due| *tick < due) => {
+                let (tick, attack) = later.remove(0);
+                round.advance(tick - round.now());
+                round.attack(attack).unwrap();
+                continue;
+            }
+            None if due.is_none() => break,
+            _ => round.step(),
+        }
+        let sim = round.simulation.of::<M>().unwrap();
+        let events = sim.trace()[seen..].to_vec();
+        seen = sim.trace().len();
+        for Do { delay, attack } in hint(&events) {
+            if delay == 0 {
+                round.attack(attack).unwrap();
+            } else {
+                later.push((round.now() + delay, attack));
+            }
+        }
+    }
+    round.play_to_end();
+    (lesson, round)
+}
+
+fn note(traced: &Traced<PaxosNode>) -> Option<(NodeId, &Note)> {
+    match &traced.event {
+        Event::Note { node, note } => Some((*node, note)),
+        _ => None,
+    }
+}
+
+fn met(lesson: &Lesson, round: &Round) {
+    assert!(
+        lesson.met(round).is_some(),
+        "{}: following the hint does not meet the objective ({:?})",
+        lesson.name,
+        round.moves
+    );
+}
+
+#[test]
+fn first_decision_hint_nothing_to_do_meets_it() {
+    let (lesson, round) = follow_hint("first-decision", |_| Vec::new());
+    met(lesson, &round);
+}
+
+#[test]
+fn leader_crash_hint_kill_the_node_that_starts_ballot_one_at_once() {
+    let mut done = false;
+    let (lesson, round) = follow_hint("leader-crash", |events| {
+        for (node, note) in events.iter().filter_map(note) {
+            if let Note::BallotStarted { ballot } = note
+                && ballot.round == 1
+                && !done
+            {
+                done = true;
+                return now(Attack::ToggleDown(node));
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+}
+
+#[test]
+fn cut_off_hint_isolate_another_node_as_a_leader_starts() {
+    for other in [1, 2] {
+        cut_off_isolating_the_node_after_the_leader_by(other);
+    }
+}
+
+fn cut_off_isolating_the_node_after_the_leader_by(other: usize) {
+    let mut done = false;
+    let (lesson, round) = follow_hint("cut-off", |events| {
+        for (leader, note) in events.iter().filter_map(note) {
+            if let Note::BallotStarted { .. } = note
+                && !done
+            {
+                done = true;
+                return now(Attack::Isolate((leader + other) % 3));
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+}
+
+#[test]
+fn no_majority_hint_kill_one_and_cut_the_pairs_as_the_first_ballot_starts() {
+    let mut done = false;
+    let (lesson, round) = follow_hint("no-majority", |events| {
+        if done
+            || !events
+                .iter()
+                .filter_map(note)
+                .any(|(_, n)| matches!(n, Note::BallotStarted { .. }))
+        {
+            return Vec::new();
+        }
+        done = true;
+        let mut moves = now(Attack::ToggleDown(4));
+        for (a, b) in [(0, 2), (0, 3), (1, 2), (1, 3)] {
+            moves.extend(now(Attack::Cut(a, b)));
+        }
+        moves
+    });
+    met(lesson, &round);
+}
+
+/// The hint of `cannot-disagree` and `break-skip-highest`: isolate the leader once its p2b
+/// replies have arrived (it decides at that moment).
+fn isolate_the_leader_as_it_decides(name: &str) {
+    let mut done = false;
+    let (lesson, round) = follow_hint(name, |events| {
+        for (node, note) in events.iter().filter_map(note) {
+            if let Note::Decided { .. } = note
+                && !done
+            {
+                done = true;
+                return now(Attack::Isolate(node));
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+}
+
+#[test]
+fn cannot_disagree_hint_isolate_the_leader_when_its_p2b_replies_arrive() {
+    isolate_the_leader_as_it_decides("cannot-disagree");
+}
+
+#[test]
+fn break_skip_highest_hint_isolate_the_leader_when_its_p2b_replies_arrive() {
+    isolate_the_leader_as_it_decides("break-skip-highest");
+}
+
+#[test]
+fn break_amnesia_hint_kill_green_once_it_accepted_and_recover_it_after_reds_decide_is_lost() {
+    let (green, red) = (1, 0);
+    let (mut killed, mut red_decided, mut recovered) = (false, false, false);
+    let (lesson, round) = follow_hint("break-amnesia", |events| {
+        for traced in events {
+            match &traced.event {
+                Event::Note {
+                    node,
+                    note: Note::Accepted { .. },
+                } if *node == green && !killed => {
+                    killed = true;
+                    return now(Attack::ToggleDown(green));
+                }
+                Event::Note {
+                    node,
+                    note: Note::Decided { .. },
+                } if *node == red => red_decided = true,
+                Event::Drop { to, .. } if *to == green && red_decided && !recovered => {
+                    recovered = true;
+                    return now(Attack::ToggleDown(green));
+                }
+                _ => {}
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+}
+
+#[test]
+fn break_accept_after_promise_hint_slow_the_first_leader_in_phase_one() {
+    let mut done = false;
+    let (lesson, round) = follow_hint("break-accept-after-promise", |events| {
+        for (node, note) in events.iter().filter_map(note) {
+            if let Note::BallotStarted { .. } = note
+                && !done
+            {
+                done = true;
+                return now(Attack::Slow(node, true));
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+}
+
+#[test]
+fn highest_ballot_hint_isolate_each_of_the_first_two_leaders_as_it_proposes() {
+    // At once, or a little later while its p2a messages are still on their way.
+    for reaction in [0, 40] {
+        let mut leaders: Vec<NodeId> = Vec::new();
+        let (lesson, round) = follow_hint("highest-ballot", |events| {
+            let mut moves = Vec::new();
+            for (node, note) in events.iter().filter_map(note) {
+                if matches!(note, Note::Proposed { .. })
+                    && !leaders.contains(&node)
+                    && leaders.len() < 2
+                {
+                    leaders.push(node);
+                    moves.push(Do {
+                        delay: reaction,
+                        attack: Attack::Isolate(node),
+                    });
+                }
+            }
+            moves
+        });
+        met(lesson, &round);
+    }
+}
+
+/// The counter lessons' hints name no moment but the hint's own: the student acts when it shows.
+/// The student may take a moment to read it: acting 0.2 s after it shows works too.
+fn act_when_the_hint_shows(name: &str, attack: Attack) {
+    let lesson = lesson::find(name).unwrap();
+    for reading in [0, 200] {
+        let moves = vec![PlannedMove {
+            tick: lesson.hint_after + reading,
+            attack: attack.clone(),
+        }];
+        let mut round = Round::with_plan(lesson.setup().unwrap(), moves);
+        round.play_to_end();
+        assert_eq!(round.playback_error(), None, "{name}");
+        met(lesson, &round);
+    }
+}
+
+#[test]
+fn ec_diverge_hint_isolate_a_server_when_the_hint_shows() {
+    act_when_the_hint_shows("ec-diverge", Attack::Isolate(0));
+}
+
+#[test]
+fn ec_converge_hint_heal_when_the_hint_shows() {
+    act_when_the_hint_shows("ec-converge", Attack::HealAll);
+}
+
+#[test]
+fn break_no_max_hint_drop_the_servers_answer_to_the_first_set() {
+    let mut done = false;
+    let (lesson, round) = follow::<EcCounter>("break-no-max", |events| {
+        for traced in events {
+            if let Event::Send {
+                to,
+                msg: ec_counter::Msg::Set { .. },
+                ..
+            } = &traced.event
+                && !done
+            {
+                done = true;
+                return now(Attack::DropNext(*to));
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+}
+
+#[test]
+fn dueling_leaders_is_not_won_by_killing_one_leader_after_another() {
+    // Kill each new leader as it starts (recovering the last one first): three ballots, one
+    // leader at a time, so no duel.
+    let mut down: Option<NodeId> = None;
+    let mut ballots = 0;
+    let (lesson, round) = follow_hint("dueling-leaders", |events| {
+        let mut moves = Vec::new();
+        for (node, note) in events.iter().filter_map(note) {
+            if let Note::BallotStarted { .. } = note {
+                ballots += 1;
+                if ballots > 2 {
+                    continue;
+                }
+                if let Some(dead) = down.take() {
+                    moves.extend(now(Attack::ToggleDown(dead)));
+                }
+                moves.extend(now(Attack::ToggleDown(node)));
+                down = Some(node);
+            }
+        }
+        moves
+    });
+    let sim = round.simulation.of::<Paxos>().unwrap();
+    let first_decision = sim.checker().first_decision.expect("decided");
+    let before = sim
+        .trace()
+        .iter()
+        .filter(|t| t.tick <= first_decision)
+        .filter_map(note)
+        .filter(|(_, n)| matches!(n, Note::BallotStarted { .. }))
+        .count();
+    assert!(
+        before >= 3,
+        "{before} ballots: the old objective would be met"
+    );
+    assert_eq!(lesson.met(&round), None, "{:?}", round.moves);
+}
+
+#[test]
+fn dueling_leaders_hint_slow_each_new_leader_as_it_starts_its_ballot() {
+    let mut slowed: Vec<NodeId> = Vec::new();
+    let (lesson, round) = follow_hint("dueling-leaders", |events| {
+        let mut moves = Vec::new();
+        for (node, note) in events.iter().filter_map(note) {
+            if let Note::BallotStarted { .. } = note
+                && !slowed.contains(&node)
+            {
+                slowed.push(node);
+                moves.extend(now(Attack::Slow(node, true)));
+            }
+        }
+        moves
+    });
+    met(lesson, &round);
 }

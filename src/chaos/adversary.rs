@@ -14,6 +14,9 @@
 //!   or a lot later.
 //! - **flood**: for a while, copy every vote: a quorum counted in messages rather than in
 //!   distinct senders is then reached by a minority (a partition's small side).
+//! - **hold**: keep the votes (or commits) to one node on the wire until that node has moved to
+//!   a later round (an open it sent after them arrives), then deliver them: the node, blind in
+//!   its round, meets them in a later one, longer after than any copy or delay trails.
 //!
 //! Everything is drawn from the seed and depends only on the run, so a chaos run replays exactly.
 //! The adversary also records which dangerous situations the run reached, for the chaos report.
@@ -41,6 +44,26 @@ pub mod situation {
     pub const SLOW: &str = "slow";
     /// A message overtook one sent before it to the same node (jitter at work).
     pub const REORDERED: &str = "reordered";
+    /// A vote or commit reached its receiver after its sender or receiver had moved to a later
+    /// round (the hold strike).
+    pub const EARLIER_ROUND_DELIVERED: &str = "earlier_round_delivered";
+}
+
+/// The names of the fault kinds chaos counts (runs in which each took effect): the schedule's
+/// (named as their actions) and the adversary's strikes.
+pub mod fault {
+    pub const CRASH: &str = "crash";
+    pub const SLOW: &str = "slow";
+    pub const CUT: &str = "cut";
+    pub const PARTITION: &str = "partition";
+    pub const DROP_NEXT: &str = "drop_next";
+    pub const DUPLICATE_NEXT: &str = "duplicate_next";
+    pub const PAUSE_CLIENTS: &str = "pause_clients";
+    pub const FORGET: &str = "strike_forget";
+    pub const DEPOSE: &str = "strike_depose";
+    pub const ECHO: &str = "strike_echo";
+    pub const FLOOD: &str = "strike_flood";
+    pub const HOLD: &str = "strike_hold";
 }
 
 /// A fault waiting for its moment.
@@ -57,6 +80,35 @@ enum StrikeKind {
     Depose { accepts: usize, crash: bool },
     Echo { aim: Aim, delay: Tick },
     Flood { lasting: Tick },
+    Hold { aim: Aim },
+}
+
+/// The hold strike at work: it keeps the votes (or commits) to one node on the wire, each
+/// until its round is over for one of its ends, so that the node sees none of them in time and
+/// meets them all in a later round.
+#[derive(Clone, Debug)]
+struct Hold {
+    to: NodeId,
+    aim: Aim,
+    /// Messages to `to` of this aim are taken, until one of the held ones has moved on or
+    /// `until`.
+    taking: bool,
+    /// Everything held is delivered then at the latest, moved on or not.
+    until: Tick,
+    held: Vec<Held>,
+}
+
+/// A message the hold keeps: it travels as a copy re-made every hop, the one before dropped.
+#[derive(Clone, Debug)]
+struct Held {
+    /// The message as first sent: ids grow with every send, so a message with a larger one was
+    /// sent after it.
+    id: MsgId,
+    from: NodeId,
+    /// The tick the current copy arrives at.
+    due: Tick,
+    /// An open its receiver sent after it has arrived: the receiver is in a later round.
+    moved_on: bool,
 }
 
 #[derive(Clone)]
@@ -77,7 +129,10 @@ pub struct Adversary {
     crashed_after_commit: Vec<bool>,
     /// Per node, the newest message delivered to it (copies aside).
     newest_delivered: Vec<Option<MsgId>>,
+    hold: Option<Hold>,
     seen: BTreeSet<&'static str>,
+    /// The fault kinds that took effect (see [`fault`]).
+    faults: BTreeSet<&'static str>,
 }
 
 impl Adversary {
@@ -121,8 +176,15 @@ impl Adversary {
                         aim: Aim::Vote,
                         delay: rng.below(hop * 3),
                     },
-                    65..80 => StrikeKind::Flood {
+                    65..77 => StrikeKind::Flood {
                         lasting: hop * rng.between(10, 60),
+                    },
+                    77..88 => StrikeKind::Hold {
+                        aim: if rng.chance(500) {
+                            Aim::Vote
+                        } else {
+                            Aim::Commit
+                        },
                     },
                     _ => StrikeKind::Echo {
                         aim: Aim::Commit,
@@ -144,7 +206,9 @@ impl Adversary {
             committed: vec![false; nodes],
             crashed_after_commit: vec![false; nodes],
             newest_delivered: vec![None; nodes],
+            hold: None,
             seen: BTreeSet::new(),
+            faults: BTreeSet::new(),
         }
     }
 
@@ -173,6 +237,11 @@ impl Adversary {
         seen
     }
 
+    /// The fault kinds that took effect in this run (see [`fault`]).
+    pub fn faults(&self) -> Vec<&'static str> {
+        self.faults.iter().copied().collect()
+    }
+
     /// The first strike, if it is watching the run at `tick`.
     fn armed(&self, tick: Tick) -> Option<&StrikeKind> {
         self.strikes
@@ -185,6 +254,10 @@ impl Adversary {
         if let Some(&StrikeKind::Flood { lasting }) = self.armed(tick) {
             self.strikes.pop_front();
             self.flood_until = tick + lasting;
+            self.faults.insert(fault::FLOOD);
+        }
+        if self.keep_holding(tick, upcoming, sim) || self.take_to_hold(tick, upcoming, sim) {
+            return;
         }
         let &Upcoming::Arrival {
             id,
@@ -207,13 +280,151 @@ impl Adversary {
                 let copy = Action::Duplicate { message: id, delay };
                 if sim.apply(copy).is_ok() {
                     self.strikes.pop_front();
+                    self.faults.insert(fault::ECHO);
                 }
             }
             Some(&StrikeKind::Depose { accepts: 0, crash }) if aim == Aim::Commit => {
                 self.strikes.pop_front();
                 self.depose(from, crash, sim);
             }
+            Some(&StrikeKind::Hold { aim: wanted }) if wanted == aim && self.hold.is_none() => {
+                let &Upcoming::Arrival { to, .. } = upcoming else {
+                    return;
+                };
+                self.strikes.pop_front();
+                self.faults.insert(fault::HOLD);
+                self.hold = Some(Hold {
+                    to,
+                    aim,
+                    taking: true,
+                    until: tick + self.hop * self.rng.between(40, 120),
+                    held: Vec::new(),
+                });
+                self.take_to_hold(tick, upcoming, sim);
+            }
             _ => {}
+        }
+    }
+
+    /// Keeps message `id`, arriving now, on the wire one hop more: a copy of it one hop later,
+    /// and the message itself dropped. Returns whether it did.
+    fn hold_on(&mut self, id: MsgId, sim: &mut dyn RunningSim) -> bool {
+        let copy = Action::Duplicate {
+            message: id,
+            delay: self.hop,
+        };
+        sim.apply(copy).is_ok() && sim.apply(Action::Drop { message: id }).is_ok()
+    }
+
+    /// If `upcoming` is a message the hold takes (a vote or commit to its node, while it is
+    /// taking them): holds it, returning true.
+    fn take_to_hold(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) -> bool {
+        let (
+            Some(hold),
+            &Upcoming::Arrival {
+                id,
+                from,
+                to,
+                aim,
+                copy: false,
+                deliverable: true,
+            },
+        ) = (&self.hold, upcoming)
+        else {
+            return false;
+        };
+        if !(hold.taking && tick < hold.until && hold.to == to && hold.aim == aim) {
+            return false;
+        }
+        if !self.hold_on(id, sim) {
+            return false;
+        }
+        let due = tick + self.hop;
+        if let Some(hold) = &mut self.hold {
+            hold.held.push(Held {
+                id,
+                from,
+                due,
+                moved_on: false,
+            });
+        }
+        true
+    }
+
+    /// If `upcoming` is a held message arriving: holds it one hop more (returning true), or,
+    /// once its round is over for one of its ends (or the hold has lasted long enough), lets it
+    /// arrive.
+    fn keep_holding(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) -> bool {
+        let (
+            Some(hold),
+            &Upcoming::Arrival {
+                id,
+                from,
+                to,
+                copy: true,
+                ..
+            },
+        ) = (&self.hold, upcoming)
+        else {
+            return false;
+        };
+        let Some(index) =
+            (hold.held.iter()).position(|h| (h.due, h.from, hold.to) == (tick, from, to))
+        else {
+            return false;
+        };
+        if hold.held[index].moved_on || tick >= hold.until {
+            return false; // delivered now; `after` sees it land
+        }
+        let held = self.hold_on(id, sim);
+        let next = tick + self.hop;
+        if let Some(hold) = &mut self.hold {
+            if held {
+                hold.held[index].due = next;
+            } else {
+                hold.held.remove(index);
+            }
+        }
+        held
+    }
+
+    /// After an event: a held message that arrived leaves the hold (reaching the situation if
+    /// its round was over); an open sent after held messages ends their round.
+    fn hold_after(&mut self, tick: Tick, upcoming: &Upcoming, delivered: bool) {
+        let (
+            Some(hold),
+            &Upcoming::Arrival {
+                id,
+                from,
+                to,
+                aim,
+                copy,
+                ..
+            },
+        ) = (&mut self.hold, upcoming)
+        else {
+            return;
+        };
+        let arrived =
+            (hold.held.iter()).position(|h| copy && (h.due, h.from, hold.to) == (tick, from, to));
+        if let Some(index) = arrived {
+            if delivered && hold.held[index].moved_on {
+                self.seen.insert(situation::EARLIER_ROUND_DELIVERED);
+            }
+            hold.held.remove(index);
+        } else if delivered && aim == Aim::Open && !copy && from == hold.to {
+            // The receiver opened a round after these were sent: theirs is over for it. (An
+            // open it merely receives may leave it in its own round, where they still count.)
+            for held in hold.held.iter_mut().filter(|held| id > held.id) {
+                held.moved_on = true;
+                hold.taking = false;
+            }
+        }
+        if tick >= hold.until {
+            hold.taking = false;
+        }
+        if !hold.taking && hold.held.is_empty() {
+            self.hold = None;
         }
     }
 
@@ -225,6 +436,7 @@ impl Adversary {
         crashed: bool,
         sim: &mut dyn RunningSim,
     ) {
+        self.hold_after(tick, upcoming, delivered);
         match *upcoming {
             Upcoming::Arrival {
                 id,
@@ -260,12 +472,24 @@ impl Adversary {
             Upcoming::Action(Action::Kill { node }) if crashed => self.crashed(node),
             Upcoming::Action(Action::Partition { .. }) => {
                 self.seen.insert(situation::PARTITION);
+                self.faults.insert(fault::PARTITION);
             }
             Upcoming::Action(Action::Cut { .. }) => {
                 self.seen.insert(situation::CUT);
+                self.faults.insert(fault::CUT);
             }
             Upcoming::Action(Action::Slow { factor, .. }) if factor > 1 => {
                 self.seen.insert(situation::SLOW);
+                self.faults.insert(fault::SLOW);
+            }
+            Upcoming::Action(Action::DropNext { .. }) => {
+                self.faults.insert(fault::DROP_NEXT);
+            }
+            Upcoming::Action(Action::DuplicateNext { .. }) => {
+                self.faults.insert(fault::DUPLICATE_NEXT);
+            }
+            Upcoming::Action(Action::PauseClients) => {
+                self.faults.insert(fault::PAUSE_CLIENTS);
             }
             _ => {}
         }
@@ -273,6 +497,7 @@ impl Adversary {
 
     fn crashed(&mut self, node: NodeId) {
         self.seen.insert(situation::CRASH);
+        self.faults.insert(fault::CRASH);
         if self.committed[node] {
             self.crashed_after_commit[node] = true;
         }
@@ -298,7 +523,10 @@ impl Adversary {
         }
         let (leader, receivers) = self.wave.take().expect("counting a wave");
         match self.strikes.pop_front().map(|s| s.kind) {
-            Some(StrikeKind::Forget { .. }) => self.forget(leader, &receivers, sim),
+            Some(StrikeKind::Forget { .. }) => {
+                self.faults.insert(fault::FORGET);
+                self.forget(leader, &receivers, sim)
+            }
             Some(StrikeKind::Depose { crash, .. }) => self.depose(leader, crash, sim),
             _ => unreachable!("only forget and depose count commits"),
         }
@@ -351,6 +579,7 @@ impl Adversary {
         if !self.targets.contains(&leader) {
             return; // an ec-counter client: not ours to cut off
         }
+        self.faults.insert(fault::DEPOSE);
         let now = sim.now();
         let until = now + self.hop * self.rng.between(4, 40);
         if crash {
@@ -367,6 +596,7 @@ impl Adversary {
     fn split(&mut self, groups: Vec<Vec<NodeId>>, heal_at: Tick, sim: &mut dyn RunningSim) {
         if sim.apply(Action::Partition { groups }).is_ok() {
             self.seen.insert(situation::PARTITION);
+            self.faults.insert(fault::PARTITION);
             sim.schedule(heal_at, Action::HealAll);
         }
     }

@@ -76,6 +76,8 @@ pub struct ChaosReport {
     pub decision_ticks: Percentiles,
     /// For each dangerous situation (see `docs/chaos.md`), the runs that reached it.
     pub situations: BTreeMap<&'static str, u64>,
+    /// For each fault kind (see `docs/chaos.md`), the runs in which it took effect.
+    pub faults: BTreeMap<&'static str, u64>,
     pub events: u64,
     /// Stopped before all runs were done (Ctrl-C).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -127,6 +129,7 @@ struct Tally {
     /// not with the runs.
     ticks: BTreeMap<Tick, u64>,
     situations: BTreeMap<&'static str, u64>,
+    faults: BTreeMap<&'static str, u64>,
     events: u64,
 }
 
@@ -151,6 +154,9 @@ impl Tally {
         for name in simulation.situations() {
             *self.situations.entry(name).or_default() += 1;
         }
+        for name in simulation.fault_kinds() {
+            *self.faults.entry(name).or_default() += 1;
+        }
     }
 
     /// Adds the tally of the seeds right after this one's.
@@ -167,6 +173,9 @@ impl Tally {
         }
         for (name, count) in next.situations {
             *self.situations.entry(name).or_default() += count;
+        }
+        for (name, count) in next.faults {
+            *self.faults.entry(name).or_default() += count;
         }
         self.events += next.events;
     }
@@ -257,6 +266,7 @@ pub fn run_many_with(base: &Setup, runs: u64, mut options: RunOptions<'_>) -> Ch
         converged_runs: None,
         decision_ticks: Percentiles::of_counts(&total.ticks),
         situations: total.situations,
+        faults: total.faults,
         events: total.events,
         interrupted: total.runs < runs,
         events_per_sec: None,

@@ -14,7 +14,7 @@
 mod adversary;
 mod many;
 
-pub use adversary::{Adversary, situation};
+pub use adversary::{Adversary, fault, situation};
 pub use many::{ChaosReport, Percentiles, Progress, RunOptions, run_many, run_many_with};
 
 use crate::protocol::{ChaosFault, Setup};

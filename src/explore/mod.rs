@@ -9,19 +9,21 @@
 //! `docs/checking.md` describes the design and the figures.
 
 pub mod adapter;
+pub mod budget;
 pub mod model;
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use stateright::actor::{ActorModel, ActorModelAction, LossyNetwork, Network};
-use stateright::{Checker as _, HasDiscoveries, Model as _};
+use stateright::{HasDiscoveries, Model as _};
 
 pub use adapter::{ExplorableActor, Explored, NodeState};
+pub use budget::{Budget, Incomplete};
 pub use model::{DELIVERED_AGAIN, Exploration, ExploreState, SAFETY, StepEvent, StepKind};
 
 use crate::protocol::{Model, Setup};
@@ -102,6 +104,10 @@ pub struct CheckOptions {
     pub timeout: Option<Duration>,
     /// Stop after generating this many states (memory grows with them).
     pub max_states: Option<usize>,
+    /// Stop when the process's resident memory reaches this many bytes.
+    pub max_memory: Option<u64>,
+    /// Stop when this is set (by a Ctrl-C handler), reporting what was explored.
+    pub stop: Option<&'static AtomicBool>,
 }
 
 impl Default for CheckOptions {
@@ -116,6 +122,8 @@ impl Default for CheckOptions {
             threads: 1,
             timeout: None,
             max_states: None,
+            max_memory: None,
+            stop: None,
         }
     }
 }
@@ -204,8 +212,11 @@ pub struct CheckReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_round: Option<u64>,
     pub max_depth: Option<usize>,
-    /// Every state within the bounds was explored (no violation stopped the search, no timeout).
+    /// Every state within the bounds was explored (no violation stopped the search, no limit).
     pub complete: bool,
+    /// Why not, when not complete: `violation`, `timeout`, `max_states`, `memory` or
+    /// `interrupted`.
+    pub incomplete: Option<Incomplete>,
     pub unique_states: usize,
     /// States generated, counting repeats.
     pub states: usize,
@@ -274,9 +285,13 @@ pub fn check<P: Explorable>(setup: &Setup, options: &CheckOptions) -> CheckRepor
         checker,
         options: options.clone(),
         attackable,
-        deadline: options.timeout.map(|timeout| started + timeout),
-        generated: AtomicUsize::new(0),
-        cut_short: AtomicBool::new(false),
+        budget: Budget::new(
+            started,
+            options.timeout,
+            options.max_states,
+            options.max_memory,
+            options.stop,
+        ),
         milestones: AtomicU64::new(0),
         violated: AtomicBool::new(false),
     };
@@ -288,9 +303,60 @@ pub fn check<P: Explorable>(setup: &Setup, options: &CheckOptions) -> CheckRepor
         builder = builder.target_max_depth(depth);
     }
     match options.search {
-        Search::Bfs => report(setup, options, started, builder.spawn_bfs().join()),
-        Search::Dfs => report(setup, options, started, builder.spawn_dfs().join()),
+        Search::Bfs => finish(setup, options, started, builder.spawn_bfs()),
+        Search::Dfs => finish(setup, options, started, builder.spawn_dfs()),
     }
+}
+
+/// Waits for the search to end or run out of budget, and reports it. Out of budget, the threads
+/// still drop the states they had queued, which takes most of a second per million: the report
+/// does not wait for that, so a timeout is kept to within a few milliseconds. The threads then
+/// finish, and the search is freed, beside the caller (who, on the command line, prints the
+/// report and exits).
+fn finish<P: Explorable, C>(
+    setup: &Setup,
+    options: &CheckOptions,
+    started: Instant,
+    mut search: C,
+) -> CheckReport
+where
+    C: stateright::Checker<Exploration<P>> + Send + 'static,
+{
+    let threads = search.handles();
+    let budget = &search.model().budget;
+    let out_of_budget = loop {
+        if threads.iter().all(|thread| thread.is_finished()) {
+            break false;
+        }
+        if budget.exhausted() {
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let threads = match out_of_budget {
+        false => {
+            for thread in threads {
+                if let Err(panic) = thread.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            Vec::new()
+        }
+        true => {
+            // A state found in bounds just before the budget ran out may still be being
+            // counted.
+            std::thread::sleep(Duration::from_millis(5));
+            threads
+        }
+    };
+    let report = report(setup, options, started, &search);
+    std::thread::spawn(move || {
+        for thread in threads {
+            let _ = thread.join();
+        }
+        drop(search);
+    });
+    report
 }
 
 /// What a finished search found.
@@ -298,15 +364,20 @@ fn report<P: Explorable>(
     setup: &Setup,
     options: &CheckOptions,
     started: Instant,
-    search: impl stateright::Checker<Exploration<P>>,
+    search: &impl stateright::Checker<Exploration<P>>,
 ) -> CheckReport {
     let seconds = started.elapsed().as_secs_f64();
-    let cut_short = search.model().cut_short.load(Ordering::Relaxed);
+    // Paths are rebuilt by replaying their steps, which must all be there again.
+    let _rebuilding = search.model().budget.rebuilding_paths();
     let mut discoveries = search.discoveries();
     let violation = discoveries
         .remove(SAFETY)
         .map(|path| counterexample::<P>(setup, search.model(), path.into_vec()));
     let unique_states = search.unique_state_count();
+    let incomplete = match &violation {
+        Some(_) => Some(Incomplete::Violation),
+        None => search.model().budget.reason(),
+    };
     CheckReport {
         mode: setup.mode.name(),
         broken: setup.broken,
@@ -316,7 +387,8 @@ fn report<P: Explorable>(
         max_crashes: options.max_crashes,
         max_round: P::ROUNDS.then_some(options.max_round),
         max_depth: options.max_depth,
-        complete: violation.is_none() && !cut_short,
+        complete: incomplete.is_none(),
+        incomplete,
         unique_states,
         states: search.state_count(),
         depth: search.max_depth(),

@@ -15,18 +15,23 @@
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Network};
 use stateright::{Model, Property};
 
 use super::adapter::Explored;
+use super::budget::Budget;
 use super::{CheckOptions, Explorable};
 use crate::sim::{Actor, Checker, Effect, NodeId, Violation};
 
 /// The name of the property that holds when the checker reports nothing.
 pub const SAFETY: &str = "safety";
+
+/// A property that fails once the search is out of budget, only so that stateright's threads
+/// stop at their next block (`finish_when` any failure) rather than drain every queued state;
+/// the report reads the budget's reason instead.
+pub const BUDGET: &str = "within budget";
 
 /// A state of the explored system: the actor model's state, the checker that has seen every note
 /// so far, and what it reported.
@@ -165,12 +170,9 @@ pub struct Exploration<P: Explorable> {
     pub options: CheckOptions,
     /// Which nodes may crash (ec-counter clients may not, as in the game).
     pub attackable: Vec<bool>,
-    /// When to stop exploring (stateright's own timeout only applies between threads).
-    pub deadline: Option<Instant>,
-    /// States generated so far, against `options.max_states`.
-    pub generated: AtomicUsize,
-    /// Set when the deadline or the state limit cut the search short.
-    pub cut_short: AtomicBool,
+    /// The time, memory and states the search may spend (stateright's own timeout only applies
+    /// between threads), and why it stopped early if it did.
+    pub budget: Budget,
     /// The milestones reached by some step inside the bounds (bit `i`: `P::MILESTONES[i]`;
     /// the top bit: [`DELIVERED_AGAIN`]).
     pub milestones: AtomicU64,
@@ -193,20 +195,6 @@ impl<P: Explorable> Exploration<P> {
             list.push((DELIVERED_AGAIN, reached & DELIVERED_AGAIN_BIT != 0));
         }
         list
-    }
-
-    /// Whether the search must stop: past the deadline or over the state limit. From then on
-    /// every new state is out of bounds, so the search drains and ends.
-    fn out_of_budget(&self) -> bool {
-        let generated = self.generated.fetch_add(1, Ordering::Relaxed);
-        let over = self.options.max_states.is_some_and(|max| generated >= max)
-            || self
-                .deadline
-                .is_some_and(|deadline| Instant::now() >= deadline);
-        if over {
-            self.cut_short.store(true, Ordering::Relaxed);
-        }
-        over
     }
 
     /// Whether crashing `node` now would lose nothing: its state is its crash image (as far as
@@ -279,7 +267,9 @@ impl<P: Explorable> Model for Exploration<P> {
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
-        if state.violations.is_empty() {
+        // Once out of budget the queued states are only drained, not expanded: expanding them
+        // (millions, in breadth-first search) is what made a timeout overshoot several times.
+        if state.violations.is_empty() && !self.budget.draining() {
             self.system.actions(&state.system, actions);
             actions.retain(|action| match action {
                 ActorModelAction::Crash(id) => !self.idle_crash(state, usize::from(*id)),
@@ -347,7 +337,9 @@ impl<P: Explorable> Model for Exploration<P> {
     }
 
     fn within_boundary(&self, state: &Self::State) -> bool {
-        if self.out_of_budget() {
+        // Past the deadline, over the state limit or the memory budget, or interrupted: from
+        // then on every new state is out of bounds, so the search drains and ends.
+        if self.budget.spend_one() {
             return false;
         }
         let crashes_allowed = state
@@ -377,6 +369,7 @@ impl<P: Explorable> Model for Exploration<P> {
             Property::sometimes(P::PROGRESS, |_, state: &Self::State| {
                 P::progress(&state.checker)
             }),
+            Property::always(BUDGET, |model: &Self, _| !model.budget.exhausted()),
         ]
     }
 }

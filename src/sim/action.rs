@@ -74,11 +74,87 @@ fn yes() -> bool {
 pub const MAX_DUPLICATE_DELAY: Tick = 1_000_000;
 
 /// An action scheduled at a tick, as in scenario files and chaos schedules.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TimedAction {
     pub at: Tick,
     #[serde(flatten)]
     pub action: Action,
+}
+
+/// Prefixes an error message with the path of the field inside a value that was read in two
+/// steps; `scenario::parse_json` moves the path into the error's field path
+/// (`actions[0].node`).
+pub(crate) const NESTED_PATH: char = '\u{1f}';
+
+/// A scheduled action's fields, as they are; errors call it what `in_plain_words` explains.
+struct Fields;
+
+impl<'de> serde::de::Visitor<'de> for Fields {
+    type Value = serde_json::Map<String, serde_json::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("struct TimedAction")
+    }
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            fields.insert(key, value);
+        }
+        Ok(fields)
+    }
+}
+
+/// Read by hand rather than derived: serde's `flatten` reads the action through a buffer, and
+/// errors inside it lost their field (`"node": "0"` said `actions[0]`, not `actions[0].node`).
+impl<'de> Deserialize<'de> for TimedAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = deserializer.deserialize_map(Fields)?;
+        let at = fields
+            .remove("at")
+            .ok_or_else(|| D::Error::missing_field("at"))?;
+        let nested = |error: serde_path_to_error::Error<serde_json::Error>, field: &str| {
+            D::Error::custom(format!(
+                "{NESTED_PATH}{field}{NESTED_PATH}{}",
+                error.into_inner()
+            ))
+        };
+        let at: Tick = serde_path_to_error::deserialize(at).map_err(|e| nested(e, "at"))?;
+        // An internally tagged enum reads its fields through a buffer too, so each field's type
+        // is checked here first, where its name is known.
+        for (name, value) in &fields {
+            let value = value.clone();
+            let checked = match name.as_str() {
+                "node" | "from" | "to" => {
+                    serde_path_to_error::deserialize::<_, NodeId>(value).map(drop)
+                }
+                "factor" => serde_path_to_error::deserialize::<_, u32>(value).map(drop),
+                "both" => serde_path_to_error::deserialize::<_, bool>(value).map(drop),
+                "groups" => {
+                    serde_path_to_error::deserialize::<_, Vec<Vec<NodeId>>>(value).map(drop)
+                }
+                "message" => serde_path_to_error::deserialize::<_, MsgId>(value).map(drop),
+                "delay" => serde_path_to_error::deserialize::<_, Tick>(value).map(drop),
+                _ => Ok(()),
+            };
+            checked.map_err(|e| {
+                let inside = e.path().to_string();
+                let path = match inside.as_str() {
+                    "." => name.clone(),
+                    inside => format!("{name}{inside}"),
+                };
+                nested(e, &path)
+            })?;
+        }
+        let action: Action = serde_path_to_error::deserialize(serde_json::Value::Object(fields))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                nested(e, &path)
+            })?;
+        Ok(TimedAction { at, action })
+    }
 }
 
 impl Action {

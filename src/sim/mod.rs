@@ -567,6 +567,28 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         self.script.as_ref().and_then(|run| run.error.as_deref())
     }
 
+    /// In a scripted run that ended (decided, or at its tick limit) before its script did: plays
+    /// the rest of the script on a copy, so that a step that could never happen is an error
+    /// however early the run ends. Steps that could still happen are left unplayed.
+    pub fn check_rest_of_script(&mut self)
+    where
+        C: Clone,
+    {
+        let Some(run) = &self.script else { return };
+        let end = run.end();
+        if run.error.is_some() || self.now >= end {
+            return;
+        }
+        let mut rest = self.snapshot();
+        rest.run_until(end);
+        if let (Some(error), Some(run)) = (rest.script_error(), &mut self.script) {
+            run.error = Some(format!(
+                "{error} (the run ended before this step, at tick {}; it could never have happened)",
+                self.now
+            ));
+        }
+    }
+
     /// Schedules `action` at tick `at` (not before now).
     pub fn schedule(&mut self, at: Tick, action: Action) {
         let index = self.scheduled.len();
@@ -713,9 +735,20 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         match current {
             ScriptStep::Deliver { ref msg, .. } | ScriptStep::Lose { ref msg, .. } => {
                 let Some(id) = claimed.filter(|id| self.in_flight.contains_key(id)) else {
-                    let problem = match claimed {
-                        None => format!("no message {msg} was sent on this link before this step"),
-                        Some(_) => format!("message {msg} was lost before this step"),
+                    let earlier = run.done_before(step);
+                    let problem = match (claimed, earlier, &current) {
+                        (None, Some(j), ScriptStep::Deliver { .. }) => format!(
+                            "message {msg} was already delivered by script[{j}]; to deliver it \
+                             again, as a network that duplicates, write \"copy\": true"
+                        ),
+                        (None, Some(j), _) => format!(
+                            "message {msg} was already delivered by script[{j}], so it is no \
+                             longer on the wire to lose"
+                        ),
+                        (None, None, _) => {
+                            format!("no message {msg} was sent on this link before this step")
+                        }
+                        (Some(_), _, _) => format!("message {msg} was lost before this step"),
                     };
                     return fail(self, problem);
                 };
@@ -937,7 +970,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// delivers (or loses) it, with a copy for each later step that delivers it again; a message
     /// no step is for dies halfway along its link when the script ends.
     fn send_scripted(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
-        let Some(run) = &self.script else { return };
+        let Some(run) = &mut self.script else { return };
         let key = serde_json::to_value(&msg).unwrap_or_default();
         let claim = run.claim(self.now, from, to, &key);
         let player_drop = std::mem::replace(&mut self.drop_next[from], false);
@@ -1672,6 +1705,64 @@ mod tests {
                 .contains("node 1 has no \"ping\" timer armed"),
             "{:?}",
             sim.script_error()
+        );
+    }
+
+    #[test]
+    fn a_second_delivery_or_a_late_lose_says_the_first_delivery_took_the_message() {
+        for (second, expected) in [
+            (
+                serde_json::json!({"step": "deliver", "from": 0, "to": 1, "msg": 1}),
+                "script[2] (deliver from 0 to 1): message 1 was already delivered by script[1]; \
+                 to deliver it again, as a network that duplicates, write \"copy\": true",
+            ),
+            (
+                serde_json::json!({"step": "lose", "from": 0, "to": 1, "msg": 1}),
+                "script[2] (lose from 0 to 1): message 1 was already delivered by script[1], so \
+                 it is no longer on the wire to lose",
+            ),
+        ] {
+            let mut sim = echo_script(serde_json::json!([
+                {"step": "timer", "node": 0, "timer": "ping"},
+                {"step": "deliver", "from": 0, "to": 1, "msg": 1},
+                second,
+            ]));
+            sim.run_until(10_000);
+            assert_eq!(sim.script_error(), Some(expected));
+        }
+    }
+
+    #[test]
+    fn a_step_after_the_run_ended_is_an_error_only_if_it_could_never_happen() {
+        let script = |last: serde_json::Value| {
+            echo_script(serde_json::json!([
+                {"step": "timer", "node": 0, "timer": "ping"},
+                {"step": "deliver", "from": 0, "to": 1, "msg": 1},
+                last,
+            ]))
+        };
+        // The run ends after step 1 (as a decided round does); step 2 could still happen.
+        let mut sim = script(serde_json::json!({"step": "deliver", "from": 1, "to": 0, "msg": 1}));
+        sim.run_until(20);
+        let before = (sim.now(), sim.checker().0.clone(), sim.trace().len());
+        sim.check_rest_of_script();
+        assert_eq!(sim.script_error(), None);
+        assert_eq!(
+            (sim.now(), sim.checker().0.clone(), sim.trace().len()),
+            before,
+            "the check plays the rest on a copy"
+        );
+
+        let mut sim = script(serde_json::json!({"step": "deliver", "from": 1, "to": 0, "msg": 9}));
+        sim.run_until(20);
+        sim.check_rest_of_script();
+        let error = sim.script_error().unwrap_or_default();
+        assert!(
+            error.starts_with("script[2] (deliver from 1 to 0): no message 9")
+                && error.ends_with(
+                    "(the run ended before this step, at tick 20; it could never have happened)"
+                ),
+            "{error}"
         );
     }
 }

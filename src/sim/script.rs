@@ -10,6 +10,8 @@
 //! from the node's own state ([`SimRng::for_state`](super::SimRng::for_state)), exactly as the
 //! model checker does, so a node picks the values the checker saw.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -110,6 +112,25 @@ pub(super) struct ScriptRun {
     pub(super) claimed: Vec<Option<MsgId>>,
     /// Why the script stopped early, if it did.
     pub(super) error: Option<String>,
+    /// The `deliver`/`lose` steps of each message, so that a send finds its step without
+    /// scanning the script (a scan made a long script quadratic).
+    index: HashMap<MessageKey, Steps>,
+}
+
+/// A message as steps name it: its link and its JSON text. `serde_json` keeps object keys
+/// sorted, so equal messages have equal text.
+type MessageKey = (NodeId, NodeId, String);
+
+/// The steps about one message, in script order, and the first one a send may still claim:
+/// claims only move forward (time does), so the steps before it never will be.
+#[derive(Clone, Debug, Default)]
+struct Steps {
+    steps: Vec<usize>,
+    next: usize,
+}
+
+fn key(from: NodeId, to: NodeId, msg: &Value) -> MessageKey {
+    (from, to, msg.to_string())
 }
 
 /// Which steps a message just sent is for: the step that delivers or loses it, then the steps
@@ -122,11 +143,18 @@ pub(super) struct Claim {
 impl ScriptRun {
     pub(super) fn new(steps: Vec<ScriptStep>, hop: Tick) -> ScriptRun {
         let claimed = vec![None; steps.len()];
+        let mut index: HashMap<MessageKey, Steps> = HashMap::new();
+        for (k, step) in steps.iter().enumerate() {
+            if let Some((from, to, msg)) = step.message() {
+                index.entry(key(from, to, msg)).or_default().steps.push(k);
+            }
+        }
         ScriptRun {
             steps,
             hop: hop.max(1),
             claimed,
             error: None,
+            index,
         }
     }
 
@@ -141,21 +169,45 @@ impl ScriptRun {
 
     /// Finds the steps, after `now`, for a message `from -> to` that serializes to `msg`: the
     /// first unclaimed step delivering or losing it, and the copies delivered after that step
-    /// and before the next step about an identical message.
-    pub(super) fn claim(&self, now: Tick, from: NodeId, to: NodeId, msg: &Value) -> Option<Claim> {
-        let same = |step: &ScriptStep| step.message() == Some((from, to, msg));
-        let first = (0..self.steps.len()).find(|&k| {
-            self.tick_of(k) > now
-                && self.claimed[k].is_none()
-                && !self.steps[k].is_copy()
-                && same(&self.steps[k])
-        })?;
-        let copies = (first + 1..self.steps.len())
-            .filter(|&k| same(&self.steps[k]))
+    /// and before the next step about an identical message. Linear over a whole run: each step
+    /// is passed over once.
+    pub(super) fn claim(
+        &mut self,
+        now: Tick,
+        from: NodeId,
+        to: NodeId,
+        msg: &Value,
+    ) -> Option<Claim> {
+        let hop = self.hop;
+        let tick_of = |k: usize| (k as Tick + 1) * hop;
+        let entry = self.index.get_mut(&key(from, to, msg))?;
+        // Past steps, claimed steps and copies with no delivery before them can never be
+        // claimed now: skip them for good.
+        while let Some(&k) = entry.steps.get(entry.next) {
+            if tick_of(k) > now && self.claimed[k].is_none() && !self.steps[k].is_copy() {
+                break;
+            }
+            entry.next += 1;
+        }
+        let first = *entry.steps.get(entry.next)?;
+        let copies = entry.steps[entry.next + 1..]
+            .iter()
+            .copied()
             .take_while(|&k| self.steps[k].is_copy())
             .filter(|&k| self.claimed[k].is_none())
             .collect();
         Some(Claim { first, copies })
+    }
+
+    /// The step before `step` that already carried out `step`'s message, if one did: why a
+    /// second delivery (without `copy`) or a late `lose` has nothing to act on.
+    pub(super) fn done_before(&self, step: usize) -> Option<usize> {
+        let (from, to, msg) = self.steps[step].message()?;
+        let steps = &self.index.get(&key(from, to, msg))?.steps;
+        let before = steps.partition_point(|&k| k < step);
+        steps[..before].iter().rev().copied().find(|&k| {
+            self.claimed[k].is_some() && matches!(self.steps[k], ScriptStep::Deliver { .. })
+        })
     }
 
     /// Stops the script at `step`, saying why.
@@ -206,7 +258,7 @@ mod tests {
             msg: msg.clone(),
             copy,
         };
-        let run = ScriptRun::new(
+        let mut run = ScriptRun::new(
             vec![
                 deliver(false),
                 ScriptStep::Kill { node: 2 },

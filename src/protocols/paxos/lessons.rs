@@ -1,10 +1,10 @@
 //! The Paxos lessons: from watching one decision to breaking the protocol. Each objective reads the
 //! run's trace from the start, so it holds at the exact step it was met.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
-use super::node::{Ballot, Note, PaxosNode};
+use super::node::{Ballot, Msg, Note, PaxosNode, Value};
 use crate::protocol::{Lesson, ModelSim, RunningSim, first_violation};
 use crate::protocols::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
@@ -16,8 +16,11 @@ pub const LESSONS: &[Lesson] = &[
         title: "A first decision",
         text: "Three nodes must agree on one value, and each would like it to be its own. A node \
                that has heard nothing for a while becomes a leader: it asks everyone to promise \
-               its ballot (p1a, p1b), then asks them to accept its value (p2a, p2b). Once a \
-               majority has accepted, the value is chosen and can never change.",
+               its ballot (p1a, p1b), then asks them to accept its value (p2a, p2b). A ballot \
+               such as 1.G is round 1 of node green: ballots compare by round, then by node, \
+               and a higher ballot beats a lower one. A value is chosen once a majority has \
+               accepted it, and can never change; a node has decided once it learns which value \
+               was chosen.",
         objective: "Watch the cluster decide.",
         hint_after: 3_000,
         hint: "Nothing to do: press + to speed up, or step through it with the step button.",
@@ -50,10 +53,12 @@ pub const LESSONS: &[Lesson] = &[
                ones. When two nodes lead at once they keep overtaking each other: each new \
                prepare cancels the other's accepts. Make the cluster go through at least three \
                ballots before it decides.",
-        objective: "Three ballots or more started before the first decision.",
+        objective: "Three ballots or more started before the first decision, with two leaders \
+                    at once: one refused (nack) because the other's ballot is higher.",
         hint_after: 2_000,
-        hint: "Slow the leader (hold the mouse on it, or S) or drop its accepts: another node \
-               times out and starts a higher ballot. Do it again to the new leader.",
+        hint: "The moment a node starts a ballot (a gold ring appears), slow it (hold the mouse \
+               on it, or S): another node times out and starts a higher ballot. Slow that one \
+               the moment it starts, too.",
         done: "Each new ballot pre-empted the one before, and still only one value was chosen. \
                Randomized, growing time-outs are what make a leader win in the end.",
         watch: false,
@@ -68,8 +73,9 @@ pub const LESSONS: &[Lesson] = &[
                without it.",
         objective: "The cluster decides while one node is cut off from all the others.",
         hint_after: 1_500,
-        hint: "Select a node (click it) and press I to isolate it. Isolation heals by itself \
-               after a while, so do it early.",
+        hint: "The moment a leader starts its ballot (a gold ring appears), select one of the \
+               other nodes and press I to isolate it. Isolation heals by itself after a while, \
+               so a node cut off earlier is back before the decision.",
         done: "A majority decided alone. The cut-off node learns the value once the link heals.",
         watch: false,
         replay: include_str!("../../../assets/lessons/cut-off.json"),
@@ -85,8 +91,9 @@ pub const LESSONS: &[Lesson] = &[
         objective: "Keep five nodes without a reachable majority for 0.4 s, undecided, then let \
                     them decide.",
         hint_after: 2_500,
-        hint: "Kill one node (double-click), then drag from node to node to cut the links \
-               between the pairs: red and green on one side, blue and orange on the other.",
+        hint: "As soon as the first ballot starts (a gold ring), kill purple (double-click), \
+               then drag from node to node to cut the links between the pairs: red and green on \
+               one side, blue and orange on the other.",
         done: "No majority, no progress: Paxos chose waiting over guessing. With the network \
                healed, a majority formed and decided.",
         watch: false,
@@ -101,14 +108,36 @@ pub const LESSONS: &[Lesson] = &[
                takes over with a value of its own. Can you make the new leader win with it?",
         objective: "Make a new leader take over after a value was chosen.",
         hint_after: 2_500,
-        hint: "Watch for the p2b replies reaching the leader, then isolate it (select it, I): \
-               the others time out and one starts a higher ballot.",
+        hint: "The moment the p2b replies reach the leader (it shows DECIDED), isolate it \
+               (select it, I): its decide messages are lost, the others time out and one starts \
+               a higher ballot.",
         done: "The new leader proposed the chosen value, not its own. The node outlined in gold \
                was in both majorities: it had accepted the chosen value, and its promise to the \
                new leader carried it. Any two majorities share a node, so this always happens.",
         watch: false,
         replay: include_str!("../../../assets/lessons/cannot-disagree.json"),
         goal: new_leader_adopted_the_chosen_value,
+    },
+    Lesson {
+        name: "highest-ballot",
+        title: "Two values accepted: which one?",
+        text: "A value can be accepted by a few nodes without being chosen, when its leader is \
+               cut off before a majority accepts. Let one leader get its value accepted at one \
+               ballot, and another leader a different value at a higher ballot, each by too few \
+               nodes to be chosen. Then a new leader's promises carry both values: which must it \
+               propose?",
+        objective: "A leader hears of two different values accepted at different ballots, and \
+                    proposes one.",
+        hint_after: 2_500,
+        hint: "Isolate each of the first two leaders (select it, I) the moment it proposes, \
+               before its p2a messages arrive: its value stays accepted by itself alone.",
+        done: "The leader proposed the value of the highest ballot its promises reported. That \
+               is the only safe choice: if a value was chosen at some ballot, every later ballot \
+               proposed that same value, so the highest ballot anyone reports carries it, while \
+               a value accepted at a lower ballot may be one that lost.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/highest-ballot.json"),
+        goal: highest_of_two_values_proposed,
     },
     Lesson {
         name: "break-amnesia",
@@ -119,8 +148,9 @@ pub const LESSONS: &[Lesson] = &[
                it back.",
         objective: "Make the checker catch two different values chosen.",
         hint_after: 2_000,
-        hint: "Wait until green has accepted (its inspector shows 'accepted'), double-click \
-               green to kill it, then double-click it again to recover it.",
+        hint: "The moment green has accepted (its inspector shows 'accepted'), double-click \
+               green to kill it. Recover it (double-click again) only after red has decided and \
+               its decide message to green has been lost.",
         done: "Green forgot the value it had accepted, so its promise to the next leader \
                carried nothing, and that leader chose its own value. Acceptors must keep their \
                promises and accepted values on disk.",
@@ -136,13 +166,32 @@ pub const LESSONS: &[Lesson] = &[
                chosen, then make a second leader take over.",
         objective: "Make the checker catch two different values chosen.",
         hint_after: 2_500,
-        hint: "When the leader's p2b replies have arrived, isolate the leader (select it, I) so \
-               the others time out and start a new ballot.",
+        hint: "The moment the leader's p2b replies have arrived (it shows DECIDED), isolate it \
+               (select it, I) so the others time out and start a new ballot.",
         done: "The new leader ignored the value its promises carried and chose its own: two \
                values chosen. Proposing the highest accepted value is the rule that makes any \
                later ballot agree with an earlier choice.",
         watch: false,
         replay: include_str!("../../../assets/lessons/break-skip-highest.json"),
+        goal: first_violation,
+    },
+    Lesson {
+        name: "break-accept-after-promise",
+        title: "Break it: accept after promising",
+        text: "This cluster runs a broken Paxos: an acceptor still accepts a lower ballot's \
+               value after promising a higher ballot. A promise is what lets a new leader trust \
+               that nothing older will be accepted behind its back. Make a leader's p2a arrive \
+               late, after another leader's ballot has won the promises.",
+        objective: "Make the checker catch two different values chosen.",
+        hint_after: 2_500,
+        hint: "Slow the first leader (hold the mouse on it, or S) while it is in phase 1, so its \
+               p2a messages crawl while another node times out and starts a higher ballot.",
+        done: "An acceptor promised the higher ballot, told its leader it had accepted nothing, \
+               and then accepted the older ballot's value anyway: both ballots reached a \
+               majority with different values. Refusing a lower ballot after a promise is a \
+               safety rule, not only a way to settle duelling leaders.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/break-accept-after-promise.json"),
         goal: first_violation,
     },
 ];
@@ -220,16 +269,34 @@ fn leader_killed_then_decided(run: &dyn RunningSim) -> Option<Tick> {
     })
 }
 
+/// Three ballots before the first decision, and a duel among them: a live leader's ballot
+/// refused because an acceptor had promised another node's higher one. Killing one leader after
+/// another also starts three ballots, but nobody overtakes anybody.
 fn three_ballots_before_deciding(run: &dyn RunningSim) -> Option<Tick> {
     let mut ballots = 0;
+    let mut duel = false;
     let mut decided = false;
-    first_moment(run, |_, event, _| {
-        if ballot_started(event).is_some() && !decided {
+    first_moment(run, |_, event, faults| {
+        if decided {
+            return false;
+        }
+        if ballot_started(event).is_some() {
             ballots += 1;
         }
-        if is_decision(event) && !decided {
+        if let Event::Send {
+            to,
+            msg: Msg::Nack { ballot, promised },
+            ..
+        } = event
+            && *to == ballot.node
+            && promised.node != ballot.node
+            && !faults.is_down(*to)
+        {
+            duel = true;
+        }
+        if is_decision(event) {
             decided = true;
-            return ballots >= 3;
+            return ballots >= 3 && duel;
         }
         false
     })
@@ -323,6 +390,27 @@ fn new_leader_adopted_the_chosen_value(run: &dyn RunningSim) -> Option<Tick> {
             _ => false,
         }
     })
+}
+
+/// A leader whose counted promises (its own included) carried two different values, and that
+/// proposed the one accepted at the highest ballot, another node's: the leader gives up a value
+/// it had accepted itself, so the choice is visibly the rule's, not the leader's.
+fn highest_of_two_values_proposed(run: &dyn RunningSim) -> Option<Tick> {
+    super::story::phase_ones(paxos(run))
+        .into_iter()
+        .find(|one| {
+            let values: BTreeSet<Value> = one
+                .reports
+                .values()
+                .filter_map(|report| report.accepted.map(|(_, value)| value))
+                .collect();
+            values.len() >= 2
+                && one.proposed != one.ballot.node
+                && one
+                    .highest()
+                    .is_some_and(|(_, value)| value == one.proposed)
+        })
+        .map(|one| one.tick)
 }
 
 #[cfg(test)]

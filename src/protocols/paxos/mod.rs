@@ -1,11 +1,13 @@
 //! Single-decree Paxos as a plug-in: the actor ([`node`]), the safety checker ([`checker`]), the
-//! views and teaching text ([`view`]), and here its settings, broken variants and chaos faults.
+//! views and teaching text ([`view`]), told from what the trace shows (`story`), and here its
+//! settings, broken variants and chaos faults.
 
 pub mod checker;
 #[cfg(not(target_arch = "wasm32"))]
 mod explore;
 pub mod lessons;
 pub mod node;
+mod story;
 pub mod view;
 
 use crate::diagram::MarkKind;
@@ -49,6 +51,10 @@ const VARIANTS: &[Variant] = &[
         name: "skip-highest-accepted",
         what: "a new leader proposes its own value even when a promise carried an accepted one",
     },
+    Variant {
+        name: "accept-after-promise",
+        what: "an acceptor accepts a lower ballot's value after promising a higher ballot",
+    },
 ];
 
 impl Paxos {
@@ -56,6 +62,7 @@ impl Paxos {
         match setup.broken {
             Some("amnesia") => node::Variant::Amnesia,
             Some("skip-highest-accepted") => node::Variant::SkipHighestAccepted,
+            Some("accept-after-promise") => node::Variant::AcceptAfterPromise,
             _ => node::Variant::Correct,
         }
     }
@@ -303,11 +310,11 @@ mod tests {
         use node::Variant::*;
         let mut setup = setup(4);
         setup.set_knob("paxos.election_timeout", 77).unwrap();
-        for expected in [Correct, Amnesia, SkipHighestAccepted] {
+        for expected in [Correct, Amnesia, SkipHighestAccepted, AcceptAfterPromise] {
             // Each broken variant is offered under its scenario-file name.
             setup.broken = match expected {
                 Correct => None,
-                Amnesia | SkipHighestAccepted => {
+                Amnesia | SkipHighestAccepted | AcceptAfterPromise => {
                     let name = serde_json::to_value(expected).unwrap();
                     MODE.variant(name.as_str().unwrap()).map(|v| v.name)
                 }

@@ -118,6 +118,9 @@ pub enum Variant {
     Amnesia,
     /// A new leader proposes its own value even when a promise carried an accepted one.
     SkipHighestAccepted,
+    /// An acceptor accepts a lower ballot's accept after promising a higher one (phase 2a
+    /// without the promise check).
+    AcceptAfterPromise,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -346,7 +349,7 @@ impl PaxosNode {
     }
 
     fn on_accept(&mut self, from: NodeId, ballot: Ballot, value: Value, cx: &mut Cx<'_, Self>) {
-        if ballot < self.promised {
+        if ballot < self.promised && self.variant != Variant::AcceptAfterPromise {
             cx.send(
                 from,
                 Msg::Nack {
@@ -356,7 +359,8 @@ impl PaxosNode {
             );
             return;
         }
-        self.promised = ballot;
+        // The broken variant may accept below its promise, but still never lowers the promise.
+        self.promised = self.promised.max(ballot);
         self.accepted = Some((ballot, value));
         cx.note(Note::Accepted { ballot, value });
         // `ballot` is never our own (a leader sends nothing to itself), so `<=` would do the same.
@@ -599,6 +603,40 @@ mod tests {
         assert_eq!(red.leading(), None);
         handle(&mut red, |n, cx| n.on_timer(Timer::Election, cx));
         assert_eq!(red.leading(), Some(b(5, 0)));
+    }
+
+    #[test]
+    fn a_lower_accept_after_a_higher_promise_is_refused_unless_broken() {
+        for (variant, refuses) in [
+            (Variant::Correct, true),
+            (Variant::AcceptAfterPromise, false),
+        ] {
+            let mut green = PaxosNode::new(1, 3, variant, PaxosTiming::default());
+            handle(&mut green, |n, cx| {
+                n.on_message(2, Msg::Prepare { ballot: b(2, 2) }, cx)
+            });
+            let effects = handle(&mut green, |n, cx| {
+                n.on_message(
+                    0,
+                    Msg::Accept {
+                        ballot: b(1, 0),
+                        value: 0,
+                    },
+                    cx,
+                )
+            });
+            let reply = if refuses {
+                Msg::Nack {
+                    ballot: b(1, 0),
+                    promised: b(2, 2),
+                }
+            } else {
+                Msg::Accepted { ballot: b(1, 0) }
+            };
+            assert_eq!(sent(&effects), vec![(0, reply)], "{variant:?}");
+            assert_eq!(green.accepted.is_none(), refuses, "{variant:?}");
+            assert_eq!(green.promised, b(2, 2), "{variant:?}: the promise stays");
+        }
     }
 
     #[test]

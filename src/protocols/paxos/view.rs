@@ -1,14 +1,15 @@
 //! What Paxos looks like and how it is explained: node badges and inspector rows, message labels
 //! and colours, log lines, the live safety checks, the results and the cheat sheet.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::node::{Ballot, Msg, Note, PaxosNode, Role, Value, Variant};
+use super::story::{PhaseOne, Story, late_accept};
 use super::{Paxos, PaxosChecker};
 use crate::diagram::MarkKind;
 use crate::protocol::{ModelSim, Outcome, base_view};
 use crate::protocols::majority;
-use crate::sim::{Event, MsgId, NodeId, Traced};
+use crate::sim::{Event, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
     QuorumKind, QuorumOutline, Quorums, ResultsView, caught, clockwise_from_top, colour_letter,
@@ -47,6 +48,10 @@ pub const CHEAT_SHEET: CheatSheet = CheatSheet {
 pub const WHY_IT_HELD: &str = "Why: any two majorities share a node. A new leader's phase 1 hears \
     from a majority, so it learns any value a majority may already have accepted, and must propose \
     that value instead of its own.";
+
+/// A broken protocol that held in one run proves nothing: say so rather than the proof.
+const WHY_IT_HELD_THIS_TIME: &str = "This cluster runs a deliberately broken protocol: safety \
+    held in this run, but the argument that it always holds does not apply, and other runs break it.";
 
 const WHY_IT_BROKE: &str =
     "This cluster ran a deliberately broken protocol; the checker caught it.";
@@ -180,6 +185,7 @@ pub fn results(sim: &ModelSim<Paxos>, outcome: &Outcome) -> ResultsView {
     let checker = sim.checker();
     let violations = sim.violations();
     let value = checker.decisions.values().next().copied();
+    let broken = sim.actors().iter().any(|a| a.variant != Variant::Correct);
     let verdict = match violations.first() {
         None => (true, format!("Safety held: {}.", verdict(checker))),
         Some(v) => (false, format!("Safety BROKEN: {}", v.detail)),
@@ -195,7 +201,11 @@ pub fn results(sim: &ModelSim<Paxos>, outcome: &Outcome) -> ResultsView {
             seconds(outcome.tick),
             checker.ballots_started
         )],
-        why: if verdict.0 { WHY_IT_HELD } else { WHY_IT_BROKE },
+        why: match (verdict.0, broken) {
+            (true, false) => WHY_IT_HELD,
+            (true, true) => WHY_IT_HELD_THIS_TIME,
+            (false, _) => WHY_IT_BROKE,
+        },
         verdict: Some(verdict),
     }
 }
@@ -238,6 +248,14 @@ pub fn mark(event: &Event<PaxosNode>) -> Option<(NodeId, MarkKind, String)> {
     }
 }
 
+/// `text` with its first letter in upper case, to start a sentence with a node's name.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 /// "red, green and blue".
 fn names(nodes: &BTreeSet<NodeId>) -> String {
     let names: Vec<&str> = nodes.iter().map(|n| colour_name(*n)).collect();
@@ -248,113 +266,87 @@ fn names(nodes: &BTreeSet<NodeId>) -> String {
     }
 }
 
-/// The latest leader to finish phase 1: its ballot, the nodes whose promises it counted, and the
-/// highest earlier ballot a majority had accepted by then (with its value and acceptors).
-struct PhaseOne {
-    ballot: Ballot,
-    promised: BTreeSet<NodeId>,
-    earlier: Option<(Ballot, Value, BTreeSet<NodeId>)>,
-}
-
 /// The majorities to outline, read from the trace: the promise majority of the latest leader to
 /// finish phase 1 (as its promises arrived while it was preparing, its own first), the accept
 /// majority of each ballot nodes decided at, and the nodes the promise majority shares with an
-/// earlier accept majority, which carried that ballot's value to the new leader.
+/// earlier accept majority. The legend says what happened, including the proposal the leader
+/// actually made and, when it differs from a value already chosen, why as far as the trace shows.
 pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
-    let need = majority(sim.actors().len());
-    let mut promises_sent: HashMap<MsgId, Ballot> = HashMap::new();
-    let mut promised: BTreeMap<Ballot, BTreeSet<NodeId>> = BTreeMap::new();
-    let mut accepted: BTreeMap<Ballot, (Value, BTreeSet<NodeId>)> = BTreeMap::new();
-    let mut phase_one: Option<PhaseOne> = None;
-    for traced in sim.trace() {
-        match &traced.event {
-            Event::Send {
-                id,
-                msg: Msg::Promise { ballot, .. },
-                ..
-            } => {
-                promises_sent.insert(*id, *ballot);
-            }
-            Event::Duplicate { id, of, .. } => {
-                if let Some(ballot) = promises_sent.get(of).copied() {
-                    promises_sent.insert(*id, ballot);
-                }
-            }
-            Event::Deliver { id, from, to } => {
-                if let Some(ballot) = promises_sent.remove(id)
-                    && ballot.node == *to
-                    && let Some(set) = promised.get_mut(&ballot)
-                {
-                    set.insert(*from);
-                }
-            }
-            Event::Note { node, note } => match *note {
-                Note::BallotStarted { ballot } => {
-                    promised.insert(ballot, BTreeSet::from([*node]));
-                }
-                Note::Proposed { ballot, .. } => {
-                    let earlier = accepted
-                        .range(..ballot)
-                        .rev()
-                        .find(|(_, (_, by))| by.len() >= need)
-                        .map(|(b, (value, by))| (*b, *value, by.clone()));
-                    phase_one = Some(PhaseOne {
-                        ballot,
-                        // Later promises for it change nothing: the leader has moved on.
-                        promised: promised.remove(&ballot).unwrap_or_default(),
-                        earlier,
-                    });
-                }
-                Note::Accepted { ballot, value } => {
-                    accepted
-                        .entry(ballot)
-                        .or_insert((value, BTreeSet::new()))
-                        .1
-                        .insert(*node);
-                }
-                Note::Decided { .. } => {}
-            },
-            _ => {}
-        }
-    }
+    let story = Story::read(sim);
     let mut quorums = Quorums::default();
-    if let Some(one) = &phase_one {
+    if let Some(one) = story.phase_ones.last() {
         let leader = one.ballot.node;
+        let promised = one.promised();
         quorums.outlines.push(QuorumOutline {
             kind: QuorumKind::Promised,
             colour: leader,
-            members: one.promised.iter().copied().collect(),
+            members: promised.iter().copied().collect(),
         });
         let mut legend = format!(
             "Inner outline, in the leader's colour: {} promised {}'s ballot {}, a majority.",
-            names(&one.promised),
+            names(&promised),
             colour_name(leader),
             one.ballot
         );
         match &one.earlier {
             Some((ballot, value, by)) => {
-                let both: BTreeSet<NodeId> = one.promised.intersection(by).copied().collect();
+                let both: BTreeSet<NodeId> = promised.intersection(by).copied().collect();
                 quorums.overlap = both.iter().copied().collect();
                 legend += &format!(
-                    " Earlier, {} accepted {} at ballot {ballot}, also a majority. Two majorities \
-                     always share a node: {} (gold) {} in both, so {} learned in phase 1 that {} \
-                     had been accepted, and so {} had to propose {}.",
+                    " Earlier, {} accepted {} at ballot {ballot}, also a majority, so {} was \
+                     chosen. Two majorities always share a node: {} (gold) {} in both.",
                     names(by),
+                    colour_name(*value),
                     colour_name(*value),
                     names(&both),
                     if both.len() == 1 { "is" } else { "are" },
-                    colour_name(leader),
-                    colour_name(*value),
-                    colour_name(leader),
-                    colour_name(*value),
                 );
+                if one.proposed == *value {
+                    let told: Vec<String> = both
+                        .iter()
+                        .map(|node| story.why_not_carried(one, *node, *ballot, *value))
+                        .collect();
+                    legend += &format!(
+                        " {}; {}.",
+                        capitalized(&told.join("; ")),
+                        Story::choice(one)
+                    );
+                } else {
+                    let why: Vec<String> = both
+                        .iter()
+                        .map(|node| story.why_not_carried(one, *node, *ballot, *value))
+                        .collect();
+                    legend += &format!(
+                        " But {}; {}, not the chosen {}.",
+                        why.join("; "),
+                        Story::choice(one),
+                        colour_name(*value)
+                    );
+                }
             }
             None => {
-                legend += " No earlier ballot had a majority of accepts, so no value was chosen \
-                           yet and the leader was free to propose.";
+                legend += &format!(
+                    " No earlier ballot had a majority of accepts, so no value was chosen yet; {}.",
+                    Story::choice(one)
+                );
             }
         }
         quorums.legend.push(legend);
+    }
+    if let Some(late) = story.late_accepts.first()
+        && !quorums
+            .legend
+            .iter()
+            .any(|l| l.contains("accept-after-promise"))
+    {
+        quorums.legend.push(format!(
+            "{} accepted {} at ballot {} after promising the higher ballot {}, which a correct \
+             acceptor refuses (the broken rule: accept-after-promise).",
+            capitalized(colour_name(late.node)),
+            colour_name(late.value),
+            late.ballot,
+            late.promised
+        ));
     }
     let decided_at: BTreeSet<Ballot> = sim
         .actors()
@@ -362,7 +354,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
         .filter_map(|n| n.decided.map(|(ballot, _)| ballot))
         .collect();
     for ballot in decided_at.iter().take(2) {
-        let Some((value, by)) = accepted.get(ballot) else {
+        let Some((value, by)) = story.accepted.get(ballot) else {
             continue;
         };
         quorums.outlines.push(QuorumOutline {
@@ -392,19 +384,47 @@ pub fn caption(sim: &ModelSim<Paxos>, step: &[Traced<PaxosNode>]) -> Option<Stri
                 name(*node)
             )),
             Note::Proposed { ballot, value } => {
-                let why = if value != *node {
-                    format!(
-                        "a promise carried {}, accepted at an earlier ballot, so it must \
-                         propose {} rather than its own value",
-                        name(value),
+                let story = Story::read(sim);
+                let one = story
+                    .phase_ones
+                    .iter()
+                    .rev()
+                    .find(|one| one.ballot == ballot);
+                let why = match one.and_then(PhaseOne::highest) {
+                    None => "no promise carried an accepted value, so it may propose its own"
+                        .to_string(),
+                    Some((at, carried)) if carried == value && value != *node => {
+                        let reported: BTreeSet<(Ballot, Value)> = one
+                            .iter()
+                            .flat_map(|one| one.reports.values().filter_map(|r| r.accepted))
+                            .collect();
+                        let others: Vec<String> = reported
+                            .iter()
+                            .filter(|(_, v)| *v != value)
+                            .map(|(b, v)| format!("{} at {b}", name(*v)))
+                            .collect();
+                        let also = if others.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (others carried {}, at lower ballots)", others.join(", "))
+                        };
+                        format!(
+                            "a promise carried {}, accepted at ballot {at}, the highest \
+                             reported{also}, so it must propose {} rather than its own value",
+                            name(value),
+                            name(value)
+                        )
+                    }
+                    Some((at, carried)) if carried == value => format!(
+                        "the highest accepted value its promises reported is its own, {} at \
+                         ballot {at}, so it proposes it again",
                         name(value)
-                    )
-                } else if sim.actors()[*node].variant == Variant::SkipHighestAccepted {
-                    "it proposes its own value without looking at what the promises carried \
-                     (the broken rule)"
-                        .to_string()
-                } else {
-                    "no promise carried an accepted value, so it may propose its own".to_string()
+                    ),
+                    Some((at, carried)) => format!(
+                        "a promise carried {}, accepted at ballot {at}, but it proposes its own \
+                         value anyway (the broken rule: skip-highest-accepted)",
+                        name(carried)
+                    ),
                 };
                 Some(format!(
                     "{} has promises from a majority for ballot {ballot}: {why}. It asks \
@@ -413,15 +433,40 @@ pub fn caption(sim: &ModelSim<Paxos>, step: &[Traced<PaxosNode>]) -> Option<Stri
                     name(value)
                 ))
             }
+            // Only this broken acceptor can accept below its promise; the trace says if it did.
+            Note::Accepted { ballot, value }
+                if sim.actors()[*node].variant == Variant::AcceptAfterPromise
+                    && late_accept(sim, *node, ballot).is_some() =>
+            {
+                let late = late_accept(sim, *node, ballot)?;
+                Some(format!(
+                    "{} accepted {} at ballot {ballot} although it had promised the higher ballot \
+                     {}: a correct acceptor refuses it (the broken rule: accept-after-promise). \
+                     It tells {}.",
+                    name(*node),
+                    name(value),
+                    late.promised,
+                    name(ballot.node)
+                ))
+            }
             Note::Accepted { ballot, value } if ballot.node != *node => Some(format!(
                 "{} accepted {} at ballot {ballot}: it has promised nothing higher. It tells {}.",
                 name(*node),
                 name(value),
                 name(ballot.node)
             )),
+            Note::Decided { value } if sim.actors()[*node].variant == Variant::Correct => {
+                Some(format!(
+                    "{} learns that {} is chosen: a majority accepted it at one ballot, and no \
+                     higher ballot can ever propose anything else.",
+                    name(*node),
+                    name(value)
+                ))
+            }
             Note::Decided { value } => Some(format!(
-                "{} learns that {} is chosen: a majority accepted it at one ballot, and no \
-                 higher ballot can ever propose anything else.",
+                "{} learns that {} is chosen: a majority accepted it at one ballot. In correct \
+                 Paxos no higher ballot could then propose anything else, but this cluster \
+                 breaks a rule.",
                 name(*node),
                 name(value)
             )),
