@@ -70,6 +70,15 @@ fn finds_and_replays(
     report
 }
 
+/// A fresh folder for one test's files (`beat-paxos-NAME-PID` in the temporary folder), and the
+/// path of `file` in it.
+fn scratch_file(name: &str, file: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(file).to_str().unwrap().to_string();
+    (dir, file)
+}
+
 fn no_crashes() -> CheckOptions {
     CheckOptions {
         max_crashes: 0,
@@ -172,10 +181,8 @@ fn the_search_stops_at_its_state_limit_and_says_so() {
 
 #[test]
 fn check_writes_a_counterexample_that_sim_replays() {
-    let dir = std::env::temp_dir().join(format!("beat-paxos-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("ce.json");
-    let file = file.to_str().unwrap();
+    let (dir, file) = scratch_file("check", "ce.json");
+    let file = file.as_str();
     let args = [
         "check",
         "--break",
@@ -276,10 +283,8 @@ fn check_writes_a_counterexample_that_sim_replays() {
 
 #[test]
 fn an_accept_after_promise_counterexample_from_the_command_line_replays_in_sim() {
-    let dir = std::env::temp_dir().join(format!("beat-paxos-check-aap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("f.json");
-    let file = file.to_str().unwrap();
+    let (dir, file) = scratch_file("check-aap", "f.json");
+    let file = file.as_str();
     let args = [
         "check",
         "--break",
