@@ -458,6 +458,7 @@ impl GameArgs {
                 fixed_seed,
                 plan,
                 lesson,
+                free_play: None,
             },
             start_playing,
             clock,

@@ -188,11 +188,21 @@ fn start_round(
     mut started: MessageWriter<RoundStarted>,
     mut frame: ResMut<Frame>,
     same_round: Option<Res<super::timeline::SameRound>>,
+    mut clock: ResMut<Clock>,
 ) {
     // A rewind from the results back into the round keeps playing that round.
     if same_round.is_some() {
         commands.remove_resource::<super::timeline::SameRound>();
         return;
+    }
+    // A lesson that starts paused stops before its first step, not after it (the lesson
+    // follower, later in the frame, says why).
+    if settings
+        .lesson
+        .is_some_and(|lesson| lesson.starts_paused.is_some())
+        && settings.plan.is_empty()
+    {
+        clock.paused = true;
     }
     let number = previous.map_or(1, |p| p.number + 1);
     if number > 1 && !settings.fixed_seed {

@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 
-use super::{BAD, GOLD, GOOD, MUTED, palette};
+use super::{BAD, GOLD, GOOD, LOST, MUTED, palette};
 use crate::diagram::{Arrow, Diagram, Fate, MarkKind, SpanKind};
 use crate::game::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use crate::game::timeline::{Hover, Seek};
@@ -393,7 +393,7 @@ fn draw_arrows(
         }
         match arrow.fate {
             Fate::Delivered(_) => arrow_head(&painter, a, b, stroke),
-            Fate::Lost(..) => cross(&painter, b, BAD),
+            Fate::Lost(..) => cross(&painter, b, LOST),
             Fate::InFlight => {
                 painter.circle_filled(b, if lit { 4.5 } else { 2.5 }, colour);
             }

@@ -118,7 +118,7 @@ fn title_screen(mut title: TitleScreen) -> Result {
             });
     }
     if let Some(lesson) = lesson_chosen {
-        super::lesson::start(settings, lesson);
+        crate::game::lesson::start(settings, lesson);
         title.next.set(Screen::Playing);
     } else if start {
         settings.lesson = None;
