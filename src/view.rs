@@ -18,6 +18,10 @@ pub const PALETTE: [[u8; 3]; 9] = [
     [0xE8, 0xE8, 0xE8], // white
 ];
 
+/// What lost messages are drawn in, on the cluster and in the diagram: a grey no node wears
+/// (red is a node's colour, and down nodes are a darker grey).
+pub const LOST_COLOUR: [u8; 3] = [0x70, 0x70, 0x78];
+
 /// Colour names in palette order: red, green, blue first, as in the original game.
 pub const COLOUR_NAMES: [&str; 9] = [
     "red", "green", "blue", "orange", "purple", "yellow", "sky", "pink", "white",
@@ -396,6 +400,23 @@ pub(crate) mod tests {
                 let gap = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt() - a.radius - b.radius;
                 assert!(gap > 4.0, "nodes overlap ({gap}) in {places:?}");
             }
+        }
+    }
+
+    #[test]
+    fn lost_messages_wear_a_colour_far_from_every_node_colour() {
+        for colour in PALETTE {
+            // Manhattan distance in sRGB: further than any two node colours are from each
+            // other (red and orange, the closest pair, are 82 apart).
+            let distance: i32 = colour
+                .iter()
+                .zip(LOST_COLOUR)
+                .map(|(a, b)| (i32::from(*a) - i32::from(b)).abs())
+                .sum();
+            assert!(
+                distance > 140,
+                "{colour:?} is {distance} from the lost grey"
+            );
         }
     }
 

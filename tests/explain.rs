@@ -118,7 +118,11 @@ fn the_node_in_both_majorities_is_the_one_that_carried_the_chosen_value() {
     let promised: BTreeSet<usize> = promise[0].members.iter().copied().collect();
     let accept = outline(&quorums, QuorumKind::Accepted);
     assert!(!accept.is_empty());
-    assert!(quorums.legend[0].contains("(gold)"), "{:?}", quorums.legend);
+    assert!(
+        quorums.legend[0].contains("(starred)"),
+        "{:?}",
+        quorums.legend
+    );
     assert!(
         quorums.legend[0].contains(&format!(
             "so {} proposed {}",

@@ -283,7 +283,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
             members: promised.iter().copied().collect(),
         });
         let mut legend = format!(
-            "Inner outline, in the leader's colour: {} promised {}'s ballot {}, a majority.",
+            "Dashed outline, in the leader's colour: {} promised {}'s ballot {}, a majority.",
             names(&promised),
             colour_name(leader),
             one.ballot
@@ -294,7 +294,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
                 quorums.overlap = both.iter().copied().collect();
                 legend += &format!(
                     " Earlier, {} accepted {} at ballot {ballot}, also a majority, so {} was \
-                     chosen. Two majorities always share a node: {} (gold) {} in both.",
+                     chosen. Two majorities always share a node: {} (starred) {} in both.",
                     names(by),
                     colour_name(*value),
                     colour_name(*value),
@@ -363,7 +363,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
             members: by.iter().copied().collect(),
         });
         quorums.legend.push(format!(
-            "Outer outline, in the value's colour: {} accepted {} at ballot {ballot}, a \
+            "Solid outline, in the value's colour: {} accepted {} at ballot {ballot}, a \
              majority, so {} is chosen.",
             names(by),
             colour_name(*value),
