@@ -819,3 +819,33 @@ fn leaving_a_broken_lesson_gives_free_play_back_its_correct_protocol() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_lesson_given_at_launch_opens_paused_as_the_command_line_and_links_ask() {
+    use beat_paxos::game::lesson::ActiveLesson;
+    use beat_paxos::game::sim_step::Clock;
+    let lesson = beat_paxos::lesson::find("first-decision").unwrap();
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin::default()))
+        .init_asset::<Image>()
+        .insert_resource(TimeUpdateStrategy::FixedTimesteps(1))
+        .insert_resource(ScoreStore::Memory);
+    logic_plugins(&mut app);
+    app.insert_resource(Settings {
+        setup: lesson.setup().unwrap(),
+        scenario: None,
+        fixed_seed: true,
+        plan: Vec::new(),
+        lesson: Some(lesson),
+        free_play: None,
+    })
+    .insert_resource(StartImmediately);
+    for _ in 0..4 {
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Playing);
+    let active = app.world().get_resource::<ActiveLesson>();
+    assert_eq!(active.map(|a| a.lesson.name), Some(lesson.name));
+    assert!(app.world().resource::<Clock>().paused);
+    assert_eq!(round(&app).now(), 0, "stopped before the first step");
+}

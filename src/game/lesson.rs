@@ -16,7 +16,22 @@ use crate::sim::Tick;
 
 pub(super) fn plugin(app: &mut App) {
     app.add_message::<LessonAction>()
-        .add_systems(OnEnter(Screen::Title), leave_lesson)
+        // Back to the title from a round (not the title the game opens on, with a lesson
+        // given on the command line or in a link still to start).
+        .add_systems(
+            OnTransition {
+                exited: Screen::Playing,
+                entered: Screen::Title,
+            },
+            leave_lesson,
+        )
+        .add_systems(
+            OnTransition {
+                exited: Screen::Results,
+                entered: Screen::Title,
+            },
+            leave_lesson,
+        )
         .add_systems(Update, act.run_if(on_message::<LessonAction>))
         .add_systems(
             Update,
