@@ -486,9 +486,9 @@ pub fn lesson(args: &LessonArgs) -> Result<bool, CliError> {
         return Ok(true);
     };
     let lesson = crate::lesson::find(name).map_err(CliError)?;
-    let attempt = lesson.attempt(args.solve).map_err(CliError)?;
+    let attempt = crate::link::attempt(lesson, args.solve).map_err(CliError)?;
     print_json(&attempt)?;
-    Ok(attempt.met)
+    Ok(attempt.attempt.met)
 }
 
 pub fn sim(args: &SimArgs) -> Result<(), CliError> {
@@ -705,7 +705,7 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
 }
 
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
-    let explorer = |mode: Mode| mode.explorer();
+    let explorer = protocols::explorer;
     let setup = args
         .cluster
         .setup_with(|mode| explorer(mode).map_or(&[], |e| e.small_setup()))?;
@@ -811,9 +811,9 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     // A counterexample that cannot be written is an error, but the report still goes to stdout.
     let mut write_failure = None;
     if let Some((path, (output, mut file))) = counterexample
-        && let Some(scenario) = &report.scenario
+        && let Some(scripted) = &report.scripted
     {
-        let written = serde_json::to_string_pretty(scenario)
+        let written = serde_json::to_string_pretty(&Scenario::of_counterexample(scripted))
             .map_err(std::io::Error::other)
             .and_then(|text| writeln!(file, "{text}"))
             .and_then(|()| file.sync_all())

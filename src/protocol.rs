@@ -75,11 +75,6 @@ pub trait Protocol: Sync + 'static {
     fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
-    /// How `beat-paxos check` explores it exhaustively, if it can (native builds only).
-    #[cfg(not(target_arch = "wasm32"))]
-    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
-        None
-    }
     /// Its lessons, in the order a learner takes them (see `crate::lesson`).
     fn lessons(&self) -> &'static [Lesson] {
         &[]
@@ -516,6 +511,11 @@ impl Setup {
                 ))
             }
         }
+    }
+
+    /// An empty space-time diagram of this cluster.
+    pub fn empty_diagram(&self) -> crate::diagram::Diagram {
+        crate::diagram::Diagram::new(self.cluster_size(), &self.mode.layout(self))
     }
 
     /// Total nodes in the simulated cluster.

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod checker;
 pub mod network;
+pub mod quorum;
 pub mod rng;
 pub mod script;
 

@@ -26,6 +26,12 @@ pub use node::{Client, EcNode, EcShape, EcTiming, Msg, Note, Op, Server};
 pub struct EcCounter;
 
 pub const MODE: Mode = Mode(&EcCounter);
+/// Its line in the registry (`crate::protocols::REGISTRY`).
+pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
+    mode: MODE,
+    #[cfg(not(target_arch = "wasm32"))]
+    explorer: Some(&EcCounter),
+};
 
 const KNOBS: &[Knob] = &[
     Knob {
@@ -223,10 +229,6 @@ impl Protocol for EcCounter {
     }
     fn lessons(&self) -> &'static [crate::protocol::Lesson] {
         lessons::LESSONS
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
-        Some(&EcCounter)
     }
 }
 

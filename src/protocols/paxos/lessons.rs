@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, PaxosNode, Value};
 use crate::protocol::{Lesson, ModelSim, RunningSim, first_violation};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
 use crate::simulation::model_sim;
 

@@ -28,6 +28,12 @@ pub use node::{Ballot, Msg, Note, PaxosNode, PaxosTiming, Value};
 pub struct Paxos;
 
 pub const MODE: Mode = Mode(&Paxos);
+/// Its line in the registry (`crate::protocols::REGISTRY`).
+pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
+    mode: MODE,
+    #[cfg(not(target_arch = "wasm32"))]
+    explorer: Some(&Paxos),
+};
 
 const KNOBS: &[Knob] = &[
     Knob {
@@ -152,10 +158,6 @@ impl Protocol for Paxos {
                 include_str!("../../../assets/scenarios/dueling-leaders.json"),
             ),
         ]
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
-        Some(&Paxos)
     }
     fn lessons(&self) -> &'static [crate::protocol::Lesson] {
         lessons::LESSONS
