@@ -57,7 +57,8 @@ fn finds_and_replays(
 
     let text = serde_json::to_string_pretty(&Scenario::of_counterexample(
         report.scripted.as_ref().unwrap(),
-    )).unwrap();
+    ))
+    .unwrap();
     let scenario = Scenario::parse("counterexample.json", &text).unwrap();
     assert_eq!(scenario.script.len(), length);
     let setup = Setup::from_scenario(&scenario).unwrap();
@@ -569,7 +570,9 @@ fn the_correct_counter_is_safe_on_a_larger_workload_with_every_copy_of_every_mes
         max_states: None,
         ..CheckOptions::default()
     };
-    let report = protocols::explorer(ec_counter::MODE).unwrap().check(&setup, &options);
+    let report = protocols::explorer(ec_counter::MODE)
+        .unwrap()
+        .check(&setup, &options);
     assert!(report.violation.is_none(), "{report:?}");
     assert!(report.complete, "{report:?}");
     every_milestone_reached(&report);

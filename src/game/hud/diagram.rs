@@ -13,8 +13,8 @@ use super::{BAD, GOLD, GOOD, MUTED, palette};
 use crate::diagram::{Arrow, Diagram, Fate, MarkKind, SpanKind};
 use crate::game::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use crate::game::timeline::{Hover, Seek};
-use crate::sim::{DropReason, Tick};
 use crate::round::attack_text;
+use crate::sim::{DropReason, Tick};
 use crate::view::seconds;
 
 pub(super) fn plugin(app: &mut App) {

@@ -3,9 +3,9 @@
 
 use super::EcCounter;
 use super::node::{EcNode, Note};
+use crate::protocol::model_sim;
 use crate::protocol::{Lesson, RunningSim, first_violation};
 use crate::sim::{Action, Event, Faults, Tick};
-use crate::simulation::model_sim;
 
 pub const LESSONS: &[Lesson] = &[
     Lesson {

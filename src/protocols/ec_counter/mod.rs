@@ -10,12 +10,12 @@ pub mod node;
 pub mod view;
 
 use crate::diagram::MarkKind;
+use crate::protocol::Running;
 use crate::protocol::{
     Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
     Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
-use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
 pub use checker::EcChecker;

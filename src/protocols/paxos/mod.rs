@@ -11,12 +11,12 @@ mod story;
 pub mod view;
 
 use crate::diagram::MarkKind;
+use crate::protocol::Running;
 use crate::protocol::{
     Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
     Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
-use crate::simulation::Running;
 use crate::view::{
     CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView, colour_name,
 };
