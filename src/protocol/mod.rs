@@ -24,14 +24,24 @@ pub use running::*;
 pub use setup::*;
 
 /// One of the registered protocols (or a test's own): what a setup, a link or a flag chooses.
+/// `Mode::of(&Paxos)` keeps the protocol and how to start a simulation of it, so that a plug-in
+/// need not write `start` itself.
 #[derive(Clone, Copy)]
-pub struct Mode(pub &'static dyn Protocol);
+pub struct Mode {
+    protocol: &'static dyn Protocol,
+    start: fn(&Setup, bool) -> Box<dyn RunningSim>,
+}
 
 impl std::ops::Deref for Mode {
     type Target = dyn Protocol;
     fn deref(&self) -> &Self::Target {
-        self.0
+        self.protocol
     }
+}
+
+/// A fresh simulation of protocol `P`.
+fn start<P: Model>(setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
+    Box::new(Running::<P>::new(setup, record_trace))
 }
 
 impl PartialEq for Mode {
@@ -55,6 +65,18 @@ impl Serialize for Mode {
 }
 
 impl Mode {
+    pub const fn of<P: Model>(protocol: &'static P) -> Mode {
+        Mode {
+            protocol,
+            start: start::<P>,
+        }
+    }
+
+    /// A fresh simulation of `setup` (nothing scheduled yet).
+    pub fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
+        (self.start)(setup, record_trace)
+    }
+
     pub fn knob(&self, field: &str) -> Option<&'static Knob> {
         self.knobs().iter().find(|k| k.field == field)
     }

@@ -4,25 +4,43 @@
 use super::*;
 use crate::diagram::MarkKind;
 use crate::sim::{Actor, Checker, Event, InFlight, NetConfig, NodeId, Sim, SimRng, Tick, Traced};
-use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView};
+use crate::view::{
+    CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView, clockwise_from_top,
+};
 
-/// The facts and views of a protocol that need no running simulation.
-pub trait Protocol: Sync + 'static {
+/// The facts about a protocol that are plain data: one static value per protocol.
+#[derive(Debug)]
+pub struct Info {
     /// Its name in scenario files, links and on the command line: `paxos`.
-    fn name(&self) -> &'static str;
+    pub name: &'static str,
     /// Its name on the title screen: `Beat Paxos`.
-    fn title(&self) -> &'static str;
+    pub title: &'static str,
     /// A few sentences on the title screen: what the cluster does, what the player does.
-    fn pitch(&self) -> &'static str;
+    pub pitch: &'static str,
     /// Its numeric settings, in the order the title screen shows them.
-    fn knobs(&self) -> &'static [Knob];
+    pub knobs: &'static [Knob],
     /// The knob `--nodes` sets: the number of nodes the player attacks.
-    fn size_knob(&self) -> &'static str;
-    /// Deliberately broken versions, to teach what each rule is for and to prove the checker works.
-    fn variants(&self) -> &'static [Variant];
-    fn default_net(&self) -> NetConfig;
+    pub size_knob: &'static str,
+    /// Deliberately broken versions, to teach what each rule is for and to prove the checker
+    /// works.
+    pub variants: &'static [Variant],
+    /// The faults chaos draws from, each as likely as its number of entries.
+    pub chaos_faults: &'static [ChaosFault],
+}
+
+/// The facts and views of a protocol that need no running simulation. Only [`info`](Self::info)
+/// and [`cheat_sheet`](Self::cheat_sheet) are required; the rest have defaults for a cluster of
+/// `size_knob` equal nodes on a circle, all linked, a majority of which must stay up.
+pub trait Protocol: Sync + 'static {
+    fn info(&self) -> &'static Info;
+    fn cheat_sheet(&self) -> CheatSheet;
+    fn default_net(&self) -> NetConfig {
+        NetConfig::default()
+    }
     /// How many nodes the simulation has (counter clients count).
-    fn cluster_size(&self, setup: &Setup) -> usize;
+    fn cluster_size(&self, setup: &Setup) -> usize {
+        setup.knob(self.info().size_knob) as usize
+    }
     /// Whether the player may kill or slow `node`, and whether partitions list it.
     fn is_target(&self, _setup: &Setup, _node: NodeId) -> bool {
         true
@@ -31,31 +49,44 @@ pub trait Protocol: Sync + 'static {
     fn converges(&self) -> bool {
         false
     }
-    /// How many targets may be down at once.
-    fn max_down(&self, setup: &Setup) -> usize;
-    /// A fresh simulation of `setup` (nothing scheduled yet): `Box::new(Running::<Self>::new(..))`.
-    fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim>;
+    /// How many targets may be down at once: a minority.
+    fn max_down(&self, setup: &Setup) -> usize {
+        self.cluster_size(setup).saturating_sub(1) / 2
+    }
     /// A node the player kills comes back by itself after this many hops, if the round could
     /// otherwise never end.
     fn restart_killed_after_hops(&self) -> Option<u64> {
         None
     }
-    /// The faults chaos draws from, each as likely as its number of entries.
-    fn chaos_faults(&self) -> &'static [ChaosFault];
     /// Chaos varies the timing of each run: here the protocol redraws its own timeouts from `rng`,
     /// around `setup`'s values and the (already varied) network's `setup.net`, inside its knobs'
     /// ranges.
     fn vary_timing(&self, _setup: &mut Setup, _rng: &mut SimRng) {}
     /// "Paxos, 3 nodes".
-    fn label(&self, setup: &Setup) -> String;
+    fn label(&self, setup: &Setup) -> String {
+        format!("{}, {} nodes", self.info().title, self.cluster_size(setup))
+    }
     /// The key best scores are kept under: one per protocol and cluster shape.
-    fn score_key(&self, setup: &Setup) -> String;
+    fn score_key(&self, setup: &Setup) -> String {
+        format!("{}-{}", self.info().name, self.cluster_size(setup))
+    }
     /// A node's name in the log: "red", "server 2".
-    fn node_name(&self, setup: &Setup, node: NodeId) -> String;
-    fn layout(&self, setup: &Setup) -> Vec<Place>;
+    fn node_name(&self, _setup: &Setup, node: NodeId) -> String {
+        format!("node {node}")
+    }
+    fn layout(&self, setup: &Setup) -> Vec<Place> {
+        let n = self.cluster_size(setup);
+        (0..n)
+            .map(|i| Place::polar(clockwise_from_top(i, n), 250.0, 40.0))
+            .collect()
+    }
     /// The links drawn between nodes (messages only travel along these).
-    fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)>;
-    fn cheat_sheet(&self) -> CheatSheet;
+    fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
+        let n = self.cluster_size(setup);
+        (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .collect()
+    }
     /// Its example scenarios, built in (so the web version has them): (file name, JSON text).
     fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
         &[]
@@ -63,6 +94,31 @@ pub trait Protocol: Sync + 'static {
     /// Its lessons, in the order a learner takes them (see `crate::lesson`).
     fn lessons(&self) -> &'static [Lesson] {
         &[]
+    }
+}
+
+/// The facts of [`Info`], read through any protocol (a [`Mode`] derefs to one).
+impl dyn Protocol {
+    pub fn name(&self) -> &'static str {
+        self.info().name
+    }
+    pub fn title(&self) -> &'static str {
+        self.info().title
+    }
+    pub fn pitch(&self) -> &'static str {
+        self.info().pitch
+    }
+    pub fn knobs(&self) -> &'static [Knob] {
+        self.info().knobs
+    }
+    pub fn size_knob(&self) -> &'static str {
+        self.info().size_knob
+    }
+    pub fn variants(&self) -> &'static [Variant] {
+        self.info().variants
+    }
+    pub fn chaos_faults(&self) -> &'static [ChaosFault] {
+        self.info().chaos_faults
     }
 }
 
