@@ -6,25 +6,38 @@ use crate::chaos::Adversary;
 pub use crate::protocol::Running;
 use crate::protocol::model_sim;
 use crate::protocol::{Model, ModelSim, RunningSim, Setup, Summary};
-use crate::sim::{NodeId, Tick};
+use crate::sim::{Action, ActionError, NodeId, Tick, TraceDigest};
 
 /// A running simulation of whichever protocol its setup names, with the chaos adversary
 /// watching it if the setup is a chaos run.
+///
+/// Its adversary cannot be stepped past: nothing hands out the `&mut dyn RunningSim` inside.
+///
+/// ```compile_fail
+/// use beat_paxos::protocol::{RunningSim, Setup};
+/// use beat_paxos::simulation::Simulation;
+/// let mut run = Simulation::new(&Setup::for_mode(beat_paxos::protocols::paxos::MODE), false);
+/// let inner: &mut dyn RunningSim = &mut *run; // no DerefMut
+/// inner.step_one();
+/// ```
+///
+/// ```
+/// use beat_paxos::protocol::Setup;
+/// use beat_paxos::simulation::Simulation;
+/// let mut run = Simulation::new(&Setup::for_mode(beat_paxos::protocols::paxos::MODE), false);
+/// assert!(run.step_one()); // through the adversary, when there is one
+/// ```
 pub struct Simulation {
     sim: Box<dyn RunningSim>,
     adversary: Option<Adversary>,
 }
 
+// Reading only: there is no `DerefMut`, so no `&mut dyn RunningSim` can be taken from a
+// `Simulation` and stepped past its adversary. Everything that changes the run is a method below.
 impl std::ops::Deref for Simulation {
     type Target = dyn RunningSim;
     fn deref(&self) -> &Self::Target {
         &*self.sim
-    }
-}
-
-impl std::ops::DerefMut for Simulation {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut *self.sim
     }
 }
 
@@ -61,8 +74,31 @@ impl Simulation {
         model_sim::<P>(&*self.sim)
     }
 
-    // The three ways to advance the run go through the adversary when there is one (these
-    // inherent methods are found before the `RunningSim` ones behind `Deref`).
+    /// Applies a player's or a scenario's action now (see [`RunningSim::apply`]).
+    pub fn apply(&mut self, action: Action) -> Result<(), ActionError> {
+        self.sim.apply(action)
+    }
+
+    pub fn schedule(&mut self, at: Tick, action: Action) {
+        self.sim.schedule(at, action)
+    }
+
+    /// See [`RunningSim::stream_trace`].
+    pub fn stream_trace(&mut self, out: Box<dyn std::io::Write + Send + Sync>) {
+        self.sim.stream_trace(out)
+    }
+
+    /// See [`RunningSim::finish_trace`].
+    pub fn finish_trace(&mut self) -> std::io::Result<TraceDigest> {
+        self.sim.finish_trace()
+    }
+
+    /// See [`RunningSim::forget_kept_trace`].
+    pub fn forget_kept_trace(&mut self) {
+        self.sim.forget_kept_trace()
+    }
+
+    // The three ways to advance the run go through the adversary when there is one.
 
     /// Processes the next due event, if any. Returns false when nothing is left.
     pub fn step_one(&mut self) -> bool {
