@@ -148,14 +148,13 @@ fn violations(src: &Path) -> Vec<String> {
                 }
                 None => (number, code),
             };
-            if joined.trim_start().starts_with("use ")
-                || joined.trim_start().starts_with("pub use ")
-                || joined.trim_start().starts_with("pub(crate) use ")
-            {
-                if !joined.contains(';') {
-                    pending = Some((line, joined));
-                    continue;
-                }
+            let start = joined.trim_start();
+            let is_use = ["use ", "pub use ", "pub(crate) use "]
+                .iter()
+                .any(|prefix| start.starts_with(prefix));
+            if is_use && !joined.contains(';') {
+                pending = Some((line, joined));
+                continue;
             }
             for used in crate_modules(&joined) {
                 if used == module {
