@@ -6,25 +6,30 @@
 //! the network and the faults, applies the effects, and feeds every note to a [`Checker`].
 
 pub mod action;
+mod actor;
 pub mod checker;
 pub mod network;
 pub mod quorum;
 pub mod rng;
 pub mod script;
+mod snapshot;
+mod trace;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt::Debug;
-use std::hash::Hash;
 use std::io::Write;
 
 use serde::Serialize;
 
 pub use action::{Action, ActionError, TimedAction};
+pub use actor::{Actor, Cx, Effect};
 pub use checker::{Checker, Violation};
 pub use network::{Faults, NetConfig};
 pub use rng::SimRng;
 pub use script::ScriptStep;
+use trace::TraceStream;
+pub use trace::{DropReason, Event, FNV_OFFSET, MessageStats, TraceDigest, Traced, fnv1a64};
 
 /// Simulated time. One tick is one millisecond of the simulated system.
 pub type Tick = u64;
@@ -36,64 +41,6 @@ pub type Tick = u64;
 pub const TICK_LIMIT: Tick = 1_000_000_000_000_000;
 pub type NodeId = usize;
 pub type MsgId = u64;
-
-/// One node's protocol logic. Plain data (`Send + Sync`), so a running simulation can live in
-/// the game's ECS, and `Hash`, so that scripted runs and the model checker can seed a handler's
-/// random numbers from the node's state ([`SimRng::for_state`]).
-pub trait Actor: Clone + Debug + Hash + Send + Sync {
-    type Msg: Clone + Debug + Serialize + Send + Sync;
-    type Timer: Clone + PartialEq + Debug + Serialize + Send + Sync;
-    /// What the node reports for the checkers and the trace (votes, decisions, value changes).
-    type Note: Clone + Debug + Serialize + Send + Sync;
-
-    /// The node starts, at time zero or when it recovers after a crash.
-    fn on_start(&mut self, cx: &mut Cx<'_, Self>);
-    fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Cx<'_, Self>);
-    fn on_timer(&mut self, timer: Self::Timer, cx: &mut Cx<'_, Self>);
-    /// The node crashes: it must forget its volatile state and keep its durable state.
-    fn on_crash(&mut self);
-    /// ec-counter clients stop or resume issuing requests; other actors ignore it.
-    fn on_pause(&mut self, _paused: bool, _cx: &mut Cx<'_, Self>) {}
-    /// Whether the player may kill or slow this node (ec-counter clients are not targets).
-    fn attackable(&self) -> bool {
-        true
-    }
-}
-
-/// What an actor may do while handling an input.
-pub enum Effect<A: Actor> {
-    Send { to: NodeId, msg: A::Msg },
-    SetTimer { timer: A::Timer, after: Tick },
-    CancelTimer { timer: A::Timer },
-    Note(A::Note),
-}
-
-/// An actor's view of the world while it handles one input.
-pub struct Cx<'a, A: Actor> {
-    pub me: NodeId,
-    pub now: Tick,
-    pub rng: &'a mut SimRng,
-    effects: &'a mut Vec<Effect<A>>,
-}
-
-impl<A: Actor> Cx<'_, A> {
-    pub fn send(&mut self, to: NodeId, msg: A::Msg) {
-        self.effects.push(Effect::Send { to, msg });
-    }
-
-    /// Arms `timer` to fire `after` ticks from now, replacing the same timer if already armed.
-    pub fn set_timer(&mut self, timer: A::Timer, after: Tick) {
-        self.effects.push(Effect::SetTimer { timer, after });
-    }
-
-    pub fn cancel_timer(&mut self, timer: A::Timer) {
-        self.effects.push(Effect::CancelTimer { timer });
-    }
-
-    pub fn note(&mut self, note: A::Note) {
-        self.effects.push(Effect::Note(note));
-    }
-}
 
 /// A message on the wire.
 #[derive(Clone, Debug, Serialize)]
@@ -127,142 +74,6 @@ impl<M> InFlight<M> {
         };
         ((now - sent as f64) / full as f64).clamp(0.0, 1.0) as f32
     }
-}
-
-/// Why a message never arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DropReason {
-    LinkCut,
-    ReceiverDown,
-    Player,
-    /// A scripted run lost it: a `lose` step, or no step delivered it before the script ended.
-    Lost,
-}
-
-/// One entry of the event history: what the trace file, the event log and replays are made of.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case", bound = "")]
-pub enum Event<A: Actor> {
-    Send {
-        id: MsgId,
-        from: NodeId,
-        to: NodeId,
-        arrives: Tick,
-        msg: A::Msg,
-    },
-    /// The network made a second copy of message `of`, with its own id `id`. The copy is not a
-    /// `send`: the sender did nothing. It is delivered, or lost, like any message.
-    Duplicate {
-        id: MsgId,
-        of: MsgId,
-        from: NodeId,
-        to: NodeId,
-        arrives: Tick,
-    },
-    Deliver {
-        id: MsgId,
-        from: NodeId,
-        to: NodeId,
-    },
-    Drop {
-        id: MsgId,
-        from: NodeId,
-        to: NodeId,
-        reason: DropReason,
-    },
-    Timer {
-        node: NodeId,
-        timer: A::Timer,
-    },
-    Action {
-        action: Action,
-    },
-    Refused {
-        action: Action,
-        reason: String,
-    },
-    Note {
-        node: NodeId,
-        note: A::Note,
-    },
-    Violation {
-        violation: Violation,
-    },
-}
-
-#[derive(Clone, Debug, Serialize)]
-#[serde(bound = "")]
-pub struct Traced<A: Actor> {
-    pub tick: Tick,
-    #[serde(flatten)]
-    pub event: Event<A>,
-}
-
-/// How many events a trace holds and the FNV-1a hash of its JSON lines: the same whether the
-/// trace was kept in memory or streamed out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TraceDigest {
-    pub events: u64,
-    pub hash: u64,
-}
-
-impl Default for TraceDigest {
-    fn default() -> Self {
-        TraceDigest {
-            events: 0,
-            hash: FNV_OFFSET,
-        }
-    }
-}
-
-impl TraceDigest {
-    /// Counts one more event, given as its JSON line.
-    pub fn add(&mut self, line: &[u8]) {
-        self.events += 1;
-        self.hash = fnv1a64(self.hash, line);
-    }
-}
-
-/// A trace written out as the run goes, one JSON line per event, instead of kept in memory.
-struct TraceStream {
-    out: Box<dyn Write + Send + Sync>,
-    /// The line being written, reused so that streaming allocates nothing per event.
-    line: Vec<u8>,
-    digest: TraceDigest,
-    /// The first write that failed; nothing more is written after it.
-    error: Option<std::io::Error>,
-}
-
-impl TraceStream {
-    fn write<A: Actor>(&mut self, traced: &Traced<A>) {
-        if self.error.is_some() {
-            return;
-        }
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, traced).expect("trace events serialize");
-        self.line.push(b'\n');
-        self.digest.add(&self.line);
-        if let Err(error) = self.out.write_all(&self.line) {
-            self.error = Some(error);
-        }
-    }
-}
-
-/// Message counters for a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct MessageStats {
-    pub sent: u64,
-    pub delivered: u64,
-    pub dropped: u64,
-    /// Copies the network made; every message sent or copied is delivered, dropped or in flight.
-    /// Left out of the JSON when zero, so runs without duplication print what they always did.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub duplicated: u64,
-}
-
-fn is_zero(count: &u64) -> bool {
-    *count == 0
 }
 
 /// What the next due event is, as [`Sim::peek_next`] shows it.
@@ -465,78 +276,6 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             }
         }
     }
-    /// A copy of the run as it stands, without its trace (a snapshot only needs the trace's
-    /// length: the history before it is the same on the run it is restored into) and without a
-    /// streamed trace's writer: for seeking within a round (see `Round::seek`). Its own
-    /// [`Sim::trace`] is empty.
-    pub fn snapshot(&self) -> Self
-    where
-        C: Clone,
-    {
-        Sim {
-            now: self.now,
-            config: self.config.clone(),
-            rng: self.rng.clone(),
-            actors: self.actors.clone(),
-            faults: self.faults.clone(),
-            drop_next: self.drop_next.clone(),
-            duplicate_next: self.duplicate_next.clone(),
-            in_flight: self.in_flight.clone(),
-            next_msg_id: self.next_msg_id,
-            queue: self.queue.clone(),
-            next_seq: self.next_seq,
-            timers: self.timers.clone(),
-            scheduled: self.scheduled.clone(),
-            pending_scheduled: self.pending_scheduled,
-            trace: Vec::new(),
-            trace_len: self.trace_len,
-            stream: None,
-            last_action_at: self.last_action_at,
-            events_processed: self.events_processed,
-            stats: self.stats,
-            checker: self.checker.clone(),
-            violations: self.violations.clone(),
-            effects: Vec::new(),
-            script: self.script.clone(),
-        }
-    }
-
-    /// Continues from `snapshot`, a snapshot of this run's line (earlier or later than now):
-    /// the trace keeps its first `snapshot`'s-length entries and everything kept beyond them. A
-    /// snapshot whose history this run does not hold (taken further along than this line's
-    /// furthest point) is refused and nothing changes.
-    pub fn restore(&mut self, snapshot: &Self) -> Result<(), String>
-    where
-        C: Clone,
-    {
-        if self.stream.is_some() {
-            return Err("a run whose trace streams out cannot be restored".into());
-        }
-        if self.config.record_trace && snapshot.trace_len > self.trace.len() {
-            return Err(format!(
-                "the snapshot is {} trace events along; this run holds {}",
-                snapshot.trace_len,
-                self.trace.len()
-            ));
-        }
-        let trace = std::mem::take(&mut self.trace);
-        *self = snapshot.snapshot();
-        self.trace = trace;
-        Ok(())
-    }
-
-    /// Drops the kept trace beyond now: the line changed here (a player's move), so what came
-    /// next last time no longer will.
-    pub fn forget_kept_trace(&mut self) {
-        self.trace.truncate(self.trace_len);
-    }
-
-    /// The trace with what is kept beyond now (see [`Sim::restore`]): what happens next on this
-    /// line, as far as it was run before.
-    pub fn kept_trace(&self) -> &[Traced<A>] {
-        &self.trace
-    }
-
     pub fn stats(&self) -> MessageStats {
         self.stats
     }
@@ -1055,36 +794,6 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 None => self.trace.push(traced),
             }
             self.trace_len += 1;
-        }
-    }
-}
-
-/// FNV-1a (64-bit) over bytes: a tiny, portable hash to compare traces across platforms.
-pub fn fnv1a64(mut hash: u64, bytes: &[u8]) -> u64 {
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-/// The FNV-1a starting value.
-pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-impl<'a, A: Actor> Cx<'a, A> {
-    /// A context outside any simulator: for testing one actor's handlers, and for the model
-    /// checker, which runs them itself.
-    pub fn detached(
-        me: NodeId,
-        now: Tick,
-        rng: &'a mut SimRng,
-        effects: &'a mut Vec<Effect<A>>,
-    ) -> Self {
-        Cx {
-            me,
-            now,
-            rng,
-            effects,
         }
     }
 }
