@@ -271,33 +271,6 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     pub fn pending_actions(&self) -> usize {
         self.pending_scheduled
     }
-    /// Why the script stopped before its end, in a scripted run that did.
-    pub fn script_error(&self) -> Option<&str> {
-        self.script.as_ref().and_then(|run| run.error.as_deref())
-    }
-
-    /// In a scripted run that ended (decided, or at its tick limit) before its script did: plays
-    /// the rest of the script on a copy, so that a step that could never happen is an error
-    /// however early the run ends. Steps that could still happen are left unplayed.
-    pub fn check_rest_of_script(&mut self)
-    where
-        C: Clone,
-    {
-        let Some(run) = &self.script else { return };
-        let end = run.end();
-        if run.error.is_some() || self.now >= end {
-            return;
-        }
-        let mut rest = self.snapshot();
-        rest.run_until(end);
-        if let (Some(error), Some(run)) = (rest.script_error(), &mut self.script) {
-            run.error = Some(format!(
-                "{error} (the run ended before this step, at tick {}; it could never have happened)",
-                self.now
-            ));
-        }
-    }
-
     /// Schedules `action` at tick `at` (not before now).
     pub fn schedule(&mut self, at: Tick, action: Action) {
         let index = self.scheduled.len();
@@ -428,71 +401,6 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         true
     }
 
-    /// Carries out step `step` of the script, or stops the script saying why it cannot.
-    fn script_step(&mut self, step: usize) {
-        let Some(run) = &self.script else { return };
-        if run.error.is_some() {
-            return;
-        }
-        let claimed = run.claimed[step];
-        let fail = |sim: &mut Self, problem: String| {
-            if let Some(run) = &mut sim.script {
-                run.fail(step, problem);
-            }
-        };
-        let current = run.steps[step].clone();
-        match current {
-            ScriptStep::Deliver { ref msg, .. } | ScriptStep::Lose { ref msg, .. } => {
-                let Some(id) = claimed.filter(|id| self.in_flight.contains_key(id)) else {
-                    let earlier = run.done_before(step);
-                    let problem = match (claimed, earlier, &current) {
-                        (None, Some(j), ScriptStep::Deliver { .. }) => format!(
-                            "message {msg} was already delivered by script[{j}]; to deliver it \
-                             again, as a network that duplicates, write \"copy\": true"
-                        ),
-                        (None, Some(j), _) => format!(
-                            "message {msg} was already delivered by script[{j}], so it is no \
-                             longer on the wire to lose"
-                        ),
-                        (None, None, _) => {
-                            format!("no message {msg} was sent on this link before this step")
-                        }
-                        (Some(_), _, _) => format!("message {msg} was lost before this step"),
-                    };
-                    return fail(self, problem);
-                };
-                match current {
-                    ScriptStep::Lose { .. } => {
-                        if let Some(m) = self.in_flight.remove(&id) {
-                            self.lose(m, DropReason::Lost);
-                        }
-                    }
-                    _ => self.arrive(id),
-                }
-            }
-            ScriptStep::Timer { node, timer } => {
-                let armed = self.timers[node]
-                    .iter()
-                    .find(|(t, _)| serde_json::to_value(t).ok().as_ref() == Some(&timer))
-                    .map(|(_, seq)| *seq);
-                match armed {
-                    Some(seq) => self.fire_timer(node, seq),
-                    None => fail(self, format!("node {node} has no {timer} timer armed")),
-                }
-            }
-            ScriptStep::Kill { node } => {
-                if let Err(refusal) = self.apply(Action::Kill { node }) {
-                    fail(self, refusal.to_string());
-                }
-            }
-            ScriptStep::Recover { node } => {
-                if let Err(refusal) = self.apply(Action::Recover { node }) {
-                    fail(self, refusal.to_string());
-                }
-            }
-        }
-    }
-
     /// Tick of the next due event.
     pub fn next_due(&self) -> Option<Tick> {
         self.queue.peek().map(|Reverse((tick, _, _))| *tick)
@@ -520,7 +428,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             && !self.faults.is_down(message.to)
     }
 
-    fn arrive(&mut self, id: MsgId) {
+    pub(super) fn arrive(&mut self, id: MsgId) {
         let Some(m) = self.in_flight.remove(&id) else {
             return; // dropped by the player on the way
         };
@@ -542,7 +450,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         }
     }
 
-    fn lose(&mut self, m: InFlight<A::Msg>, reason: DropReason) {
+    pub(super) fn lose(&mut self, m: InFlight<A::Msg>, reason: DropReason) {
         self.stats.dropped += 1;
         self.record(Event::Drop {
             id: m.id,
@@ -552,7 +460,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         });
     }
 
-    fn fire_timer(&mut self, node: NodeId, seq: u64) {
+    pub(super) fn fire_timer(&mut self, node: NodeId, seq: u64) {
         let armed = &mut self.timers[node];
         let Some(position) = armed.iter().position(|(_, s)| *s == seq) else {
             return; // cancelled, re-armed, or the node crashed
@@ -675,39 +583,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         self.push_due(arrives, Due::Arrival(id));
     }
 
-    /// Puts a message on the wire in a scripted run: it arrives at the tick of the step that
-    /// delivers (or loses) it, with a copy for each later step that delivers it again; a message
-    /// no step is for dies halfway along its link when the script ends.
-    fn send_scripted(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
-        let Some(run) = &mut self.script else { return };
-        let key = serde_json::to_value(&msg).unwrap_or_default();
-        let claim = run.claim(self.now, from, to, &key);
-        let player_drop = std::mem::replace(&mut self.drop_next[from], false);
-        let (first, copies) = match claim {
-            Some(claim) => (Some(claim.first), claim.copies),
-            None => (None, Vec::new()),
-        };
-        let trips = std::iter::once(first).chain(copies.into_iter().map(Some));
-        for step in trips {
-            let Some(run) = &mut self.script else { return };
-            let id = self.next_msg_id;
-            self.next_msg_id += 1;
-            let (arrives, lost) = match step {
-                Some(k) => {
-                    run.claimed[k] = Some(id);
-                    (
-                        run.tick_of(k),
-                        matches!(run.steps[k], ScriptStep::Lose { .. }),
-                    )
-                }
-                None => (run.end(), true),
-            };
-            self.put_on_wire(id, from, to, arrives, lost || player_drop, msg.clone());
-        }
-    }
-
     /// Records a send and puts the message in flight (the caller queues its arrival, if timed).
-    fn put_on_wire(
+    pub(super) fn put_on_wire(
         &mut self,
         id: MsgId,
         from: NodeId,
