@@ -263,7 +263,7 @@ fn advance(
             Attack::ToggleDown(node) => {
                 format!("recover {}", round.setup.mode.node_name(&round.setup, node))
             }
-            _ => crate::view::attack_text(&played.attack, &round.setup),
+            _ => crate::round::attack_text(&played.attack, &round.setup),
         };
         feedback.write(Feedback(format!("replay: {text}")));
     }

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, PaxosNode, Value};
+use crate::protocol::model_sim;
 use crate::protocol::{Lesson, ModelSim, Pause, RunningSim, first_violation, no_pauses};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
-use crate::simulation::model_sim;
 use crate::view::colour_name;
 
 pub const LESSONS: &[Lesson] = &[

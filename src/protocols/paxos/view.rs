@@ -8,7 +8,7 @@ use super::story::{PhaseOne, Story, late_accept};
 use super::{Paxos, PaxosChecker};
 use crate::diagram::MarkKind;
 use crate::protocol::{ModelSim, Outcome, base_view};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Event, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
