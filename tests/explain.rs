@@ -361,3 +361,24 @@ fn the_results_give_the_proof_only_for_the_correct_protocol() {
         }
     }
 }
+
+#[test]
+fn the_starred_nodes_are_in_both_outlines_even_before_anyone_decides() {
+    let mut round = cannot_disagree();
+    // Step to the first moment a node is starred as in both majorities.
+    while round.simulation.quorums().overlap.is_empty() {
+        assert!(round.now() < 20_000, "no node was ever in both majorities");
+        round.step();
+    }
+    let quorums = round.simulation.quorums();
+    for node in &quorums.overlap {
+        for kind in [QuorumKind::Promised, QuorumKind::Accepted] {
+            assert!(
+                outline(&quorums, kind)
+                    .iter()
+                    .any(|o| o.members.contains(node)),
+                "{node} is starred but not in an outlined {kind:?} majority: {quorums:?}"
+            );
+        }
+    }
+}

@@ -80,9 +80,10 @@ enum NodePart {
 }
 
 /// The majority outline a node can have: dashed, the promise majority of the latest leader to
-/// finish phase 1; solid, the accept majority of a decided ballot. A node shows at most one,
-/// besides its own ring (selected, leading, decided): a node in both majorities wears the
-/// overlap star instead, so no node wears more than two outlines.
+/// finish phase 1; solid, the accept majority of a chosen ballot. A node shows at most one,
+/// besides its own ring (selected, leading, decided): a node in both majorities shows the
+/// promise majority's and wears the overlap star for the other, so no node wears more than two
+/// outlines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum QuorumRing {
     Promised,
@@ -316,7 +317,7 @@ fn respawn_cluster(
                 ),
                 (
                     NodePart::OverlapTag,
-                    text("in both", 12.0, OVERLAP_COLOUR),
+                    text("in both", 14.0, OVERLAP_COLOUR),
                     Anchor::BOTTOM_LEFT,
                     Transform::from_xyz(place.radius * 1.3, place.radius * 0.95, TEXT_Z),
                     Visibility::Hidden,
@@ -568,21 +569,22 @@ fn update_nodes(
 }
 
 /// The colour of a node's quorum outline, if the node shows that outline: the ballot's
-/// leader's colour for a promise majority, the value's for an accept majority. A node in both
-/// majorities shows the overlap star instead; one in two outlined majorities but not marked as
-/// the overlap shows the accept majority's.
+/// leader's colour for a promise majority, the value's for an accept majority. A node in two
+/// outlined majorities shows one: the promise majority's for the overlap node, which wears the
+/// star for the other, else the accept majority's.
 fn quorum_colour(quorums: &view::Quorums, ring: QuorumRing, node: NodeId) -> Option<Color> {
-    if quorums.overlap.contains(&node) {
-        return None;
-    }
     let in_outline = |kind: view::QuorumKind| {
         quorums
             .outlines
             .iter()
             .find(|o| o.kind == kind && o.members.contains(&node))
     };
+    let overlap = quorums.overlap.contains(&node);
+    let in_both = in_outline(view::QuorumKind::Promised).is_some()
+        && in_outline(view::QuorumKind::Accepted).is_some();
     let kind = match ring {
-        QuorumRing::Promised if in_outline(view::QuorumKind::Accepted).is_some() => return None,
+        QuorumRing::Promised if in_both && !overlap => return None,
+        QuorumRing::Accepted if in_both && overlap => return None,
         QuorumRing::Promised => view::QuorumKind::Promised,
         QuorumRing::Accepted => view::QuorumKind::Accepted,
     };

@@ -66,7 +66,7 @@ pub(super) fn show(ui: &mut egui::Ui, panel: &mut LessonPanel) {
                 ui.label(RichText::new("PAUSED FOR YOU").strong().color(GOLD));
                 ui.add(egui::Label::new(RichText::new(words).strong()).wrap());
                 ui.label(
-                    RichText::new("Space (or the play button) plays on; . steps.").color(MUTED),
+                    RichText::new("Space (or resume) plays on; . (or step) steps.").color(MUTED),
                 );
             });
         ui.add_space(4.0);

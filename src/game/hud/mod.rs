@@ -77,6 +77,34 @@ fn fit_width(ctx: &egui::Context, wanted: f32) -> f32 {
     wanted.min(ctx.content_rect().width() - 24.0).max(120.0)
 }
 
+/// Classroom mode's table of node state, at the HUD's (projector) size: the lines under each
+/// node on the cluster are what a class most needs to read, and there they are small.
+fn node_states(ui: &mut egui::Ui, nodes: &[crate::view::NodeView]) {
+    ui.label(RichText::new("Nodes").strong());
+    // Counter clients (drawn light) are many and say little: the servers only.
+    for node in nodes.iter().filter(|node| !node.light) {
+        let lines: Vec<&str> = node
+            .status
+            .iter()
+            .map(String::as_str)
+            .filter(|line| !line.is_empty())
+            .collect();
+        let state = if node.down {
+            "down".to_string()
+        } else {
+            lines.join(" · ")
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(&node.title)
+                    .strong()
+                    .color(palette(node.colour)),
+            );
+            ui.label(state);
+        });
+    }
+}
+
 fn palette(index: usize) -> Color32 {
     let [r, g, b] = PALETTE[index % PALETTE.len()];
     Color32::from_rgb(r, g, b)
@@ -201,6 +229,8 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                         ui.separator();
                     }
                     if classroom {
+                        node_states(ui, &hud.frame.nodes);
+                        ui.separator();
                         checks::show(ui, &hud.checks);
                         return;
                     }

@@ -31,8 +31,8 @@ pub const LESSONS: &[Lesson] = &[
         replay: include_str!("../../../assets/lessons/first-decision.json"),
         goal: first_decision,
         starts_paused: Some(
-            "Paused at the start. Press step (the |> button, or .) to see each message \
-                   leave and arrive; press space to let it run.",
+            "Paused at the start. Press step (the button at the top, or the . key) to see each \
+             message leave and arrive, one at a time; resume (or space) lets it run.",
         ),
         pauses: no_pauses,
     },

@@ -348,12 +348,18 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
             late.promised
         ));
     }
-    let decided_at: BTreeSet<Ballot> = sim
+    // The ballots nodes decided at, and the chosen ballot the latest promises overlap with
+    // (chosen even when its leader was stopped before any node decided): the star names a node
+    // in both, so both are outlined.
+    let mut chosen: BTreeSet<Ballot> = sim
         .actors()
         .iter()
         .filter_map(|n| n.decided.map(|(ballot, _)| ballot))
         .collect();
-    for ballot in decided_at.iter().take(2) {
+    if let Some((ballot, _, _)) = story.phase_ones.last().and_then(|one| one.earlier.as_ref()) {
+        chosen.insert(*ballot);
+    }
+    for ballot in chosen.iter().take(2) {
         let Some((value, by)) = story.accepted.get(ballot) else {
             continue;
         };
