@@ -101,7 +101,9 @@ impl Scenario {
         }
     }
 
-    /// The scenario file of a counterexample `beat-paxos check` found.
+    /// The scenario file of a counterexample `beat-paxos check` found (the checker is native
+    /// only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn of_counterexample(scripted: &crate::explore::Scripted) -> Scenario {
         let mut scenario = Scenario::of(&scripted.setup);
         scenario.name = Some(scripted.name.clone());

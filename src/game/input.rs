@@ -178,14 +178,17 @@ fn read_pointer(
     pointer.position = pointer.screen.and_then(to_world);
 }
 
+/// The message sprites still in flight (not fading out), where they are.
+type LiveMessages<'w, 's> =
+    Query<'w, 's, (&'static MessageSprite, &'static GlobalTransform), Without<Fading>>;
+
 /// Press, hold, drag, click and double-click on nodes and messages, from the pointer's events
 /// in order; only holding to slow reads the clock.
 fn pointer_gestures(
     time: Res<Time<Real>>,
     mut events: MessageReader<PointerEvent>,
     mut pointer: ResMut<Pointer>,
-    nodes: Query<&NodeEntity>,
-    messages: Query<(&MessageSprite, &GlobalTransform), Without<Fading>>,
+    (nodes, messages): (Query<&NodeEntity>, LiveMessages),
     mut selection: ResMut<Selection>,
     mut attacks: MessageWriter<PlayerAttack>,
     mut hover: ResMut<Hover>,
