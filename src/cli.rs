@@ -124,9 +124,13 @@ pub struct ChaosArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// bfs (shortest counterexamples) or dfs (far less memory, for big proofs).
+    /// bfs (shortest counterexamples), dfs (far less memory, for big proofs) or core (depth
+    /// first without stateright, with sleep sets for Paxos: the fastest for big proofs).
     #[arg(long, default_value = "bfs")]
     pub search: Search,
+    /// The core search: explore every order of steps of different nodes (no sleep sets).
+    #[arg(long)]
+    pub no_sleep_sets: bool,
     /// How the network treats messages: unordered, duplicating or lossy.
     #[arg(long, default_value = "unordered")]
     pub network: NetworkKind,
@@ -806,6 +810,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         max_states: Some(args.max_states),
         max_memory: args.max_memory.or_else(budget::default_max_memory),
         stop: Some(&INTERRUPTED),
+        sleep_sets: !args.no_sleep_sets,
     };
     let mut report = explorer.check(&setup, &options);
     // A counterexample that cannot be written is an error, but the report still goes to stdout.

@@ -19,6 +19,7 @@ impl Explorable for Paxos {
     const PROGRESS: &'static str = "a value is decided";
     const ROUNDS: bool = true;
     const MILESTONES: &'static [&'static str] = &[TWO_VALUES, CARRIED, CRASH_BETWEEN];
+    const NODES_COMMUTE: bool = true;
 
     fn milestones(step: &StepEvent<'_, PaxosNode, PaxosChecker>, marks: &mut u64) -> u64 {
         let mut reached = 0;
@@ -80,6 +81,11 @@ impl Explorable for Paxos {
         } = node;
         (id, cluster, variant, timing, promised).hash(state);
         (accepted, decided, max_round, role).hash(state);
+    }
+
+    /// The verdicts' inputs only: what commutes between nodes (see `hash_verdicts`).
+    fn hash_checker_for_search<H: Hasher>(checker: &PaxosChecker, state: &mut H) {
+        checker.hash_verdicts(state);
     }
 
     fn progress(checker: &PaxosChecker) -> bool {

@@ -1,0 +1,595 @@
+//! The core search: depth first over the same actors, with no model checker underneath, so that
+//! it builds for the browser (wasm32) too.
+//!
+//! A state is every node (its actor, whether it is up, its armed timers; a crashed node is its
+//! crash image), the messages in flight (a sorted list: a set on a duplicating network, a
+//! multiset otherwise), the protocol's checker and what it reported. The steps and what each
+//! does are exactly those of the stateright search (`super::model`): a delivery that changes
+//! nothing and arms nothing is no step, a timer that only re-arms itself is none either, a crash
+//! forgets the volatile state and the timers, a recovery runs `on_start` on the crash image, and
+//! crashes that lose nothing are left out. The states seen are kept as 64-bit fingerprints.
+//!
+//! With `sleep_sets`, the search leaves out orders of steps that only differ by swapping steps of
+//! different nodes (sleep sets, Godefroid 1996): such steps commute, and every state is still
+//! reached, through fewer transitions. `docs/checking.md` says why this is sound here and which
+//! protocols it applies to.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Arc;
+
+use super::budget::Budget;
+use super::{CheckOptions, Explorable, NetworkKind, StepEvent, StepKind};
+use crate::sim::{Actor, Checker, Effect, NodeId, Violation};
+
+/// One step of the explored cluster.
+pub enum Event<A: Actor> {
+    /// `msg` from `from` reaches `to`.
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: A::Msg,
+    },
+    /// The network loses `msg` (lossy network only).
+    Lose {
+        from: NodeId,
+        to: NodeId,
+        msg: A::Msg,
+    },
+    Timer {
+        node: NodeId,
+        timer: A::Timer,
+    },
+    Crash(NodeId),
+    Recover(NodeId),
+}
+
+impl<A: Actor> Clone for Event<A> {
+    fn clone(&self) -> Self {
+        match self {
+            Event::Deliver { from, to, msg } => Event::Deliver {
+                from: *from,
+                to: *to,
+                msg: msg.clone(),
+            },
+            Event::Lose { from, to, msg } => Event::Lose {
+                from: *from,
+                to: *to,
+                msg: msg.clone(),
+            },
+            Event::Timer { node, timer } => Event::Timer {
+                node: *node,
+                timer: timer.clone(),
+            },
+            Event::Crash(node) => Event::Crash(*node),
+            Event::Recover(node) => Event::Recover(*node),
+        }
+    }
+}
+
+impl<A: Actor<Msg: PartialEq>> PartialEq for Event<A> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Event::Deliver { from, to, msg },
+                Event::Deliver {
+                    from: f,
+                    to: t,
+                    msg: m,
+                },
+            )
+            | (
+                Event::Lose { from, to, msg },
+                Event::Lose {
+                    from: f,
+                    to: t,
+                    msg: m,
+                },
+            ) => from == f && to == t && msg == m,
+            (Event::Timer { node, timer }, Event::Timer { node: n, timer: t }) => {
+                node == n && timer == t
+            }
+            (Event::Crash(a), Event::Crash(b)) | (Event::Recover(a), Event::Recover(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl<A: Actor> Event<A> {
+    /// The node whose state the step reads and changes (a loss: the receiver's, conservatively).
+    pub fn node(&self) -> NodeId {
+        match self {
+            Event::Deliver { to, .. } | Event::Lose { to, .. } => *to,
+            Event::Timer { node, .. } | Event::Crash(node) | Event::Recover(node) => *node,
+        }
+    }
+
+    /// Whether the two steps commute: each leaves the other enabled and both orders reach the
+    /// same state. Steps of different nodes do, except two crashes, which compete for the crash
+    /// slot (a step only adds messages for others, and removes only its own delivery's copy).
+    fn independent(&self, other: &Self) -> bool {
+        self.node() != other.node() && !matches!((self, other), (Event::Crash(_), Event::Crash(_)))
+    }
+}
+
+/// A node in a state of the search.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Slot<A: Actor> {
+    /// The live state; for a crashed node, its crash image (what it restarts from).
+    pub actor: A,
+    pub up: bool,
+    /// The armed timers, sorted.
+    pub timers: Vec<A::Timer>,
+}
+
+/// A message in flight: receiver, sender, message (sorted by receiver first).
+pub type Envelope<M> = (NodeId, NodeId, M);
+
+/// A state of the search.
+pub struct State<P: Explorable> {
+    pub slots: Vec<Slot<P::Actor>>,
+    /// Sorted; without repeats on a duplicating network.
+    pub net: Vec<Envelope<<P::Actor as Actor>::Msg>>,
+    /// Shared between states until a note changes it: most steps note nothing.
+    pub checker: Arc<P::Checker>,
+    pub violations: Vec<Violation>,
+    /// Milestone memory along the path (see [`Explorable::milestones`]); not fingerprinted.
+    marks: u64,
+    /// Messages this path delivered (duplicating network), to tell a second delivery; not
+    /// fingerprinted.
+    delivered: Arc<Vec<Envelope<<P::Actor as Actor>::Msg>>>,
+}
+
+impl<P: Explorable> Clone for State<P> {
+    fn clone(&self) -> Self {
+        State {
+            slots: self.slots.clone(),
+            net: self.net.clone(),
+            checker: self.checker.clone(),
+            violations: self.violations.clone(),
+            marks: self.marks,
+            delivered: self.delivered.clone(),
+        }
+    }
+}
+
+/// Fingerprints are already uniform: the visited set uses them as they are.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+type Visited = HashSet<u64, BuildHasherDefault<Identity>>;
+
+/// Runs one handler of node `me` on `actor` and returns its effects; numbers are drawn from the
+/// node's state, as in a scripted run.
+pub fn run_handler<A: Actor>(
+    seed: u64,
+    me: NodeId,
+    actor: &mut A,
+    handler: impl FnOnce(&mut A, &mut crate::sim::Cx<'_, A>),
+) -> Vec<Effect<A>> {
+    let mut rng = crate::sim::SimRng::for_state(seed, me, actor);
+    let mut effects = Vec::new();
+    handler(
+        actor,
+        &mut crate::sim::Cx::detached(me, 0, &mut rng, &mut effects),
+    );
+    effects
+}
+
+/// The state a crashed node restarts from.
+pub fn crash_image<A: Actor>(actor: &A) -> A {
+    let mut image = actor.clone();
+    image.on_crash();
+    image
+}
+
+/// What a finished core search found.
+pub struct Outcome<P: Explorable> {
+    pub unique_states: usize,
+    /// States generated inside the bounds, counting repeats.
+    pub states: usize,
+    pub depth: usize,
+    pub progress: bool,
+    /// Bit `i`: `P::MILESTONES[i]`; the top bit: a message delivered again.
+    pub milestones: u64,
+    /// The steps from the start to the first violation, each with the node it acted on as it
+    /// was just before (for a recovery, its crash image), and the violating state.
+    pub violation: Option<(Vec<(Event<P::Actor>, P::Actor)>, State<P>)>,
+}
+
+/// The top milestone bit: a message delivered a second time (duplicating network).
+pub const DELIVERED_AGAIN_BIT: u64 = 1 << 63;
+
+/// Protocol `P`'s cluster, searched depth first.
+pub struct Dfs<'a, P: Explorable> {
+    pub initial: Vec<P::Actor>,
+    pub checker: P::Checker,
+    pub seed: u64,
+    pub options: &'a CheckOptions,
+    pub budget: &'a Budget,
+    /// Leave out orders that differ only by swapping independent steps.
+    pub sleep_sets: bool,
+}
+
+struct Frame<P: Explorable> {
+    state: State<P>,
+    events: Vec<Event<P::Actor>>,
+    next: usize,
+    /// Steps whose exploration from here is known to be covered by an earlier branch.
+    sleep: Vec<Event<P::Actor>>,
+    depth: usize,
+}
+
+impl<P: Explorable> Dfs<'_, P> {
+    fn duplicating(&self) -> bool {
+        self.options.network == NetworkKind::Duplicating
+    }
+
+    pub fn initial_state(&self) -> State<P> {
+        let mut state = State {
+            slots: Vec::new(),
+            net: Vec::new(),
+            checker: Arc::new(self.checker.clone()),
+            violations: Vec::new(),
+            marks: 0,
+            delivered: Arc::new(Vec::new()),
+        };
+        for (node, initial) in self.initial.iter().enumerate() {
+            let mut actor = initial.clone();
+            let effects = run_handler(self.seed, node, &mut actor, |a, cx| a.on_start(cx));
+            state.slots.push(Slot {
+                actor,
+                up: true,
+                timers: Vec::new(),
+            });
+            self.apply(&mut state, node, effects);
+        }
+        state
+    }
+
+    /// What the search tells states apart by (as `ExploreState`'s hash does).
+    pub fn fingerprint(state: &State<P>) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for slot in &state.slots {
+            slot.up.hash(&mut hasher);
+            if slot.up {
+                P::hash_for_search(&slot.actor, &mut hasher);
+            } else {
+                slot.actor.hash(&mut hasher);
+            }
+            slot.timers.hash(&mut hasher);
+        }
+        state.net.hash(&mut hasher);
+        P::hash_checker_for_search(&state.checker, &mut hasher);
+        for violation in &state.violations {
+            violation.kind.hash(&mut hasher);
+            violation.detail.hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
+    /// Applies a handler's effects: sends, timers, and notes to the checker.
+    fn apply(&self, state: &mut State<P>, node: NodeId, effects: Vec<Effect<P::Actor>>) {
+        for effect in effects {
+            match effect {
+                Effect::Send { to, msg } => {
+                    let envelope = (to, node, msg);
+                    match state.net.binary_search(&envelope) {
+                        Ok(_) if self.duplicating() => {}
+                        Ok(at) | Err(at) => state.net.insert(at, envelope),
+                    }
+                }
+                Effect::SetTimer { timer, .. } => {
+                    let timers = &mut state.slots[node].timers;
+                    if let Err(at) = timers.binary_search(&timer) {
+                        timers.insert(at, timer);
+                    }
+                }
+                Effect::CancelTimer { timer } => {
+                    let timers = &mut state.slots[node].timers;
+                    if let Ok(at) = timers.binary_search(&timer) {
+                        timers.remove(at);
+                    }
+                }
+                Effect::Note(note) => {
+                    Arc::make_mut(&mut state.checker).observe(
+                        0,
+                        node,
+                        &note,
+                        &mut state.violations,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The steps enabled in `state`.
+    fn events(&self, state: &State<P>, events: &mut Vec<Event<P::Actor>>) {
+        let lossy = self.options.network == NetworkKind::Lossy;
+        let mut last: Option<&Envelope<_>> = None;
+        for envelope in &state.net {
+            if last == Some(envelope) {
+                continue; // another copy of the same message: the same steps
+            }
+            last = Some(envelope);
+            let (to, from, msg) = envelope;
+            if lossy {
+                events.push(Event::Lose {
+                    from: *from,
+                    to: *to,
+                    msg: msg.clone(),
+                });
+            }
+            if state.slots[*to].up {
+                events.push(Event::Deliver {
+                    from: *from,
+                    to: *to,
+                    msg: msg.clone(),
+                });
+            }
+        }
+        for (node, slot) in state.slots.iter().enumerate() {
+            for timer in &slot.timers {
+                events.push(Event::Timer {
+                    node,
+                    timer: timer.clone(),
+                });
+            }
+        }
+        let crashed = state.slots.iter().filter(|slot| !slot.up).count();
+        for (node, slot) in state.slots.iter().enumerate() {
+            if !slot.up {
+                events.push(Event::Recover(node));
+            } else if crashed < self.options.max_crashes
+                && slot.actor.attackable()
+                && !self.idle_crash(state, node)
+            {
+                events.push(Event::Crash(node));
+            }
+        }
+    }
+
+    /// Whether crashing `node` would lose nothing (see `Exploration::idle_crash`).
+    fn idle_crash(&self, state: &State<P>, node: NodeId) -> bool {
+        let slot = &state.slots[node];
+        let mut restarted = crash_image(&slot.actor);
+        let effects = run_handler(self.seed, node, &mut restarted, |a, cx| a.on_start(cx));
+        let mut armed = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::SetTimer { timer, .. } => armed.push(timer),
+                _ => return false,
+            }
+        }
+        armed.sort();
+        armed.dedup();
+        armed == slot.timers && search_hash::<P>(&restarted) == search_hash::<P>(&slot.actor)
+    }
+
+    /// The state after `event`, or `None` if the step changes nothing (and so is no step), with
+    /// the milestones it reached.
+    fn step(&self, last: &State<P>, event: &Event<P::Actor>) -> Option<(State<P>, u64)> {
+        let mut next = last.clone();
+        let node = event.node();
+        let before = last.slots[node].actor.clone();
+        let (effects, kind_again) = match event {
+            Event::Deliver { from, to, msg } => {
+                let mut actor = before.clone();
+                let effects = run_handler(self.seed, *to, &mut actor, |a, cx| {
+                    a.on_message(*from, msg.clone(), cx)
+                });
+                if effects.is_empty() && actor == before {
+                    return None;
+                }
+                let envelope = (*to, *from, msg.clone());
+                let mut again = false;
+                if self.duplicating() {
+                    match next.delivered.binary_search(&envelope) {
+                        Ok(_) => again = true,
+                        Err(at) => Arc::make_mut(&mut next.delivered).insert(at, envelope),
+                    }
+                } else if let Ok(at) = next.net.binary_search(&envelope) {
+                    next.net.remove(at);
+                }
+                next.slots[node].actor = actor;
+                (effects, again)
+            }
+            Event::Lose { from, to, msg } => {
+                if let Ok(at) = next.net.binary_search(&(*to, *from, msg.clone())) {
+                    next.net.remove(at);
+                }
+                return Some((next, 0));
+            }
+            Event::Timer { timer, .. } => {
+                let mut actor = before.clone();
+                let effects = run_handler(self.seed, node, &mut actor, |a, cx| {
+                    a.on_timer(timer.clone(), cx)
+                });
+                let only_rearms = matches!(effects.as_slice(),
+                    [Effect::SetTimer { timer: t, .. }] if t == timer);
+                if only_rearms && actor == before {
+                    return None;
+                }
+                let timers = &mut next.slots[node].timers;
+                if let Ok(at) = timers.binary_search(timer) {
+                    timers.remove(at);
+                }
+                next.slots[node].actor = actor;
+                (effects, false)
+            }
+            Event::Crash(_) => {
+                let slot = &mut next.slots[node];
+                slot.actor = crash_image(&slot.actor);
+                slot.up = false;
+                slot.timers.clear();
+                (Vec::new(), false)
+            }
+            Event::Recover(_) => {
+                let slot = &mut next.slots[node];
+                let effects = run_handler(self.seed, node, &mut slot.actor, |a, cx| a.on_start(cx));
+                slot.up = true;
+                (effects, false)
+            }
+        };
+        let notes: Vec<_> = effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::Note(note) => Some(note.clone()),
+                _ => None,
+            })
+            .collect();
+        self.apply(&mut next, node, effects);
+        let kind = match event {
+            Event::Deliver { from, msg, .. } => StepKind::Deliver {
+                from: *from,
+                msg,
+                again: kind_again,
+            },
+            Event::Timer { timer, .. } => StepKind::Timer(timer),
+            Event::Crash(_) => StepKind::Crash,
+            Event::Recover(_) => StepKind::Recover,
+            Event::Lose { .. } => unreachable!("a loss returned above"),
+        };
+        let step = StepEvent {
+            node,
+            kind,
+            before: &before,
+            after: &next.slots[node].actor,
+            notes: &notes,
+            checker: &*next.checker,
+        };
+        let mut marks = next.marks;
+        let mut reached = P::milestones(&step, &mut marks);
+        if kind_again {
+            reached |= DELIVERED_AGAIN_BIT;
+        }
+        next.marks = marks;
+        Some((next, reached))
+    }
+
+    /// Whether `state` is inside the search's bounds.
+    fn within(&self, state: &State<P>) -> bool {
+        P::history_within_bounds(&state.checker, self.options)
+            && state
+                .slots
+                .iter()
+                .all(|slot| P::within_bounds(&slot.actor, self.options))
+    }
+
+    /// Searches every state within the bounds, or until the first violation or the budget.
+    pub fn run(&self) -> Outcome<P> {
+        let mut visited = Visited::default();
+        let init = self.initial_state();
+        visited.insert(Self::fingerprint(&init));
+        let mut outcome = Outcome {
+            unique_states: 1,
+            states: 1,
+            depth: 1,
+            progress: P::progress(&init.checker),
+            milestones: 0,
+            violation: None,
+        };
+        if !init.violations.is_empty() {
+            outcome.violation = Some((Vec::new(), init));
+            return outcome;
+        }
+        let mut events = Vec::new();
+        self.events(&init, &mut events);
+        let mut stack = vec![Frame {
+            state: init,
+            events,
+            next: 0,
+            sleep: Vec::new(),
+            depth: 1,
+        }];
+        while let Some(frame) = stack.last_mut() {
+            let Some(event) = frame.events.get(frame.next).cloned() else {
+                stack.pop();
+                continue;
+            };
+            frame.next += 1;
+            if self.sleep_sets && frame.sleep.contains(&event) {
+                continue;
+            }
+            let Some((next, reached)) = self.step(&frame.state, &event) else {
+                continue;
+            };
+            // Steps explored before this one from here, and those asleep here, that commute
+            // with it: their orders after it are covered by the branch that took them first.
+            let sleep = if self.sleep_sets {
+                let done = &frame.events[..frame.next - 1];
+                frame
+                    .sleep
+                    .iter()
+                    .chain(done.iter().filter(|e| !frame.sleep.contains(e)))
+                    .filter(|e| e.independent(&event))
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let depth = frame.depth + 1;
+            if self.budget.spend_one() {
+                break;
+            }
+            if !self.within(&next) {
+                continue;
+            }
+            outcome.states += 1;
+            outcome.milestones |= reached;
+            if !visited.insert(Self::fingerprint(&next)) {
+                continue;
+            }
+            outcome.unique_states += 1;
+            outcome.depth = outcome.depth.max(depth);
+            outcome.progress = outcome.progress || P::progress(&next.checker);
+            if !next.violations.is_empty() {
+                let mut path: Vec<_> = stack
+                    .iter()
+                    .map(|frame| {
+                        let event = frame.events[frame.next - 1].clone();
+                        let node = event.node();
+                        (event, frame.state.slots[node].actor.clone())
+                    })
+                    .collect();
+                path.truncate(stack.len());
+                outcome.violation = Some((path, next));
+                break;
+            }
+            if self.options.max_depth.is_some_and(|max| depth >= max) {
+                continue;
+            }
+            let mut events = Vec::new();
+            self.events(&next, &mut events);
+            stack.push(Frame {
+                state: next,
+                events,
+                next: 0,
+                sleep,
+                depth,
+            });
+        }
+        outcome
+    }
+}
+
+/// What the search tells a live node's states apart by, as one number.
+fn search_hash<P: Explorable>(actor: &P::Actor) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    P::hash_for_search(actor, &mut hasher);
+    hasher.finish()
+}
