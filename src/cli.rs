@@ -131,6 +131,9 @@ pub struct CheckArgs {
     /// The core search: explore every order of steps of different nodes (no sleep sets).
     #[arg(long)]
     pub no_sleep_sets: bool,
+    /// The core search: keep messages that can no longer do anything in the network.
+    #[arg(long)]
+    pub keep_dead_messages: bool,
     /// How the network treats messages: unordered, duplicating or lossy.
     #[arg(long, default_value = "unordered")]
     pub network: NetworkKind,
@@ -811,6 +814,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         max_memory: args.max_memory.or_else(budget::default_max_memory),
         stop: Some(&INTERRUPTED),
         sleep_sets: !args.no_sleep_sets,
+        drop_dead: !args.keep_dead_messages,
     };
     let mut report = explorer.check(&setup, &options);
     // A counterexample that cannot be written is an error, but the report still goes to stdout.

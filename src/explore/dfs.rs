@@ -275,6 +275,7 @@ impl<P: Explorable> Dfs<'_, P> {
         }
         state.net.hash(&mut hasher);
         P::hash_checker_for_search(&state.checker, &mut hasher);
+        state.marks.hash(&mut hasher);
         for violation in &state.violations {
             violation.kind.hash(&mut hasher);
             violation.detail.hash(&mut hasher);
@@ -383,18 +384,20 @@ impl<P: Explorable> Dfs<'_, P> {
     /// The state after `event`, or `None` if the step changes nothing (and so is no step), with
     /// the milestones it reached.
     fn step(&self, last: &State<P>, event: &Event<P::Actor>) -> Option<(State<P>, u64)> {
-        let mut next = last.clone();
         let node = event.node();
-        let before = last.slots[node].actor.clone();
-        let (effects, kind_again) = match event {
+        let before = &last.slots[node].actor;
+        // The handler runs first, on the node alone: most redeliveries change nothing, and the
+        // whole state is copied only for a real step.
+        let (mut next, effects, kind_again) = match event {
             Event::Deliver { from, to, msg } => {
                 let mut actor = before.clone();
                 let effects = run_handler(self.seed, *to, &mut actor, |a, cx| {
                     a.on_message(*from, msg.clone(), cx)
                 });
-                if effects.is_empty() && actor == before {
+                if effects.is_empty() && actor == *before {
                     return None;
                 }
+                let mut next = last.clone();
                 let envelope = (*to, *from, msg.clone());
                 let mut again = false;
                 if self.duplicating() {
@@ -406,9 +409,10 @@ impl<P: Explorable> Dfs<'_, P> {
                     next.net.remove(at);
                 }
                 next.slots[node].actor = actor;
-                (effects, again)
+                (next, effects, again)
             }
             Event::Lose { from, to, msg } => {
+                let mut next = last.clone();
                 if let Ok(at) = next.net.binary_search(&(*to, *from, msg.clone())) {
                     next.net.remove(at);
                 }
@@ -421,28 +425,31 @@ impl<P: Explorable> Dfs<'_, P> {
                 });
                 let only_rearms = matches!(effects.as_slice(),
                     [Effect::SetTimer { timer: t, .. }] if t == timer);
-                if only_rearms && actor == before {
+                if only_rearms && actor == *before {
                     return None;
                 }
+                let mut next = last.clone();
                 let timers = &mut next.slots[node].timers;
                 if let Ok(at) = timers.binary_search(timer) {
                     timers.remove(at);
                 }
                 next.slots[node].actor = actor;
-                (effects, false)
+                (next, effects, false)
             }
             Event::Crash(_) => {
+                let mut next = last.clone();
                 let slot = &mut next.slots[node];
                 slot.actor = crash_image(&slot.actor);
                 slot.up = false;
                 slot.timers.clear();
-                (Vec::new(), false)
+                (next, Vec::new(), false)
             }
             Event::Recover(_) => {
+                let mut next = last.clone();
                 let slot = &mut next.slots[node];
                 let effects = run_handler(self.seed, node, &mut slot.actor, |a, cx| a.on_start(cx));
                 slot.up = true;
-                (effects, false)
+                (next, effects, false)
             }
         };
         let notes: Vec<_> = effects
@@ -453,6 +460,11 @@ impl<P: Explorable> Dfs<'_, P> {
             })
             .collect();
         self.apply(&mut next, node, effects);
+        if self.options.drop_dead {
+            let slots = &next.slots;
+            next.net
+                .retain(|(to, from, msg)| !P::dead_message(&slots[*to].actor, *from, msg));
+        }
         let kind = match event {
             Event::Deliver { from, msg, .. } => StepKind::Deliver {
                 from: *from,
@@ -467,7 +479,7 @@ impl<P: Explorable> Dfs<'_, P> {
         let step = StepEvent {
             node,
             kind,
-            before: &before,
+            before,
             after: &next.slots[node].actor,
             notes: &notes,
             checker: &*next.checker,

@@ -127,6 +127,9 @@ pub struct CheckOptions {
     /// The core search: leave out orders that differ only by swapping steps of different nodes,
     /// where the protocol allows it (without a depth bound only).
     pub sleep_sets: bool,
+    /// The core search: drop messages the protocol says can no longer do anything
+    /// ([`Explorable::dead_message`]).
+    pub drop_dead: bool,
 }
 
 impl Default for CheckOptions {
@@ -144,6 +147,7 @@ impl Default for CheckOptions {
             max_memory: None,
             stop: None,
             sleep_sets: true,
+            drop_dead: true,
         }
     }
 }
@@ -245,6 +249,19 @@ pub trait Explorable:
     /// which independent notes arrived), which lets steps of different nodes commute exactly.
     fn hash_checker_for_search<H: std::hash::Hasher>(checker: &Self::Checker, state: &mut H) {
         checker.hash(state);
+    }
+    /// Whether delivering `msg` from `from` to `node` can no longer do anything, now or in any
+    /// state the node may reach (through any steps, crashes included): no change to its state,
+    /// no message, no note, no timer. The core search drops such messages from the network, so
+    /// that states differing only in dead messages are searched once. Must be exact about the
+    /// handlers: `docs/checking.md` ("Dead messages") argues Paxos's, and the tests compare the
+    /// search with and without it.
+    fn dead_message(
+        _node: &Self::Actor,
+        _from: NodeId,
+        _msg: &<Self::Actor as Actor>::Msg,
+    ) -> bool {
+        false
     }
     /// Whether the verdicts of the checker (and the bounds read from it) depend only on which
     /// notes each node emitted in which order, not on how the notes of different nodes

@@ -6,6 +6,7 @@ use super::node::{Msg, Note, PaxosNode, Timer};
 use super::{Paxos, PaxosChecker};
 use crate::explore::{CheckOptions, Explorable, StepEvent, StepKind};
 use crate::protocol::Setup;
+use crate::sim::NodeId;
 use crate::view::colour_name;
 
 /// Two different values were proposed (at different ballots).
@@ -86,6 +87,10 @@ impl Explorable for Paxos {
     /// The verdicts' inputs only: what commutes between nodes (see `hash_verdicts`).
     fn hash_checker_for_search<H: Hasher>(checker: &PaxosChecker, state: &mut H) {
         checker.hash_verdicts(state);
+    }
+
+    fn dead_message(node: &PaxosNode, _from: NodeId, msg: &Msg) -> bool {
+        node.cannot_use(msg)
     }
 
     fn progress(checker: &PaxosChecker) -> bool {

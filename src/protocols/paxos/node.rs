@@ -219,6 +219,34 @@ impl PaxosNode {
         }
     }
 
+    /// Whether `msg`, delivered now or in any state this node may reach, would do nothing at
+    /// all (no change, no message, no note, no timer), for the exhaustive search, which then
+    /// forgets it. Each rule follows from the handlers below and from what only grows:
+    /// `max_round`, and `decided` once set (both durable). Ballots a node leads are new
+    /// rounds above `max_round`, so once it no longer prepares (or proposes) ballot `b` it
+    /// never will again.
+    pub fn cannot_use(&self, msg: &Msg) -> bool {
+        let preparing =
+            |b: Ballot| matches!(self.role, Role::Preparing { ballot, .. } if ballot == b);
+        let proposing =
+            |b: Ballot| matches!(self.role, Role::Proposing { ballot, .. } if ballot == b);
+        match *msg {
+            // `on_promise` reads only a promise for the ballot being prepared.
+            Msg::Promise { ballot, .. } => !preparing(ballot),
+            // `on_accepted` reads only an accept for the ballot being proposed, which a ballot
+            // prepared now may still become.
+            Msg::Accepted { ballot } => !preparing(ballot) && !proposing(ballot),
+            // `on_nack` raises `max_round` and steps down only from the refused ballot.
+            Msg::Nack { ballot, promised } => {
+                self.max_round >= promised.round && self.leading() != Some(ballot)
+            }
+            // `learn` does nothing once decided.
+            Msg::Decide { .. } => self.decided.is_some(),
+            // A node answers these whatever its state (a promise, a refusal, the decision).
+            Msg::Prepare { .. } | Msg::Accept { .. } => false,
+        }
+    }
+
     fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
         let me = self.id;
         (0..self.cluster).filter(move |n| *n != me)
