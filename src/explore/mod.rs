@@ -543,15 +543,38 @@ pub fn check_core<P: Explorable>(
         ),
         None => Budget::counting(options.max_states, options.stop),
     };
-    let search = Dfs::<P> {
-        initial,
-        checker,
-        seed: setup.seed,
-        options,
-        budget: &budget,
-        sleep_sets: options.sleep_sets && P::NODES_COMMUTE && options.max_depth.is_none(),
+    // Round by round: a bug that needs only the first rounds is found in their small space
+    // (depth first, the last round's space could keep the search busy for a while first); the
+    // last pass alone is the complete search of the bounds asked for, and the report is its.
+    let sleep_sets = options.sleep_sets && P::NODES_COMMUTE && options.max_depth.is_none();
+    let pass = |max_round: u64| {
+        let pass = CheckOptions {
+            max_round,
+            ..options.clone()
+        };
+        Dfs::<P> {
+            initial: initial.clone(),
+            checker: checker.clone(),
+            seed: setup.seed,
+            options: &pass,
+            budget: &budget,
+            sleep_sets,
+        }
+        .run()
     };
-    let outcome = search.run();
+    let earlier = match P::ROUNDS {
+        true => 1..options.max_round,
+        false => 0..0,
+    };
+    let mut outcome = None;
+    for round in earlier {
+        let found = pass(round);
+        if found.violation.is_some() || budget.exhausted() {
+            outcome = Some(found);
+            break;
+        }
+    }
+    let outcome = outcome.unwrap_or_else(|| pass(options.max_round));
     let seconds = started.map(|started| started.elapsed().as_secs_f64());
     let violation = outcome.violation.map(|(path, last)| {
         counterexample_of::<P>(setup, options.network, setup.seed, path, &last.violations)
