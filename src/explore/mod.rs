@@ -559,6 +559,7 @@ pub fn check_core<P: Explorable>(
             options: &pass,
             budget: &budget,
             sleep_sets,
+            dead: P::dead_message,
         }
         .run()
     };
