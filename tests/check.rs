@@ -647,6 +647,25 @@ fn correct_paxos_is_safe_in_two_full_rounds_with_no_depth_bound() {
     every_milestone_reached(&report);
 }
 
+/// Two rounds with at most three ballots in all (the bounds of the breadth-first deep proof
+/// below), every path with no depth bound: about 570,000 states for the core search.
+#[test]
+#[ignore = "seconds; run in release"]
+fn correct_paxos_is_safe_in_three_ballots_of_two_rounds_with_no_depth_bound() {
+    let options = CheckOptions {
+        network: NetworkKind::Duplicating,
+        search: Search::Core,
+        max_round: 2,
+        max_ballots: Some(3),
+        max_states: None,
+        ..CheckOptions::default()
+    };
+    let report = check(paxos::MODE, None, options);
+    assert!(report.violation.is_none(), "{report:?}");
+    assert!(report.complete, "{report:?}");
+    every_milestone_reached(&report);
+}
+
 /// The reduced core search reaches the same verdict as stateright's unreduced one on bounds
 /// both can finish: every ballot of round 1, one crash, both networks; and with the
 /// reductions off it meets exactly the same states as stateright, crashes included.
