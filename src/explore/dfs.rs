@@ -263,8 +263,11 @@ pub struct Outcome<P: Explorable> {
     pub milestones: u64,
     /// The steps from the start to the first violation, each with the node it acted on as it
     /// was just before (for a recovery, its crash image), and the violating state.
-    pub violation: Option<(Vec<(Event<P::Actor>, P::Actor)>, State<P>)>,
+    pub violation: Option<(Path<P::Actor>, State<P>)>,
 }
+
+/// The steps of a path, each with the node it acted on as it was just before.
+pub type Path<A> = Vec<(Event<A>, A)>;
 
 /// The top milestone bit: a message delivered a second time (duplicating network).
 pub const DELIVERED_AGAIN_BIT: u64 = 1 << 63;
