@@ -626,27 +626,6 @@ fn correct_paxos_with_three_nodes_and_a_crash_is_safe_on_every_network() {
     }
 }
 
-/// The proof of two full rounds: three nodes, each leading up to two ballots (any number in
-/// all), one crash at a time, every copy of every message, no depth bound: every reachable
-/// state, by the core search with its reductions (about 2.6 million states). `docs/checking.md`
-/// has the figures and the soundness argument.
-#[test]
-#[ignore = "a minute; run in release"]
-fn correct_paxos_is_safe_in_two_full_rounds_with_no_depth_bound() {
-    let options = CheckOptions {
-        network: NetworkKind::Duplicating,
-        search: Search::Core,
-        max_round: 2,
-        max_states: None,
-        ..CheckOptions::default()
-    };
-    let report = check(paxos::MODE, None, options);
-    assert!(report.violation.is_none(), "{report:?}");
-    assert!(report.complete, "{report:?}");
-    assert!(report.unique_states > 2_000_000, "{report:?}");
-    every_milestone_reached(&report);
-}
-
 /// Two rounds with at most three ballots in all (the bounds of the breadth-first deep proof
 /// below), every path with no depth bound: about 570,000 states for the core search.
 #[test]
