@@ -1,12 +1,15 @@
-//! Exhaustive checking: the protocol actors the game runs, explored by stateright's model checker
-//! over every ordering of deliveries, timers, crashes and recoveries within a bound.
+//! Exhaustive checking: the protocol actors the game runs, explored over every ordering of
+//! deliveries, timers, crashes and recoveries within a bound.
 //!
-//! [`adapter`] runs our actors under stateright's `Actor` trait, [`model`] wraps stateright's
-//! actor model so that our protocol's own checker watches every state, and [`check`] runs a
-//! breadth-first search and turns its first counterexample into readable steps and a scripted
-//! scenario (`sim::script`) that `beat-paxos sim --scenario` replays to the same violation.
-//! A protocol opts in by implementing [`Explorable`] in its folder. Native builds only.
-//! `docs/checking.md` describes the design and the figures.
+//! Two searches share the protocol hooks ([`Explorable`]) and the report. Stateright's, native
+//! only: [`adapter`] runs our actors under stateright's `Actor` trait, [`model`] wraps its actor
+//! model so that our protocol's own checker watches every state, and [`check`] runs a breadth- or
+//! depth-first search. The core search, [`dfs`], has no model checker underneath, builds for the
+//! browser, and leaves out orders of independent steps and dead messages ([`check_core`]).
+//! Either turns its first counterexample into readable steps and a scripted scenario
+//! (`sim::script`) that `beat-paxos sim --scenario` replays to the same violation. A protocol
+//! opts in by implementing [`Explorable`] in its folder. `docs/checking.md` describes the design,
+//! the reductions and the figures.
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod adapter;

@@ -585,6 +585,47 @@ mod tests {
     }
 
     #[test]
+    fn a_leader_cannot_use_messages_of_a_ballot_it_has_left() {
+        let (mut blue, _) = blue_after_promise(Variant::Correct, None);
+        // Proposing 1.B: its promises are spent, its accepts still count.
+        let promise = Msg::Promise {
+            ballot: b(1, 2),
+            accepted: None,
+        };
+        assert!(blue.cannot_use(&promise));
+        assert!(!blue.cannot_use(&Msg::Accepted { ballot: b(1, 2) }));
+        // A new ballot (2.B): nothing of 1.B is read again, and each rule matches the handler.
+        handle(&mut blue, |n, cx| n.on_timer(Timer::Election, cx));
+        let old = [
+            promise,
+            Msg::Accepted { ballot: b(1, 2) },
+            Msg::Nack {
+                ballot: b(1, 2),
+                promised: b(1, 0),
+            },
+        ];
+        for msg in old {
+            assert!(blue.cannot_use(&msg), "{msg:?}");
+            let mut after = blue.clone();
+            let effects = handle(&mut after, |n, cx| n.on_message(1, msg.clone(), cx));
+            assert!(effects.is_empty() && after == blue, "{msg:?} did something");
+        }
+        let current = Msg::Promise {
+            ballot: b(2, 2),
+            accepted: None,
+        };
+        assert!(!blue.cannot_use(&current));
+        assert!(
+            !blue.cannot_use(&Msg::Prepare { ballot: b(1, 0) }),
+            "always answered"
+        );
+        assert!(!blue.cannot_use(&Msg::Decide {
+            ballot: b(1, 0),
+            value: 0
+        }));
+    }
+
+    #[test]
     fn acceptors_refuse_lower_ballots_and_step_down_for_higher() {
         let mut red = PaxosNode::new(0, 3, Variant::Correct, PaxosTiming::default());
         handle(&mut red, |n, cx| {
