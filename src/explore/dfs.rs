@@ -738,7 +738,7 @@ impl<P: Explorable> Dfs<'_, P> {
             outcome.depth = outcome.depth.max(depth);
             outcome.progress = outcome.progress || P::progress(&next.checker);
             if !next.violations.is_empty() {
-                let mut path: Vec<_> = stack
+                let path: Vec<_> = stack
                     .iter()
                     .map(|frame| {
                         let event = frame.events[frame.next - 1].1.clone();
@@ -746,7 +746,6 @@ impl<P: Explorable> Dfs<'_, P> {
                         (event, frame.state.slots[node].actor.clone())
                     })
                     .collect();
-                path.truncate(stack.len());
                 outcome.violation = Some((path, next));
                 break;
             }
