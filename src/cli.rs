@@ -748,6 +748,17 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             setup.mode.name()
         )));
     }
+    // The reductions exist in the core search only; elsewhere the flag would be ignored.
+    for (given, flag) in [
+        (args.no_sleep_sets, "--no-sleep-sets"),
+        (args.keep_dead_messages, "--keep-dead-messages"),
+    ] {
+        if given && args.search != Search::Core {
+            return Err(CliError(format!(
+                "{flag}: only the core search has this reduction; add --search core"
+            )));
+        }
+    }
     let max_round = args.max_round.unwrap_or(1);
     if max_round == 0 {
         return Err(CliError("--max-round: must be at least 1".into()));

@@ -318,7 +318,7 @@ fn check_refuses_bad_options_before_searching() {
     let plain = plain.to_str().unwrap();
     let dir_path = dir.to_str().unwrap();
     let whole = "expected a whole number from 0 to";
-    let cases: [(&[&str], &str); 21] = [
+    let cases: [(&[&str], &str); 23] = [
         (&["check", "--max-crashes", "2"], "--max-crashes 2"),
         (
             &["check", "--max-ballots", "0"],
@@ -372,6 +372,14 @@ fn check_refuses_bad_options_before_searching() {
         (
             &["check", "--scenario", plain, "--counterexample", plain],
             "that is the --scenario file",
+        ),
+        (
+            &["check", "--no-sleep-sets"],
+            "--no-sleep-sets: only the core search has this reduction; add --search core",
+        ),
+        (
+            &["check", "--search", "dfs", "--keep-dead-messages"],
+            "--keep-dead-messages: only the core search",
         ),
     ];
     for (args, expected) in cases {
