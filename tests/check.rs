@@ -5,7 +5,7 @@
 
 use beat_paxos::explore::{CheckOptions, CheckReport, NetworkKind, Search};
 use beat_paxos::protocol::{Mode, Setup};
-use beat_paxos::protocols::{ec_counter, paxos};
+use beat_paxos::protocols::{self, ec_counter, paxos};
 use beat_paxos::scenario::Scenario;
 use beat_paxos::simulation;
 
@@ -15,7 +15,7 @@ use common::{beat_paxos, json};
 /// `mode`'s default setup with the small configuration `check` uses.
 fn small(mode: Mode, broken: Option<&'static str>) -> Setup {
     let mut setup = Setup::for_mode(mode);
-    for (field, value) in mode.explorer().unwrap().small_setup() {
+    for (field, value) in protocols::explorer(mode).unwrap().small_setup() {
         setup.set_knob(field, *value).unwrap();
     }
     setup.broken = broken;
@@ -24,7 +24,7 @@ fn small(mode: Mode, broken: Option<&'static str>) -> Setup {
 
 /// Checks `mode`'s small configuration, with the protocol's depth bound unless `options` has one.
 fn check(mode: Mode, broken: Option<&'static str>, mut options: CheckOptions) -> CheckReport {
-    let explorer = mode.explorer().unwrap();
+    let explorer = protocols::explorer(mode).unwrap();
     options.max_depth = options.max_depth.or(explorer.default_max_depth());
     explorer.check(&small(mode, broken), &options)
 }
@@ -55,7 +55,10 @@ fn finds_and_replays(
     );
     assert!(!report.complete, "a violation stops the search");
 
-    let text = serde_json::to_string_pretty(report.scenario.as_ref().unwrap()).unwrap();
+    let text = serde_json::to_string_pretty(&Scenario::of_counterexample(
+        report.scripted.as_ref().unwrap(),
+    ))
+    .unwrap();
     let scenario = Scenario::parse("counterexample.json", &text).unwrap();
     assert_eq!(scenario.script.len(), length);
     let setup = Setup::from_scenario(&scenario).unwrap();
@@ -751,7 +754,9 @@ fn the_correct_counter_is_safe_on_a_larger_workload_with_every_copy_of_every_mes
         max_states: None,
         ..CheckOptions::default()
     };
-    let report = ec_counter::MODE.explorer().unwrap().check(&setup, &options);
+    let report = protocols::explorer(ec_counter::MODE)
+        .unwrap()
+        .check(&setup, &options);
     assert!(report.violation.is_none(), "{report:?}");
     assert!(report.complete, "{report:?}");
     every_milestone_reached(&report);

@@ -3,12 +3,12 @@
 
 use std::process::Command;
 
-use beat_paxos::chaos;
 use beat_paxos::protocol::{Mode, Setup};
 use beat_paxos::protocols::ec_counter::{self, EcCounter};
 use beat_paxos::protocols::paxos::{self, Paxos};
 use beat_paxos::scenario::Scenario;
 use beat_paxos::simulation::{self as run, Simulation};
+use beat_paxos::{batch, chaos};
 
 mod common;
 use common::{beat_paxos, json};
@@ -83,12 +83,12 @@ fn chaos_never_breaks_the_counter_and_it_always_converges() {
 }
 
 /// The share of `report`'s runs that reached `situation`.
-fn share(report: &chaos::ChaosReport, situation: &str) -> f64 {
+fn share(report: &batch::ChaosReport, situation: &str) -> f64 {
     report.situations.get(situation).copied().unwrap_or(0) as f64 / report.runs as f64
 }
 
 /// The share of `report`'s runs in which fault `kind` took effect.
-fn fault_share(report: &chaos::ChaosReport, kind: &str) -> f64 {
+fn fault_share(report: &batch::ChaosReport, kind: &str) -> f64 {
     report.faults.get(kind).copied().unwrap_or(0) as f64 / report.runs as f64
 }
 
@@ -126,7 +126,7 @@ fn chaos_keeps_producing_the_dangerous_situations() {
     for nodes in [3, 4, 5, 9] {
         let mut base = setup(paxos::MODE, 1);
         base.set_knob("nodes", nodes).unwrap();
-        let report = chaos::run_many(&base, 2_000);
+        let report = batch::run_many(&base, 2_000);
         // Three nodes rarely have two messages racing to one node; larger clusters often do.
         // Without jitter about 8% and 16% of runs reorder anything (slow nodes still do).
         let reordered = if nodes == 3 { 0.15 } else { 0.4 };
@@ -151,7 +151,7 @@ fn chaos_keeps_producing_the_dangerous_situations() {
             );
         }
     }
-    let report = chaos::run_many(&setup(ec_counter::MODE, 1), 200);
+    let report = batch::run_many(&setup(ec_counter::MODE, 1), 200);
     // Its commits come from clients, which no strike deposes.
     for (kind, floor) in [
         ("crash", 0.6),
@@ -198,7 +198,7 @@ fn amnesia_is_caught_in_at_least_five_percent_of_runs_at_three_and_five_nodes() 
         let mut base = setup(paxos::MODE, 1);
         base.set_knob("nodes", nodes).unwrap();
         base.broken = Some("amnesia");
-        let report = chaos::run_many(&base, 2_000);
+        let report = batch::run_many(&base, 2_000);
         let caught = report.violating_runs as f64 / report.runs as f64;
         assert!(
             caught >= 0.05,
@@ -212,7 +212,7 @@ fn amnesia_is_caught_in_at_least_five_percent_of_runs_at_three_and_five_nodes() 
 fn caught(mode: Mode, broken: &'static str, runs: u64) {
     let mut base = setup(mode, 1);
     base.broken = Some(broken);
-    let report = chaos::run_many(&base, runs);
+    let report = batch::run_many(&base, runs);
     let seed = report
         .first_violating_seed
         .unwrap_or_else(|| panic!("{broken:?} never caught in {runs} runs"));
@@ -506,12 +506,12 @@ fn a_killed_counter_server_comes_back_by_itself() {
 
 #[test]
 fn chaos_counts_converged_counters_and_decided_paxos_runs() {
-    let counter = chaos::run_many(&setup(ec_counter::MODE, 1), 20);
+    let counter = batch::run_many(&setup(ec_counter::MODE, 1), 20);
     assert_eq!(
         (counter.converged_runs, counter.decided_runs),
         (Some(20), None)
     );
-    let paxos = chaos::run_many(&setup(paxos::MODE, 1), 20);
+    let paxos = batch::run_many(&setup(paxos::MODE, 1), 20);
     assert_eq!((paxos.converged_runs, paxos.decided_runs), (None, Some(20)));
 }
 

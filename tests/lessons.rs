@@ -6,7 +6,7 @@ mod common;
 
 use beat_paxos::lesson::{self, Lesson};
 use beat_paxos::protocol::Model;
-use beat_paxos::protocols::REGISTRY;
+use beat_paxos::protocols;
 use beat_paxos::protocols::ec_counter::{self, EcCounter};
 use beat_paxos::protocols::paxos::{Note, Paxos, PaxosNode};
 use beat_paxos::round::{Attack, PlannedMove, Round};
@@ -67,7 +67,7 @@ fn a_round_left_alone_meets_only_the_watching_objectives() {
 
 #[test]
 fn every_broken_variant_has_a_lesson_that_ends_in_its_violation() {
-    for mode in REGISTRY {
+    for mode in protocols::modes() {
         for variant in mode.variants() {
             let lesson = mode
                 .lessons()
@@ -281,6 +281,7 @@ fn follow<M: Model>(
         seen = sim.trace().len();
         for Do { delay, attack } in hint(&events) {
             if delay == 0 {
+                paused_here(lesson, &round);
                 round.attack(attack).unwrap();
             } else {
                 later.push((round.now() + delay, attack));
@@ -289,6 +290,18 @@ fn follow<M: Model>(
     }
     round.play_to_end();
     (lesson, round)
+}
+
+/// The game stops the student at the moment the hint names: the lesson pauses right here.
+fn paused_here(lesson: &Lesson, round: &Round) {
+    let pauses = (lesson.pauses)(&*round.simulation);
+    assert!(
+        pauses.iter().any(|pause| pause.tick == round.now()),
+        "{}: the hint acts at tick {}, but the game pauses at {:?}",
+        lesson.name,
+        round.now(),
+        pauses
+    );
 }
 
 fn note(traced: &Traced<PaxosNode>) -> Option<(NodeId, &Note)> {

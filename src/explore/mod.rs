@@ -39,7 +39,6 @@ use dfs::{DELIVERED_AGAIN_BIT, Dfs, Event};
 pub use model::{Exploration, ExploreState, SAFETY};
 
 use crate::protocol::{Model, Setup};
-use crate::scenario::Scenario;
 use crate::sim::{Actor, Effect, NodeId, ScriptStep, Violation};
 
 /// How the explored network treats messages.
@@ -346,9 +345,18 @@ pub struct CheckReport {
     /// Where the counterexample was written as a scenario, with `--counterexample`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counterexample_file: Option<String>,
-    /// The counterexample as a scripted scenario.
+    /// The counterexample as a scripted run (`Scenario::of_counterexample` makes it a file).
     #[serde(skip)]
-    pub scenario: Option<Scenario>,
+    pub scripted: Option<Scripted>,
+}
+
+/// A counterexample as a run: its setup with the path as `script`, and the name and description
+/// its scenario file carries. Plain data, so that the explorer needs no scenario files.
+#[derive(Clone, Debug)]
+pub struct Scripted {
+    pub setup: Setup,
+    pub name: String,
+    pub description: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -519,7 +527,7 @@ fn report<P: Explorable>(
             .map(|(property, reached)| Progress { property, reached })
             .collect(),
         counterexample_file: None,
-        scenario: violation.as_ref().map(|(_, scenario)| scenario.clone()),
+        scripted: violation.as_ref().map(|(_, scripted)| scripted.clone()),
         violation: violation.map(|(counterexample, _)| counterexample),
     }
 }
@@ -624,7 +632,7 @@ pub fn check_core<P: Explorable>(
         },
         sometimes,
         counterexample_file: None,
-        scenario: violation.as_ref().map(|(_, scenario)| scenario.clone()),
+        scripted: violation.as_ref().map(|(_, scripted)| scripted.clone()),
         violation: violation.map(|(counterexample, _)| counterexample),
     }
 }
@@ -636,7 +644,7 @@ fn counterexample<P: Explorable>(
     setup: &Setup,
     model: &Exploration<P>,
     path: PathOf<P>,
-) -> (Counterexample, Scenario) {
+) -> (Counterexample, Scripted) {
     let mut steps = Vec::new();
     for (state, action) in &path {
         let Some(action) = action else { continue };
@@ -686,7 +694,7 @@ fn counterexample_of<P: Explorable>(
     seed: u64,
     path: Vec<(Event<P::Actor>, P::Actor)>,
     violations: &[Violation],
-) -> (Counterexample, Scenario) {
+) -> (Counterexample, Scripted) {
     let name = |node: NodeId| setup.mode.node_name(setup, node);
     let duplicating = network == NetworkKind::Duplicating;
     let mut delivered = BTreeSet::new();
@@ -759,15 +767,18 @@ fn counterexample_of<P: Explorable>(
         detail: String::new(),
     });
 
-    let mut scenario = Scenario::of(setup);
-    scenario.name = Some(format!("Counterexample: {}", first.kind));
-    scenario.description = Some(format!(
-        "Found by `beat-paxos check` in {} steps: {}.",
-        steps.len(),
-        first.detail
-    ));
-    scenario.script = script;
-    let replays = replays_to(&scenario, &first.kind);
+    let mut run = setup.clone();
+    run.script = script;
+    let scripted = Scripted {
+        setup: run,
+        name: format!("Counterexample: {}", first.kind),
+        description: format!(
+            "Found by `beat-paxos check` in {} steps: {}.",
+            steps.len(),
+            first.detail
+        ),
+    };
+    let replays = replays_to(&scripted.setup, &first.kind);
     let counterexample = Counterexample {
         kind: first.kind,
         detail: first.detail,
@@ -775,7 +786,7 @@ fn counterexample_of<P: Explorable>(
         steps,
         replays,
     };
-    (counterexample, scenario)
+    (counterexample, scripted)
 }
 
 /// "starts ballot 1.R; sends Prepare(1.R) to green and blue".
@@ -810,12 +821,13 @@ fn describe_effects<P: Explorable>(setup: &Setup, effects: &[Effect<P::Actor>]) 
     parts.join("; ")
 }
 
-/// Whether `scenario`, run by the simulator, reports a violation of kind `kind` first.
-fn replays_to(scenario: &Scenario, kind: &str) -> bool {
-    let Ok(setup) = Setup::from_scenario(scenario) else {
+/// Whether `setup` (a scripted run), run by the simulator, reports a violation of kind `kind`
+/// first. A scenario file of it reads back as the same setup (`tests/check.rs` shows it).
+fn replays_to(setup: &Setup, kind: &str) -> bool {
+    if setup.validate().is_err() {
         return false;
-    };
-    let (summary, simulation) = crate::simulation::run(&setup, false);
+    }
+    let (summary, simulation) = crate::simulation::run(setup, false);
     simulation.script_error().is_none()
         && summary.violations.first().is_some_and(|v| v.kind == kind)
 }

@@ -184,15 +184,24 @@ fn start_round(
     mut commands: Commands,
     mut settings: ResMut<Settings>,
     previous: Option<Res<CurrentRound>>,
-    mut feedback: MessageWriter<Feedback>,
-    mut started: MessageWriter<RoundStarted>,
+    (mut feedback, mut started): (MessageWriter<Feedback>, MessageWriter<RoundStarted>),
     mut frame: ResMut<Frame>,
     same_round: Option<Res<super::timeline::SameRound>>,
+    mut clock: ResMut<Clock>,
 ) {
     // A rewind from the results back into the round keeps playing that round.
     if same_round.is_some() {
         commands.remove_resource::<super::timeline::SameRound>();
         return;
+    }
+    // A lesson that starts paused stops before its first step, not after it (the lesson
+    // follower, later in the frame, says why).
+    if settings
+        .lesson
+        .is_some_and(|lesson| lesson.starts_paused.is_some())
+        && settings.plan.is_empty()
+    {
+        clock.paused = true;
     }
     let number = previous.map_or(1, |p| p.number + 1);
     if number > 1 && !settings.fixed_seed {
@@ -253,7 +262,7 @@ fn advance(
             Attack::ToggleDown(node) => {
                 format!("recover {}", round.setup.mode.node_name(&round.setup, node))
             }
-            _ => crate::view::attack_text(&played.attack, &round.setup),
+            _ => crate::round::attack_text(&played.attack, &round.setup),
         };
         feedback.write(Feedback(format!("replay: {text}")));
     }

@@ -9,12 +9,11 @@ pub mod node;
 pub mod view;
 
 use crate::diagram::MarkKind;
+use crate::protocol::Info;
 use crate::protocol::{
-    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
-    Variant,
+    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
-use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
 pub use checker::EcChecker;
@@ -24,7 +23,13 @@ pub use node::{Client, EcNode, EcShape, EcTiming, Msg, Note, Op, Server};
 /// The ec-counter plug-in.
 pub struct EcCounter;
 
-pub const MODE: Mode = Mode(&EcCounter);
+pub const MODE: Mode = Mode::of(&EcCounter);
+/// Its line in the registry (`crate::protocols::REGISTRY`).
+pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
+    mode: MODE,
+    #[cfg(not(target_arch = "wasm32"))]
+    explorer: Some(&EcCounter),
+};
 
 const KNOBS: &[Knob] = &[
     Knob {
@@ -107,24 +112,31 @@ impl EcCounter {
     }
 }
 
+const INFO: Info = Info {
+    name: "ec-counter",
+    title: "ec-counter",
+    pitch: view::PITCH,
+    knobs: KNOBS,
+    size_knob: "servers",
+    variants: VARIANTS,
+    chaos_faults: {
+        use ChaosFault::*;
+        &[
+            Crash,
+            Crash,
+            Slow,
+            Cut,
+            Partition,
+            DropNext,
+            Duplicate,
+            PauseClients,
+        ]
+    },
+};
+
 impl Protocol for EcCounter {
-    fn name(&self) -> &'static str {
-        "ec-counter"
-    }
-    fn title(&self) -> &'static str {
-        "ec-counter"
-    }
-    fn pitch(&self) -> &'static str {
-        view::PITCH
-    }
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-    fn size_knob(&self) -> &'static str {
-        "servers"
-    }
-    fn variants(&self) -> &'static [Variant] {
-        VARIANTS
+    fn info(&self) -> &'static Info {
+        &INFO
     }
     fn default_net(&self) -> NetConfig {
         // Short hops so that a hundred requests per client make a lively minute of play.
@@ -147,25 +159,9 @@ impl Protocol for EcCounter {
     fn max_down(&self, setup: &Setup) -> usize {
         EcCounter::shape(setup).servers - 1
     }
-    fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-        Box::new(Running::<EcCounter>::new(setup, record_trace))
-    }
     /// A dead server would never converge: it restarts by itself.
     fn restart_killed_after_hops(&self) -> Option<u64> {
         Some(40)
-    }
-    fn chaos_faults(&self) -> &'static [ChaosFault] {
-        use ChaosFault::*;
-        &[
-            Crash,
-            Crash,
-            Slow,
-            Cut,
-            Partition,
-            DropNext,
-            Duplicate,
-            PauseClients,
-        ]
     }
     /// Gossip from a third to three times its period; client retries from half to twice theirs
     /// (but never within a hop); client pauses from a quarter to four times theirs.
@@ -222,10 +218,6 @@ impl Protocol for EcCounter {
     }
     fn lessons(&self) -> &'static [crate::protocol::Lesson] {
         lessons::LESSONS
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
-        Some(&EcCounter)
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::node::{Ballot, Note, Value};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Checker, NodeId, Tick, Violation};
 use crate::view::colour_name as node_name;
 

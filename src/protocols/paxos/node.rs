@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Actor, Cx, NodeId, Tick};
 use crate::view::colour_letter;
 
