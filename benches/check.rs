@@ -113,7 +113,7 @@ fn main() {
         // only the states' fingerprints.
         case.options.max_states = Some(match case.options.search {
             Search::Bfs => 10_000_000,
-            Search::Dfs => 400_000_000,
+            Search::Dfs | Search::Core => 400_000_000,
         });
         let mut setup = Setup::for_mode(case.mode);
         let explorer = protocols::explorer(case.mode).expect("explorable");

@@ -124,9 +124,16 @@ pub struct ChaosArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// bfs (shortest counterexamples) or dfs (far less memory, for big proofs).
+    /// bfs (shortest counterexamples), dfs (far less memory, for big proofs) or core (depth
+    /// first without stateright, with sleep sets for Paxos: the fastest for big proofs).
     #[arg(long, default_value = "bfs")]
     pub search: Search,
+    /// The core search: explore every order of steps of different nodes (no sleep sets).
+    #[arg(long)]
+    pub no_sleep_sets: bool,
+    /// The core search: keep messages that can no longer do anything in the network.
+    #[arg(long)]
+    pub keep_dead_messages: bool,
     /// How the network treats messages: unordered, duplicating or lossy.
     #[arg(long, default_value = "unordered")]
     pub network: NetworkKind,
@@ -742,6 +749,17 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             setup.mode.name()
         )));
     }
+    // The reductions exist in the core search only; elsewhere the flag would be ignored.
+    for (given, flag) in [
+        (args.no_sleep_sets, "--no-sleep-sets"),
+        (args.keep_dead_messages, "--keep-dead-messages"),
+    ] {
+        if given && args.search != Search::Core {
+            return Err(CliError(format!(
+                "{flag}: only the core search has this reduction; add --search core"
+            )));
+        }
+    }
     let max_round = args.max_round.unwrap_or(1);
     if max_round == 0 {
         return Err(CliError("--max-round: must be at least 1".into()));
@@ -807,6 +825,8 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         max_states: Some(args.max_states),
         max_memory: args.max_memory.or_else(budget::default_max_memory),
         stop: Some(&INTERRUPTED),
+        sleep_sets: !args.no_sleep_sets,
+        drop_dead: !args.keep_dead_messages,
     };
     let mut report = explorer.check(&setup, &options);
     // A counterexample that cannot be written is an error, but the report still goes to stdout.

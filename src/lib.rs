@@ -10,7 +10,6 @@ pub mod chaos;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod diagram;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod explore;
 #[cfg(feature = "game")]
 pub mod game;

@@ -3,7 +3,6 @@
 //! here its settings, broken variant and chaos faults.
 
 pub mod checker;
-#[cfg(not(target_arch = "wasm32"))]
 mod explore;
 pub mod lessons;
 pub mod node;

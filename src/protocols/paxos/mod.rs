@@ -3,7 +3,6 @@
 //! settings, broken variants and chaos faults.
 
 pub mod checker;
-#[cfg(not(target_arch = "wasm32"))]
 mod explore;
 pub mod lessons;
 pub mod node;
