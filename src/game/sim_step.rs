@@ -207,8 +207,9 @@ fn start_round(
     if number > 1 && !settings.fixed_seed {
         settings.setup.seed = next_seed(settings.setup.seed);
     }
-    if number == 1 {
-        // Nothing moves until the first timeout; tell a new player what they can do meanwhile.
+    if number == 1 && settings.lesson.is_none() {
+        // Nothing moves until the first timeout; tell a new player what they can do meanwhile
+        // (a lesson's panel says what to do in its own words).
         feedback.write(Feedback(
             "Attack! Double-click a node to kill it, hold it to slow it, drag between nodes to cut a link."
                 .into(),
