@@ -473,15 +473,9 @@ impl<P: Explorable> Dfs<'_, P> {
         let slot = &state.slots[node];
         let mut restarted = crash_image(&slot.actor);
         let effects = run_handler(self.seed, node, &mut restarted, |a, cx| a.on_start(cx));
-        let mut armed = Vec::new();
-        for effect in effects {
-            match effect {
-                Effect::SetTimer { timer, .. } => armed.push(timer),
-                _ => return false,
-            }
-        }
-        armed.sort();
-        armed.dedup();
+        let Some(armed) = super::timers_only(effects) else {
+            return false;
+        };
         armed == slot.timers && search_hash::<P>(&restarted) == search_hash::<P>(&slot.actor)
     }
 

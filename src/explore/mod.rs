@@ -359,6 +359,24 @@ pub struct Scripted {
     pub description: String,
 }
 
+/// The timers `effects` arm, sorted and without repeats, if arming timers is all they do: how
+/// both searches tell a crash that loses nothing (the restart arms what was armed).
+fn timers_only<A: Actor>(effects: Vec<Effect<A>>) -> Option<Vec<A::Timer>>
+where
+    A::Timer: Ord,
+{
+    let mut armed = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::SetTimer { timer, .. } => armed.push(timer),
+            _ => return None,
+        }
+    }
+    armed.sort();
+    armed.dedup();
+    Some(armed)
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Progress {
     pub property: &'static str,

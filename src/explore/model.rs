@@ -24,7 +24,7 @@ use super::adapter::Explored;
 use super::budget::Budget;
 use super::dfs::DELIVERED_AGAIN_BIT;
 use super::{CheckOptions, DELIVERED_AGAIN, Explorable, StepEvent, StepKind};
-use crate::sim::{Actor, Checker, Effect, Violation};
+use crate::sim::{Actor, Checker, Violation};
 
 /// The name of the property that holds when the checker reports nothing.
 pub const SAFETY: &str = "safety";
@@ -183,15 +183,9 @@ impl<P: Explorable> Exploration<P> {
             .clone()
             .unwrap_or_else(|| explored.initial.clone());
         let effects = explored.run(node, &mut restarted, |actor, cx| actor.on_start(cx));
-        let mut armed = Vec::new();
-        for effect in effects {
-            match effect {
-                Effect::SetTimer { timer, .. } => armed.push(timer),
-                _ => return false,
-            }
-        }
-        armed.sort();
-        armed.dedup();
+        let Some(armed) = super::timers_only(effects) else {
+            return false;
+        };
         let mut set: Vec<_> = system.timers_set[node].iter().cloned().collect();
         set.sort();
         armed == set && search_hash::<P>(&restarted) == search_hash::<P>(live)

@@ -139,6 +139,11 @@ fn circle_image(size: u32, hole: f32) -> Image {
             data.extend_from_slice(&[255, 255, 255, (outer * inner * 255.0) as u8]);
         }
     }
+    white_image(size, data)
+}
+
+/// A square white image of `size` pixels from its RGBA bytes, to tint.
+fn white_image(size: u32, data: Vec<u8>) -> Image {
     Image::new(
         Extent3d {
             width: size,
@@ -204,17 +209,7 @@ fn star_image(size: u32) -> Image {
             data.extend_from_slice(&[255, 255, 255, (covered * 255 / 4) as u8]);
         }
     }
-    Image::new(
-        Extent3d {
-            width: size,
-            height: size,
-            depth_or_array_layers: 1,
-        },
-        TextureDimension::D2,
-        data,
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::default(),
-    )
+    white_image(size, data)
 }
 
 fn text(value: impl Into<String>, size: f32, colour: Color) -> impl Bundle {
