@@ -81,6 +81,15 @@ sync_into() {
     find "$to" -mindepth 1 -type d -empty -delete
 }
 
+# Applies patch $1 to folder $2 exactly (no fuzz), with git's `apply` (git is there wherever the
+# repository is; `patch` is not always). The folder is outside the repository, so git treats it
+# as plain files. Extra arguments go to `git apply` (--reverse).
+apply() {
+    local patch_file
+    patch_file=$(realpath "$1")
+    (cd "$2" && git apply -p1 "${@:3}" "$patch_file") 2>/dev/null
+}
+
 # Write a file only when its content changes.
 write_if_changed() {
     local new=$1 target=$2
@@ -97,8 +106,7 @@ check() {
         [ -d "vendor/$crate" ] || { echo "vendor/$crate is missing (scripts/vendor.sh regenerate)"; status=1; continue; }
         [ -f "$patches/$name.sha256" ] || { echo "$patches/$name.sha256 is missing"; status=1; continue; }
         cp -a "vendor/$crate" "$work/$crate"
-        if ! patch --quiet --reverse --force --fuzz=0 --no-backup-if-mismatch -p1 -d "$work/$crate" \
-            -r - <"$p" >/dev/null; then
+        if ! apply "$p" "$work/$crate" --reverse; then
             echo "vendor/$crate: $p does not undo cleanly: the copy was edited without 'scripts/vendor.sh record $name'"
             status=1
             continue
@@ -131,8 +139,7 @@ regenerate() {
         pristine_copy "$src" "$work/$crate"
         hashes "$work/$crate" >"$work/$name.sha256"
         write_if_changed "$work/$name.sha256" "$patches/$name.sha256"
-        patch --quiet --force --fuzz=0 --no-backup-if-mismatch -p1 -d "$work/$crate" -r - <"$p" \
-            || die "$p does not apply to $name"
+        apply "$p" "$work/$crate" || die "$p does not apply to $name"
         sync_into "$work/$crate" "vendor/$crate"
     done
 }
