@@ -135,7 +135,9 @@ pub trait Model: Protocol + Sized {
     /// When the cluster won the round (Paxos decided; the counter converged once its clients
     /// were done), if it has.
     fn won_at(sim: &ModelSim<Self>) -> Option<Tick>;
-    /// Fills in the protocol's fields of a finished run's summary (and its end-of-run checks).
+    /// Fills in a finished run's summary: `decided`, `value`, `decision_tick` (and `ballots`,
+    /// for a protocol with leaders), and the protocol's own fields in `details`; runs its
+    /// end-of-run checks.
     fn summarize(sim: &ModelSim<Self>, summary: &mut Summary);
     fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView;
     fn message_look(setup: &Setup, message: &InFlight<<Self::Actor as Actor>::Msg>) -> MessageLook;

@@ -123,7 +123,8 @@ impl Outcome {
     }
 }
 
-/// What `beat-paxos sim` prints. For ec-counter, `decided`/`decision_tick` mean converged.
+/// What `beat-paxos sim` prints: what every protocol reports, then the protocol's own fields
+/// (`details`). For ec-counter, `decided`/`decision_tick` mean converged.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub mode: &'static str,
@@ -134,32 +135,48 @@ pub struct Summary {
     pub decided: bool,
     pub value: Option<String>,
     pub decision_tick: Option<Tick>,
+    /// How many leadership attempts the run started (Paxos's ballots), for a protocol that has
+    /// leaders; null for one that has none.
     pub ballots: Option<u64>,
     pub messages: MessageStats,
     pub violations: Vec<Violation>,
     pub ticks: Tick,
     pub events: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub converged: Option<bool>,
-    /// For protocols that converge: `converged`; `not_converged` when the run ended before
-    /// convergence was owed (clients busy, a fault unhealed, too little time since): no
-    /// violation; or `diverged`, which comes with a convergence violation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
-    /// Why the run has not converged, in words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub converged_tick: Option<Tick>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub final_values: Option<Vec<u64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_acknowledged: Option<u64>,
+    /// The protocol's own fields (`Model::summarize`), printed in place, after `events`.
+    #[serde(flatten)]
+    pub details: SummaryFields,
     /// With `--trace`: how many events it holds, and the FNV-1a hash of the file (hex).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_events: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_hash: Option<String>,
+}
+
+/// The fields one protocol adds to its [`Summary`], in the order it adds them. A list rather than
+/// a map: the JSON keeps that order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SummaryFields(Vec<(&'static str, serde_json::Value)>);
+
+impl SummaryFields {
+    /// Sets field `name` (in its first place, if it was set before).
+    pub fn set(&mut self, name: &'static str, value: impl Serialize) {
+        let value = serde_json::to_value(value).expect("summary fields serialize to JSON");
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// Field `name`, if the protocol set it.
+    pub fn get(&self, name: &str) -> Option<&serde_json::Value> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+impl Serialize for SummaryFields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (*name, value)))
+    }
 }
 
 /// The simulator of protocol `P` behind `run`, if it runs `P`.
@@ -299,12 +316,7 @@ impl<P: Model> RunningSim for Running<P> {
             violations: self.sim.violations().to_vec(),
             ticks: self.sim.now(),
             events: self.sim.events_processed(),
-            converged: None,
-            status: None,
-            reason: None,
-            converged_tick: None,
-            final_values: None,
-            max_acknowledged: None,
+            details: SummaryFields::default(),
             trace_events: None,
             trace_hash: None,
         };
@@ -489,5 +501,24 @@ impl<P: Model> RunningSim for Running<P> {
         let kept = self.sim.kept_trace();
         kept.get(kept.partition_point(|t| t.tick <= tick))
             .map(|t| t.tick)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SummaryFields;
+
+    #[test]
+    fn summary_fields_keep_the_order_they_were_first_set_in() {
+        let mut fields = SummaryFields::default();
+        fields.set("status", "not_converged");
+        fields.set("final_values", [3, 1]);
+        fields.set("status", "converged");
+        assert_eq!(fields.get("status"), Some(&serde_json::json!("converged")));
+        assert_eq!(fields.get("reason"), None);
+        assert_eq!(
+            serde_json::to_string(&fields).unwrap(),
+            r#"{"status":"converged","final_values":[3,1]}"#
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod action;
 mod actor;
 pub mod checker;
 pub mod network;
+mod pacing;
 pub mod quorum;
 pub mod rng;
 mod scheduler;

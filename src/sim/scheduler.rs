@@ -1,6 +1,6 @@
 //! The scheduler: [`Sim`] owns time, the network and the faults, takes due events off its queue
-//! in order (or, in a scripted run, in the script's order: see [`script`](super::script)),
-//! applies actors' effects and feeds every note to the checker.
+//! in order, applies actors' effects and feeds every note to the checker. When each event is due
+//! is its pacing's to say: delays and the seed, or a script (see [`pacing`](super::pacing)).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -8,6 +8,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::pacing::Pacing;
 use super::trace::TraceStream;
 use super::*;
 
@@ -113,31 +114,22 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     pub(super) checker: C,
     pub(super) violations: Vec<Violation>,
     pub(super) effects: Vec<Effect<A>>,
-    /// In a scripted run, the script and where it stands.
-    pub(super) script: Option<script::ScriptRun>,
+    /// How events are timed: by delays and the seed, or by a script.
+    pub(super) pacing: Pacing,
 }
 
 impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// A cluster of `actors`, started at tick 0.
     pub fn new(actors: Vec<A>, checker: C, config: SimConfig) -> Self {
-        Self::start(actors, checker, config, None)
+        let mut sim = Self::unstarted(actors, checker, config, Pacing::Timed);
+        sim.start_nodes();
+        sim
     }
 
-    /// A cluster whose events come from `script` rather than from delays and the seed (see
-    /// [`script`]). Scheduled actions still apply at their ticks.
-    pub fn scripted(actors: Vec<A>, checker: C, config: SimConfig, steps: Vec<ScriptStep>) -> Self {
-        let run = script::ScriptRun::new(steps, config.net.base_delay);
-        Self::start(actors, checker, config, Some(run))
-    }
-
-    fn start(
-        actors: Vec<A>,
-        checker: C,
-        config: SimConfig,
-        script: Option<script::ScriptRun>,
-    ) -> Self {
+    /// A cluster at tick 0 whose nodes have not run `on_start` yet.
+    pub(super) fn unstarted(actors: Vec<A>, checker: C, config: SimConfig, pacing: Pacing) -> Self {
         let n = actors.len();
-        let mut sim = Sim {
+        Sim {
             now: 0,
             rng: SimRng::new(config.seed, 0),
             config,
@@ -161,20 +153,15 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             checker,
             violations: Vec::new(),
             effects: Vec::new(),
-            script,
-        };
-        if let Some(run) = &sim.script {
-            let ticks: Vec<Tick> = (0..run.steps.len()).map(|k| run.tick_of(k)).collect();
-            let end = run.end();
-            for (k, tick) in ticks.into_iter().enumerate() {
-                sim.push_due(tick, Due::Script(k));
-            }
-            sim.push_due(end, Due::ScriptEnd);
+            pacing,
         }
-        for node in 0..n {
-            sim.with_actor(node, |actor, cx| actor.on_start(cx));
+    }
+
+    /// Runs every node's `on_start`.
+    pub(super) fn start_nodes(&mut self) {
+        for node in 0..self.actors.len() {
+            self.with_actor(node, |actor, cx| actor.on_start(cx));
         }
-        sim
     }
 
     pub fn now(&self) -> Tick {
@@ -389,14 +376,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 }
             }
             Due::Script(step) => self.script_step(step),
-            Due::ScriptEnd => {
-                let leftover: Vec<MsgId> = self.in_flight.keys().copied().collect();
-                for id in leftover {
-                    if let Some(m) = self.in_flight.remove(&id) {
-                        self.lose(m, DropReason::Lost);
-                    }
-                }
-            }
+            Due::ScriptEnd => self.end_script(),
         }
         true
     }
@@ -476,14 +456,8 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     /// Runs one actor handler and applies the effects it produced.
     fn with_actor(&mut self, node: NodeId, handler: impl FnOnce(&mut A, &mut Cx<'_, A>)) {
         let mut effects = std::mem::take(&mut self.effects);
-        // A scripted run draws as the model checker does, from the node's state.
-        let mut state_rng;
-        let rng = if self.script.is_some() {
-            state_rng = SimRng::for_state(self.config.seed, node, &self.actors[node]);
-            &mut state_rng
-        } else {
-            &mut self.rng
-        };
+        let mut own_rng = self.own_rng(node);
+        let rng = own_rng.as_mut().unwrap_or(&mut self.rng);
         let mut cx = Cx {
             me: node,
             now: self.now,
@@ -496,13 +470,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 Effect::Send { to, msg } => self.send(node, to, msg),
                 Effect::SetTimer { timer, after } => {
                     let after = after.saturating_mul(u64::from(self.faults.slow_factor(node)));
-                    let seq = if self.script.is_some() {
-                        // Only a script step fires it: armed, but not queued.
-                        self.next_seq += 1;
-                        self.next_seq - 1
-                    } else {
-                        self.push_due(self.now.saturating_add(after), Due::Timer(node))
-                    };
+                    let seq = self.arm_timer(node, self.now.saturating_add(after));
                     let armed = &mut self.timers[node];
                     armed.retain(|(t, _)| *t != timer);
                     armed.push((timer, seq));
@@ -523,38 +491,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         self.effects = effects;
     }
 
-    fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
-        if self.script.is_some() {
-            return self.send_scripted(from, to, msg);
-        }
-        let net = self.config.net;
-        let slowest = self
-            .faults
-            .slow_factor(from)
-            .max(self.faults.slow_factor(to));
-        let delay = net
-            .base_delay
-            .saturating_add(self.rng.below(net.jitter.saturating_add(1)))
-            .saturating_mul(u64::from(slowest));
-        let doomed = std::mem::replace(&mut self.drop_next[from], false);
-        let arrives = if doomed {
-            self.now.saturating_add(delay / 2)
-        } else {
-            self.now.saturating_add(delay)
-        };
-        let id = self.next_msg_id;
-        self.next_msg_id += 1;
-        self.put_on_wire(id, from, to, arrives, doomed, msg);
-        self.push_due(arrives, Due::Arrival(id));
-        if let Some(trailing) = self.duplicate_next[from].take() {
-            // The copy trails the whole trip, even when the original is doomed to die halfway.
-            self.copy(id, self.now + delay + trailing);
-        }
-    }
-
     /// Puts a copy of in-flight message `of` on the wire, arriving at `arrives`. It takes no
     /// randomness, so a run that duplicates nothing is unchanged by this feature.
-    fn copy(&mut self, of: MsgId, arrives: Tick) {
+    pub(super) fn copy(&mut self, of: MsgId, arrives: Tick) {
         let original = &self.in_flight[&of];
         let (from, to, msg) = (original.from, original.to, original.msg.clone());
         let id = self.next_msg_id;
@@ -617,7 +556,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     }
 
     /// Queues `due` at `tick`; returns the sequence number that orders same-tick events.
-    fn push_due(&mut self, tick: Tick, due: Due) -> u64 {
+    pub(super) fn push_due(&mut self, tick: Tick, due: Due) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue.push(Reverse((tick, seq, due)));

@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Action, ActionError, Actor, Checker, DropReason, MsgId, NodeId, Sim, Tick};
+use super::pacing::Pacing;
+use super::scheduler::Due;
+use super::{Action, ActionError, Actor, Checker, DropReason, MsgId, NodeId, Sim, SimConfig, Tick};
 
 /// One event of a script. Messages and timers are written as they appear in the trace
 /// (`{"type": "prepare", "ballot": {"round": 1, "node": 0}}`, `"Election"`).
@@ -219,12 +221,29 @@ impl ScriptRun {
     }
 }
 
-/// The scripted mode of the scheduler: its events come from the script, in order, not from
-/// delays and the seed. The scheduler calls these where a timed run would queue by delay.
+/// The scripted pacing of the scheduler: its events come from the script, in order, not from
+/// delays and the seed (see [`pacing`](super::pacing)).
 impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+    /// A cluster whose events come from `steps` rather than from delays and the seed. Scheduled
+    /// actions still apply at their ticks.
+    pub fn scripted(actors: Vec<A>, checker: C, config: SimConfig, steps: Vec<ScriptStep>) -> Self {
+        let run = ScriptRun::new(steps, config.net.base_delay);
+        let dues: Vec<(Tick, Due)> = (0..run.steps.len())
+            .map(|k| (run.tick_of(k), Due::Script(k)))
+            .chain([(run.end(), Due::ScriptEnd)])
+            .collect();
+        let mut sim = Self::unstarted(actors, checker, config, Pacing::Scripted(run));
+        // Queued before the nodes start, so that a step comes first among same-tick events.
+        for (tick, due) in dues {
+            sim.push_due(tick, due);
+        }
+        sim.start_nodes();
+        sim
+    }
+
     /// Why the script stopped before its end, in a scripted run that did.
     pub fn script_error(&self) -> Option<&str> {
-        self.script.as_ref().and_then(|run| run.error.as_deref())
+        self.pacing.script().and_then(|run| run.error.as_deref())
     }
 
     /// In a scripted run that ended (decided, or at its tick limit) before its script did: plays
@@ -234,14 +253,16 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     where
         C: Clone,
     {
-        let Some(run) = &self.script else { return };
+        let Some(run) = self.pacing.script() else {
+            return;
+        };
         let end = run.end();
         if run.error.is_some() || self.now >= end {
             return;
         }
         let mut rest = self.snapshot();
         rest.run_until(end);
-        if let (Some(error), Some(run)) = (rest.script_error(), &mut self.script) {
+        if let (Some(error), Some(run)) = (rest.script_error(), self.pacing.script_mut()) {
             run.error = Some(format!(
                 "{error} (the run ended before this step, at tick {}; it could never have happened)",
                 self.now
@@ -251,13 +272,15 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
 
     /// Carries out step `step` of the script, or stops the script saying why it cannot.
     pub(super) fn script_step(&mut self, step: usize) {
-        let Some(run) = &self.script else { return };
+        let Some(run) = self.pacing.script() else {
+            return;
+        };
         if run.error.is_some() {
             return;
         }
         let claimed = run.claimed[step];
         let fail = |sim: &mut Self, problem: String| {
-            if let Some(run) = &mut sim.script {
+            if let Some(run) = sim.pacing.script_mut() {
                 run.fail(step, problem);
             }
         };
@@ -314,11 +337,23 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         }
     }
 
+    /// The script is over: messages it never delivered are lost.
+    pub(super) fn end_script(&mut self) {
+        let leftover: Vec<MsgId> = self.in_flight.keys().copied().collect();
+        for id in leftover {
+            if let Some(m) = self.in_flight.remove(&id) {
+                self.lose(m, DropReason::Lost);
+            }
+        }
+    }
+
     /// Puts a message on the wire in a scripted run: it arrives at the tick of the step that
     /// delivers (or loses) it, with a copy for each later step that delivers it again; a message
     /// no step is for dies halfway along its link when the script ends.
     pub(super) fn send_scripted(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
-        let Some(run) = &mut self.script else { return };
+        let Some(run) = self.pacing.script_mut() else {
+            return;
+        };
         let key = serde_json::to_value(&msg).unwrap_or_default();
         let claim = run.claim(self.now, from, to, &key);
         let player_drop = std::mem::replace(&mut self.drop_next[from], false);
@@ -328,7 +363,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         };
         let trips = std::iter::once(first).chain(copies.into_iter().map(Some));
         for step in trips {
-            let Some(run) = &mut self.script else { return };
+            let Some(run) = self.pacing.script_mut() else {
+                return;
+            };
             let id = self.next_msg_id;
             self.next_msg_id += 1;
             let (arrives, lost) = match step {

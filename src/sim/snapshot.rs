@@ -36,7 +36,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             checker: self.checker.clone(),
             violations: self.violations.clone(),
             effects: Vec::new(),
-            script: self.script.clone(),
+            pacing: self.pacing.clone(),
         }
     }
 

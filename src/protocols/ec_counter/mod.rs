@@ -266,17 +266,22 @@ impl Model for EcCounter {
             Convergence::NotConverged(reason) => ("not_converged", Some(reason)),
             Convergence::Diverged => ("diverged", None),
         };
-        summary.status = Some(status);
-        summary.reason = reason;
         summary.decided = checker.converged_at.is_some();
-        summary.converged = Some(summary.decided);
         summary.decision_tick = checker.converged_at;
-        summary.converged_tick = checker.converged_at;
         summary.value = checker
             .converged_at
             .map(|_| checker.max_acknowledged.to_string());
-        summary.final_values = Some(checker.values.clone());
-        summary.max_acknowledged = Some(checker.max_acknowledged);
+        let details = &mut summary.details;
+        details.set("converged", summary.decided);
+        details.set("status", status);
+        if let Some(reason) = reason {
+            details.set("reason", reason);
+        }
+        if let Some(tick) = checker.converged_at {
+            details.set("converged_tick", tick);
+        }
+        details.set("final_values", &checker.values);
+        details.set("max_acknowledged", checker.max_acknowledged);
     }
 
     fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView {
