@@ -656,6 +656,26 @@ fn correct_paxos_is_safe_in_three_ballots_of_two_rounds_with_no_depth_bound() {
     every_milestone_reached(&report);
 }
 
+/// Issue 24's proof: two full ballot rounds per node (any number of ballots, so a third ballot
+/// meets the messages of the first two), one crash, the duplicating network, no depth bound.
+/// About 2.6 million states and 45 s of CPU in release: within the issue's five minutes, so CI
+/// runs it with the other release-mode proofs.
+#[test]
+#[ignore = "under a minute of CPU; run in release"]
+fn correct_paxos_is_safe_in_two_full_rounds_per_node_with_no_depth_bound() {
+    let options = CheckOptions {
+        network: NetworkKind::Duplicating,
+        search: Search::Core,
+        max_round: 2,
+        max_states: None,
+        ..CheckOptions::default()
+    };
+    let report = check(paxos::MODE, None, options);
+    assert!(report.violation.is_none(), "{report:?}");
+    assert!(report.complete, "{report:?}");
+    every_milestone_reached(&report);
+}
+
 /// The reduced core search reaches the same verdict as stateright's unreduced one on bounds
 /// both can finish: every ballot of round 1, one crash, both networks; and with the
 /// reductions off it meets exactly the same states as stateright, crashes included.
