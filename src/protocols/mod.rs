@@ -10,6 +10,7 @@ use crate::protocol::Mode;
 // items and never expand macros.
 pub mod ec_counter;
 pub mod paxos;
+pub mod raft;
 
 /// Every protocol the CLI, the game, the web bridge and the tests know, in menu order.
 pub const REGISTRY: &[Mode] = &[paxos::MODE, ec_counter::MODE];

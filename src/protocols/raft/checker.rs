@@ -1,0 +1,257 @@
+//! Raft's safety properties (the paper's Figure 3), checked at every note, plus what a client
+//! sees. The checker keeps its own copy of every server's log and state machine, rebuilt from the
+//! notes alone, so it trusts nothing a server claims about itself:
+//! - election safety: at most one leader per term;
+//! - log matching: two logs with an entry of the same index and term are identical up to it;
+//! - leader completeness: an entry committed before a term's election is in that leader's log;
+//! - state machine safety: no two servers apply different entries at one index;
+//! - linearizability: each command takes effect at most once on a server, every server's state
+//!   machine runs one sequence of commands, and a command is acknowledged only once applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::node::{Command, Entry, Index, Note, RaftNode, Term};
+use crate::sim::{Checker, NodeId, Tick, Violation};
+
+pub const ELECTION_SAFETY: &str = "election-safety";
+pub const LOG_MATCHING: &str = "log-matching";
+pub const LEADER_COMPLETENESS: &str = "leader-completeness";
+pub const STATE_MACHINE_SAFETY: &str = "state-machine-safety";
+pub const LINEARIZABILITY: &str = "linearizability";
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct RaftChecker {
+    /// Each server's log, as its notes tell it.
+    logs: Vec<Vec<Entry>>,
+    /// Each server's commit index since it last started.
+    commits: Vec<Index>,
+    /// Each server's state machine since it last started: the commands applied, in order.
+    machines: Vec<Vec<Command>>,
+    /// The winner of each term's election.
+    pub leaders: BTreeMap<Term, NodeId>,
+    /// The entry at each index when a server first committed it.
+    pub committed: BTreeMap<Index, Entry>,
+    /// The entry at each index when a server first applied it.
+    applied: BTreeMap<Index, Entry>,
+    /// The one sequence every state machine must follow (the longest seen so far).
+    order: Vec<Command>,
+    pub acknowledged: BTreeSet<Command>,
+    pub clients_done: usize,
+}
+
+impl RaftChecker {
+    /// A checker for `servers` servers with empty logs.
+    pub fn new(servers: usize) -> Self {
+        RaftChecker {
+            logs: vec![Vec::new(); servers],
+            commits: vec![0; servers],
+            machines: vec![Vec::new(); servers],
+            ..Default::default()
+        }
+    }
+
+    /// A checker for a cluster that may start with logs (a handcrafted situation).
+    pub fn for_cluster(nodes: &[RaftNode]) -> Self {
+        let logs: Vec<Vec<Entry>> = nodes
+            .iter()
+            .filter_map(|n| n.as_server().map(|s| s.log.clone()))
+            .collect();
+        RaftChecker {
+            logs,
+            ..RaftChecker::new(0)
+        }
+        .with_servers()
+    }
+
+    /// Per-server state sized to the logs.
+    fn with_servers(mut self) -> Self {
+        let n = self.logs.len();
+        self.commits = vec![0; n];
+        self.machines = vec![Vec::new(); n];
+        self
+    }
+
+    /// The checker's copy of server `node`'s log.
+    pub fn log(&self, node: NodeId) -> &[Entry] {
+        &self.logs[node]
+    }
+}
+
+/// "S2": a server (or client) as violations name it; the view may name nodes its own way.
+pub fn node_name(node: NodeId) -> String {
+    format!("S{node}")
+}
+
+/// "#3 (term 2, S4's command 1)": an entry as violations describe it.
+fn show(index: Index, entry: &Entry) -> String {
+    format!(
+        "#{index} (term {}, {})",
+        entry.term,
+        show_command(&entry.command)
+    )
+}
+
+fn show_command(command: &Command) -> String {
+    format!("{}'s command {}", node_name(command.client), command.seq + 1)
+}
+
+impl Checker<Note> for RaftChecker {
+    fn observe(&mut self, tick: Tick, node: NodeId, note: &Note, violations: &mut Vec<Violation>) {
+        let mut flag = |kind: &str, detail: String| {
+            violations.push(Violation {
+                tick,
+                kind: kind.into(),
+                detail,
+            })
+        };
+        match note {
+            Note::ClientDone => self.clients_done += 1,
+            Note::Started => {
+                self.commits[node] = 0;
+                self.machines[node].clear();
+            }
+            Note::ElectionStarted { .. } | Note::Voted { .. } => {}
+            Note::BecameLeader { term } => {
+                if let Some(&other) = self.leaders.get(term).filter(|l| **l != node) {
+                    flag(
+                        ELECTION_SAFETY,
+                        format!(
+                            "{} and {} both lead term {term}",
+                            node_name(other),
+                            node_name(node)
+                        ),
+                    );
+                }
+                self.leaders.entry(*term).or_insert(node);
+                let log = &self.logs[node];
+                for (&index, entry) in self.committed.iter() {
+                    if entry.term < *term && log.get(index as usize - 1) != Some(entry) {
+                        flag(
+                            LEADER_COMPLETENESS,
+                            format!(
+                                "{} leads term {term} without committed entry {}",
+                                node_name(node),
+                                show(index, entry)
+                            ),
+                        );
+                    }
+                }
+            }
+            Note::Truncated { len } => self.logs[node].truncate(*len as usize),
+            Note::Appended { index, entry } => {
+                let log = &mut self.logs[node];
+                if *index != log.len() as Index + 1 {
+                    flag(
+                        LOG_MATCHING,
+                        format!(
+                            "{} wrote {} with a log of {} entries",
+                            node_name(node),
+                            show(*index, entry),
+                            log.len()
+                        ),
+                    );
+                    return;
+                }
+                log.push(*entry);
+                let mine = &self.logs[node][..*index as usize];
+                for (other, theirs) in self.logs.iter().enumerate() {
+                    let same_entry = theirs.get(*index as usize - 1).map(|e| e.term) == Some(entry.term);
+                    if other != node && same_entry && theirs[..*index as usize] != *mine {
+                        flag(
+                            LOG_MATCHING,
+                            format!(
+                                "{} and {} both hold an entry of term {} at #{index} but their logs differ before it",
+                                node_name(node),
+                                node_name(other),
+                                entry.term
+                            ),
+                        );
+                    }
+                }
+            }
+            Note::Committed { index } => {
+                let from = self.commits[node];
+                self.commits[node] = self.commits[node].max(*index);
+                let log = &self.logs[node];
+                for i in from + 1..=*index {
+                    let Some(entry) = log.get(i as usize - 1) else {
+                        flag(
+                            LOG_MATCHING,
+                            format!("{} committed #{i} beyond its log", node_name(node)),
+                        );
+                        break;
+                    };
+                    self.committed.entry(i).or_insert(*entry);
+                }
+            }
+            Note::Applied {
+                index,
+                entry,
+                duplicate,
+            } => {
+                match self.applied.get(index) {
+                    Some(first) if first != entry => flag(
+                        STATE_MACHINE_SAFETY,
+                        format!(
+                            "{} applied {} where {} was applied before",
+                            node_name(node),
+                            show(*index, entry),
+                            show(*index, first)
+                        ),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        self.applied.insert(*index, *entry);
+                    }
+                }
+                let machine = &mut self.machines[node];
+                let seen = machine.contains(&entry.command);
+                if *duplicate != seen {
+                    let why = if seen { "a second time" } else { "as a duplicate, never having applied it" };
+                    flag(
+                        LINEARIZABILITY,
+                        format!(
+                            "{} applied {} {why}",
+                            node_name(node),
+                            show_command(&entry.command)
+                        ),
+                    );
+                }
+                if seen {
+                    return;
+                }
+                machine.push(entry.command);
+                let position = machine.len() - 1;
+                match self.order.get(position) {
+                    None => self.order.push(entry.command),
+                    Some(expected) if *expected != entry.command => flag(
+                        LINEARIZABILITY,
+                        format!(
+                            "{} applied {} as command number {}, where another server applied {}",
+                            node_name(node),
+                            show_command(&entry.command),
+                            position + 1,
+                            show_command(expected)
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            Note::Acknowledged { command } => {
+                if !self.machines[node].contains(command) {
+                    flag(
+                        LINEARIZABILITY,
+                        format!(
+                            "{} acknowledged {} before applying it",
+                            node_name(node),
+                            show_command(command)
+                        ),
+                    );
+                }
+                self.acknowledged.insert(*command);
+            }
+        }
+    }
+}
