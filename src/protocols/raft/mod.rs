@@ -9,6 +9,7 @@ pub mod checker;
 pub mod client;
 pub mod node;
 pub mod server;
+pub mod soak;
 
 #[cfg(test)]
 mod tests;

@@ -412,8 +412,10 @@ impl Server {
         self.commit = index;
         cx.note(Note::Committed { index });
         while self.applied < self.commit {
+            let Some(&entry) = self.log.get(self.applied as usize) else {
+                break; // only a broken variant commits beyond its log
+            };
             self.applied += 1;
-            let entry = self.log[self.applied as usize - 1];
             // A retried command may be logged twice; the state machine applies it once.
             let duplicate = self.machine.contains(&entry.command);
             if !duplicate {
@@ -446,8 +448,11 @@ impl Server {
         // Already logged in this term: it commits with the term; do not log a retry twice. Logged
         // in an earlier term only: log it again, since an old entry commits only behind a new one.
         let term = self.term;
-        if self.log[self.commit as usize..]
+        // `skip`, not a slice: a broken variant may truncate a log below its commit index.
+        if self
+            .log
             .iter()
+            .skip(self.commit as usize)
             .any(|e| e.command == command && e.term == term)
         {
             return;
@@ -466,5 +471,284 @@ impl Server {
             self.send_append(peer, cx);
         }
         self.advance_commit(cx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Effect, SimRng};
+
+    fn server(id: NodeId, variant: Variant) -> Server {
+        Server::new(id, 3, variant, RaftTiming::default())
+    }
+
+    fn entry(term: Term, seq: u32) -> Entry {
+        Entry {
+            term,
+            command: Command { client: 3, seq },
+        }
+    }
+
+    /// Runs one handler on `s` at tick 1000 and returns what it did.
+    fn handle(s: &mut Server, f: impl FnOnce(&mut Server, &mut Cx<'_, RaftNode>)) -> Vec<Effect<RaftNode>> {
+        let mut rng = SimRng::new(1, 0);
+        let mut effects = Vec::new();
+        f(s, &mut Cx::detached(s.id, 1_000, &mut rng, &mut effects));
+        effects
+    }
+
+    fn sent(effects: &[Effect<RaftNode>]) -> Vec<(NodeId, Msg)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, msg } => Some((*to, msg.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn notes(effects: &[Effect<RaftNode>]) -> Vec<Note> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Note(note) => Some(note.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn message(s: &mut Server, from: NodeId, msg: Msg) -> Vec<Effect<RaftNode>> {
+        handle(s, |s, cx| s.on_message(from, msg, cx))
+    }
+
+    fn ask_vote(term: Term, last_index: Index, last_term: Term) -> Msg {
+        Msg::RequestVote {
+            term,
+            last_index,
+            last_term,
+        }
+    }
+
+    fn append(term: Term, prev_index: Index, prev_term: Term, entries: Vec<Entry>, commit: Index) -> Msg {
+        Msg::Append {
+            term,
+            prev_index,
+            prev_term,
+            entries,
+            commit,
+        }
+    }
+
+    fn reply(term: Term, success: bool, last_index: Index) -> Msg {
+        Msg::AppendReply {
+            term,
+            success,
+            last_index,
+        }
+    }
+
+    #[test]
+    fn a_follower_that_times_out_stands_in_the_next_term_with_its_own_vote() {
+        let mut s = server(0, Variant::Correct);
+        s.log = vec![entry(1, 0)];
+        s.term = 1;
+        let effects = handle(&mut s, |s, cx| s.on_timer(Timer::Election, cx));
+        assert_eq!((s.term, s.voted_for, s.role_name()), (2, Some(0), "candidate"));
+        let ask = ask_vote(2, 1, 1);
+        assert_eq!(sent(&effects), [(1, ask.clone()), (2, ask)]);
+        let deadline = s.election_deadline.unwrap();
+        assert!((1_500..2_000).contains(&deadline), "{deadline}: a fresh random timeout");
+        assert_eq!(
+            notes(&effects),
+            [Note::ElectionStarted { term: 2 }, Note::Voted { term: 2, candidate: 0 }]
+        );
+    }
+
+    #[test]
+    fn a_vote_goes_once_per_term_and_only_to_a_log_at_least_as_up_to_date() {
+        let mut s = server(0, Variant::Correct);
+        s.term = 2;
+        s.log = vec![entry(1, 0), entry(2, 1)];
+        let granted = |effects: &[Effect<RaftNode>], term| {
+            let got = sent(effects);
+            assert_eq!(got.len(), 1);
+            match got[0].1 {
+                Msg::Vote { term: t, granted } => {
+                    assert_eq!(t, term);
+                    granted
+                }
+                ref other => panic!("{other:?}"),
+            }
+        };
+        // A stale term is refused, and our term answered.
+        assert!(!granted(&message(&mut s, 1, ask_vote(1, 5, 1)), 2));
+        // A longer log ending in an earlier term is less up to date; the term is adopted anyway.
+        assert!(!granted(&message(&mut s, 1, ask_vote(3, 5, 1)), 3));
+        assert_eq!((s.term, s.voted_for), (3, None));
+        // A shorter log is less up to date too.
+        assert!(!granted(&message(&mut s, 1, ask_vote(3, 1, 2)), 3));
+        // As long, same term: granted; asked again (a retry), granted again; another: refused.
+        assert!(granted(&message(&mut s, 1, ask_vote(3, 2, 2)), 3));
+        assert!(granted(&message(&mut s, 1, ask_vote(3, 2, 2)), 3));
+        assert!(!granted(&message(&mut s, 2, ask_vote(3, 9, 3)), 3));
+        assert_eq!(s.voted_for, Some(1));
+
+        let mut broken = server(0, Variant::NoUpToDateCheck);
+        broken.log = vec![entry(1, 0), entry(2, 1)];
+        assert!(granted(&message(&mut broken, 1, ask_vote(3, 0, 0)), 3), "an empty log wins");
+    }
+
+    #[test]
+    fn a_candidate_with_a_majority_leads_and_sends_heartbeats_at_once() {
+        let mut s = server(1, Variant::Correct);
+        s.log = vec![entry(1, 0)];
+        handle(&mut s, |s, cx| s.on_timer(Timer::Election, cx));
+        // A refusal, and a vote from an earlier term, count for nothing.
+        message(&mut s, 0, Msg::Vote { term: 1, granted: false });
+        assert_eq!(s.role_name(), "candidate");
+        let effects = message(&mut s, 2, Msg::Vote { term: 1, granted: true });
+        assert!(s.is_leader() && s.leader == Some(1) && s.election_deadline.is_none());
+        assert_eq!(notes(&effects), [Note::BecameLeader { term: 1 }]);
+        let beat = append(1, 1, 1, vec![], 0);
+        assert_eq!(sent(&effects), [(0, beat.clone()), (2, beat)]);
+        assert!(effects.iter().any(|e| matches!(e, Effect::SetTimer { timer: Timer::Heartbeat, .. })));
+        assert_eq!(sent(&effects)[0].1.label(), "heartbeat");
+    }
+
+    #[test]
+    fn append_entries_checks_the_previous_entry_and_truncates_only_on_a_conflict() {
+        let mut s = server(2, Variant::Correct);
+        s.term = 3;
+        s.log = vec![entry(1, 0), entry(1, 1), entry(2, 2)];
+        // A stale leader is refused and changes nothing.
+        let effects = message(&mut s, 0, append(2, 3, 2, vec![entry(2, 3)], 3));
+        assert_eq!(sent(&effects), [(0, reply(3, false, 3))]);
+        assert_eq!((s.log.len(), s.leader), (3, None));
+        // No entry 4 to match: refused, hinting where the log ends.
+        let effects = message(&mut s, 0, append(3, 4, 3, vec![], 0));
+        assert_eq!(sent(&effects), [(0, reply(3, false, 3))]);
+        assert_eq!(s.leader, Some(0), "but the leader is known");
+        // Entry 2 matches; entry 3 conflicts and goes, with all after it.
+        let effects = message(&mut s, 0, append(3, 2, 1, vec![entry(3, 9)], 1));
+        assert_eq!(s.log, [entry(1, 0), entry(1, 1), entry(3, 9)]);
+        assert_eq!(
+            notes(&effects)[..2],
+            [Note::Truncated { len: 2 }, Note::Appended { index: 3, entry: entry(3, 9) }]
+        );
+        assert_eq!(sent(&effects), [(0, reply(3, true, 3))]);
+        assert_eq!((s.commit, s.applied, s.machine.len()), (1, 1, 1));
+        // A late copy of an earlier append truncates nothing it already holds.
+        let effects = message(&mut s, 0, append(3, 1, 1, vec![entry(1, 1)], 1));
+        assert_eq!(s.log.len(), 3);
+        assert_eq!(sent(&effects), [(0, reply(3, true, 2))]);
+        // The leader's commit is taken only as far as this message showed the logs to match.
+        message(&mut s, 0, append(3, 1, 1, vec![], 3));
+        assert_eq!(s.commit, 1);
+        message(&mut s, 0, append(3, 3, 3, vec![], 3));
+        assert_eq!((s.commit, s.applied), (3, 3));
+    }
+
+    /// Server 0 leading term 3 of 3 servers, with an entry of term 2 it inherited.
+    fn leader(variant: Variant) -> Server {
+        let mut s = server(0, variant);
+        s.term = 3;
+        s.log = vec![entry(1, 0), entry(2, 1)];
+        s.role = Role::Leader {
+            next: vec![3; 3],
+            matched: vec![2, 0, 0],
+        };
+        s
+    }
+
+    #[test]
+    fn a_leader_commits_an_earlier_terms_entry_only_behind_one_of_its_own() {
+        let mut s = leader(Variant::Correct);
+        message(&mut s, 1, reply(3, true, 2));
+        assert_eq!(s.commit, 0, "entry 2 is on a majority but of term 2 (Figure 8)");
+        let effects = message(&mut s, 3, Msg::Request { command: Command { client: 3, seq: 7 } });
+        assert_eq!(s.log.len(), 3);
+        assert_eq!(sent(&effects)[0], (1, append(3, 2, 2, vec![entry(3, 7)], 0)));
+        assert_eq!(sent(&effects)[0].1.label(), "append 3");
+        let effects = message(&mut s, 1, reply(3, true, 3));
+        assert_eq!(s.commit, 3, "with entry 3 of term 3, all before it");
+        assert_eq!(
+            sent(&effects),
+            [(3, Msg::Done { command: Command { client: 3, seq: 0 } }),
+             (3, Msg::Done { command: Command { client: 3, seq: 1 } }),
+             (3, Msg::Done { command: Command { client: 3, seq: 7 } })]
+        );
+
+        let mut broken = leader(Variant::CommitOldTerm);
+        message(&mut broken, 1, reply(3, true, 2));
+        assert_eq!(broken.commit, 2, "the broken leader counts replicas of an old entry");
+    }
+
+    #[test]
+    fn a_leader_steps_back_on_a_refusal_and_never_backwards_on_a_late_success() {
+        let mut s = leader(Variant::Correct);
+        let effects = message(&mut s, 2, reply(3, false, 0));
+        assert_eq!(sent(&effects), [(2, append(3, 0, 0, vec![entry(1, 0), entry(2, 1)], 0))]);
+        message(&mut s, 2, reply(3, true, 2));
+        message(&mut s, 2, reply(3, true, 1));
+        let Role::Leader { next, matched } = &s.role else { panic!() };
+        assert_eq!((next[2], matched[2]), (3, 2));
+        // A reply from a later term deposes it.
+        message(&mut s, 2, reply(4, false, 0));
+        assert_eq!((s.term, s.role_name(), s.voted_for), (4, "follower", None));
+    }
+
+    #[test]
+    fn a_leader_redirects_nothing_logs_a_retry_once_and_answers_an_applied_command_again() {
+        let mut s = leader(Variant::Correct);
+        let command = Command { client: 3, seq: 7 };
+        message(&mut s, 3, Msg::Request { command });
+        let effects = message(&mut s, 3, Msg::Request { command });
+        assert!(sent(&effects).is_empty() && s.log.len() == 3, "already logged in this term");
+        message(&mut s, 1, reply(3, true, 3));
+        let effects = message(&mut s, 3, Msg::Request { command });
+        assert_eq!(sent(&effects), [(3, Msg::Done { command })]);
+        let mut follower = server(1, Variant::Correct);
+        follower.leader = Some(0);
+        let effects = message(&mut follower, 3, Msg::Request { command });
+        assert_eq!(sent(&effects), [(3, Msg::Redirect { command, leader: Some(0) })]);
+    }
+
+    #[test]
+    fn a_crash_keeps_term_vote_and_log_unless_the_vote_is_forgotten() {
+        for variant in [Variant::Correct, Variant::ForgetVote] {
+            let mut s = leader(variant);
+            s.voted_for = Some(0);
+            s.commit = 1;
+            s.machine = vec![entry(1, 0).command];
+            s.on_crash();
+            assert_eq!((s.term, s.log.len()), (3, 2));
+            assert_eq!((s.role_name(), s.commit, s.applied, s.machine.len()), ("follower", 0, 0, 0));
+            let vote = if variant == Variant::ForgetVote { None } else { Some(0) };
+            assert_eq!(s.voted_for, vote);
+        }
+    }
+
+    #[test]
+    fn message_labels_are_the_ones_players_see() {
+        let labels: Vec<String> = [
+            ask_vote(1, 0, 0),
+            Msg::Vote { term: 1, granted: true },
+            append(1, 0, 0, vec![], 0),
+            append(1, 1, 1, vec![entry(1, 1)], 0),
+            reply(1, true, 2),
+        ]
+        .iter()
+        .map(Msg::label)
+        .collect();
+        assert_eq!(labels, ["vote?", "vote", "heartbeat", "append 2", "ack"]);
+    }
+
+    #[test]
+    fn a_majority_is_the_smallest_count_above_half() {
+        for n in 1..=9 {
+            let m = majority(n);
+            assert!(2 * m > n && 2 * (m - 1) <= n, "{m} of {n}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 use super::checker::{ELECTION_SAFETY, LEADER_COMPLETENESS, LINEARIZABILITY, STATE_MACHINE_SAFETY};
 use super::server::Role;
 use super::*;
-use crate::sim::{Action, NetConfig, NodeId, ScriptStep, Sim, SimConfig, SimRng, Tick};
+use crate::sim::{Action, NetConfig, NodeId, ScriptStep, Sim, SimConfig};
 
 type RaftSim = Sim<RaftNode, RaftChecker>;
 
@@ -274,81 +274,18 @@ fn the_up_to_date_check_keeps_the_stale_candidate_out() {
     assert!(!server(&sim, 2).is_leader());
 }
 
-/// One seeded run of `servers` servers (2 clients, 3 commands each): random crashes of a
-/// minority, partitions, cut links and slow servers until `faults_end`, then everything heals.
-/// Returns the run once every client is done or `faults_end + patience` passes.
-pub(super) fn chaos_run(seed: u64, servers: usize, faults_end: Tick) -> RaftSim {
-    let shape = RaftShape {
-        servers,
-        clients: 2,
-        commands: 3,
-    };
-    let max_down = (servers - 1) / 2;
-    let mut sim = run(RaftNode::cluster(shape, Variant::Correct, RaftTiming::default()), seed, max_down);
-    let mut dice = SimRng::new(seed, 1);
-    let mut at = 0;
-    while at < faults_end {
-        at += dice.between(100, 1_200);
-        sim.run_until(at);
-        let node = dice.index(servers);
-        let other = (node + 1 + dice.index(servers - 1)) % servers;
-        let action = match dice.below(6) {
-            0 => Action::Kill { node },
-            1 => Action::Recover { node },
-            2 => {
-                let cut: Vec<NodeId> = (0..servers).filter(|_| dice.chance(500)).collect();
-                let rest: Vec<NodeId> = (0..servers).filter(|n| !cut.contains(n)).collect();
-                Action::Partition {
-                    groups: vec![cut, rest],
-                }
-            }
-            3 => Action::Cut {
-                from: node,
-                to: other,
-                both: dice.chance(500),
-            },
-            4 => Action::Slow {
-                node,
-                factor: 1 + dice.below(4) as u32,
-            },
-            _ => Action::HealAll,
-        };
-        // Refusals (killing a node already down, or too many) just skip this fault.
-        let _ = sim.apply(action);
-    }
-    let _ = sim.apply(Action::HealAll);
-    for node in 0..servers {
-        let _ = sim.apply(Action::Slow { node, factor: 1 });
-        let _ = sim.apply(Action::Recover { node });
-    }
-    let deadline = faults_end + 30_000;
-    while sim.checker().clients_done < shape.clients && sim.now() < deadline {
-        let next = sim.now() + 500;
-        sim.run_until(next);
-    }
-    sim
-}
-
-/// Every run is safe, and every command commits once the faults heal.
-pub(super) fn soak(seeds: std::ops::Range<u64>, sizes: &[usize], faults_end: Tick) {
-    for servers in sizes {
-        for seed in seeds.clone() {
-            let sim = chaos_run(seed, *servers, faults_end);
-            let at = format!("seed {seed}, {servers} servers");
-            assert!(sim.violations().is_empty(), "{at}: {:?}", sim.violations());
-            assert_eq!(sim.checker().clients_done, 2, "{at}: a client is not done");
-            assert_eq!(sim.checker().acknowledged.len(), 6, "{at}");
-        }
-    }
-}
-
 #[test]
 fn soak_correct_raft_is_safe_and_commits_every_command_once_faults_heal() {
-    soak(0..100, &[3, 5, 9], 6_000);
+    let failures = soak::soak(0..300, &[3, 5, 9], 10_000, Variant::Correct);
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
-#[ignore = "a few minutes in debug; run in release"]
-fn soak_every_size_at_length() {
-    soak(0..2_000, &[3, 4, 5, 6, 7, 8, 9], 20_000);
+fn the_soak_reports_a_broken_variant() {
+    // The soak's verdict must be able to fail. Random faults catch no-up-to-date-check in about
+    // a quarter of runs; the other two variants need the faults at the right moment (phase 2's
+    // adversary), and random ones almost never strike then (1 run in 500 at 5 servers).
+    let failures = soak::soak(0..20, &[3], 10_000, Variant::NoUpToDateCheck);
+    assert!(failures.len() >= 2, "{failures:#?}");
 }
+
