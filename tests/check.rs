@@ -628,6 +628,11 @@ fn a_timeout_is_kept_to_within_a_tenth_in_every_search() {
 #[test]
 #[ignore = "seconds; run in release"]
 fn raft_soak_every_size_is_safe_and_commits_every_command() {
-    let failures = raft::soak::soak(0..3_000, &[3, 4, 5, 6, 7, 8, 9], 20_000, raft::Variant::Correct);
+    let failures = raft::soak::soak(
+        0..3_000,
+        &[3, 4, 5, 6, 7, 8, 9],
+        20_000,
+        raft::Variant::Correct,
+    );
     assert!(failures.is_empty(), "{failures:#?}");
 }

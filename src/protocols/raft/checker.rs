@@ -94,7 +94,11 @@ fn show(index: Index, entry: &Entry) -> String {
 }
 
 fn show_command(command: &Command) -> String {
-    format!("{}'s command {}", node_name(command.client), command.seq + 1)
+    format!(
+        "{}'s command {}",
+        node_name(command.client),
+        command.seq + 1
+    )
 }
 
 impl Checker<Note> for RaftChecker {
@@ -159,7 +163,8 @@ impl Checker<Note> for RaftChecker {
                 log.push(*entry);
                 let mine = &self.logs[node][..*index as usize];
                 for (other, theirs) in self.logs.iter().enumerate() {
-                    let same_entry = theirs.get(*index as usize - 1).map(|e| e.term) == Some(entry.term);
+                    let same_entry =
+                        theirs.get(*index as usize - 1).map(|e| e.term) == Some(entry.term);
                     if other != node && same_entry && theirs[..*index as usize] != *mine {
                         flag(
                             LOG_MATCHING,
@@ -211,7 +216,11 @@ impl Checker<Note> for RaftChecker {
                 let machine = &mut self.machines[node];
                 let seen = machine.contains(&entry.command);
                 if *duplicate != seen {
-                    let why = if seen { "a second time" } else { "as a duplicate, never having applied it" };
+                    let why = if seen {
+                        "a second time"
+                    } else {
+                        "as a duplicate, never having applied it"
+                    };
                     flag(
                         LINEARIZABILITY,
                         format!(
@@ -309,7 +318,12 @@ mod tests {
             (0, Note::Committed { index: 2 }),
             (0, applied(1, 1, 0, false)),
             (0, applied(2, 1, 1, false)),
-            (0, Note::Acknowledged { command: command(1) }),
+            (
+                0,
+                Note::Acknowledged {
+                    command: command(1),
+                },
+            ),
             (1, Note::Committed { index: 2 }),
             (1, applied(1, 1, 0, false)),
             (1, applied(2, 1, 1, false)),
@@ -340,10 +354,16 @@ mod tests {
 
     #[test]
     fn two_leaders_in_one_term_break_election_safety() {
-        let history = [(0, Note::BecameLeader { term: 2 }), (1, Note::BecameLeader { term: 2 })];
+        let history = [
+            (0, Note::BecameLeader { term: 2 }),
+            (1, Note::BecameLeader { term: 2 }),
+        ];
         assert_eq!(feed(&history), [ELECTION_SAFETY]);
         // The same server winning its term again (announced twice) is not two leaders.
-        let history = [(0, Note::BecameLeader { term: 2 }), (0, Note::BecameLeader { term: 2 })];
+        let history = [
+            (0, Note::BecameLeader { term: 2 }),
+            (0, Note::BecameLeader { term: 2 }),
+        ];
         assert!(feed(&history).is_empty());
     }
 
@@ -366,10 +386,7 @@ mod tests {
         history.push((2, Note::BecameLeader { term: 2 }));
         assert_eq!(feed(&history), [LEADER_COMPLETENESS]);
         // Uncommitted entries need not survive.
-        let history = [
-            (0, appended(1, 1, 0)),
-            (2, Note::BecameLeader { term: 2 }),
-        ];
+        let history = [(0, appended(1, 1, 0)), (2, Note::BecameLeader { term: 2 })];
         assert!(feed(&history).is_empty());
     }
 
@@ -388,14 +405,16 @@ mod tests {
 
     #[test]
     fn a_command_applied_twice_or_acknowledged_early_breaks_linearizability() {
-        let twice = [
-            (0, applied(1, 1, 0, false)),
-            (0, applied(2, 2, 0, false)),
-        ];
+        let twice = [(0, applied(1, 1, 0, false)), (0, applied(2, 2, 0, false))];
         assert_eq!(feed(&twice), [LINEARIZABILITY]);
         let false_duplicate = [(0, applied(1, 1, 0, true))];
         assert_eq!(feed(&false_duplicate), [LINEARIZABILITY]);
-        let early = [(0, Note::Acknowledged { command: command(0) })];
+        let early = [(
+            0,
+            Note::Acknowledged {
+                command: command(0),
+            },
+        )];
         assert_eq!(feed(&early), [LINEARIZABILITY]);
         // Two servers whose state machines run the commands in different orders (the log
         // indexes differ, as after a duplicate, so state machine safety alone misses it).

@@ -125,7 +125,10 @@ mod tests {
         Client::new(3, 3, 2, RaftTiming::default())
     }
 
-    fn handle(c: &mut Client, f: impl FnOnce(&mut Client, &mut Cx<'_, RaftNode>)) -> Vec<Effect<RaftNode>> {
+    fn handle(
+        c: &mut Client,
+        f: impl FnOnce(&mut Client, &mut Cx<'_, RaftNode>),
+    ) -> Vec<Effect<RaftNode>> {
         let mut rng = SimRng::new(1, 0);
         let mut effects = Vec::new();
         f(c, &mut Cx::detached(c.id, 0, &mut rng, &mut effects));
@@ -152,22 +155,50 @@ mod tests {
         let send = |c: &mut Client| sent(&handle(c, |c, cx| c.on_timer(Timer::Send, cx)));
         assert_eq!(send(&mut c), [(0, Msg::Request { command: FIRST })]);
         // Server 0 knows server 2 leads; a redirect names it, and the command goes there next.
-        handle(&mut c, |c, cx| c.on_message(0, Msg::Redirect { command: FIRST, leader: Some(2) }, cx));
+        handle(&mut c, |c, cx| {
+            c.on_message(
+                0,
+                Msg::Redirect {
+                    command: FIRST,
+                    leader: Some(2),
+                },
+                cx,
+            )
+        });
         assert_eq!(send(&mut c), [(2, Msg::Request { command: FIRST })]);
         // No answer in time: the next server, still the same command.
         let effects = handle(&mut c, |c, cx| c.on_timer(Timer::Retry, cx));
         assert_eq!(sent(&effects), [(0, Msg::Request { command: FIRST })]);
         // A redirect knowing no leader: the server after the one that answered.
-        handle(&mut c, |c, cx| c.on_message(0, Msg::Redirect { command: FIRST, leader: None }, cx));
+        handle(&mut c, |c, cx| {
+            c.on_message(
+                0,
+                Msg::Redirect {
+                    command: FIRST,
+                    leader: None,
+                },
+                cx,
+            )
+        });
         assert_eq!(c.target, 1);
-        handle(&mut c, |c, cx| c.on_message(1, Msg::Done { command: FIRST }, cx));
+        handle(&mut c, |c, cx| {
+            c.on_message(1, Msg::Done { command: FIRST }, cx)
+        });
         assert_eq!((c.completed, c.outstanding), (1, None));
         // A second acknowledgement of the same command is not one of the next.
-        handle(&mut c, |c, cx| c.on_message(1, Msg::Done { command: FIRST }, cx));
+        handle(&mut c, |c, cx| {
+            c.on_message(1, Msg::Done { command: FIRST }, cx)
+        });
         assert_eq!(send(&mut c), [(1, Msg::Request { command: SECOND })]);
-        let effects = handle(&mut c, |c, cx| c.on_message(1, Msg::Done { command: SECOND }, cx));
+        let effects = handle(&mut c, |c, cx| {
+            c.on_message(1, Msg::Done { command: SECOND }, cx)
+        });
         assert!(c.finished());
-        assert!(effects.iter().any(|e| matches!(e, Effect::Note(Note::ClientDone))));
+        assert!(
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::Note(Note::ClientDone)))
+        );
         assert!(send(&mut c).is_empty(), "done");
     }
 
@@ -177,6 +208,12 @@ mod tests {
         handle(&mut c, |c, cx| c.on_pause(true, cx));
         assert!(sent(&handle(&mut c, |c, cx| c.on_timer(Timer::Send, cx))).is_empty());
         let effects = handle(&mut c, |c, cx| c.on_pause(false, cx));
-        assert!(effects.iter().any(|e| matches!(e, Effect::SetTimer { timer: Timer::Send, .. })));
+        assert!(effects.iter().any(|e| matches!(
+            e,
+            Effect::SetTimer {
+                timer: Timer::Send,
+                ..
+            }
+        )));
     }
 }

@@ -15,4 +15,6 @@ pub mod soak;
 mod tests;
 
 pub use checker::RaftChecker;
-pub use node::{Command, Entry, Index, Msg, Note, RaftNode, RaftShape, RaftTiming, Term, Timer, Variant};
+pub use node::{
+    Command, Entry, Index, Msg, Note, RaftNode, RaftShape, RaftTiming, Term, Timer, Variant,
+};

@@ -16,18 +16,14 @@ pub type Term = u64;
 
 /// A client's command: which client, and its how-manieth command. Unique, so a retried command
 /// is recognised as the same one.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Command {
     pub client: NodeId,
     pub seq: u32,
 }
 
 /// One log entry: the term of the leader that created it, and the command.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Entry {
     pub term: Term,
     pub command: Command,
@@ -226,8 +222,8 @@ pub enum RaftNode {
 impl RaftNode {
     /// A fresh cluster: every server a follower in term 0 with an empty log.
     pub fn cluster(shape: RaftShape, variant: Variant, timing: RaftTiming) -> Vec<RaftNode> {
-        let servers =
-            (0..shape.servers).map(|id| RaftNode::Server(Server::new(id, shape.servers, variant, timing)));
+        let servers = (0..shape.servers)
+            .map(|id| RaftNode::Server(Server::new(id, shape.servers, variant, timing)));
         let clients = (shape.servers..shape.nodes())
             .map(|id| RaftNode::Client(Client::new(id, shape.servers, shape.commands, timing)));
         servers.chain(clients).collect()

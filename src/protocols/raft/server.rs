@@ -10,15 +10,19 @@ use serde::Serialize;
 use super::node::{Command, Entry, Index, Msg, Note, RaftNode, RaftTiming, Term, Timer, Variant};
 use crate::sim::{Cx, NodeId, Tick};
 
-
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Role {
     Follower,
     /// Collecting votes for its own term (its own vote included).
-    Candidate { votes: BTreeSet<NodeId> },
+    Candidate {
+        votes: BTreeSet<NodeId>,
+    },
     /// `next[s]`: the index of the next entry to send server `s`; `matched[s]`: the highest index
     /// known to match on `s` (the leader's own slot is its log length).
-    Leader { next: Vec<Index>, matched: Vec<Index> },
+    Leader {
+        next: Vec<Index>,
+        matched: Vec<Index>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -214,9 +218,7 @@ impl Server {
         // §5.4.1: the candidate's log must end in a later term, or as long a log in the same one.
         let up_to_date = (last_term, last_index) >= (self.last_term(), self.last_index())
             || self.variant == Variant::NoUpToDateCheck;
-        let granted = term == self.term
-            && self.voted_for.is_none_or(|v| v == from)
-            && up_to_date;
+        let granted = term == self.term && self.voted_for.is_none_or(|v| v == from) && up_to_date;
         if granted {
             self.voted_for = Some(from);
             cx.note(Note::Voted {
@@ -491,7 +493,10 @@ mod tests {
     }
 
     /// Runs one handler on `s` at tick 1000 and returns what it did.
-    fn handle(s: &mut Server, f: impl FnOnce(&mut Server, &mut Cx<'_, RaftNode>)) -> Vec<Effect<RaftNode>> {
+    fn handle(
+        s: &mut Server,
+        f: impl FnOnce(&mut Server, &mut Cx<'_, RaftNode>),
+    ) -> Vec<Effect<RaftNode>> {
         let mut rng = SimRng::new(1, 0);
         let mut effects = Vec::new();
         f(s, &mut Cx::detached(s.id, 1_000, &mut rng, &mut effects));
@@ -530,7 +535,13 @@ mod tests {
         }
     }
 
-    fn append(term: Term, prev_index: Index, prev_term: Term, entries: Vec<Entry>, commit: Index) -> Msg {
+    fn append(
+        term: Term,
+        prev_index: Index,
+        prev_term: Term,
+        entries: Vec<Entry>,
+        commit: Index,
+    ) -> Msg {
         Msg::Append {
             term,
             prev_index,
@@ -554,14 +565,26 @@ mod tests {
         s.log = vec![entry(1, 0)];
         s.term = 1;
         let effects = handle(&mut s, |s, cx| s.on_timer(Timer::Election, cx));
-        assert_eq!((s.term, s.voted_for, s.role_name()), (2, Some(0), "candidate"));
+        assert_eq!(
+            (s.term, s.voted_for, s.role_name()),
+            (2, Some(0), "candidate")
+        );
         let ask = ask_vote(2, 1, 1);
         assert_eq!(sent(&effects), [(1, ask.clone()), (2, ask)]);
         let deadline = s.election_deadline.unwrap();
-        assert!((1_500..2_000).contains(&deadline), "{deadline}: a fresh random timeout");
+        assert!(
+            (1_500..2_000).contains(&deadline),
+            "{deadline}: a fresh random timeout"
+        );
         assert_eq!(
             notes(&effects),
-            [Note::ElectionStarted { term: 2 }, Note::Voted { term: 2, candidate: 0 }]
+            [
+                Note::ElectionStarted { term: 2 },
+                Note::Voted {
+                    term: 2,
+                    candidate: 0
+                }
+            ]
         );
     }
 
@@ -596,7 +619,10 @@ mod tests {
 
         let mut broken = server(0, Variant::NoUpToDateCheck);
         broken.log = vec![entry(1, 0), entry(2, 1)];
-        assert!(granted(&message(&mut broken, 1, ask_vote(3, 0, 0)), 3), "an empty log wins");
+        assert!(
+            granted(&message(&mut broken, 1, ask_vote(3, 0, 0)), 3),
+            "an empty log wins"
+        );
     }
 
     #[test]
@@ -605,14 +631,34 @@ mod tests {
         s.log = vec![entry(1, 0)];
         handle(&mut s, |s, cx| s.on_timer(Timer::Election, cx));
         // A refusal, and a vote from an earlier term, count for nothing.
-        message(&mut s, 0, Msg::Vote { term: 1, granted: false });
+        message(
+            &mut s,
+            0,
+            Msg::Vote {
+                term: 1,
+                granted: false,
+            },
+        );
         assert_eq!(s.role_name(), "candidate");
-        let effects = message(&mut s, 2, Msg::Vote { term: 1, granted: true });
+        let effects = message(
+            &mut s,
+            2,
+            Msg::Vote {
+                term: 1,
+                granted: true,
+            },
+        );
         assert!(s.is_leader() && s.leader == Some(1) && s.election_deadline.is_none());
         assert_eq!(notes(&effects), [Note::BecameLeader { term: 1 }]);
         let beat = append(1, 1, 1, vec![], 0);
         assert_eq!(sent(&effects), [(0, beat.clone()), (2, beat)]);
-        assert!(effects.iter().any(|e| matches!(e, Effect::SetTimer { timer: Timer::Heartbeat, .. })));
+        assert!(effects.iter().any(|e| matches!(
+            e,
+            Effect::SetTimer {
+                timer: Timer::Heartbeat,
+                ..
+            }
+        )));
         assert_eq!(sent(&effects)[0].1.label(), "heartbeat");
     }
 
@@ -634,7 +680,13 @@ mod tests {
         assert_eq!(s.log, [entry(1, 0), entry(1, 1), entry(3, 9)]);
         assert_eq!(
             notes(&effects)[..2],
-            [Note::Truncated { len: 2 }, Note::Appended { index: 3, entry: entry(3, 9) }]
+            [
+                Note::Truncated { len: 2 },
+                Note::Appended {
+                    index: 3,
+                    entry: entry(3, 9)
+                }
+            ]
         );
         assert_eq!(sent(&effects), [(0, reply(3, true, 3))]);
         assert_eq!((s.commit, s.applied, s.machine.len()), (1, 1, 1));
@@ -665,33 +717,70 @@ mod tests {
     fn a_leader_commits_an_earlier_terms_entry_only_behind_one_of_its_own() {
         let mut s = leader(Variant::Correct);
         message(&mut s, 1, reply(3, true, 2));
-        assert_eq!(s.commit, 0, "entry 2 is on a majority but of term 2 (Figure 8)");
-        let effects = message(&mut s, 3, Msg::Request { command: Command { client: 3, seq: 7 } });
+        assert_eq!(
+            s.commit, 0,
+            "entry 2 is on a majority but of term 2 (Figure 8)"
+        );
+        let effects = message(
+            &mut s,
+            3,
+            Msg::Request {
+                command: Command { client: 3, seq: 7 },
+            },
+        );
         assert_eq!(s.log.len(), 3);
-        assert_eq!(sent(&effects)[0], (1, append(3, 2, 2, vec![entry(3, 7)], 0)));
+        assert_eq!(
+            sent(&effects)[0],
+            (1, append(3, 2, 2, vec![entry(3, 7)], 0))
+        );
         assert_eq!(sent(&effects)[0].1.label(), "append 3");
         let effects = message(&mut s, 1, reply(3, true, 3));
         assert_eq!(s.commit, 3, "with entry 3 of term 3, all before it");
         assert_eq!(
             sent(&effects),
-            [(3, Msg::Done { command: Command { client: 3, seq: 0 } }),
-             (3, Msg::Done { command: Command { client: 3, seq: 1 } }),
-             (3, Msg::Done { command: Command { client: 3, seq: 7 } })]
+            [
+                (
+                    3,
+                    Msg::Done {
+                        command: Command { client: 3, seq: 0 }
+                    }
+                ),
+                (
+                    3,
+                    Msg::Done {
+                        command: Command { client: 3, seq: 1 }
+                    }
+                ),
+                (
+                    3,
+                    Msg::Done {
+                        command: Command { client: 3, seq: 7 }
+                    }
+                )
+            ]
         );
 
         let mut broken = leader(Variant::CommitOldTerm);
         message(&mut broken, 1, reply(3, true, 2));
-        assert_eq!(broken.commit, 2, "the broken leader counts replicas of an old entry");
+        assert_eq!(
+            broken.commit, 2,
+            "the broken leader counts replicas of an old entry"
+        );
     }
 
     #[test]
     fn a_leader_steps_back_on_a_refusal_and_never_backwards_on_a_late_success() {
         let mut s = leader(Variant::Correct);
         let effects = message(&mut s, 2, reply(3, false, 0));
-        assert_eq!(sent(&effects), [(2, append(3, 0, 0, vec![entry(1, 0), entry(2, 1)], 0))]);
+        assert_eq!(
+            sent(&effects),
+            [(2, append(3, 0, 0, vec![entry(1, 0), entry(2, 1)], 0))]
+        );
         message(&mut s, 2, reply(3, true, 2));
         message(&mut s, 2, reply(3, true, 1));
-        let Role::Leader { next, matched } = &s.role else { panic!() };
+        let Role::Leader { next, matched } = &s.role else {
+            panic!()
+        };
         assert_eq!((next[2], matched[2]), (3, 2));
         // A reply from a later term deposes it.
         message(&mut s, 2, reply(4, false, 0));
@@ -704,14 +793,26 @@ mod tests {
         let command = Command { client: 3, seq: 7 };
         message(&mut s, 3, Msg::Request { command });
         let effects = message(&mut s, 3, Msg::Request { command });
-        assert!(sent(&effects).is_empty() && s.log.len() == 3, "already logged in this term");
+        assert!(
+            sent(&effects).is_empty() && s.log.len() == 3,
+            "already logged in this term"
+        );
         message(&mut s, 1, reply(3, true, 3));
         let effects = message(&mut s, 3, Msg::Request { command });
         assert_eq!(sent(&effects), [(3, Msg::Done { command })]);
         let mut follower = server(1, Variant::Correct);
         follower.leader = Some(0);
         let effects = message(&mut follower, 3, Msg::Request { command });
-        assert_eq!(sent(&effects), [(3, Msg::Redirect { command, leader: Some(0) })]);
+        assert_eq!(
+            sent(&effects),
+            [(
+                3,
+                Msg::Redirect {
+                    command,
+                    leader: Some(0)
+                }
+            )]
+        );
     }
 
     #[test]
@@ -723,8 +824,15 @@ mod tests {
             s.machine = vec![entry(1, 0).command];
             s.on_crash();
             assert_eq!((s.term, s.log.len()), (3, 2));
-            assert_eq!((s.role_name(), s.commit, s.applied, s.machine.len()), ("follower", 0, 0, 0));
-            let vote = if variant == Variant::ForgetVote { None } else { Some(0) };
+            assert_eq!(
+                (s.role_name(), s.commit, s.applied, s.machine.len()),
+                ("follower", 0, 0, 0)
+            );
+            let vote = if variant == Variant::ForgetVote {
+                None
+            } else {
+                Some(0)
+            };
             assert_eq!(s.voted_for, vote);
         }
     }
@@ -733,7 +841,10 @@ mod tests {
     fn message_labels_are_the_ones_players_see() {
         let labels: Vec<String> = [
             ask_vote(1, 0, 0),
-            Msg::Vote { term: 1, granted: true },
+            Msg::Vote {
+                term: 1,
+                granted: true,
+            },
             append(1, 0, 0, vec![], 0),
             append(1, 1, 1, vec![entry(1, 1)], 0),
             reply(1, true, 2),

@@ -76,12 +76,12 @@ fn set_server(nodes: &mut [RaftNode], node: NodeId, term: Term, terms: &[Term]) 
 fn figure_7_the_leader_of_term_8_brings_every_follower_log_to_its_own() {
     let leader = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
     let followers: [&[Term]; 6] = [
-        &[1, 1, 1, 4, 4, 5, 5, 6, 6],             // (a) missing an entry
-        &[1, 1, 1, 4],                            // (b) missing many
-        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],       // (c) an extra uncommitted entry
-        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7],    // (d) extra entries of term 7
-        &[1, 1, 1, 4, 4, 4, 4],                   // (e) extra entries of term 4, missing others
-        &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],       // (f) a leader of terms 2 and 3 that failed
+        &[1, 1, 1, 4, 4, 5, 5, 6, 6],          // (a) missing an entry
+        &[1, 1, 1, 4],                         // (b) missing many
+        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],    // (c) an extra uncommitted entry
+        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7], // (d) extra entries of term 7
+        &[1, 1, 1, 4, 4, 4, 4],                // (e) extra entries of term 4, missing others
+        &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],    // (f) a leader of terms 2 and 3 that failed
     ];
     // One client command: entries are only ever truncated to make room for the leader's, so
     // (c) and (d) lose their extra entries when the leader's own entry 11 reaches them.
@@ -109,7 +109,11 @@ fn figure_7_the_leader_of_term_8_brings_every_follower_log_to_its_own() {
         let follower = (b'a' + node as u8 - 1) as char;
         assert_eq!(server(&sim, node).log, want, "follower ({follower})");
         assert_eq!(server(&sim, node).term, 8);
-        assert_eq!(server(&sim, node).commit, 11, "({follower}) learns the commit");
+        assert_eq!(
+            server(&sim, node).commit,
+            11,
+            "({follower}) learns the commit"
+        );
         assert_eq!(sim.checker().log(node), want, "the checker's copy agrees");
     }
     assert!(server(&sim, 0).is_leader() && server(&sim, 0).term == 8);
@@ -124,7 +128,13 @@ fn figure_7_the_leader_of_term_8_brings_every_follower_log_to_its_own() {
 /// S0 and S1 are cut off, and S4, whose log ends in the later term, wins the others' votes.
 fn figure_8(variant: Variant) -> RaftSim {
     let mut nodes = cluster_of(5, 0, variant);
-    for (node, log) in [(0, &[1, 2][..]), (1, &[1, 2]), (2, &[1]), (3, &[1]), (4, &[1, 3])] {
+    for (node, log) in [
+        (0, &[1, 2][..]),
+        (1, &[1, 2]),
+        (2, &[1]),
+        (3, &[1]),
+        (4, &[1, 3]),
+    ] {
         set_server(&mut nodes, node, 3, log);
     }
     let mut sim = run(nodes, 8, 0);
@@ -143,7 +153,11 @@ fn figure_8(variant: Variant) -> RaftSim {
     sim.run_until(4_000);
     let old_leader = (0..2).find(|n| server(&sim, *n).is_leader());
     assert!(old_leader.is_some(), "S0 or S1 leads before the second cut");
-    assert_eq!(server(&sim, 2).log, server(&sim, 0).log, "entry 2 of term 2 reached S2");
+    assert_eq!(
+        server(&sim, 2).log,
+        server(&sim, 0).log,
+        "entry 2 of term 2 reached S2"
+    );
     sim.run_until(12_000);
     assert!(server(&sim, 4).is_leader(), "S4 wins the second election");
     sim
@@ -158,7 +172,11 @@ fn commit_old_term_commits_figure_8s_entry_and_a_later_leader_overwrites_it() {
         kinds(&sim),
         [LEADER_COMPLETENESS, STATE_MACHINE_SAFETY, LINEARIZABILITY]
     );
-    assert_eq!(server(&sim, 2).log, server(&sim, 4).log, "S4 overwrote entry 2 on S2");
+    assert_eq!(
+        server(&sim, 2).log,
+        server(&sim, 4).log,
+        "S4 overwrote entry 2 on S2"
+    );
 }
 
 #[test]
@@ -166,7 +184,11 @@ fn correct_raft_never_commits_figure_8s_entry_by_counting_its_replicas() {
     let sim = figure_8(Variant::Correct);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
     assert!(sim.checker().committed.is_empty());
-    assert_eq!(server(&sim, 2).log, server(&sim, 4).log, "uncommitted, so free to overwrite");
+    assert_eq!(
+        server(&sim, 2).log,
+        server(&sim, 4).log,
+        "uncommitted, so free to overwrite"
+    );
 }
 
 /// S0 wins term 1 with S1's vote; S1 crashes and recovers; S2 asks S1 for its vote in term 1.
@@ -235,7 +257,11 @@ fn stale_candidate(variant: Variant) -> RaftSim {
         clients: 1,
         commands: 2,
     };
-    let mut sim = run(RaftNode::cluster(shape, variant, RaftTiming::default()), 3, 0);
+    let mut sim = run(
+        RaftNode::cluster(shape, variant, RaftTiming::default()),
+        3,
+        0,
+    );
     sim.apply(Action::Partition {
         groups: vec![vec![0, 1], vec![2]],
     })
@@ -243,7 +269,11 @@ fn stale_candidate(variant: Variant) -> RaftSim {
     while sim.checker().acknowledged.is_empty() && sim.now() < 20_000 {
         sim.step_one();
     }
-    assert_eq!(sim.checker().acknowledged.len(), 1, "the first command commits");
+    assert_eq!(
+        sim.checker().acknowledged.len(),
+        1,
+        "the first command commits"
+    );
     sim.apply(Action::PauseClients).unwrap();
     sim.run_until(sim.now() + 3_000);
     sim.apply(Action::Partition {
@@ -288,4 +318,3 @@ fn the_soak_reports_a_broken_variant() {
     let failures = soak::soak(0..20, &[3], 10_000, Variant::NoUpToDateCheck);
     assert!(failures.len() >= 2, "{failures:#?}");
 }
-
