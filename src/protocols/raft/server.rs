@@ -788,7 +788,7 @@ mod tests {
     }
 
     #[test]
-    fn a_leader_redirects_nothing_logs_a_retry_once_and_answers_an_applied_command_again() {
+    fn a_leader_logs_a_retry_once_and_answers_an_applied_command_again_and_a_follower_redirects() {
         let mut s = leader(Variant::Correct);
         let command = Command { client: 3, seq: 7 };
         message(&mut s, 3, Msg::Request { command });
