@@ -296,6 +296,7 @@ impl Server {
         );
     }
 
+    // The fields of AppendEntries, as Figure 2 names them.
     #[allow(clippy::too_many_arguments)]
     fn on_append(
         &mut self,
@@ -813,6 +814,22 @@ mod tests {
                 }
             )]
         );
+    }
+
+    #[test]
+    fn a_broken_leader_whose_log_was_cut_below_its_commit_index_does_not_panic() {
+        // no-up-to-date-check lets a leader truncate a follower's committed entries; that
+        // follower may then lead with a commit index past its log's end.
+        let mut s = leader(Variant::NoUpToDateCheck);
+        s.commit = 5;
+        s.applied = 5;
+        let command = Command { client: 3, seq: 7 };
+        message(&mut s, 3, Msg::Request { command });
+        assert_eq!(s.log.len(), 3);
+        let mut follower = server(1, Variant::NoUpToDateCheck);
+        follower.commit = 4;
+        message(&mut follower, 0, append(1, 0, 0, vec![entry(1, 0)], 9));
+        assert_eq!((follower.log.len(), follower.commit), (1, 4));
     }
 
     #[test]
