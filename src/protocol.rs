@@ -354,6 +354,25 @@ pub struct Lesson {
     /// When the objective was first met in this run, reading its trace up to now (so a rewind
     /// before that moment makes it open again). `None` while it is not.
     pub goal: fn(&dyn RunningSim) -> Option<Tick>,
+    /// The round starts paused, saying this (a lesson read step by step, or one whose move
+    /// comes first thing).
+    pub starts_paused: Option<&'static str>,
+    /// The moments the move must come at, read from the run's trace up to now: the game stops
+    /// at each and says what to do, so no lesson needs quick fingers. [`no_pauses`] if none.
+    pub pauses: fn(&dyn RunningSim) -> Vec<Pause>,
+}
+
+/// A moment a lesson stops at: when, and what to do now, in words computed from the run
+/// ("red just started ballot 1.R: kill it now").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pause {
+    pub tick: Tick,
+    pub text: String,
+}
+
+/// The pauses of a lesson whose move has no particular moment.
+pub fn no_pauses(_run: &dyn RunningSim) -> Vec<Pause> {
+    Vec::new()
 }
 
 /// The objective of a break-it lesson: a checker caught a broken property.

@@ -281,6 +281,7 @@ fn follow<M: Model>(
         seen = sim.trace().len();
         for Do { delay, attack } in hint(&events) {
             if delay == 0 {
+                paused_here(lesson, &round);
                 round.attack(attack).unwrap();
             } else {
                 later.push((round.now() + delay, attack));
@@ -289,6 +290,18 @@ fn follow<M: Model>(
     }
     round.play_to_end();
     (lesson, round)
+}
+
+/// The game stops the student at the moment the hint names: the lesson pauses right here.
+fn paused_here(lesson: &Lesson, round: &Round) {
+    let pauses = (lesson.pauses)(&*round.simulation);
+    assert!(
+        pauses.iter().any(|pause| pause.tick == round.now()),
+        "{}: the hint acts at tick {}, but the game pauses at {:?}",
+        lesson.name,
+        round.now(),
+        pauses
+    );
 }
 
 fn note(traced: &Traced<PaxosNode>) -> Option<(NodeId, &Note)> {

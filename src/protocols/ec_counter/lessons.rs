@@ -2,8 +2,8 @@
 //! goes wrong without `max`. Each objective reads the run's trace from the start.
 
 use super::EcCounter;
-use super::node::{EcNode, Note};
-use crate::protocol::{Lesson, RunningSim, first_violation};
+use super::node::{EcNode, Msg, Note};
+use crate::protocol::{Lesson, Pause, RunningSim, first_violation, no_pauses};
 use crate::sim::{Action, Event, Faults, Tick};
 use crate::simulation::model_sim;
 
@@ -19,12 +19,18 @@ pub const LESSONS: &[Lesson] = &[
         // made after the first burst (0.4 s to 1.1 s) does not, so the hint comes at once.
         hint_after: 100,
         hint: "At once, while the clients are writing: select a server and press I to cut it \
-               off from the other servers (its clients can still reach it).",
+               off from the other servers (its clients can still reach it). Try again starts \
+               paused.",
         done: "Cut off, each side accepts writes the other cannot see: available, but not \
                consistent. That is the trade an eventually consistent system makes.",
         watch: false,
         replay: include_str!("../../../assets/lessons/ec-diverge.json"),
         goal: apart_and_different,
+        starts_paused: Some(
+            "Paused: the clients start writing the moment the round runs. Cut a server off \
+             now (select it, then press I), then press space to play.",
+        ),
+        pauses: no_pauses,
     },
     Lesson {
         name: "ec-converge",
@@ -40,6 +46,8 @@ pub const LESSONS: &[Lesson] = &[
         watch: false,
         replay: include_str!("../../../assets/lessons/ec-converge.json"),
         goal: healed_and_converged_to_the_maximum,
+        starts_paused: None,
+        pauses: no_pauses,
     },
     Lesson {
         name: "break-no-max",
@@ -49,13 +57,15 @@ pub const LESSONS: &[Lesson] = &[
                later. By then a larger value may have synced in, and the old set is smaller.",
         objective: "Make the checker catch a server's value going down.",
         hint_after: 120,
-        hint: "Quickly (pause with space if you need to): select a server and press D to drop \
-               the next message it sends, its answer to the client's set.",
+        hint: "The game pauses as the first set is sent: select the server it goes to and press \
+               D to drop the next message that server sends, its answer to the set.",
         done: "The client's second copy of its set overwrote a larger value: the counter went \
                down. Networks repeat and reorder messages; with max, that is harmless.",
         watch: false,
         replay: include_str!("../../../assets/lessons/break-no-max.json"),
         goal: first_violation,
+        starts_paused: None,
+        pauses: pause_as_the_first_set_is_sent,
     },
 ];
 
@@ -123,4 +133,30 @@ fn healed_and_converged_to_the_maximum(run: &dyn RunningSim) -> Option<Tick> {
         }
         healed && values.iter().all(|value| *value == largest)
     })
+}
+
+/// A pause as the first client sends its set, naming the server whose answer to drop.
+fn pause_as_the_first_set_is_sent(run: &dyn RunningSim) -> Vec<Pause> {
+    let Some(sim) = model_sim::<EcCounter>(run) else {
+        return Vec::new();
+    };
+    sim.trace()
+        .iter()
+        .find_map(|traced| match &traced.event {
+            Event::Send {
+                from,
+                to,
+                msg: Msg::Set { value, .. },
+                ..
+            } => Some(Pause {
+                tick: traced.tick,
+                text: format!(
+                    "Client {from} just sent set {value} to server {to}. Select server {to} and \
+                     press D now: the next message it sends, its answer, will be dropped."
+                ),
+            }),
+            _ => None,
+        })
+        .into_iter()
+        .collect()
 }

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, PaxosNode, Value};
-use crate::protocol::{Lesson, ModelSim, RunningSim, first_violation};
+use crate::protocol::{Lesson, ModelSim, Pause, RunningSim, first_violation, no_pauses};
 use crate::protocols::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
 use crate::simulation::model_sim;
+use crate::view::colour_name;
 
 pub const LESSONS: &[Lesson] = &[
     Lesson {
@@ -29,6 +30,11 @@ pub const LESSONS: &[Lesson] = &[
         watch: true,
         replay: include_str!("../../../assets/lessons/first-decision.json"),
         goal: first_decision,
+        starts_paused: Some(
+            "Paused at the start. Press step (the |> button, or .) to see each message \
+                   leave and arrive; press space to let it run.",
+        ),
+        pauses: no_pauses,
     },
     Lesson {
         name: "leader-crash",
@@ -39,12 +45,15 @@ pub const LESSONS: &[Lesson] = &[
                anyway.",
         objective: "Kill a leader before any node decides, then watch a higher ballot decide.",
         hint_after: 1_500,
-        hint: "Wait for a gold ring (a node starting ballot 1) and double-click that node at once.",
+        hint: "The game pauses as the first leader starts its ballot: double-click that node \
+               then (or select it and press K).",
         done: "A higher ballot carried on without the dead leader: Paxos needs a majority alive, \
                not any particular node.",
         watch: false,
         replay: include_str!("../../../assets/lessons/leader-crash.json"),
         goal: leader_killed_then_decided,
+        starts_paused: None,
+        pauses: leader_crash_pauses,
     },
     Lesson {
         name: "dueling-leaders",
@@ -56,14 +65,16 @@ pub const LESSONS: &[Lesson] = &[
         objective: "Three ballots or more started before the first decision, with two leaders \
                     at once: one refused (nack) because the other's ballot is higher.",
         hint_after: 2_000,
-        hint: "The moment a node starts a ballot (a gold ring appears), slow it (hold the mouse \
-               on it, or S): another node times out and starts a higher ballot. Slow that one \
-               the moment it starts, too.",
+        hint: "The game pauses each time a node starts a ballot: slow that node then (hold the \
+               mouse on it, or S). Another node times out and starts a higher ballot; slow that \
+               one too.",
         done: "Each new ballot pre-empted the one before, and still only one value was chosen. \
                Randomized, growing time-outs are what make a leader win in the end.",
         watch: false,
         replay: include_str!("../../../assets/lessons/dueling-leaders.json"),
         goal: three_ballots_before_deciding,
+        starts_paused: None,
+        pauses: dueling_pauses,
     },
     Lesson {
         name: "cut-off",
@@ -73,32 +84,36 @@ pub const LESSONS: &[Lesson] = &[
                without it.",
         objective: "The cluster decides while one node is cut off from all the others.",
         hint_after: 1_500,
-        hint: "The moment a leader starts its ballot (a gold ring appears), select one of the \
-               other nodes and press I to isolate it. Isolation heals by itself after a while, \
-               so a node cut off earlier is back before the decision.",
+        hint: "The game pauses as the leader starts its ballot: then select one of the other \
+               nodes and press I to isolate it. Isolation heals by itself after a while, so a \
+               node cut off earlier is back before the decision.",
         done: "A majority decided alone. The cut-off node learns the value once the link heals.",
         watch: false,
         replay: include_str!("../../../assets/lessons/cut-off.json"),
         goal: decided_with_a_node_cut_off,
+        starts_paused: None,
+        pauses: cut_off_pauses,
     },
     Lesson {
         name: "no-majority",
         title: "No majority, no decision",
         text: "Five nodes need three to decide. Split them so that no node can reach two others: \
                kill one and cut the rest into pairs, say. As long as no majority can talk, \
-               nothing is decided, and nothing wrong can be decided either. Then heal (H) and \
-               watch it decide.",
+               nothing is decided, and nothing wrong can be decided either. The cuts heal by \
+               themselves after a while (H heals them at once): then watch it decide.",
         objective: "Keep five nodes without a reachable majority for 0.4 s, undecided, then let \
                     them decide.",
         hint_after: 2_500,
-        hint: "As soon as the first ballot starts (a gold ring), kill purple (double-click), \
-               then drag from node to node to cut the links between the pairs: red and green on \
-               one side, blue and orange on the other.",
+        hint: "When the game pauses at the first ballot, kill purple (double-click), then drag \
+               from node to node to cut the links between the pairs: red and green on one side, \
+               blue and orange on the other.",
         done: "No majority, no progress: Paxos chose waiting over guessing. With the network \
                healed, a majority formed and decided.",
         watch: false,
         replay: include_str!("../../../assets/lessons/no-majority.json"),
         goal: held_without_majority_then_decided,
+        starts_paused: None,
+        pauses: no_majority_pauses,
     },
     Lesson {
         name: "cannot-disagree",
@@ -108,15 +123,17 @@ pub const LESSONS: &[Lesson] = &[
                takes over with a value of its own. Can you make the new leader win with it?",
         objective: "Make a new leader take over after a value was chosen.",
         hint_after: 2_500,
-        hint: "The moment the p2b replies reach the leader (it shows DECIDED), isolate it \
-               (select it, I): its decide messages are lost, the others time out and one starts \
-               a higher ballot.",
-        done: "The new leader proposed the chosen value, not its own. The node outlined in gold \
-               was in both majorities: it had accepted the chosen value, and its promise to the \
+        hint: "The game pauses when the p2b replies reach the leader (it shows DECIDED): \
+               isolate it then (select it, I). Its decide messages are lost, the others time \
+               out and one starts a higher ballot.",
+        done: "The new leader proposed the chosen value, not its own. The starred node (\"in \
+               both\") was in both majorities: it had accepted the chosen value, and its promise to the \
                new leader carried it. Any two majorities share a node, so this always happens.",
         watch: false,
         replay: include_str!("../../../assets/lessons/cannot-disagree.json"),
         goal: new_leader_adopted_the_chosen_value,
+        starts_paused: None,
+        pauses: cannot_disagree_pauses,
     },
     Lesson {
         name: "highest-ballot",
@@ -129,8 +146,9 @@ pub const LESSONS: &[Lesson] = &[
         objective: "A leader hears of two different values accepted at different ballots, and \
                     proposes one.",
         hint_after: 2_500,
-        hint: "Isolate each of the first two leaders (select it, I) the moment it proposes, \
-               before its p2a messages arrive: its value stays accepted by itself alone.",
+        hint: "The game pauses as each of the first two leaders proposes: isolate it then \
+               (select it, I), before its p2a messages arrive, so its value stays accepted by \
+               itself alone.",
         done: "The leader proposed the value of the highest ballot its promises reported. That \
                is the only safe choice: if a value was chosen at some ballot, every later ballot \
                proposed that same value, so the highest ballot anyone reports carries it, while \
@@ -138,6 +156,8 @@ pub const LESSONS: &[Lesson] = &[
         watch: false,
         replay: include_str!("../../../assets/lessons/highest-ballot.json"),
         goal: highest_of_two_values_proposed,
+        starts_paused: None,
+        pauses: highest_ballot_pauses,
     },
     Lesson {
         name: "break-amnesia",
@@ -148,15 +168,17 @@ pub const LESSONS: &[Lesson] = &[
                it back.",
         objective: "Make the checker catch two different values chosen.",
         hint_after: 2_000,
-        hint: "The moment green has accepted (its inspector shows 'accepted'), double-click \
-               green to kill it. Recover it (double-click again) only after red has decided and \
-               its decide message to green has been lost.",
+        hint: "The game pauses when green has accepted: kill it then (double-click it). It \
+               pauses again once red has decided and a message to the dead green is lost: \
+               recover green then (double-click it again), not before.",
         done: "Green forgot the value it had accepted, so its promise to the next leader \
                carried nothing, and that leader chose its own value. Acceptors must keep their \
                promises and accepted values on disk.",
         watch: false,
         replay: include_str!("../../../assets/lessons/break-amnesia.json"),
         goal: first_violation,
+        starts_paused: None,
+        pauses: amnesia_pauses,
     },
     Lesson {
         name: "break-skip-highest",
@@ -166,14 +188,16 @@ pub const LESSONS: &[Lesson] = &[
                chosen, then make a second leader take over.",
         objective: "Make the checker catch two different values chosen.",
         hint_after: 2_500,
-        hint: "The moment the leader's p2b replies have arrived (it shows DECIDED), isolate it \
-               (select it, I) so the others time out and start a new ballot.",
+        hint: "The game pauses when the leader's p2b replies have arrived (it shows DECIDED): \
+               isolate it then (select it, I), so the others time out and start a new ballot.",
         done: "The new leader ignored the value its promises carried and chose its own: two \
                values chosen. Proposing the highest accepted value is the rule that makes any \
                later ballot agree with an earlier choice.",
         watch: false,
         replay: include_str!("../../../assets/lessons/break-skip-highest.json"),
         goal: first_violation,
+        starts_paused: None,
+        pauses: skip_highest_pauses,
     },
     Lesson {
         name: "break-accept-after-promise",
@@ -184,8 +208,9 @@ pub const LESSONS: &[Lesson] = &[
                late, after another leader's ballot has won the promises.",
         objective: "Make the checker catch two different values chosen.",
         hint_after: 2_500,
-        hint: "Slow the first leader (hold the mouse on it, or S) while it is in phase 1, so its \
-               p2a messages crawl while another node times out and starts a higher ballot.",
+        hint: "The game pauses as the first leader starts its ballot: slow it then (hold the \
+               mouse on it, or S), so its p2a messages crawl while another node times out and \
+               starts a higher ballot.",
         done: "An acceptor promised the higher ballot, told its leader it had accepted nothing, \
                and then accepted the older ballot's value anyway: both ballots reached a \
                majority with different values. Refusing a lower ballot after a promise is a \
@@ -193,6 +218,8 @@ pub const LESSONS: &[Lesson] = &[
         watch: false,
         replay: include_str!("../../../assets/lessons/break-accept-after-promise.json"),
         goal: first_violation,
+        starts_paused: None,
+        pauses: accept_after_promise_pauses,
     },
 ];
 
@@ -213,6 +240,194 @@ fn first_moment(
             faults.apply(action);
         }
         met(traced.tick, &traced.event, &faults).then_some(traced.tick)
+    })
+}
+
+/// Every moment `words` has something to say about, reading the trace as [`first_moment`] does:
+/// the lesson's pauses.
+fn moments(
+    run: &dyn RunningSim,
+    mut words: impl FnMut(&Event<PaxosNode>, &Faults) -> Option<String>,
+) -> Vec<Pause> {
+    let sim = paxos(run);
+    let mut faults = Faults::new(sim.actors().len());
+    sim.trace()
+        .iter()
+        .filter_map(|traced| {
+            if let Event::Action { action } = &traced.event {
+                faults.apply(action);
+            }
+            words(&traced.event, &faults).map(|text| Pause {
+                tick: traced.tick,
+                text,
+            })
+        })
+        .collect()
+}
+
+/// A pause as the first ballot starts, naming its leader, then saying what to do.
+fn as_the_first_leader_starts(run: &dyn RunningSim, then: &str) -> Vec<Pause> {
+    let mut seen = false;
+    moments(run, |event, _| {
+        let (node, ballot) = ballot_started(event).filter(|_| !seen)?;
+        seen = true;
+        Some(format!(
+            "{} just started ballot {ballot} and leads it. {then}",
+            colour_name(node)
+        ))
+    })
+}
+
+fn leader_crash_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    as_the_first_leader_starts(
+        run,
+        "Kill it now, before the cluster decides: double-click it, or select it and press K.",
+    )
+}
+
+fn cut_off_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    as_the_first_leader_starts(
+        run,
+        "Cut off one of the other nodes now: select it, then press I.",
+    )
+}
+
+fn no_majority_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    as_the_first_leader_starts(
+        run,
+        "Split the cluster now, while the game waits: kill purple (double-click it), then \
+         drag from node to node to cut red and green off from blue and orange.",
+    )
+}
+
+fn accept_after_promise_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    as_the_first_leader_starts(
+        run,
+        "It is in phase 1: slow it now (hold the mouse on it, or select it and press S), so \
+         that its p2a messages crawl.",
+    )
+}
+
+/// A pause at each ballot started before the first decision: each new leader is the one to slow.
+fn dueling_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    let mut decided = false;
+    moments(run, |event, _| {
+        decided |= is_decision(event);
+        let (node, ballot) = ballot_started(event).filter(|_| !decided)?;
+        Some(format!(
+            "{} just started ballot {ballot}. Slow it now: hold the mouse on it, or select it \
+             and press S.",
+            colour_name(node)
+        ))
+    })
+}
+
+/// A pause as the first leader decides (its p2b replies have arrived), naming it.
+fn as_the_leader_decides(run: &dyn RunningSim) -> Vec<Pause> {
+    let mut decided = false;
+    moments(run, |event, _| {
+        let Event::Note {
+            node,
+            note: Note::Decided { value },
+        } = event
+        else {
+            return None;
+        };
+        if std::mem::replace(&mut decided, true) {
+            return None;
+        }
+        let name = colour_name(*node);
+        Some(format!(
+            "{name} just decided {}: a majority accepted it. Cut {name} off now (select it, \
+             then press I), before its decide messages reach the others.",
+            colour_name(*value)
+        ))
+    })
+}
+
+fn cannot_disagree_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    as_the_leader_decides(run)
+}
+
+fn skip_highest_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    as_the_leader_decides(run)
+}
+
+/// A pause as each of the first two leaders proposes.
+fn highest_ballot_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    let mut leaders: Vec<NodeId> = Vec::new();
+    moments(run, |event, _| {
+        let Event::Note {
+            node,
+            note: Note::Proposed { ballot, value },
+        } = event
+        else {
+            return None;
+        };
+        if leaders.contains(node) || leaders.len() == 2 {
+            return None;
+        }
+        leaders.push(*node);
+        Some(format!(
+            "{} just proposed {} at ballot {ballot}. Cut it off now (select it, then press I), \
+             before its p2a messages arrive.",
+            colour_name(*node),
+            colour_name(*value)
+        ))
+    })
+}
+
+/// The node in both majorities of `break-amnesia`.
+const AMNESIA_BRIDGE: NodeId = 1;
+
+/// Two pauses: as green first accepts (kill it), and as the first message to the dead green is
+/// lost after a node decided (recover it).
+fn amnesia_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    let green = AMNESIA_BRIDGE;
+    let (mut killed, mut recovered) = (false, false);
+    let mut decided: Option<NodeId> = None;
+    let mut kinds: BTreeMap<crate::sim::MsgId, &'static str> = BTreeMap::new();
+    moments(run, |event, faults| match event {
+        Event::Send { id, msg, .. } => {
+            kinds.insert(*id, msg.kind());
+            None
+        }
+        Event::Note {
+            node,
+            note: Note::Accepted { ballot, value },
+        } if *node == green && !killed => {
+            killed = true;
+            Some(format!(
+                "{} just accepted {} at ballot {ballot}. Kill it now: double-click it, or \
+                 select it and press K.",
+                colour_name(green),
+                colour_name(*value)
+            ))
+        }
+        Event::Note {
+            node,
+            note: Note::Decided { .. },
+        } => {
+            decided.get_or_insert(*node);
+            None
+        }
+        Event::Drop { id, from, to, .. } if *to == green && !recovered && faults.is_down(green) => {
+            let decider = decided?;
+            recovered = true;
+            let kind = kinds.get(id).copied().unwrap_or("a");
+            let lost = if *from == decider {
+                format!("its {kind} message")
+            } else {
+                format!("a {kind} message from {}", colour_name(*from))
+            };
+            let green = colour_name(green);
+            Some(format!(
+                "{} has decided, and {lost} to {green} was just lost: {green} is down. \
+                 Recover {green} now: double-click it, or select it and press K.",
+                colour_name(decider)
+            ))
+        }
+        _ => None,
     })
 }
 
