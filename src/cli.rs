@@ -62,16 +62,16 @@ pub struct LessonArgs {
 /// The cluster a command simulates; any flag given overrides the scenario file.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ClusterArgs {
-    /// The protocol: paxos or ec-counter.
+    /// The protocol: paxos, ec-counter or raft.
     #[arg(long, value_parser = parse_mode)]
     pub mode: Option<Mode>,
-    /// Paxos nodes (3-9), or ec-counter servers (2-7).
+    /// Paxos nodes (3-9), ec-counter servers (2-7) or Raft servers (3-9).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub nodes: Option<u64>,
-    /// ec-counter clients (1-12).
+    /// ec-counter clients (1-12) or Raft clients (1-3).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub clients: Option<u64>,
-    /// ec-counter requests per client (0-10000).
+    /// ec-counter requests per client (0-10000) or Raft commands per client (1-20).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub requests: Option<u64>,
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]

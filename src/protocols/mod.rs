@@ -13,7 +13,7 @@ pub mod paxos;
 pub mod raft;
 
 /// Every protocol the CLI, the game, the web bridge and the tests know, in menu order.
-pub const REGISTRY: &[Mode] = &[paxos::MODE, ec_counter::MODE];
+pub const REGISTRY: &[Mode] = &[paxos::MODE, ec_counter::MODE, raft::MODE];
 
 /// The registered protocol called `name`.
 pub fn by_name(name: &str) -> Option<Mode> {
@@ -73,7 +73,7 @@ mod tests {
                 names()
             );
         }
-        assert_eq!(by_name("raft"), None);
+        assert_eq!(by_name("zab"), None);
         assert_eq!(owner_of_variant("byzantine"), None);
         let last = REGISTRY.last().unwrap().name();
         assert!(names().ends_with(&format!(" or `{last}`")), "{}", names());

@@ -39,6 +39,25 @@ pub struct RaftChecker {
     order: Vec<Command>,
     pub acknowledged: BTreeSet<Command>,
     pub clients_done: usize,
+    /// When the latest client finished (the round is won once every client has).
+    pub last_done_at: Option<Tick>,
+    /// Per server, the term it leads, until a note shows it stepped down or restarted.
+    leading: Vec<Option<Term>>,
+    /// The dangerous situations reached so far (see [`situation`]), for chaos reports.
+    pub situations: BTreeSet<&'static str>,
+}
+
+/// The dangerous situations a run may reach, as chaos reports count them.
+pub mod situation {
+    /// A server won an election while the leader of an earlier term still believed it led
+    /// (it had noted nothing since that shows it stepped down: no vote, no election, no restart,
+    /// no entry of a later term).
+    pub const TWO_LEADERS: &str = "two_leaders_in_different_terms";
+    /// A server cut entries off its log: entries no majority had committed were overwritten.
+    pub const OVERWRITTEN: &str = "uncommitted_entry_overwritten";
+    /// An entry of an earlier term reached a majority of logs, uncommitted, after a later term's
+    /// leader was elected: the paper's Figure 8 (c), where committing it would be unsafe.
+    pub const FIGURE_8: &str = "figure_8_pattern";
 }
 
 impl RaftChecker {
@@ -48,6 +67,7 @@ impl RaftChecker {
             logs: vec![Vec::new(); servers],
             commits: vec![0; servers],
             machines: vec![Vec::new(); servers],
+            leading: vec![None; servers],
             ..Default::default()
         }
     }
@@ -70,7 +90,53 @@ impl RaftChecker {
         let n = self.logs.len();
         self.commits = vec![0; n];
         self.machines = vec![Vec::new(); n];
+        self.leading = vec![None; n];
         self
+    }
+
+    /// Before `note` changes the copies: the situations it reaches.
+    fn watch_before(&mut self, node: NodeId, note: &Note) {
+        match note {
+            Note::Started | Note::ElectionStarted { .. } | Note::Voted { .. } => {
+                self.leading[node] = None
+            }
+            Note::Appended { entry, .. } => {
+                if self.leading[node].is_some_and(|t| t < entry.term) {
+                    self.leading[node] = None;
+                }
+            }
+            Note::BecameLeader { term } => {
+                let older = self.leading.iter().flatten().any(|t| t < term);
+                if older {
+                    self.situations.insert(situation::TWO_LEADERS);
+                }
+                self.leading[node] = Some(*term);
+            }
+            Note::Truncated { len } => {
+                if (*len as usize) < self.logs[node].len() {
+                    self.situations.insert(situation::OVERWRITTEN);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// After `note` changed the copies: an earlier term's entry on a majority, uncommitted.
+    fn watch_after(&mut self, note: &Note) {
+        let Note::Appended { index, entry } = note else {
+            return;
+        };
+        let latest = self.leaders.keys().next_back().copied().unwrap_or(0);
+        let Some(i) = (*index as usize).checked_sub(1) else {
+            return;
+        };
+        let holders = self.logs.iter().filter(|l| l.get(i) == Some(entry)).count();
+        if entry.term < latest
+            && !self.committed.contains_key(index)
+            && 2 * holders > self.logs.len()
+        {
+            self.situations.insert(situation::FIGURE_8);
+        }
     }
 
     /// The checker's copy of server `node`'s log.
@@ -103,6 +169,14 @@ fn show_command(command: &Command) -> String {
 
 impl Checker<Note> for RaftChecker {
     fn observe(&mut self, tick: Tick, node: NodeId, note: &Note, violations: &mut Vec<Violation>) {
+        self.watch_before(node, note);
+        self.check(tick, node, note, violations);
+        self.watch_after(note);
+    }
+}
+
+impl RaftChecker {
+    fn check(&mut self, tick: Tick, node: NodeId, note: &Note, violations: &mut Vec<Violation>) {
         let mut flag = |kind: &str, detail: String| {
             violations.push(Violation {
                 tick,
@@ -111,7 +185,10 @@ impl Checker<Note> for RaftChecker {
             })
         };
         match note {
-            Note::ClientDone => self.clients_done += 1,
+            Note::ClientDone => {
+                self.clients_done += 1;
+                self.last_done_at = Some(tick);
+            }
             Note::Started => {
                 self.commits[node] = 0;
                 self.machines[node].clear();
