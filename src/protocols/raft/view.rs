@@ -530,8 +530,9 @@ mod tests {
         assert_eq!(log_line(&entries(&[1, 1]), 0), "1 1");
         assert_eq!(log_line(&entries(&[1, 1]), 2), "1 1|");
         let long: Vec<Term> = (1..=20).collect();
-        let line = log_line(&entries(&long), 12);
-        assert_eq!(line, "…13 14 15 16 17 18 19 20");
+        // Only the latest entries are shown; a commit index just before them is still marked.
+        assert_eq!(log_line(&entries(&long), 12), "…|13 14 15 16 17 18 19 20");
+        assert_eq!(log_line(&entries(&long), 5), "…13 14 15 16 17 18 19 20");
         assert_eq!(log_line(&entries(&long), 13), "…13|14 15 16 17 18 19 20");
         assert_eq!(log_line(&entries(&long), 20), "…13 14 15 16 17 18 19 20|");
     }
