@@ -4,6 +4,7 @@
 //! [`node`] ([`server`], [`client`]), the safety checker [`checker`], the views and teaching text
 //! [`view`]; here are its settings, broken variants and chaos faults. See `docs/raft.md`.
 
+mod chaos;
 pub mod checker;
 pub mod client;
 pub mod node;
@@ -148,8 +149,13 @@ impl Protocol for Raft {
     fn max_down(&self, setup: &Setup) -> usize {
         (Raft::shape(setup).servers - 1) / 2
     }
+    /// A chaos run gets Raft's own strikes besides the engine's adversary (see `chaos.rs`).
     fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-        Box::new(Running::<Raft>::new(setup, record_trace))
+        if setup.chaos {
+            Box::new(chaos::Struck::new(setup, record_trace))
+        } else {
+            Box::new(Running::<Raft>::new(setup, record_trace))
+        }
     }
     fn chaos_faults(&self) -> &'static [ChaosFault] {
         use ChaosFault::*;
