@@ -5,9 +5,10 @@
 //!   keeping just enough of them to make its majority. The candidate wins with the crashed
 //!   server's vote; a server that was cut off later starts an election for the same term and
 //!   asks the recovered server, which (in `forget-vote`) has forgotten its vote.
-//! - **crash the leader**: right after a leader appends a command, or right after its commit
-//!   index rises (an entry reached a majority), crash it; it recovers a few hops later. Repeated,
-//!   this leaves logs that differ in their last terms, the paper's Figure 8 (a)–(d).
+//! - **crash the leader**: right after a leader appends a command (cut off, so that the entry
+//!   stays its own), or right after its commit index rises (an entry reached a majority), crash
+//!   it; it recovers a few hops later. Repeated, this leaves logs that differ in their last
+//!   terms and then commits over them: the paper's Figure 8 (a)–(d).
 //! - **strand the old leader**: right after a leader appends a command, partition it away alone;
 //!   it keeps accepting commands it cannot commit, and a new leader overwrites them on healing.
 //!
@@ -46,16 +47,16 @@ pub struct Plan {
 
 impl Plan {
     /// The plan of chaos run `setup`: each strike in about half the runs, watching the first
-    /// 20 to 100 hops.
+    /// 50 to 200 hops.
     pub fn new(setup: &Setup) -> Plan {
         let mut rng = SimRng::new(setup.seed, PLAN_STREAM);
         let hop = setup.net.base_delay + setup.net.jitter;
         Plan {
             seed: setup.seed,
             hop,
-            until: hop * rng.between(20, 100),
+            until: hop * rng.between(50, 200),
             forget: rng.chance(500),
-            crash_leader: rng.chance(500),
+            crash_leader: rng.chance(700),
             strand_leader: rng.chance(300),
         }
     }
@@ -124,17 +125,28 @@ impl Struck {
             }
             let appended = is.log > was.log;
             let committed = is.commit > was.commit;
-            if self.plan.crash_leader && (appended || committed) && dice.chance(500) {
-                self.crash(node, hop * dice.between(2, 8));
+            if self.plan.crash_leader && (appended || committed) && dice.chance(800) {
+                let down = hop * dice.between(2, 8);
+                if appended {
+                    // Its appends are already on the wire: cut them off too, so that the new
+                    // entry stays on the crashed leader alone (Figure 8's (a) and (b)).
+                    self.isolate(node, after.len(), down);
+                }
+                self.crash(node, down);
             } else if self.plan.strand_leader && appended && dice.chance(300) {
-                let rest: Vec<NodeId> = (0..after.len()).filter(|n| *n != node).collect();
-                let _ = self.inner.apply(Action::Partition {
-                    groups: vec![vec![node], rest],
-                });
-                self.inner
-                    .schedule(now + hop * dice.between(15, 40), Action::HealAll);
+                self.isolate(node, after.len(), hop * dice.between(15, 40));
             }
         }
+    }
+
+    /// Partitions `node` away from the other servers for `for_ticks`.
+    fn isolate(&mut self, node: NodeId, servers: usize, for_ticks: Tick) {
+        let rest: Vec<NodeId> = (0..servers).filter(|n| *n != node).collect();
+        let _ = self.inner.apply(Action::Partition {
+            groups: vec![vec![node], rest],
+        });
+        let at = self.inner.now() + for_ticks;
+        self.inner.schedule(at, Action::HealAll);
     }
 
     fn crash(&mut self, node: NodeId, for_ticks: Tick) {
