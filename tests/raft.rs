@@ -155,3 +155,25 @@ fn a_raft_round_replays_exactly_and_travels_in_a_link() {
     assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
     assert_eq!(parsed.setup, setup);
 }
+
+#[test]
+fn raft_chaos_strikes_catch_each_broken_variant_and_the_run_replays() {
+    // A seed each whose chaos run the strikes turn into a violation (the share over many seeds
+    // is an ignored test in tests/check.rs).
+    for (variant, seed, kind) in [
+        ("forget-vote", "2", "election-safety"),
+        ("no-up-to-date-check", "1", "leader-completeness"),
+        ("commit-old-term", "2", "leader-completeness"),
+    ] {
+        let args = [
+            "sim", "--mode", "raft", "--nodes", "3", "--break", variant, "--seed", seed, "--chaos",
+        ];
+        let run = json(&beat_paxos(&args));
+        assert_eq!(run["violations"][0]["kind"], kind, "{variant}: {run}");
+        assert_eq!(
+            json(&beat_paxos(&args)),
+            run,
+            "{variant}: the same run again"
+        );
+    }
+}

@@ -23,10 +23,10 @@ use super::server::majority;
 use super::{Raft, RaftNode};
 use crate::diagram::Stamped;
 use crate::protocol::{Outcome, RunningSim, Setup, Summary, Upcoming};
-use crate::simulation::{Running, model_sim};
 use crate::sim::{
     Action, ActionError, Faults, MessageStats, NodeId, SimRng, Tick, TraceDigest, Violation,
 };
+use crate::simulation::{Running, model_sim};
 use crate::view::{Checks, LogLine, MessageView, NodeView, Quorums, ResultsView};
 
 /// The RNG stream of the plan (the engine's chaos uses streams 1 to 3).
@@ -117,7 +117,10 @@ impl Struck {
         for (node, (was, is)) in before.iter().zip(&after).enumerate() {
             let mut dice = self.plan.dice(now, node);
             let voted = is.voted_for.filter(|c| *c != node);
-            if self.plan.forget && voted.is_some() && (was.voted_for, was.term) != (is.voted_for, is.term) {
+            if self.plan.forget
+                && voted.is_some()
+                && (was.voted_for, was.term) != (is.voted_for, is.term)
+            {
                 self.forget(node, voted.unwrap_or(node), is.term, &after);
             }
             if !(was.leader && is.leader && was.term == is.term) {
