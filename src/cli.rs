@@ -134,13 +134,14 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 1, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_crashes: usize,
     /// Paxos: explore no ballot above this round (default 1: each node leads at most one
-    /// ballot). Protocols without rounds refuse it.
+    /// ballot); Raft: no term above this (default 1). Protocols without rounds refuse it.
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_round: Option<u64>,
     /// Paxos: explore no path on which more than this many ballots are started in all.
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_ballots: Option<u64>,
-    /// Explore no path longer than this many steps, at least 1 (ec-counter: 14 unless given).
+    /// Explore no path longer than this many steps, at least 1 (ec-counter: 14 unless given;
+    /// Raft: 12).
     #[arg(long, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_depth: Option<usize>,
     /// Checker threads, 1 to 4 per core; with more than one the counterexample found may not

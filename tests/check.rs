@@ -665,3 +665,56 @@ fn raft_chaos_catches_every_broken_variant_in_one_run_in_a_hundred() {
         base.broken = None;
     }
 }
+
+/// A Raft server that forgets its vote in a crash votes twice in term 1: two leaders of one term,
+/// in eight steps (issue 23, phase 2).
+#[test]
+fn a_raft_server_that_forgets_its_vote_is_caught_in_eight_steps_and_replays() {
+    let options = CheckOptions {
+        network: NetworkKind::Duplicating,
+        ..CheckOptions::default()
+    };
+    let report = finds_and_replays(raft::MODE, "forget-vote", options, 8);
+    assert_eq!(report.violation.unwrap().kind, "election-safety");
+}
+
+/// Votes granted without the log check let a server that lacks a committed entry lead term 2:
+/// found within two terms, no crash, in ten steps.
+#[test]
+#[ignore = "tens of seconds; run in release"]
+fn a_raft_vote_without_the_log_check_is_caught_in_ten_steps_and_replays() {
+    let options = CheckOptions {
+        max_round: 2,
+        ..no_crashes()
+    };
+    let report = finds_and_replays(raft::MODE, "no-up-to-date-check", options, 10);
+    assert_eq!(report.violation.unwrap().kind, "leader-completeness");
+}
+
+/// The Raft proof: three servers, one client with one command, one crash at a time, every copy
+/// of every message, terms up to 1, logs up to 2 entries, every path of up to 12 steps.
+#[test]
+#[ignore = "seconds; run in release"]
+fn correct_raft_with_three_servers_and_a_crash_is_safe_on_a_duplicating_network() {
+    let options = CheckOptions {
+        network: NetworkKind::Duplicating,
+        ..CheckOptions::default()
+    };
+    let report = check(raft::MODE, None, options);
+    assert!(report.violation.is_none(), "{report:?}");
+    assert!(report.complete, "{report:?}");
+    assert!(report.progress.reached, "{report:?}");
+    let reached: Vec<&str> = report
+        .sometimes
+        .iter()
+        .filter(|m| m.reached)
+        .map(|m| m.property)
+        .collect();
+    for milestone in [
+        "a leader is elected",
+        "a server votes again in a term after crashing",
+        "a message is delivered a second time",
+    ] {
+        assert!(reached.contains(&milestone), "{milestone}: {reached:?}");
+    }
+}

@@ -7,6 +7,8 @@
 mod chaos;
 pub mod checker;
 pub mod client;
+#[cfg(not(target_arch = "wasm32"))]
+mod explore;
 pub mod node;
 pub mod server;
 pub mod soak;
@@ -220,6 +222,10 @@ impl Protocol for Raft {
     }
     fn cheat_sheet(&self) -> CheatSheet {
         view::CHEAT_SHEET
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
+        Some(&Raft)
     }
     fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
         &[
