@@ -9,6 +9,7 @@ pub mod checker;
 pub mod client;
 #[cfg(not(target_arch = "wasm32"))]
 mod explore;
+pub mod lessons;
 pub mod node;
 pub mod server;
 pub mod soak;
@@ -222,6 +223,9 @@ impl Protocol for Raft {
     }
     fn cheat_sheet(&self) -> CheatSheet {
         view::CHEAT_SHEET
+    }
+    fn lessons(&self) -> &'static [crate::protocol::Lesson] {
+        lessons::LESSONS
     }
     #[cfg(not(target_arch = "wasm32"))]
     fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
