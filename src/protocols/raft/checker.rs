@@ -100,10 +100,8 @@ impl RaftChecker {
             Note::Started | Note::ElectionStarted { .. } | Note::Voted { .. } => {
                 self.leading[node] = None
             }
-            Note::Appended { entry, .. } => {
-                if self.leading[node].is_some_and(|t| t < entry.term) {
-                    self.leading[node] = None;
-                }
+            Note::Appended { entry, .. } if self.leading[node].is_some_and(|t| t < entry.term) => {
+                self.leading[node] = None;
             }
             Note::BecameLeader { term } => {
                 let older = self.leading.iter().flatten().any(|t| t < term);
@@ -112,10 +110,8 @@ impl RaftChecker {
                 }
                 self.leading[node] = Some(*term);
             }
-            Note::Truncated { len } => {
-                if (*len as usize) < self.logs[node].len() {
-                    self.situations.insert(situation::OVERWRITTEN);
-                }
+            Note::Truncated { len } if (*len as usize) < self.logs[node].len() => {
+                self.situations.insert(situation::OVERWRITTEN);
             }
             _ => {}
         }
