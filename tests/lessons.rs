@@ -639,3 +639,29 @@ fn raft_forget_vote_hint_kill_the_first_voter_and_cut_its_candidate_off_breaks_e
         round.moves
     );
 }
+
+/// Raft's leader-crash lesson, as its hint says: kill the leader as it commits the first command.
+#[test]
+fn raft_leader_crash_hint_kill_the_leader_as_it_commits() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    let mut leader = None;
+    let mut done = false;
+    let (lesson, round) = follow::<Raft>("raft-leader-crash", |events: &[Traced<RaftNode>]| {
+        for traced in events {
+            let Event::Note { node, note } = &traced.event else {
+                continue;
+            };
+            match note {
+                RaftNote::BecameLeader { .. } => leader = Some(*node),
+                RaftNote::Committed { .. } if leader == Some(*node) && !done => {
+                    done = true;
+                    return now(Attack::ToggleDown(*node));
+                }
+                _ => {}
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+    assert!(round.simulation.violations().is_empty());
+}

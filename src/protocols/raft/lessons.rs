@@ -33,6 +33,27 @@ pub const LESSONS: &[Lesson] = &[
         pauses: crate::protocol::no_pauses,
     },
     Lesson {
+        name: "raft-leader-crash",
+        title: "Raft: the leader crashes, the log survives",
+        text: "Kill the leader right after it commits the first command. The others stop \
+               hearing its heartbeats, one of them starts an election for a later term, and \
+               only a server whose log holds the committed entry can win it. The new leader \
+               carries on with the rest of the commands.",
+        objective: "Kill a leader after it commits a command; a leader of a later term holds \
+                    that entry and every command commits.",
+        hint_after: 1_500,
+        hint: "The game pauses as the leader commits the first command: double-click it then \
+               (or select it and press K).",
+        done: "The committed entry survived its leader: it was on a majority, and a server \
+               votes only for a log at least as up to date as its own, so the new leader had \
+               it.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/raft-leader-crash.json"),
+        goal: leader_killed_after_a_commit_then_all_committed,
+        starts_paused: None,
+        pauses: leader_crash_pauses,
+    },
+    Lesson {
         name: "raft-break-forget-vote",
         title: "Break it: a vote forgotten",
         text: "In this cluster a server forgets whom it voted for when it crashes. Right after a \
@@ -116,6 +137,74 @@ fn every_command_committed(run: &dyn RunningSim) -> Option<Tick> {
     checker
         .last_done_at
         .filter(|_| checker.clients_done >= clients)
+}
+
+/// A leader killed after it committed an entry, a later term's leader that holds that entry,
+/// and then every client done: met at the last client's last acknowledgement.
+fn leader_killed_after_a_commit_then_all_committed(run: &dyn RunningSim) -> Option<Tick> {
+    let sim = raft(run);
+    let clients = sim.actors().iter().filter_map(RaftNode::as_client).count();
+    let mut leader: Option<(NodeId, u64)> = None;
+    let mut leader_committed = 0;
+    let mut killed: Option<(u64, u64)> = None;
+    let mut successor = false;
+    let mut logs: Vec<u64> = vec![0; sim.actors().len()];
+    let mut done = 0;
+    sim.trace().iter().find_map(|traced| {
+        match &traced.event {
+            Event::Note { node, note } => match note {
+                Note::BecameLeader { term } => {
+                    if let Some((killed_term, index)) = killed {
+                        successor |= *term > killed_term && logs[*node] >= index;
+                    }
+                    leader = Some((*node, *term));
+                    leader_committed = 0;
+                }
+                Note::Committed { index } if leader.is_some_and(|(l, _)| l == *node) => {
+                    leader_committed = *index;
+                }
+                Note::Appended { index, .. } => logs[*node] = *index,
+                Note::Truncated { len } => logs[*node] = *len,
+                Note::ClientDone => done += 1,
+                _ => {}
+            },
+            Event::Action {
+                action: Action::Kill { node },
+            } => {
+                if let Some((l, term)) = leader
+                    && l == *node
+                    && leader_committed > 0
+                    && killed.is_none()
+                {
+                    killed = Some((term, leader_committed));
+                }
+            }
+            _ => {}
+        }
+        (successor && done >= clients).then_some(traced.tick)
+    })
+}
+
+/// The first commit by a leader.
+fn leader_crash_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    let mut leader = None;
+    let mut seen = false;
+    moments(run, |event| {
+        let (node, note) = note(event)?;
+        match note {
+            Note::BecameLeader { .. } => leader = Some(node),
+            Note::Committed { index } if leader == Some(node) && !seen => {
+                seen = true;
+                return Some(format!(
+                    "{} leads and just committed #{index}. Kill it now: double-click it, or \
+                     select it and press K.",
+                    colour_name(node)
+                ));
+            }
+            _ => {}
+        }
+        None
+    })
 }
 
 /// A pause at each trace event `words` has something to say about.
