@@ -665,3 +665,29 @@ fn raft_leader_crash_hint_kill_the_leader_as_it_commits() {
     met(lesson, &round);
     assert!(round.simulation.violations().is_empty());
 }
+
+/// Raft's old-leader lesson, as its hint says: isolate the leader as it appends the first command.
+#[test]
+fn raft_old_leader_hint_isolate_the_leader_as_it_appends() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    let mut leader = None;
+    let mut done = false;
+    let (lesson, round) = follow::<Raft>("raft-old-leader", |events: &[Traced<RaftNode>]| {
+        for traced in events {
+            let Event::Note { node, note } = &traced.event else {
+                continue;
+            };
+            match note {
+                RaftNote::BecameLeader { .. } => leader = Some(*node),
+                RaftNote::Appended { .. } if leader == Some(*node) && !done => {
+                    done = true;
+                    return now(Attack::Isolate(*node));
+                }
+                _ => {}
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+    assert!(round.simulation.violations().is_empty());
+}

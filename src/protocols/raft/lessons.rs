@@ -54,6 +54,27 @@ pub const LESSONS: &[Lesson] = &[
         pauses: leader_crash_pauses,
     },
     Lesson {
+        name: "raft-old-leader",
+        title: "Raft: an old leader cut off",
+        text: "Isolate the leader right after it appends a command, before any other server has \
+               it. Cut off, it cannot reach a majority, so the entry stays uncommitted while the \
+               others elect a leader of a later term. When the old leader comes back it hears \
+               the later term, steps down, and its uncommitted entry is overwritten.",
+        objective: "A leader's own uncommitted entry overwritten after a later term's leader \
+                    took over.",
+        hint_after: 1_500,
+        hint: "The game pauses as the leader appends the first command: select it and press I \
+               then.",
+        done: "Overwritten, and rightly: the entry was never on a majority, so it was never \
+               committed and no client was told it was done. The client retried its command \
+               with the new leader.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/raft-old-leader.json"),
+        goal: own_entry_overwritten,
+        starts_paused: None,
+        pauses: old_leader_pauses,
+    },
+    Lesson {
         name: "raft-break-forget-vote",
         title: "Break it: a vote forgotten",
         text: "In this cluster a server forgets whom it voted for when it crashes. Right after a \
@@ -199,6 +220,53 @@ fn leader_crash_pauses(run: &dyn RunningSim) -> Vec<Pause> {
                     "{} leads and just committed #{index}. Kill it now: double-click it, or \
                      select it and press K.",
                     colour_name(node)
+                ));
+            }
+            _ => {}
+        }
+        None
+    })
+}
+
+/// A server that led a term cut its log below an entry of that term: the entry it appended as
+/// leader was overwritten.
+fn own_entry_overwritten(run: &dyn RunningSim) -> Option<Tick> {
+    let sim = raft(run);
+    let mut led: Vec<Option<u64>> = vec![None; sim.actors().len()];
+    let mut logs: Vec<Vec<u64>> = vec![Vec::new(); sim.actors().len()];
+    sim.trace().iter().find_map(|traced| {
+        let (node, note) = note(&traced.event)?;
+        match note {
+            Note::BecameLeader { term } => led[node] = Some(*term),
+            Note::Appended { entry, .. } => logs[node].push(entry.term),
+            Note::Truncated { len } => {
+                let keep = (*len as usize).min(logs[node].len());
+                let cut = logs[node].split_off(keep);
+                if cut.iter().any(|term| Some(*term) == led[node]) {
+                    return Some(traced.tick);
+                }
+            }
+            _ => {}
+        }
+        None
+    })
+}
+
+/// The first entry a leader appends.
+fn old_leader_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    let mut leader = None;
+    let mut seen = false;
+    moments(run, |event| {
+        let (node, note) = note(event)?;
+        match note {
+            Note::BecameLeader { term } => leader = Some((node, *term)),
+            Note::Appended { index, entry } if leader == Some((node, entry.term)) && !seen => {
+                seen = true;
+                return Some(format!(
+                    "{} leads term {} and just appended #{index}, which no other server has \
+                     yet. Isolate it now: select it and press I.",
+                    colour_name(node),
+                    entry.term
                 ));
             }
             _ => {}
