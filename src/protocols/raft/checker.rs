@@ -141,24 +141,25 @@ impl RaftChecker {
     }
 }
 
-/// "S2": a server (or client) as violations name it; the view may name nodes its own way.
+/// "green": a server as violations name it, by its colour as the game does.
 pub fn node_name(node: NodeId) -> String {
-    format!("S{node}")
+    crate::view::colour_name(node).to_string()
 }
 
-/// "#3 (term 2, S4's command 1)": an entry as violations describe it.
-fn show(index: Index, entry: &Entry) -> String {
+/// "#3 (term 2, client 1's command 1)": an entry as violations describe it, in a cluster of
+/// `servers` servers (clients are the nodes after them, named from 1 as the game does).
+fn show(index: Index, entry: &Entry, servers: usize) -> String {
     format!(
         "#{index} (term {}, {})",
         entry.term,
-        show_command(&entry.command)
+        show_command(&entry.command, servers)
     )
 }
 
-fn show_command(command: &Command) -> String {
+fn show_command(command: &Command, servers: usize) -> String {
     format!(
-        "{}'s command {}",
-        node_name(command.client),
+        "client {}'s command {}",
+        command.client.saturating_sub(servers) + 1,
         command.seq + 1
     )
 }
@@ -173,6 +174,7 @@ impl Checker<Note> for RaftChecker {
 
 impl RaftChecker {
     fn check(&mut self, tick: Tick, node: NodeId, note: &Note, violations: &mut Vec<Violation>) {
+        let servers = self.logs.len();
         let mut flag = |kind: &str, detail: String| {
             violations.push(Violation {
                 tick,
@@ -213,7 +215,7 @@ impl RaftChecker {
                         format!(
                             "{} leads term {term} without committed entry {}",
                             node_name(node),
-                            show(index, entry)
+                            show(index, entry, servers)
                         ),
                     );
                 }
@@ -227,7 +229,7 @@ impl RaftChecker {
                         format!(
                             "{} wrote {} with a log of {} entries",
                             node_name(node),
-                            show(*index, entry),
+                            show(*index, entry, servers),
                             log.len()
                         ),
                     );
@@ -277,8 +279,8 @@ impl RaftChecker {
                         format!(
                             "{} applied {} where {} was applied before",
                             node_name(node),
-                            show(*index, entry),
-                            show(*index, first)
+                            show(*index, entry, servers),
+                            show(*index, first, servers)
                         ),
                     ),
                     Some(_) => {}
@@ -299,7 +301,7 @@ impl RaftChecker {
                         format!(
                             "{} applied {} {why}",
                             node_name(node),
-                            show_command(&entry.command)
+                            show_command(&entry.command, servers)
                         ),
                     );
                 }
@@ -315,9 +317,9 @@ impl RaftChecker {
                         format!(
                             "{} applied {} as command number {}, where another server applied {}",
                             node_name(node),
-                            show_command(&entry.command),
+                            show_command(&entry.command, servers),
                             position + 1,
-                            show_command(expected)
+                            show_command(expected, servers)
                         ),
                     ),
                     Some(_) => {}
@@ -330,7 +332,7 @@ impl RaftChecker {
                         format!(
                             "{} acknowledged {} before applying it",
                             node_name(node),
-                            show_command(command)
+                            show_command(command, servers)
                         ),
                     );
                 }
