@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use beat_paxos::explore::{CheckOptions, NetworkKind, Search};
 use beat_paxos::protocol::{Mode, Setup};
-use beat_paxos::protocols::{ec_counter, paxos};
+use beat_paxos::protocols::{self, ec_counter, paxos};
 
 struct Case {
     name: &'static str,
@@ -19,7 +19,7 @@ struct Case {
 }
 
 fn case(name: &'static str, mode: Mode, nodes: u64, broken: Option<&'static str>) -> Case {
-    let explorer = mode.explorer().expect("explorable");
+    let explorer = protocols::explorer(mode).expect("explorable");
     Case {
         name,
         mode,
@@ -113,10 +113,10 @@ fn main() {
         // only the states' fingerprints.
         case.options.max_states = Some(match case.options.search {
             Search::Bfs => 10_000_000,
-            Search::Dfs => 400_000_000,
+            Search::Dfs | Search::Core => 400_000_000,
         });
         let mut setup = Setup::for_mode(case.mode);
-        let explorer = case.mode.explorer().expect("explorable");
+        let explorer = protocols::explorer(case.mode).expect("explorable");
         for (field, value) in explorer.small_setup() {
             setup.set_knob(field, *value).unwrap();
         }

@@ -8,7 +8,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use beat_paxos::diagram::Diagram;
 use beat_paxos::protocol::Setup;
 use beat_paxos::protocols::{ec_counter, paxos};
 use beat_paxos::round::{Attack, Round};
@@ -193,7 +192,7 @@ fn case(name: &str, setup: &Setup, moves: &[(Tick, Attack)], jumps: usize) {
         let started = Instant::now();
         round.seek(target);
         let simulation = &round.simulation;
-        let mut diagram = Diagram::new(&round.setup);
+        let mut diagram = round.setup.empty_diagram();
         diagram.extend(
             simulation.diagram_entries(&round.setup, 0),
             simulation.trace_len(),

@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use beat_paxos::chaos::{self, RunOptions};
+use beat_paxos::batch::{self, RunOptions};
 use beat_paxos::protocol::{Mode, Setup};
 use beat_paxos::protocols::{ec_counter, paxos};
 
@@ -61,7 +61,7 @@ fn soak(mode: Mode, size: u64, runs: u64, broken: Option<&'static str>) -> u64 {
     base.set_knob(mode.size_knob(), size).unwrap();
     base.broken = broken;
     let started = Instant::now();
-    let report = chaos::run_many_with(&base, runs, RunOptions::default());
+    let report = batch::run_many_with(&base, runs, RunOptions::default());
     let seconds = started.elapsed().as_secs_f64();
     let decided = report.decided_runs.or(report.converged_runs).unwrap_or(0);
     let percent = |count: u64| 100.0 * count as f64 / report.runs.max(1) as f64;

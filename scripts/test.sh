@@ -18,6 +18,9 @@ scripts/setup-native.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "vendor/ is the published crates plus vendor/patches/ (no network)"
+scripts/vendor.sh check
+
 step "web tools and build, in the background (its output comes after the native tests)"
 web_log=$(mktemp)
 # Its own process group, so that it can be stopped whole if the native side fails.

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::chaos;
 use crate::explore::{CheckOptions, Incomplete, NetworkKind, Search, budget};
 use crate::output_file::{self, OutputFile};
 use crate::protocol::Mode;
@@ -18,6 +17,7 @@ use crate::replay::{Replay, ReplayFailure};
 use crate::scenario::{self, Scenario, Setup};
 use crate::sim::{TICK_LIMIT, Tick};
 use crate::simulation::Simulation;
+use crate::{batch, chaos};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -124,9 +124,16 @@ pub struct ChaosArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// bfs (shortest counterexamples) or dfs (far less memory, for big proofs).
+    /// bfs (shortest counterexamples), dfs (far less memory, for big proofs) or core (depth
+    /// first without stateright, with sleep sets for Paxos: the fastest for big proofs).
     #[arg(long, default_value = "bfs")]
     pub search: Search,
+    /// The core search: explore every order of steps of different nodes (no sleep sets).
+    #[arg(long)]
+    pub no_sleep_sets: bool,
+    /// The core search: keep messages that can no longer do anything in the network.
+    #[arg(long)]
+    pub keep_dead_messages: bool,
     /// How the network treats messages: unordered, duplicating or lossy.
     #[arg(long, default_value = "unordered")]
     pub network: NetworkKind,
@@ -459,6 +466,7 @@ impl GameArgs {
                 fixed_seed,
                 plan,
                 lesson,
+                free_play: None,
             },
             start_playing,
             clock,
@@ -487,9 +495,9 @@ pub fn lesson(args: &LessonArgs) -> Result<bool, CliError> {
         return Ok(true);
     };
     let lesson = crate::lesson::find(name).map_err(CliError)?;
-    let attempt = lesson.attempt(args.solve).map_err(CliError)?;
+    let attempt = crate::link::attempt(lesson, args.solve).map_err(CliError)?;
     print_json(&attempt)?;
-    Ok(attempt.met)
+    Ok(attempt.attempt.met)
 }
 
 pub fn sim(args: &SimArgs) -> Result<(), CliError> {
@@ -668,7 +676,7 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
     let setup = args.cluster.setup()?;
     refuse_chaos_over_a_script(&setup, &args.cluster)?;
     catch_interrupts()?;
-    let mut show = |p: chaos::Progress| {
+    let mut show = |p: batch::Progress| {
         let rate = p.done as f64 / p.elapsed.as_secs_f64().max(1e-9);
         eprint!(
             "\r{} of {} runs, {} violating, {rate:.0} runs/s   ",
@@ -676,15 +684,15 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
         );
     };
     let terminal = std::io::stderr().is_terminal();
-    let mut options = chaos::RunOptions {
+    let mut options = batch::RunOptions {
         stop: Some(&INTERRUPTED),
-        progress: terminal.then_some(&mut show as &mut dyn FnMut(chaos::Progress)),
-        ..chaos::RunOptions::default()
+        progress: terminal.then_some(&mut show as &mut dyn FnMut(batch::Progress)),
+        ..batch::RunOptions::default()
     };
     if let Some(jobs) = args.jobs {
         options.jobs = usize::from(jobs);
     }
-    let mut report = chaos::run_many_with(&setup, args.runs, options);
+    let mut report = batch::run_many_with(&setup, args.runs, options);
     if terminal {
         eprint!("\r\x1b[K");
     }
@@ -706,7 +714,7 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
 }
 
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
-    let explorer = |mode: Mode| mode.explorer();
+    let explorer = protocols::explorer;
     let setup = args
         .cluster
         .setup_with(|mode| explorer(mode).map_or(&[], |e| e.small_setup()))?;
@@ -741,6 +749,17 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             "--max-round: {} has no rounds to bound; leave it out",
             setup.mode.name()
         )));
+    }
+    // The reductions exist in the core search only; elsewhere the flag would be ignored.
+    for (given, flag) in [
+        (args.no_sleep_sets, "--no-sleep-sets"),
+        (args.keep_dead_messages, "--keep-dead-messages"),
+    ] {
+        if given && args.search != Search::Core {
+            return Err(CliError(format!(
+                "{flag}: only the core search has this reduction; add --search core"
+            )));
+        }
     }
     let max_round = args.max_round.unwrap_or(1);
     if max_round == 0 {
@@ -807,14 +826,16 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         max_states: Some(args.max_states),
         max_memory: args.max_memory.or_else(budget::default_max_memory),
         stop: Some(&INTERRUPTED),
+        sleep_sets: !args.no_sleep_sets,
+        drop_dead: !args.keep_dead_messages,
     };
     let mut report = explorer.check(&setup, &options);
     // A counterexample that cannot be written is an error, but the report still goes to stdout.
     let mut write_failure = None;
     if let Some((path, (output, mut file))) = counterexample
-        && let Some(scenario) = &report.scenario
+        && let Some(scripted) = &report.scripted
     {
-        let written = serde_json::to_string_pretty(scenario)
+        let written = serde_json::to_string_pretty(&Scenario::of_counterexample(scripted))
             .map_err(std::io::Error::other)
             .and_then(|text| writeln!(file, "{text}"))
             .and_then(|()| file.sync_all())

@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use crate::protocol::Setup;
 use crate::sim::{Action, DropReason, Faults, MsgId, NodeId, Tick};
-use crate::view::MessageLook;
+use crate::view::{MessageLook, Place};
 
 /// One trace entry as the diagram needs it, protocol-neutral (see
 /// [`RunningSim::diagram_entries`](crate::protocol::RunningSim::diagram_entries)).
@@ -170,10 +169,9 @@ pub struct Diagram {
 }
 
 impl Diagram {
-    /// An empty diagram for `setup`'s cluster.
-    pub fn new(setup: &Setup) -> Diagram {
-        let lanes = setup.cluster_size();
-        let places = setup.mode.layout(setup);
+    /// An empty diagram of `lanes` nodes placed at `places` (a setup's `cluster_size()` and
+    /// `mode.layout(..)`): it takes these, not a setup, so that it sits below the contract.
+    pub fn new(lanes: usize, places: &[Place]) -> Diagram {
         Diagram {
             lanes,
             arrows: Vec::new(),
@@ -353,11 +351,12 @@ impl Diagram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Setup;
     use crate::protocols::{ec_counter, paxos};
     use crate::round::{Attack, Round};
 
     fn built(round: &Round) -> Diagram {
-        let mut diagram = Diagram::new(&round.setup);
+        let mut diagram = round.setup.empty_diagram();
         let len = round.simulation.trace_len();
         diagram.extend(round.simulation.diagram_entries(&round.setup, 0), len);
         diagram
@@ -391,7 +390,7 @@ mod tests {
     #[test]
     fn built_in_pieces_equals_built_at_once() {
         let mut round = Round::new(Setup::for_mode(paxos::MODE));
-        let mut pieces = Diagram::new(&round.setup);
+        let mut pieces = round.setup.empty_diagram();
         for _ in 0..40 {
             round.advance(50);
             let from = pieces.read;

@@ -9,16 +9,14 @@ use serde::Serialize;
 
 pub use crate::protocol::Lesson;
 use crate::protocol::{Mode, Setup};
-use crate::protocols::REGISTRY;
+use crate::protocols;
 use crate::replay::Replay;
 use crate::round::Round;
 use crate::sim::Tick;
 
 /// Every lesson, in the order a learner takes them: protocol by protocol, as registered.
 pub fn all() -> impl Iterator<Item = (Mode, &'static Lesson)> {
-    REGISTRY
-        .iter()
-        .flat_map(|mode| mode.lessons().iter().map(move |lesson| (*mode, lesson)))
+    protocols::modes().flat_map(|mode| mode.lessons().iter().map(move |lesson| (mode, lesson)))
 }
 
 /// The lesson called `name`, or why there is none (with the names there are).
@@ -67,7 +65,6 @@ impl Lesson {
         } else {
             Vec::new()
         };
-        let link = crate::link::query_for_line(&recording.setup, &moves);
         let mut round = Round::with_plan(recording.setup, moves);
         round.play_to_end();
         if let Some(problem) = round.playback_error() {
@@ -86,7 +83,6 @@ impl Lesson {
                 .iter()
                 .map(|v| v.kind.clone())
                 .collect(),
-            link,
         })
     }
 }
@@ -104,9 +100,6 @@ pub struct Attempt {
     pub ended_at: Tick,
     /// The properties the checkers found broken.
     pub violations: Vec<String>,
-    /// The link query that opens this play in the game (`?lesson=NAME`, with the solution's
-    /// moves when they were played).
-    pub link: String,
 }
 
 /// A lesson as `beat-paxos lesson --list` prints it.

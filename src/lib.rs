@@ -5,11 +5,11 @@
 //! built on them ([`simulation`], [`scenario`], [`chaos`], [`round`], [`replay`]), and, with the `game`
 //! feature, the Bevy front end in [`game`]. `docs/architecture.md` draws the layers.
 
+pub mod batch;
 pub mod chaos;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod diagram;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod explore;
 #[cfg(feature = "game")]
 pub mod game;

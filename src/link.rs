@@ -9,7 +9,9 @@
 //! `8cI0.r4C1-2.1ceD5a` is "isolate node 0 at tick 300; cut 1-2 at 976; drop message 190 at
 //! 1742". `check` is a checksum of the setup and the moves, in base 36.
 
-use crate::protocols::{self, REGISTRY};
+use serde::Serialize;
+
+use crate::protocols;
 use crate::round::{Attack, PlannedMove, check_line};
 use crate::scenario::{self, Scenario, Setup};
 use crate::sim::{FNV_OFFSET, Tick, fnv1a64};
@@ -41,7 +43,7 @@ const GENERAL: [&str; 10] = [
 
 fn known_parameters() -> Vec<&'static str> {
     let mut known = GENERAL.to_vec();
-    for knob in REGISTRY.iter().flat_map(|m| m.knobs()) {
+    for knob in protocols::modes().flat_map(|m| m.knobs()) {
         if !known.contains(&knob.field) {
             known.push(knob.field);
         }
@@ -433,6 +435,34 @@ pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
         query += &format!("&moves={text}&check={}", checksum(setup, &text));
     }
     query
+}
+
+/// A headless play of a lesson and the link that opens it in the game: what `beat-paxos lesson
+/// NAME` prints. The link is added here, not in `lesson`, because links know lessons.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkedAttempt {
+    #[serde(flatten)]
+    pub attempt: crate::lesson::Attempt,
+    /// The link query that opens this play in the game (`?lesson=NAME`, with the solution's
+    /// moves when they were played).
+    pub link: String,
+}
+
+/// Plays `lesson` headless (see [`Lesson::attempt`](crate::lesson::Lesson::attempt)) and makes
+/// the link of that play.
+pub fn attempt(
+    lesson: &crate::lesson::Lesson,
+    with_solution: bool,
+) -> Result<LinkedAttempt, String> {
+    let recording = lesson.recording()?;
+    let moves = if with_solution {
+        recording.moves
+    } else {
+        Vec::new()
+    };
+    let link = query_for_line(&recording.setup, &moves);
+    let attempt = lesson.attempt(with_solution)?;
+    Ok(LinkedAttempt { attempt, link })
 }
 
 #[cfg(test)]

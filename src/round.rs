@@ -686,6 +686,27 @@ impl Round {
     }
 }
 
+/// A player's move in words: "kill red", "cut red - green", "drop message 17".
+pub fn attack_text(attack: &Attack, setup: &Setup) -> String {
+    let name = |node: NodeId| setup.mode.node_name(setup, node);
+    match attack {
+        Attack::ToggleDown(node) => format!("kill or recover {}", name(*node)),
+        Attack::Slow(node, true) => format!("slow {}", name(*node)),
+        Attack::Slow(node, false) => format!("{} back to normal speed", name(*node)),
+        Attack::Cut(a, b) => format!("cut {} - {}", name(*a), name(*b)),
+        Attack::Isolate(node) => format!("isolate {}", name(*node)),
+        Attack::HealAll => "heal the network".into(),
+        Attack::Drop(id) => format!("drop message {id}"),
+        Attack::DropNext(node) => format!("drop the next message from {}", name(*node)),
+        Attack::Duplicate(id) => format!("duplicate message {id}"),
+        Attack::DuplicateNext(node) => {
+            format!("duplicate the next message from {}", name(*node))
+        }
+        Attack::PauseClients(true) => "pause the clients".into(),
+        Attack::PauseClients(false) => "resume the clients".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

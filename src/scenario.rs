@@ -66,7 +66,7 @@ const SCENARIO_EXAMPLE: &str =
 
 /// The protocol a scenario (or a link, or a flag) gets when it names none.
 pub fn default_mode() -> Mode {
-    REGISTRY[0]
+    REGISTRY[0].mode
 }
 
 impl Scenario {
@@ -99,6 +99,16 @@ impl Scenario {
             script: setup.script.clone(),
             ..Scenario::default()
         }
+    }
+
+    /// The scenario file of a counterexample `beat-paxos check` found (the checker is native
+    /// only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn of_counterexample(scripted: &crate::explore::Scripted) -> Scenario {
+        let mut scenario = Scenario::of(&scripted.setup);
+        scenario.name = Some(scripted.name.clone());
+        scenario.description = Some(scripted.description.clone());
+        scenario
     }
 }
 
@@ -143,8 +153,7 @@ pub fn resolve_variant(mode: Mode, name: &str) -> Result<&'static str, String> {
             mode.name()
         )),
         None => {
-            let all: Vec<&str> = REGISTRY
-                .iter()
+            let all: Vec<&str> = protocols::modes()
                 .flat_map(|m| m.variants().iter().map(|v| v.name))
                 .collect();
             Err(format!(
@@ -158,7 +167,7 @@ pub fn resolve_variant(mode: Mode, name: &str) -> Result<&'static str, String> {
 /// Every field a scenario may have, for "unknown field" errors.
 fn known_fields() -> Vec<String> {
     let mut fields: Vec<String> = COMMON_FIELDS.iter().map(|f| f.to_string()).collect();
-    for mode in REGISTRY {
+    for mode in protocols::modes() {
         for knob in mode.knobs() {
             let top = knob.path().0.unwrap_or(knob.field).to_string();
             if !fields.contains(&top) {
@@ -256,15 +265,11 @@ impl<'de> Visitor<'de> for ModeName {
 }
 
 fn is_knob_field(field: &str) -> bool {
-    REGISTRY
-        .iter()
-        .any(|m| m.knobs().iter().any(|k| k.path() == (None, field)))
+    protocols::modes().any(|m| m.knobs().iter().any(|k| k.path() == (None, field)))
 }
 
 fn is_knob_group(group: &str) -> bool {
-    REGISTRY
-        .iter()
-        .any(|m| m.knobs().iter().any(|k| k.path().0 == Some(group)))
+    protocols::modes().any(|m| m.knobs().iter().any(|k| k.path().0 == Some(group)))
 }
 
 /// A nested object of knobs, such as `"ec_counter": {"sync_period": 50}`.
@@ -289,8 +294,7 @@ impl<'de> Visitor<'de> for KnobGroup {
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let keys: Vec<String> = REGISTRY
-            .iter()
+        let keys: Vec<String> = protocols::modes()
             .flat_map(|m| m.knobs().iter())
             .filter(|k| k.path().0 == Some(self.0.as_str()))
             .map(|k| k.path().1.to_string())
@@ -593,8 +597,7 @@ pub(crate) fn in_plain_words(message: &str) -> String {
 /// The scenarios that ship with the game, each protocol's in registry order, built in so the web
 /// version has them too.
 pub fn shipped() -> Vec<(&'static str, Scenario)> {
-    REGISTRY
-        .iter()
+    protocols::modes()
         .flat_map(|mode| mode.scenarios())
         .filter_map(|(file, text)| Scenario::parse(file, text).ok().map(|s| (*file, s)))
         .collect()

@@ -18,6 +18,10 @@ pub const PALETTE: [[u8; 3]; 9] = [
     [0xE8, 0xE8, 0xE8], // white
 ];
 
+/// What lost messages are drawn in, on the cluster and in the diagram: a grey no node wears
+/// (red is a node's colour, and down nodes are a darker grey).
+pub const LOST_COLOUR: [u8; 3] = [0x70, 0x70, 0x78];
+
 /// Colour names in palette order: red, green, blue first, as in the original game.
 pub const COLOUR_NAMES: [&str; 9] = [
     "red", "green", "blue", "orange", "purple", "yellow", "sky", "pink", "white",
@@ -250,28 +254,6 @@ fn action_text(action: &Action, name: &impl Fn(NodeId) -> String) -> String {
     }
 }
 
-/// A player's move in words: "kill red", "cut red - green", "drop message 17".
-pub fn attack_text(attack: &crate::round::Attack, setup: &crate::protocol::Setup) -> String {
-    use crate::round::Attack;
-    let name = |node: NodeId| setup.mode.node_name(setup, node);
-    match attack {
-        Attack::ToggleDown(node) => format!("kill or recover {}", name(*node)),
-        Attack::Slow(node, true) => format!("slow {}", name(*node)),
-        Attack::Slow(node, false) => format!("{} back to normal speed", name(*node)),
-        Attack::Cut(a, b) => format!("cut {} - {}", name(*a), name(*b)),
-        Attack::Isolate(node) => format!("isolate {}", name(*node)),
-        Attack::HealAll => "heal the network".into(),
-        Attack::Drop(id) => format!("drop message {id}"),
-        Attack::DropNext(node) => format!("drop the next message from {}", name(*node)),
-        Attack::Duplicate(id) => format!("duplicate message {id}"),
-        Attack::DuplicateNext(node) => {
-            format!("duplicate the next message from {}", name(*node))
-        }
-        Attack::PauseClients(true) => "pause the clients".into(),
-        Attack::PauseClients(false) => "resume the clients".into(),
-    }
-}
-
 /// One line of the live checks panel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckLine {
@@ -396,6 +378,23 @@ pub(crate) mod tests {
                 let gap = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt() - a.radius - b.radius;
                 assert!(gap > 4.0, "nodes overlap ({gap}) in {places:?}");
             }
+        }
+    }
+
+    #[test]
+    fn lost_messages_wear_a_colour_far_from_every_node_colour() {
+        for colour in PALETTE {
+            // Manhattan distance in sRGB: further than any two node colours are from each
+            // other (red and orange, the closest pair, are 82 apart).
+            let distance: i32 = colour
+                .iter()
+                .zip(LOST_COLOUR)
+                .map(|(a, b)| (i32::from(*a) - i32::from(b)).abs())
+                .sum();
+            assert!(
+                distance > 140,
+                "{colour:?} is {distance} from the lost grey"
+            );
         }
     }
 

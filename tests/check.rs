@@ -5,7 +5,7 @@
 
 use beat_paxos::explore::{CheckOptions, CheckReport, NetworkKind, Search};
 use beat_paxos::protocol::{Mode, Setup};
-use beat_paxos::protocols::{ec_counter, paxos, raft};
+use beat_paxos::protocols::{self, ec_counter, paxos, raft};
 use beat_paxos::scenario::Scenario;
 use beat_paxos::simulation;
 
@@ -15,7 +15,7 @@ use common::{beat_paxos, json};
 /// `mode`'s default setup with the small configuration `check` uses.
 fn small(mode: Mode, broken: Option<&'static str>) -> Setup {
     let mut setup = Setup::for_mode(mode);
-    for (field, value) in mode.explorer().unwrap().small_setup() {
+    for (field, value) in protocols::explorer(mode).unwrap().small_setup() {
         setup.set_knob(field, *value).unwrap();
     }
     setup.broken = broken;
@@ -24,7 +24,7 @@ fn small(mode: Mode, broken: Option<&'static str>) -> Setup {
 
 /// Checks `mode`'s small configuration, with the protocol's depth bound unless `options` has one.
 fn check(mode: Mode, broken: Option<&'static str>, mut options: CheckOptions) -> CheckReport {
-    let explorer = mode.explorer().unwrap();
+    let explorer = protocols::explorer(mode).unwrap();
     options.max_depth = options.max_depth.or(explorer.default_max_depth());
     explorer.check(&small(mode, broken), &options)
 }
@@ -55,7 +55,10 @@ fn finds_and_replays(
     );
     assert!(!report.complete, "a violation stops the search");
 
-    let text = serde_json::to_string_pretty(report.scenario.as_ref().unwrap()).unwrap();
+    let text = serde_json::to_string_pretty(&Scenario::of_counterexample(
+        report.scripted.as_ref().unwrap(),
+    ))
+    .unwrap();
     let scenario = Scenario::parse("counterexample.json", &text).unwrap();
     assert_eq!(scenario.script.len(), length);
     let setup = Setup::from_scenario(&scenario).unwrap();
@@ -318,7 +321,7 @@ fn check_refuses_bad_options_before_searching() {
     let plain = plain.to_str().unwrap();
     let dir_path = dir.to_str().unwrap();
     let whole = "expected a whole number from 0 to";
-    let cases: [(&[&str], &str); 21] = [
+    let cases: [(&[&str], &str); 23] = [
         (&["check", "--max-crashes", "2"], "--max-crashes 2"),
         (
             &["check", "--max-ballots", "0"],
@@ -372,6 +375,14 @@ fn check_refuses_bad_options_before_searching() {
         (
             &["check", "--scenario", plain, "--counterexample", plain],
             "that is the --scenario file",
+        ),
+        (
+            &["check", "--no-sleep-sets"],
+            "--no-sleep-sets: only the core search has this reduction; add --search core",
+        ),
+        (
+            &["check", "--search", "dfs", "--keep-dead-messages"],
+            "--keep-dead-messages: only the core search",
         ),
     ];
     for (args, expected) in cases {
@@ -472,6 +483,113 @@ fn a_counterexample_that_cannot_be_written_still_prints_the_report() {
     assert_eq!(report.get("counterexample_file"), None);
 }
 
+/// The core search (no stateright, builds for the browser) with its reductions off meets
+/// exactly the states stateright's depth-first search meets: the same model, step for step.
+#[test]
+fn without_reductions_the_core_search_meets_the_same_states_as_stateright() {
+    for network in [NetworkKind::Unordered, NetworkKind::Duplicating] {
+        let options = CheckOptions {
+            network,
+            search: Search::Dfs,
+            max_ballots: Some(1),
+            ..CheckOptions::default()
+        };
+        let stateright = check(paxos::MODE, None, options.clone());
+        let core = check(
+            paxos::MODE,
+            None,
+            CheckOptions {
+                search: Search::Core,
+                sleep_sets: false,
+                drop_dead: false,
+                ..options
+            },
+        );
+        assert!(stateright.complete && core.complete, "{core:?}");
+        assert_eq!(core.unique_states, stateright.unique_states, "{network:?}");
+        assert_eq!(core.states, stateright.states, "{network:?}");
+        assert!(core.unique_states > 500, "{core:?}");
+    }
+}
+
+/// Each broken variant is caught by the core search with every reduction on, at round 2 on
+/// a duplicating and an unordered network, in well under a second of release time, and its
+/// counterexample replays.
+#[test]
+fn the_reduced_core_search_catches_every_broken_paxos_in_two_rounds() {
+    for network in [NetworkKind::Duplicating, NetworkKind::Unordered] {
+        for broken in ["amnesia", "skip-highest-accepted", "accept-after-promise"] {
+            let options = CheckOptions {
+                network,
+                search: Search::Core,
+                max_round: 2,
+                max_states: Some(200_000),
+                ..CheckOptions::default()
+            };
+            let report = check(paxos::MODE, Some(broken), options);
+            let violation = report
+                .violation
+                .unwrap_or_else(|| panic!("{broken} on {network:?}: not caught"));
+            assert_eq!(violation.kind, "stability", "{broken}");
+            assert!(violation.replays, "{broken} on {network:?}");
+        }
+    }
+}
+
+/// Sleep sets leave out orders, not states: with and without them the core search meets the
+/// same states. Dropping dead messages merges states, so it meets fewer, with the same verdict
+/// and every milestone still reached.
+#[test]
+fn the_core_search_reductions_keep_every_verdict() {
+    for network in [NetworkKind::Duplicating, NetworkKind::Unordered] {
+        let run = |sleep_sets: bool, drop_dead: bool| {
+            let options = CheckOptions {
+                network,
+                search: Search::Core,
+                max_ballots: Some(2),
+                sleep_sets,
+                drop_dead,
+                ..CheckOptions::default()
+            };
+            let report = check(paxos::MODE, None, options);
+            assert!(report.complete && report.violation.is_none(), "{report:?}");
+            every_milestone_reached(&report);
+            report
+        };
+        let (both, no_sleep) = (run(true, true), run(false, true));
+        assert_eq!(both.unique_states, no_sleep.unique_states, "{network:?}");
+        assert!(
+            both.states < no_sleep.states,
+            "{network:?}: sleep sets skip orders"
+        );
+    }
+}
+
+#[test]
+fn check_searches_with_the_core_search_from_the_command_line() {
+    let out = beat_paxos(&[
+        "check",
+        "--search",
+        "core",
+        "--network",
+        "duplicating",
+        "--no-timing",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["search"], "core");
+    assert_eq!(report["complete"], true);
+    assert!(report["unique_states"].as_u64().unwrap() > 1000, "{report}");
+    let out = beat_paxos(&["check", "--search", "sideways"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`bfs`, `dfs` or `core`"), "{stderr}");
+}
+
 // The searches below take seconds to minutes in release. CI runs them with `-- --ignored`.
 
 #[test]
@@ -504,8 +622,8 @@ fn correct_paxos_with_three_nodes_and_a_crash_is_safe_on_every_network() {
     for (network, search) in [
         (NetworkKind::Unordered, Search::Bfs),
         (NetworkKind::Duplicating, Search::Bfs),
-        // A lossy network has millions of states; depth first needs far less memory.
-        (NetworkKind::Lossy, Search::Dfs),
+        // A lossy network has millions of states; the core search meets 174,000 of them.
+        (NetworkKind::Lossy, Search::Core),
     ] {
         let options = CheckOptions {
             network,
@@ -516,6 +634,75 @@ fn correct_paxos_with_three_nodes_and_a_crash_is_safe_on_every_network() {
         assert!(report.violation.is_none(), "{network:?}: {report:?}");
         assert!(report.complete, "{network:?}: {report:?}");
         assert!(report.progress.reached);
+    }
+}
+
+/// Two rounds with at most three ballots in all (the bounds of the breadth-first deep proof
+/// below), every path with no depth bound: about 570,000 states for the core search.
+#[test]
+#[ignore = "seconds; run in release"]
+fn correct_paxos_is_safe_in_three_ballots_of_two_rounds_with_no_depth_bound() {
+    let options = CheckOptions {
+        network: NetworkKind::Duplicating,
+        search: Search::Core,
+        max_round: 2,
+        max_ballots: Some(3),
+        max_states: None,
+        ..CheckOptions::default()
+    };
+    let report = check(paxos::MODE, None, options);
+    assert!(report.violation.is_none(), "{report:?}");
+    assert!(report.complete, "{report:?}");
+    every_milestone_reached(&report);
+}
+
+/// The reduced core search reaches the same verdict as stateright's unreduced one on bounds
+/// both can finish: every ballot of round 1, one crash, both networks; and with the
+/// reductions off it meets exactly the same states as stateright, crashes included.
+#[test]
+#[ignore = "seconds; run in release"]
+fn the_reduced_core_search_agrees_with_stateright_on_round_one() {
+    for network in [NetworkKind::Unordered, NetworkKind::Duplicating] {
+        let options = CheckOptions {
+            network,
+            search: Search::Dfs,
+            max_ballots: Some(2),
+            ..CheckOptions::default()
+        };
+        let stateright = check(paxos::MODE, None, options.clone());
+        let plain = check(
+            paxos::MODE,
+            None,
+            CheckOptions {
+                search: Search::Core,
+                sleep_sets: false,
+                drop_dead: false,
+                ..options.clone()
+            },
+        );
+        assert_eq!(plain.unique_states, stateright.unique_states, "{network:?}");
+        assert_eq!(plain.states, stateright.states, "{network:?}");
+        let unbounded = CheckOptions {
+            max_ballots: None,
+            ..options
+        };
+        let stateright = check(paxos::MODE, None, unbounded.clone());
+        let reduced = check(
+            paxos::MODE,
+            None,
+            CheckOptions {
+                search: Search::Core,
+                ..unbounded
+            },
+        );
+        for report in [&stateright, &reduced] {
+            assert!(report.complete && report.violation.is_none(), "{report:?}");
+            every_milestone_reached(report);
+        }
+        assert!(
+            reduced.unique_states * 5 < stateright.unique_states,
+            "{reduced:?}"
+        );
     }
 }
 
@@ -567,7 +754,9 @@ fn the_correct_counter_is_safe_on_a_larger_workload_with_every_copy_of_every_mes
         max_states: None,
         ..CheckOptions::default()
     };
-    let report = ec_counter::MODE.explorer().unwrap().check(&setup, &options);
+    let report = protocols::explorer(ec_counter::MODE)
+        .unwrap()
+        .check(&setup, &options);
     assert!(report.violation.is_none(), "{report:?}");
     assert!(report.complete, "{report:?}");
     every_milestone_reached(&report);
@@ -645,7 +834,7 @@ fn raft_chaos_catches_every_broken_variant_in_one_run_in_a_hundred() {
     for servers in [3, 5] {
         let mut base = Setup::for_mode(raft::MODE);
         base.set_knob("servers", servers).unwrap();
-        let report = beat_paxos::chaos::run_many(&base, 2_000);
+        let report = beat_paxos::batch::run_many(&base, 2_000);
         assert_eq!(
             report.violating_runs, 0,
             "{servers}: {:?}",
@@ -654,7 +843,7 @@ fn raft_chaos_catches_every_broken_variant_in_one_run_in_a_hundred() {
         assert_eq!(report.decided_runs, Some(2_000), "{servers}");
         for variant in raft::MODE.variants() {
             base.broken = Some(variant.name);
-            let report = beat_paxos::chaos::run_many(&base, 2_000);
+            let report = beat_paxos::batch::run_many(&base, 2_000);
             assert!(
                 report.violating_runs >= 20,
                 "{} at {servers} servers: {} of 2,000 runs",

@@ -118,7 +118,11 @@ fn the_node_in_both_majorities_is_the_one_that_carried_the_chosen_value() {
     let promised: BTreeSet<usize> = promise[0].members.iter().copied().collect();
     let accept = outline(&quorums, QuorumKind::Accepted);
     assert!(!accept.is_empty());
-    assert!(quorums.legend[0].contains("(gold)"), "{:?}", quorums.legend);
+    assert!(
+        quorums.legend[0].contains("(starred)"),
+        "{:?}",
+        quorums.legend
+    );
     assert!(
         quorums.legend[0].contains(&format!(
             "so {} proposed {}",
@@ -354,6 +358,27 @@ fn the_results_give_the_proof_only_for_the_correct_protocol() {
         );
         if broken.is_some() {
             assert!(results.why.contains("broken protocol"), "{}", results.why);
+        }
+    }
+}
+
+#[test]
+fn the_starred_nodes_are_in_both_outlines_even_before_anyone_decides() {
+    let mut round = cannot_disagree();
+    // Step to the first moment a node is starred as in both majorities.
+    while round.simulation.quorums().overlap.is_empty() {
+        assert!(round.now() < 20_000, "no node was ever in both majorities");
+        round.step();
+    }
+    let quorums = round.simulation.quorums();
+    for node in &quorums.overlap {
+        for kind in [QuorumKind::Promised, QuorumKind::Accepted] {
+            assert!(
+                outline(&quorums, kind)
+                    .iter()
+                    .any(|o| o.members.contains(node)),
+                "{node} is starred but not in an outlined {kind:?} majority: {quorums:?}"
+            );
         }
     }
 }

@@ -31,6 +31,7 @@ fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
         fixed_seed: true,
         plan: Vec::new(),
         lesson: None,
+        free_play: None,
     })
     .insert_resource(StartImmediately);
     app.update(); // startup; asks for Playing
@@ -470,9 +471,13 @@ fn a_lesson_is_followed_to_its_objective_recorded_done_and_shows_no_results_wind
         app.world().resource::<ActiveLesson>().lesson.name,
         lesson.name
     );
-    // The player makes the solution's moves as their ticks come.
+    // The player makes the solution's moves as their ticks come, and plays on wherever the
+    // lesson pauses for them.
     while app.world().resource::<ActiveLesson>().met_at.is_none() {
         assert!(round(&app).now() < 5_000, "the objective was never met");
+        app.world_mut()
+            .resource_mut::<beat_paxos::game::sim_step::Clock>()
+            .paused = false;
         if moves.peek().is_some_and(|m| round(&app).now() >= m.tick) {
             let attack = moves.next().unwrap().attack;
             app.world_mut().write_message(PlayerAttack(attack));
@@ -601,4 +606,246 @@ fn classroom_mode_is_a_key_away_and_enlarges_every_label() {
     );
     press_v(&mut app);
     assert_eq!(sizes(&mut app), normal, "and back");
+}
+
+/// Five frames a second: each `update()` is 0.2 s of wall time (twelve fixed steps).
+fn at_five_frames_a_second(app: &mut App) {
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(
+        std::time::Duration::from_millis(200),
+    ));
+}
+
+/// Where node `id` is drawn, in world coordinates.
+fn node_place(app: &mut App, id: usize) -> Vec2 {
+    app.world_mut()
+        .query::<&NodeEntity>()
+        .iter(app.world())
+        .find(|node| node.id == id)
+        .map(|node| Vec2::new(node.place.x, node.place.y))
+        .expect("the node is drawn")
+}
+
+/// The pointer does `events`, all between two frames, as a slow machine reads them.
+fn pointer(app: &mut App, events: &[beat_paxos::game::input::PointerEvent]) {
+    for event in events {
+        app.world_mut().write_message(*event);
+    }
+    app.update();
+}
+
+#[test]
+fn at_five_frames_a_second_clicks_double_clicks_holds_and_space_all_work() {
+    use beat_paxos::game::input::PointerEvent::{Press, Release};
+    use beat_paxos::game::nodes::Selection;
+    use beat_paxos::game::sim_step::Clock;
+    let mut app = game(Setup::for_mode(paxos::MODE), None);
+    at_five_frames_a_second(&mut app);
+    app.update();
+    let green = node_place(&mut app, 1);
+
+    // A whole click between two frames selects.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert_eq!(app.world().resource::<Selection>().node, Some(1));
+    assert!(
+        !round(&app).simulation.is_down(1),
+        "one click does not kill"
+    );
+
+    // Both clicks of a double-click between two frames kill.
+    app.update();
+    pointer(
+        &mut app,
+        &[Press(green), Release(green), Press(green), Release(green)],
+    );
+    assert!(
+        round(&app).simulation.is_down(1),
+        "double-click killed green"
+    );
+
+    // A double-click spread over two frames 0.2 s apart recovers.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert!(
+        !round(&app).simulation.is_down(1),
+        "double-click recovered green"
+    );
+
+    // Held across frames for 0.4 s: slowed, until it is let go.
+    app.update();
+    let red = node_place(&mut app, 0);
+    pointer(&mut app, &[Press(red)]);
+    app.update();
+    app.update();
+    assert!(
+        round(&app).simulation.slow_factor(0) > 1,
+        "holding slows red"
+    );
+    pointer(&mut app, &[Release(red)]);
+    assert_eq!(round(&app).simulation.slow_factor(0), 1);
+
+    // A drag in one frame cuts the link it crosses.
+    let blue = node_place(&mut app, 2);
+    pointer(
+        &mut app,
+        &[
+            Press(red),
+            beat_paxos::game::input::PointerEvent::Move(blue),
+            Release(blue),
+        ],
+    );
+    assert!(
+        !round(&app).simulation.link_open(0, 2),
+        "dragged red to blue"
+    );
+
+    // Space pauses and plays, a key press between two frames.
+    press_keys(&mut app, &[KeyCode::Space]);
+    assert!(app.world().resource::<Clock>().paused);
+    let now = round(&app).now();
+    app.update();
+    assert_eq!(round(&app).now(), now, "paused");
+    press_keys(&mut app, &[KeyCode::Space]);
+    assert!(!app.world().resource::<Clock>().paused);
+}
+
+#[test]
+fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames_a_second() {
+    use beat_paxos::game::input::PointerEvent::{Press, Release};
+    use beat_paxos::game::lesson::ActiveLesson;
+    use beat_paxos::game::sim_step::Clock;
+    let dir = std::env::temp_dir().join(format!("beat-paxos-slow-lesson-{}", std::process::id()));
+    let mut app = lesson_game("leader-crash", false, &dir);
+    at_five_frames_a_second(&mut app);
+    let lesson = app.world().resource::<ActiveLesson>().lesson;
+    // It runs until the first leader starts its ballot, then stops at that very tick.
+    while app.world().resource::<ActiveLesson>().paused_for.is_none() {
+        assert!(round(&app).now() < 3_000, "no pause came");
+        app.update();
+    }
+    app.update(); // the seek back to the moment
+    let pauses = (lesson.pauses)(&*round(&app).simulation);
+    let pause = pauses.first().expect("a pause").clone();
+    assert!(app.world().resource::<Clock>().paused);
+    assert_eq!(
+        round(&app).now(),
+        pause.tick,
+        "stopped at the moment itself"
+    );
+    let leader = round(&app)
+        .simulation
+        .node_views(&round(&app).setup)
+        .iter()
+        .position(|view| view.leading.is_some())
+        .expect("a leader");
+    let name = beat_paxos::view::colour_name(leader);
+    let words = app.world().resource::<ActiveLesson>().paused_for.clone();
+    assert!(
+        words.as_deref().is_some_and(|w| w.starts_with(name)),
+        "{words:?} names {name}"
+    );
+    // However long the student reads, nothing moves.
+    for _ in 0..10 {
+        app.update();
+    }
+    assert_eq!(round(&app).now(), pause.tick);
+    // The student does what it says, slowly, and plays on.
+    let at = node_place(&mut app, leader);
+    pointer(&mut app, &[Press(at), Release(at), Press(at), Release(at)]);
+    assert!(round(&app).simulation.is_down(leader));
+    press_keys(&mut app, &[KeyCode::Space]);
+    assert_eq!(app.world().resource::<ActiveLesson>().paused_for, None);
+    while app.world().resource::<ActiveLesson>().met_at.is_none() {
+        assert!(round(&app).now() < 10_000, "the objective was never met");
+        app.update();
+    }
+    app.update(); // the seek back to the moment it was met
+    let met_at = app.world().resource::<ActiveLesson>().met_at;
+    assert!(
+        app.world().resource::<Clock>().paused,
+        "DONE stops the clock"
+    );
+    assert_eq!(Some(round(&app).now()), met_at, "on the moment that met it");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_first_lesson_starts_paused_and_steps_and_show_me_works_while_running() {
+    use beat_paxos::game::lesson::{ActiveLesson, LessonAction};
+    use beat_paxos::game::sim_step::Clock;
+    let dir = std::env::temp_dir().join(format!("beat-paxos-first-lesson-{}", std::process::id()));
+    let mut app = lesson_game("first-decision", false, &dir);
+    at_five_frames_a_second(&mut app);
+    assert!(app.world().resource::<Clock>().paused, "starts paused");
+    assert!(app.world().resource::<ActiveLesson>().paused_for.is_some());
+    for _ in 0..5 {
+        app.update();
+    }
+    assert_eq!(round(&app).now(), 0);
+    // `.` steps to the next event.
+    press_keys(&mut app, &[KeyCode::Period]);
+    app.update();
+    assert!(round(&app).now() > 0, "stepped");
+    assert!(app.world().resource::<Clock>().paused);
+
+    // "show me" while the round runs: the lesson starts over, playing its solution.
+    let mut app = lesson_game("leader-crash", false, &dir);
+    at_five_frames_a_second(&mut app);
+    app.update();
+    assert!(!app.world().resource::<Clock>().paused);
+    app.world_mut().write_message(LessonAction::ShowMe);
+    app.update();
+    app.update();
+    let active = app.world().resource::<ActiveLesson>();
+    assert!(active.shown, "the solution plays");
+    assert!(!round(&app).planned().is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn leaving_a_broken_lesson_gives_free_play_back_its_correct_protocol() {
+    use beat_paxos::game::lesson::LessonAction;
+    let dir = std::env::temp_dir().join(format!("beat-paxos-leave-lesson-{}", std::process::id()));
+    let mut app = lesson_game("break-amnesia", false, &dir);
+    assert!(round(&app).setup.broken.is_some());
+    app.world_mut().write_message(LessonAction::AllLessons);
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Title);
+    let settings = app.world().resource::<Settings>();
+    assert_eq!(settings.lesson, None);
+    assert_eq!(
+        settings.setup.broken, None,
+        "free play is correct Paxos again"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_lesson_given_at_launch_opens_paused_as_the_command_line_and_links_ask() {
+    use beat_paxos::game::lesson::ActiveLesson;
+    use beat_paxos::game::sim_step::Clock;
+    let lesson = beat_paxos::lesson::find("first-decision").unwrap();
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin::default()))
+        .init_asset::<Image>()
+        .insert_resource(TimeUpdateStrategy::FixedTimesteps(1))
+        .insert_resource(ScoreStore::Memory);
+    logic_plugins(&mut app);
+    app.insert_resource(Settings {
+        setup: lesson.setup().unwrap(),
+        scenario: None,
+        fixed_seed: true,
+        plan: Vec::new(),
+        lesson: Some(lesson),
+        free_play: None,
+    })
+    .insert_resource(StartImmediately);
+    for _ in 0..4 {
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Playing);
+    let active = app.world().get_resource::<ActiveLesson>();
+    assert_eq!(active.map(|a| a.lesson.name), Some(lesson.name));
+    assert!(app.world().resource::<Clock>().paused);
+    assert_eq!(round(&app).now(), 0, "stopped before the first step");
 }

@@ -6,7 +6,7 @@ mod common;
 
 use beat_paxos::lesson::{self, Lesson};
 use beat_paxos::protocol::Model;
-use beat_paxos::protocols::REGISTRY;
+use beat_paxos::protocols;
 use beat_paxos::protocols::ec_counter::{self, EcCounter};
 use beat_paxos::protocols::paxos::{Note, Paxos, PaxosNode};
 use beat_paxos::round::{Attack, PlannedMove, Round};
@@ -67,7 +67,7 @@ fn a_round_left_alone_meets_only_the_watching_objectives() {
 
 #[test]
 fn every_broken_variant_has_a_lesson_that_ends_in_its_violation() {
-    for mode in REGISTRY {
+    for mode in protocols::modes() {
         for variant in mode.variants() {
             let lesson = mode
                 .lessons()

@@ -11,14 +11,14 @@ use serde::Serialize;
 
 use beat_paxos::chaos;
 use beat_paxos::protocol::{
-    ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
-    Variant, base_view,
+    ChaosFault, Info, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
+    base_view,
 };
-use beat_paxos::sim::{Action, Actor, Checker, Cx, InFlight, NetConfig, NodeId, Tick, Violation};
-use beat_paxos::simulation::{Running, Simulation, run};
+use beat_paxos::sim::{Action, Actor, Checker, Cx, InFlight, NodeId, Tick, Violation};
+use beat_paxos::simulation::{Simulation, run};
 use beat_paxos::view::{
-    CheatSheet, CheckLine, Checks, MessageLook, MessageShape, NodeView, Place, ResultsView, caught,
-    clockwise_from_top, colour_letter, seconds,
+    CheatSheet, CheckLine, Checks, MessageLook, MessageShape, NodeView, ResultsView, caught,
+    colour_letter, seconds,
 };
 
 // ---- node.rs: the actor, I/O-free --------------------------------------------------------------
@@ -154,7 +154,7 @@ fn node_view(sim: &ModelSim<Toy>, id: NodeId) -> NodeView {
 
 struct Toy;
 
-const TOY: Mode = Mode(&Toy);
+const TOY: Mode = Mode::of(&Toy);
 
 const KNOBS: &[Knob] = &[Knob {
     field: "nodes",
@@ -171,60 +171,23 @@ const VARIANTS: &[Variant] = &[Variant {
     what: "every node decides its own value without listening",
 }];
 
+const INFO: Info = Info {
+    name: "toy-broadcast",
+    title: "Broadcast",
+    pitch: "Everyone tells everyone its number and takes the smallest. Try to stop them.",
+    knobs: KNOBS,
+    size_knob: "nodes",
+    variants: VARIANTS,
+    chaos_faults: &[ChaosFault::Crash, ChaosFault::Cut, ChaosFault::DropNext],
+};
+
 impl Protocol for Toy {
-    fn name(&self) -> &'static str {
-        "toy-broadcast"
+    fn info(&self) -> &'static Info {
+        &INFO
     }
-    fn title(&self) -> &'static str {
-        "Broadcast"
-    }
-    fn pitch(&self) -> &'static str {
-        "Everyone tells everyone its number and takes the smallest. Try to stop them."
-    }
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-    fn size_knob(&self) -> &'static str {
-        "nodes"
-    }
-    fn variants(&self) -> &'static [Variant] {
-        VARIANTS
-    }
-    fn default_net(&self) -> NetConfig {
-        NetConfig::default()
-    }
-    fn cluster_size(&self, setup: &Setup) -> usize {
-        setup.knob("nodes") as usize
-    }
+    /// Everyone hears from everyone in the end, so all but one may be down at once.
     fn max_down(&self, setup: &Setup) -> usize {
         self.cluster_size(setup) - 1
-    }
-    fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-        Box::new(Running::<Toy>::new(setup, record_trace))
-    }
-    fn chaos_faults(&self) -> &'static [ChaosFault] {
-        &[ChaosFault::Crash, ChaosFault::Cut, ChaosFault::DropNext]
-    }
-    fn label(&self, setup: &Setup) -> String {
-        format!("Broadcast, {} nodes", setup.knob("nodes"))
-    }
-    fn score_key(&self, setup: &Setup) -> String {
-        format!("toy-{}", setup.knob("nodes"))
-    }
-    fn node_name(&self, _setup: &Setup, node: NodeId) -> String {
-        format!("node {node}")
-    }
-    fn layout(&self, setup: &Setup) -> Vec<Place> {
-        let n = self.cluster_size(setup);
-        (0..n)
-            .map(|i| Place::polar(clockwise_from_top(i, n), 250.0, 40.0))
-            .collect()
-    }
-    fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
-        let n = self.cluster_size(setup);
-        (0..n)
-            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
-            .collect()
     }
     fn cheat_sheet(&self) -> CheatSheet {
         CheatSheet {

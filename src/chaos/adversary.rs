@@ -24,7 +24,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use crate::protocol::{Aim, RunningSim, Setup, Upcoming};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Action, MsgId, NodeId, SimRng, Tick};
 
 /// The names of the situations chaos counts (runs in which each occurred). Protocols add their

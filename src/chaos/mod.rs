@@ -12,10 +12,8 @@
 //! [`Simulation`]: crate::simulation::Simulation
 
 mod adversary;
-mod many;
 
 pub use adversary::{Adversary, fault, situation};
-pub use many::{ChaosReport, Percentiles, Progress, RunOptions, run_many, run_many_with};
 
 use crate::protocol::{ChaosFault, Setup};
 use crate::sim::{Action, SimRng, Tick, TimedAction};

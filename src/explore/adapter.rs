@@ -12,30 +12,8 @@ use std::hash::Hash;
 
 use stateright::actor::{Actor as StaterightActor, Id, Out, model_timeout};
 
-use crate::sim::{Actor, Cx, Effect, NodeId, SimRng};
-
-/// What an actor must offer to be explored: states and messages the checker can hash, compare
-/// and order, and share between its threads.
-pub trait ExplorableActor:
-    Actor<
-        Msg: Ord + Hash + Send + Sync + 'static,
-        Timer: Ord + Eq + Hash + Send + Sync + 'static,
-        Note: Eq + Hash + Send + Sync + 'static,
-    > + Eq
-    + Send
-    + Sync
-    + 'static
-{
-}
-
-impl<A> ExplorableActor for A
-where
-    A: Actor + Eq + Send + Sync + 'static,
-    A::Msg: Ord + Hash + Send + Sync + 'static,
-    A::Timer: Ord + Eq + Hash + Send + Sync + 'static,
-    A::Note: Eq + Hash + Send + Sync + 'static,
-{
-}
+use super::ExplorableActor;
+use crate::sim::{Cx, Effect, NodeId, SimRng};
 
 /// One of our actors as a stateright actor. Node `id` starts as `initial`; `seed` seeds the
 /// numbers its handlers draw (from their state, as in a scripted run: [`SimRng::for_state`]).

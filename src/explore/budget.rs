@@ -96,6 +96,19 @@ impl Budget {
         }
     }
 
+    /// A budget of states and an interruption only, for where there is no clock (the browser).
+    pub fn counting(max_states: Option<usize>, stop: Option<&'static AtomicBool>) -> Budget {
+        Budget {
+            deadline: None,
+            max_states,
+            max_memory: None,
+            max_address_space: None,
+            stop,
+            generated: AtomicUsize::new(0),
+            stopped: AtomicU8::new(0),
+        }
+    }
+
     /// Counts one more generated state and says whether the search must stop. Once it must,
     /// it must for good: every later call says so at once.
     pub fn spend_one(&self) -> bool {

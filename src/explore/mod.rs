@@ -1,33 +1,44 @@
-//! Exhaustive checking: the protocol actors the game runs, explored by stateright's model checker
-//! over every ordering of deliveries, timers, crashes and recoveries within a bound.
+//! Exhaustive checking: the protocol actors the game runs, explored over every ordering of
+//! deliveries, timers, crashes and recoveries within a bound.
 //!
-//! [`adapter`] runs our actors under stateright's `Actor` trait, [`model`] wraps stateright's
-//! actor model so that our protocol's own checker watches every state, and [`check`] runs a
-//! breadth-first search and turns its first counterexample into readable steps and a scripted
-//! scenario (`sim::script`) that `beat-paxos sim --scenario` replays to the same violation.
-//! A protocol opts in by implementing [`Explorable`] in its folder. Native builds only.
-//! `docs/checking.md` describes the design and the figures.
+//! Two searches share the protocol hooks ([`Explorable`]) and the report. Stateright's, native
+//! only: [`adapter`] runs our actors under stateright's `Actor` trait, [`model`] wraps its actor
+//! model so that our protocol's own checker watches every state, and [`check`] runs a breadth- or
+//! depth-first search. The core search, [`dfs`], has no model checker underneath, builds for the
+//! browser, and leaves out orders of independent steps and dead messages ([`check_core`]).
+//! Either turns its first counterexample into readable steps and a scripted scenario
+//! (`sim::script`) that `beat-paxos sim --scenario` replays to the same violation. A protocol
+//! opts in by implementing [`Explorable`] in its folder. `docs/checking.md` describes the design,
+//! the reductions and the figures.
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod adapter;
 pub mod budget;
+pub mod dfs;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod model;
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::hash::Hash;
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+#[cfg(not(target_arch = "wasm32"))]
 use stateright::actor::{ActorModel, ActorModelAction, LossyNetwork, Network};
+#[cfg(not(target_arch = "wasm32"))]
 use stateright::{HasDiscoveries, Model as _};
 
-pub use adapter::{ExplorableActor, Explored, NodeState};
+#[cfg(not(target_arch = "wasm32"))]
+pub use adapter::{Explored, NodeState};
 pub use budget::{Budget, Incomplete};
-pub use model::{DELIVERED_AGAIN, Exploration, ExploreState, SAFETY, StepEvent, StepKind};
+use dfs::{DELIVERED_AGAIN_BIT, Dfs, Event};
+#[cfg(not(target_arch = "wasm32"))]
+pub use model::{Exploration, ExploreState, SAFETY};
 
 use crate::protocol::{Model, Setup};
-use crate::scenario::Scenario;
 use crate::sim::{Actor, Effect, NodeId, ScriptStep, Violation};
 
 /// How the explored network treats messages.
@@ -72,6 +83,10 @@ pub enum Search {
     /// breadth first. Counterexamples may be long, and with a depth bound the search may miss
     /// states first reached by a path longer than the bound.
     Dfs,
+    /// Depth first in the core, without stateright (`dfs.rs`): builds for the browser, and
+    /// leaves out orders of steps of different nodes (sleep sets) where the protocol allows.
+    /// One thread.
+    Core,
 }
 
 impl std::str::FromStr for Search {
@@ -80,7 +95,10 @@ impl std::str::FromStr for Search {
         match text {
             "bfs" => Ok(Search::Bfs),
             "dfs" => Ok(Search::Dfs),
-            _ => Err(format!("unknown search `{text}` (expected `bfs` or `dfs`)")),
+            "core" => Ok(Search::Core),
+            _ => Err(format!(
+                "unknown search `{text}` (expected `bfs`, `dfs` or `core`)"
+            )),
         }
     }
 }
@@ -107,7 +125,13 @@ pub struct CheckOptions {
     /// Stop when the process's resident memory reaches this many bytes.
     pub max_memory: Option<u64>,
     /// Stop when this is set (by a Ctrl-C handler), reporting what was explored.
-    pub stop: Option<&'static AtomicBool>,
+    pub stop: Option<&'static std::sync::atomic::AtomicBool>,
+    /// The core search: leave out orders that differ only by swapping steps of different nodes,
+    /// where the protocol allows it (without a depth bound only).
+    pub sleep_sets: bool,
+    /// The core search: drop messages the protocol says can no longer do anything
+    /// ([`Explorable::dead_message`]).
+    pub drop_dead: bool,
 }
 
 impl Default for CheckOptions {
@@ -124,8 +148,63 @@ impl Default for CheckOptions {
             max_states: None,
             max_memory: None,
             stop: None,
+            sleep_sets: true,
+            drop_dead: true,
         }
     }
+}
+
+/// What one step did, for [`Explorable::milestones`].
+pub struct StepEvent<'a, A: Actor, C> {
+    pub node: NodeId,
+    pub kind: StepKind<'a, A>,
+    /// The node before the step; for a recovery, the image it restarts from.
+    pub before: &'a A,
+    pub after: &'a A,
+    /// The notes the step emitted, in order.
+    pub notes: &'a [A::Note],
+    /// The checker after it has seen them.
+    pub checker: &'a C,
+}
+
+/// The kind of a step, with what it acted on.
+pub enum StepKind<'a, A: Actor> {
+    /// `msg` from `from` was delivered; `again`: this path delivered it before (duplicating
+    /// network only).
+    Deliver {
+        from: NodeId,
+        msg: &'a A::Msg,
+        again: bool,
+    },
+    Timer(&'a A::Timer),
+    Crash,
+    Recover,
+}
+
+/// The milestone the model adds on a duplicating network.
+pub const DELIVERED_AGAIN: &str = "a message is delivered a second time";
+
+/// What an actor must offer to be explored: states and messages the checker can hash, compare
+/// and order, and share between its threads.
+pub trait ExplorableActor:
+    Actor<
+        Msg: Ord + Hash + Send + Sync + 'static,
+        Timer: Ord + Eq + Hash + Send + Sync + 'static,
+        Note: Eq + Hash + Send + Sync + 'static,
+    > + Eq
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<A> ExplorableActor for A
+where
+    A: Actor + Eq + Send + Sync + 'static,
+    A::Msg: Ord + Hash + Send + Sync + 'static,
+    A::Timer: Ord + Eq + Hash + Send + Sync + 'static,
+    A::Note: Eq + Hash + Send + Sync + 'static,
+{
 }
 
 /// A protocol's hooks for exhaustive checking, implemented in its folder (`explore.rs`).
@@ -167,6 +246,30 @@ pub trait Explorable:
     fn hash_for_search<H: std::hash::Hasher>(node: &Self::Actor, state: &mut H) {
         node.hash(state);
     }
+    /// Feeds what tells the checker's states apart to `state`, for the core search. The default
+    /// is the whole checker; a protocol may leave out what no later verdict reads (the order in
+    /// which independent notes arrived), which lets steps of different nodes commute exactly.
+    fn hash_checker_for_search<H: std::hash::Hasher>(checker: &Self::Checker, state: &mut H) {
+        checker.hash(state);
+    }
+    /// Whether delivering `msg` from `from` to `node` can no longer do anything, now or in any
+    /// state the node may reach (through any steps, crashes included): no change to its state,
+    /// no message, no note, no timer. The core search drops such messages from the network, so
+    /// that states differing only in dead messages are searched once. Must be exact about the
+    /// handlers: `docs/checking.md` ("Dead messages") argues Paxos's, and the tests compare the
+    /// search with and without it.
+    fn dead_message(
+        _node: &Self::Actor,
+        _from: NodeId,
+        _msg: &<Self::Actor as Actor>::Msg,
+    ) -> bool {
+        false
+    }
+    /// Whether the verdicts of the checker (and the bounds read from it) depend only on which
+    /// notes each node emitted in which order, not on how the notes of different nodes
+    /// interleave, up to [`Self::hash_checker_for_search`]. Then steps of different nodes commute
+    /// and the core search may use sleep sets.
+    const NODES_COMMUTE: bool = false;
     /// Whether the checker has seen the good thing happen.
     fn progress(checker: &Self::Checker) -> bool;
     /// A message in words: "Accept(2.G, green)".
@@ -195,7 +298,13 @@ impl<P: Explorable> Explorer for P {
         P::ROUNDS
     }
     fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport {
-        check::<P>(setup, options)
+        match options.search {
+            Search::Core => check_core::<P>(setup, options, Some(Instant::now())),
+            #[cfg(not(target_arch = "wasm32"))]
+            Search::Bfs | Search::Dfs => check::<P>(setup, options),
+            #[cfg(target_arch = "wasm32")]
+            Search::Bfs | Search::Dfs => check_core::<P>(setup, options, None),
+        }
     }
 }
 
@@ -236,9 +345,36 @@ pub struct CheckReport {
     /// Where the counterexample was written as a scenario, with `--counterexample`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counterexample_file: Option<String>,
-    /// The counterexample as a scripted scenario.
+    /// The counterexample as a scripted run (`Scenario::of_counterexample` makes it a file).
     #[serde(skip)]
-    pub scenario: Option<Scenario>,
+    pub scripted: Option<Scripted>,
+}
+
+/// A counterexample as a run: its setup with the path as `script`, and the name and description
+/// its scenario file carries. Plain data, so that the explorer needs no scenario files.
+#[derive(Clone, Debug)]
+pub struct Scripted {
+    pub setup: Setup,
+    pub name: String,
+    pub description: String,
+}
+
+/// The timers `effects` arm, sorted and without repeats, if arming timers is all they do: how
+/// both searches tell a crash that loses nothing (the restart arms what was armed).
+fn timers_only<A: Actor>(effects: Vec<Effect<A>>) -> Option<Vec<A::Timer>>
+where
+    A::Timer: Ord,
+{
+    let mut armed = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::SetTimer { timer, .. } => armed.push(timer),
+            _ => return None,
+        }
+    }
+    armed.sort();
+    armed.dedup();
+    Some(armed)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -259,6 +395,7 @@ pub struct Counterexample {
     pub replays: bool,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Explores `setup`'s cluster of protocol `P` within `options`' bounds.
 pub fn check<P: Explorable>(setup: &Setup, options: &CheckOptions) -> CheckReport {
     let (actors, checker) = P::build(setup);
@@ -305,9 +442,11 @@ pub fn check<P: Explorable>(setup: &Setup, options: &CheckOptions) -> CheckRepor
     match options.search {
         Search::Bfs => finish(setup, options, started, builder.spawn_bfs()),
         Search::Dfs => finish(setup, options, started, builder.spawn_dfs()),
+        Search::Core => check_core::<P>(setup, options, Some(started)),
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Waits for the search to end or run out of budget, and reports it. Out of budget, the threads
 /// still drop the states they had queued, which takes most of a second per million: the report
 /// does not wait for that, so a timeout is kept to within a few milliseconds. The threads then
@@ -359,6 +498,7 @@ where
     report
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// What a finished search found.
 fn report<P: Explorable>(
     setup: &Setup,
@@ -405,31 +545,182 @@ fn report<P: Explorable>(
             .map(|(property, reached)| Progress { property, reached })
             .collect(),
         counterexample_file: None,
-        scenario: violation.as_ref().map(|(_, scenario)| scenario.clone()),
+        scripted: violation.as_ref().map(|(_, scripted)| scripted.clone()),
         violation: violation.map(|(counterexample, _)| counterexample),
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 type PathOf<P> = Vec<(ExploreState<P>, Option<model::Step<<P as Model>::Actor>>)>;
 
-/// A counterexample path in words and as a scripted scenario, replayed once to confirm it.
+/// Explores `setup`'s cluster of protocol `P` within `options`' bounds with the core search
+/// (`dfs.rs`). `started` is when the search began, for the timeout and the report's seconds;
+/// without it (the browser has no clock here) the search is bounded by states only.
+pub fn check_core<P: Explorable>(
+    setup: &Setup,
+    options: &CheckOptions,
+    started: Option<Instant>,
+) -> CheckReport {
+    let (initial, checker) = P::build(setup);
+    let budget = match started {
+        Some(started) => Budget::new(
+            started,
+            options.timeout,
+            options.max_states,
+            options.max_memory,
+            options.stop,
+        ),
+        None => Budget::counting(options.max_states, options.stop),
+    };
+    // Round by round: a bug that needs only the first rounds is found in their small space
+    // (depth first, the last round's space could keep the search busy for a while first); the
+    // last pass alone is the complete search of the bounds asked for, and the report is its.
+    let sleep_sets = options.sleep_sets && P::NODES_COMMUTE && options.max_depth.is_none();
+    let pass = |max_round: u64| {
+        let pass = CheckOptions {
+            max_round,
+            ..options.clone()
+        };
+        Dfs::<P> {
+            initial: initial.clone(),
+            checker: checker.clone(),
+            seed: setup.seed,
+            options: &pass,
+            budget: &budget,
+            sleep_sets,
+            dead: P::dead_message,
+        }
+        .run()
+    };
+    let earlier = match P::ROUNDS {
+        true => 1..options.max_round,
+        false => 0..0,
+    };
+    let mut outcome = None;
+    for round in earlier {
+        let found = pass(round);
+        if found.violation.is_some() || budget.exhausted() {
+            outcome = Some(found);
+            break;
+        }
+    }
+    let outcome = outcome.unwrap_or_else(|| pass(options.max_round));
+    let seconds = started.map(|started| started.elapsed().as_secs_f64());
+    let violation = outcome.violation.map(|(path, last)| {
+        counterexample_of::<P>(setup, options.network, setup.seed, path, &last.violations)
+    });
+    let incomplete = match &violation {
+        Some(_) => Some(Incomplete::Violation),
+        None => budget.reason(),
+    };
+    let mut sometimes: Vec<Progress> = P::MILESTONES
+        .iter()
+        .enumerate()
+        .map(|(bit, property)| Progress {
+            property,
+            reached: outcome.milestones & (1 << bit) != 0,
+        })
+        .collect();
+    if options.network == NetworkKind::Duplicating {
+        sometimes.push(Progress {
+            property: DELIVERED_AGAIN,
+            reached: outcome.milestones & DELIVERED_AGAIN_BIT != 0,
+        });
+    }
+    CheckReport {
+        mode: setup.mode.name(),
+        broken: setup.broken,
+        nodes: setup.cluster_size(),
+        search: Search::Core,
+        network: options.network,
+        max_crashes: options.max_crashes,
+        max_round: P::ROUNDS.then_some(options.max_round),
+        max_depth: options.max_depth,
+        complete: incomplete.is_none(),
+        incomplete,
+        unique_states: outcome.unique_states,
+        states: outcome.states,
+        depth: outcome.depth,
+        seconds: seconds.map(|seconds| (seconds * 1000.0).round() / 1000.0),
+        states_per_sec: seconds
+            .map(|seconds| (outcome.unique_states as f64 / seconds.max(1e-9)) as u64),
+        progress: Progress {
+            property: P::PROGRESS,
+            reached: outcome.progress,
+        },
+        sometimes,
+        counterexample_file: None,
+        scripted: violation.as_ref().map(|(_, scripted)| scripted.clone()),
+        violation: violation.map(|(counterexample, _)| counterexample),
+    }
+}
+
+/// A stateright path as the steps of the core search, each with the node it acts on as it was
+/// just before (for a recovery, the image it restarts from).
+#[cfg(not(target_arch = "wasm32"))]
 fn counterexample<P: Explorable>(
     setup: &Setup,
     model: &Exploration<P>,
     path: PathOf<P>,
-) -> (Counterexample, Scenario) {
-    let name = |node: NodeId| setup.mode.node_name(setup, node);
-    let duplicating = model.options.network == NetworkKind::Duplicating;
-    let mut delivered = BTreeSet::new();
+) -> (Counterexample, Scripted) {
     let mut steps = Vec::new();
-    let mut script = Vec::new();
     for (state, action) in &path {
         let Some(action) = action else { continue };
         let nodes = &state.system.actor_states;
-        let explored = |node: usize| &model.system.actors[node];
-        let (text, effects, step) = match action.clone() {
-            ActorModelAction::Deliver { src, dst, msg } => {
-                let (from, to) = (usize::from(src), usize::from(dst));
+        let event = match action.clone() {
+            ActorModelAction::Deliver { src, dst, msg } => Event::Deliver {
+                from: usize::from(src),
+                to: usize::from(dst),
+                msg,
+            },
+            ActorModelAction::Drop(envelope) => Event::Lose {
+                from: usize::from(envelope.src),
+                to: usize::from(envelope.dst),
+                msg: envelope.msg,
+            },
+            ActorModelAction::Timeout(id, timer) => Event::Timer {
+                node: usize::from(id),
+                timer,
+            },
+            ActorModelAction::Crash(id) => Event::Crash(usize::from(id)),
+            ActorModelAction::Recover(id) => Event::Recover(usize::from(id)),
+            // Our actors draw numbers from their state, never through stateright's choices.
+            ActorModelAction::SelectRandom { .. } => continue,
+        };
+        let node = event.node();
+        let before = match event {
+            Event::Recover(_) => state.system.actor_storages[node]
+                .clone()
+                .unwrap_or_else(|| model.system.actors[node].initial.clone()),
+            _ => nodes[node].actor.clone(),
+        };
+        steps.push((event, before));
+    }
+    let violations = path
+        .last()
+        .map(|(state, _)| state.violations.clone())
+        .unwrap_or_default();
+    counterexample_of::<P>(setup, model.options.network, setup.seed, steps, &violations)
+}
+
+/// A counterexample path in words and as a scripted scenario, replayed once to confirm it:
+/// `path` holds each step with the node it acts on as it was just before (for a recovery, the
+/// image it restarts from); `violations`, what the checker reported at its end.
+fn counterexample_of<P: Explorable>(
+    setup: &Setup,
+    network: NetworkKind,
+    seed: u64,
+    path: Vec<(Event<P::Actor>, P::Actor)>,
+    violations: &[Violation],
+) -> (Counterexample, Scripted) {
+    let name = |node: NodeId| setup.mode.node_name(setup, node);
+    let duplicating = network == NetworkKind::Duplicating;
+    let mut delivered = BTreeSet::new();
+    let mut steps = Vec::new();
+    let mut script = Vec::new();
+    for (event, mut actor) in path {
+        let (text, effects, step) = match event {
+            Event::Deliver { from, to, msg } => {
                 let text = format!(
                     "{} receives {} from {}",
                     name(to),
@@ -438,8 +729,8 @@ fn counterexample<P: Explorable>(
                 );
                 let copy = duplicating && !delivered.insert((from, to, msg.clone()));
                 let json = serde_json::to_value(&msg).unwrap_or_default();
-                let mut actor = nodes[to].actor.clone();
-                let effects = explored(to).run(to, &mut actor, |a, cx| a.on_message(from, msg, cx));
+                let effects =
+                    dfs::run_handler(seed, to, &mut actor, |a, cx| a.on_message(from, msg, cx));
                 let step = ScriptStep::Deliver {
                     from,
                     to,
@@ -448,47 +739,36 @@ fn counterexample<P: Explorable>(
                 };
                 (text, effects, step)
             }
-            ActorModelAction::Drop(envelope) => {
-                let (from, to) = (usize::from(envelope.src), usize::from(envelope.dst));
+            Event::Lose { from, to, msg } => {
                 let text = format!(
                     "the network loses {} from {} to {}",
-                    P::describe_message(setup, &envelope.msg),
+                    P::describe_message(setup, &msg),
                     name(from),
                     name(to)
                 );
-                let msg = serde_json::to_value(&envelope.msg).unwrap_or_default();
+                let msg = serde_json::to_value(&msg).unwrap_or_default();
                 (text, Vec::new(), ScriptStep::Lose { from, to, msg })
             }
-            ActorModelAction::Timeout(id, timer) => {
-                let node = usize::from(id);
+            Event::Timer { node, timer } => {
                 let text = format!("{}'s {} fires", name(node), P::describe_timer(&timer));
                 let json = serde_json::to_value(&timer).unwrap_or_default();
-                let mut actor = nodes[node].actor.clone();
-                let effects = explored(node).run(node, &mut actor, |a, cx| a.on_timer(timer, cx));
+                let effects =
+                    dfs::run_handler(seed, node, &mut actor, |a, cx| a.on_timer(timer, cx));
                 (text, effects, ScriptStep::Timer { node, timer: json })
             }
-            ActorModelAction::Crash(id) => {
-                let node = usize::from(id);
-                (
-                    format!("{} crashes", name(node)),
-                    Vec::new(),
-                    ScriptStep::Kill { node },
-                )
-            }
-            ActorModelAction::Recover(id) => {
-                let node = usize::from(id);
-                let mut actor = state.system.actor_storages[node]
-                    .clone()
-                    .unwrap_or_else(|| explored(node).initial.clone());
-                let effects = explored(node).run(node, &mut actor, |a, cx| a.on_start(cx));
+            Event::Crash(node) => (
+                format!("{} crashes", name(node)),
+                Vec::new(),
+                ScriptStep::Kill { node },
+            ),
+            Event::Recover(node) => {
+                let effects = dfs::run_handler(seed, node, &mut actor, |a, cx| a.on_start(cx));
                 (
                     format!("{} recovers", name(node)),
                     effects,
                     ScriptStep::Recover { node },
                 )
             }
-            // Our actors draw numbers from their state, never through stateright's choices.
-            ActorModelAction::SelectRandom { .. } => continue,
         };
         let consequences = describe_effects::<P>(setup, &effects);
         let number = steps.len() + 1;
@@ -499,24 +779,24 @@ fn counterexample<P: Explorable>(
         });
         script.push(step);
     }
-    let last = path.last().map(|(state, _)| state);
-    let first = last
-        .and_then(|state| state.violations.first().cloned())
-        .unwrap_or_else(|| Violation {
-            tick: 0,
-            kind: "unknown".into(),
-            detail: String::new(),
-        });
+    let first = violations.first().cloned().unwrap_or_else(|| Violation {
+        tick: 0,
+        kind: "unknown".into(),
+        detail: String::new(),
+    });
 
-    let mut scenario = Scenario::of(setup);
-    scenario.name = Some(format!("Counterexample: {}", first.kind));
-    scenario.description = Some(format!(
-        "Found by `beat-paxos check` in {} steps: {}.",
-        steps.len(),
-        first.detail
-    ));
-    scenario.script = script;
-    let replays = replays_to(&scenario, &first.kind);
+    let mut run = setup.clone();
+    run.script = script;
+    let scripted = Scripted {
+        setup: run,
+        name: format!("Counterexample: {}", first.kind),
+        description: format!(
+            "Found by `beat-paxos check` in {} steps: {}.",
+            steps.len(),
+            first.detail
+        ),
+    };
+    let replays = replays_to(&scripted.setup, &first.kind);
     let counterexample = Counterexample {
         kind: first.kind,
         detail: first.detail,
@@ -524,7 +804,7 @@ fn counterexample<P: Explorable>(
         steps,
         replays,
     };
-    (counterexample, scenario)
+    (counterexample, scripted)
 }
 
 /// "starts ballot 1.R; sends Prepare(1.R) to green and blue".
@@ -559,12 +839,13 @@ fn describe_effects<P: Explorable>(setup: &Setup, effects: &[Effect<P::Actor>]) 
     parts.join("; ")
 }
 
-/// Whether `scenario`, run by the simulator, reports a violation of kind `kind` first.
-fn replays_to(scenario: &Scenario, kind: &str) -> bool {
-    let Ok(setup) = Setup::from_scenario(scenario) else {
+/// Whether `setup` (a scripted run), run by the simulator, reports a violation of kind `kind`
+/// first. A scenario file of it reads back as the same setup (`tests/check.rs` shows it).
+fn replays_to(setup: &Setup, kind: &str) -> bool {
+    if setup.validate().is_err() {
         return false;
-    };
-    let (summary, simulation) = crate::simulation::run(&setup, false);
+    }
+    let (summary, simulation) = crate::simulation::run(setup, false);
     simulation.script_error().is_none()
         && summary.violations.first().is_some_and(|v| v.kind == kind)
 }

@@ -22,8 +22,9 @@ use stateright::{Model, Property};
 
 use super::adapter::Explored;
 use super::budget::Budget;
-use super::{CheckOptions, Explorable};
-use crate::sim::{Actor, Checker, Effect, NodeId, Violation};
+use super::dfs::DELIVERED_AGAIN_BIT;
+use super::{CheckOptions, DELIVERED_AGAIN, Explorable, StepEvent, StepKind};
+use crate::sim::{Actor, Checker, Violation};
 
 /// The name of the property that holds when the checker reports nothing.
 pub const SAFETY: &str = "safety";
@@ -55,38 +56,6 @@ pub struct ExploreState<P: Explorable> {
 
 /// A delivered message: sender, receiver and the message.
 pub type Delivered<A> = (usize, usize, <A as Actor>::Msg);
-
-/// What one step did, for [`Explorable::milestones`].
-pub struct StepEvent<'a, A: Actor, C> {
-    pub node: NodeId,
-    pub kind: StepKind<'a, A>,
-    /// The node before the step; for a recovery, the image it restarts from.
-    pub before: &'a A,
-    pub after: &'a A,
-    /// The notes the step emitted, in order.
-    pub notes: &'a [A::Note],
-    /// The checker after it has seen them.
-    pub checker: &'a C,
-}
-
-/// The kind of a step, with what it acted on.
-pub enum StepKind<'a, A: Actor> {
-    /// `msg` from `from` was delivered; `again`: this path delivered it before (duplicating
-    /// network only).
-    Deliver {
-        from: NodeId,
-        msg: &'a A::Msg,
-        again: bool,
-    },
-    Timer(&'a A::Timer),
-    Crash,
-    Recover,
-}
-
-/// The milestone the model adds on a duplicating network.
-pub const DELIVERED_AGAIN: &str = "a message is delivered a second time";
-/// Its bit: above any protocol's.
-const DELIVERED_AGAIN_BIT: u64 = 1 << 63;
 
 impl<P: Explorable> Clone for ExploreState<P> {
     fn clone(&self) -> Self {
@@ -214,15 +183,9 @@ impl<P: Explorable> Exploration<P> {
             .clone()
             .unwrap_or_else(|| explored.initial.clone());
         let effects = explored.run(node, &mut restarted, |actor, cx| actor.on_start(cx));
-        let mut armed = Vec::new();
-        for effect in effects {
-            match effect {
-                Effect::SetTimer { timer, .. } => armed.push(timer),
-                _ => return false,
-            }
-        }
-        armed.sort();
-        armed.dedup();
+        let Some(armed) = super::timers_only(effects) else {
+            return false;
+        };
         let mut set: Vec<_> = system.timers_set[node].iter().cloned().collect();
         set.sort();
         armed == set && search_hash::<P>(&restarted) == search_hash::<P>(live)

@@ -3,8 +3,9 @@
 //! node to another to cut their link, click a message to drop it; or number keys to select a node
 //! and K, S, C, D, U, I, H to act on it.
 
+use bevy::input::touch::TouchPhase;
 use bevy::prelude::*;
-use bevy::window::PrimaryWindow;
+use bevy::window::{PrimaryWindow, WindowEvent};
 
 use super::Screen;
 use super::camera::{GameArea, MainCamera};
@@ -16,7 +17,10 @@ use crate::round::Attack;
 use crate::sim::NodeId;
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<ButtonInput<KeyCode>>()
+    // Present with a window; the headless tests, which have none, write `PointerEvent`s.
+    app.add_message::<WindowEvent>()
+        .add_message::<PointerEvent>()
+        .init_resource::<ButtonInput<KeyCode>>()
         .init_resource::<Pointer>()
         .add_systems(
             Update,
@@ -35,7 +39,7 @@ pub(super) fn plugin(app: &mut App) {
 const HOLD_SECONDS: f32 = 0.35;
 /// A press this soon after a click's release, on the same node, makes a double-click (timed
 /// from release to press, as phones time a double tap, so a slow frame between the two taps
-/// does not count against it).
+/// does not count against it; two clicks read in one frame are 0 s apart).
 const DOUBLE_SECONDS: f32 = 0.4;
 /// A press that moves further than this (world units) is a drag.
 const DRAG_DISTANCE: f32 = 14.0;
@@ -45,17 +49,33 @@ const MESSAGE_REACH: f32 = 14.0;
 /// drawn: a fingertip's reach.
 const REACH_PIXELS: f32 = 22.0;
 
-/// The primary pointer this frame, from the mouse or the first touch, in world coordinates.
+/// One thing the primary pointer (the mouse, or the first finger down) did, in world
+/// coordinates, in the order the window reported it. Gestures are read from these, never from
+/// the state a frame happens to see: on a slow machine a whole click, or both clicks of a
+/// double-click, can fall between two frames.
+#[derive(Message, Debug, Clone, Copy, PartialEq)]
+pub enum PointerEvent {
+    /// Went down here, over the game area (a press on a panel belongs to egui).
+    Press(Vec2),
+    /// Moved here while down.
+    Move(Vec2),
+    /// Came up here.
+    Release(Vec2),
+}
+
+/// Where the primary pointer is, for hovering, and what the gestures need between frames.
 #[derive(Resource, Default, Debug, Clone, PartialEq)]
 pub struct Pointer {
+    /// World coordinates, if the pointer is over the window.
     pub position: Option<Vec2>,
-    pub pressed: bool,
-    pub just_pressed: bool,
-    pub just_released: bool,
-    /// Where the current press began (world coordinates).
-    pub origin: Option<Vec2>,
     /// World units per logical pixel: how far a fingertip reaches in the world.
     pub pixel_size: f32,
+    /// Window coordinates, kept between frames (the cursor need not move to click).
+    screen: Option<Vec2>,
+    /// The finger being followed, if a touch is the pointer.
+    finger: Option<u64>,
+    /// Whether a press that began over the game area is still down.
+    down: bool,
     press: Option<Press>,
     last_click: Option<(NodeId, f32)>,
 }
@@ -66,6 +86,8 @@ struct Press {
     started: f32,
     node: Option<NodeId>,
     slowing: bool,
+    /// Moved further than a click may: a drag.
+    moved: bool,
     /// The second press of a double-click.
     double: bool,
 }
@@ -76,68 +98,110 @@ type CameraView = (
     &'static Projection,
 );
 
+/// Turns the window's mouse and touch events, in their order, into [`PointerEvent`]s.
 fn read_pointer(
-    mouse: Option<Res<ButtonInput<MouseButton>>>,
-    touches: Option<Res<Touches>>,
+    mut window_events: MessageReader<WindowEvent>,
     window: Option<Single<&Window, With<PrimaryWindow>>>,
     camera: Option<Single<CameraView, With<MainCamera>>>,
     area: Option<Res<GameArea>>,
     mut pointer: ResMut<Pointer>,
+    mut out: MessageWriter<PointerEvent>,
 ) {
     let (Some(window), Some(camera)) = (window, camera) else {
+        window_events.clear();
         return;
     };
     let (camera, camera_transform, projection) = *camera;
     if let Projection::Orthographic(ortho) = projection {
         pointer.pixel_size = ortho.scale;
     }
-    // A finger lifted this frame is gone from the pressed touches but still says where it
-    // was lifted: a drag ends on the node it cuts to.
-    let finger = touches
-        .as_ref()
-        .and_then(|t| t.iter().chain(t.iter_just_released()).next());
-    let screen = finger
-        .map(|f| f.position())
-        .or_else(|| window.cursor_position());
-    // Where the press began: a finger that moved before its first frame was drawn (a quick
-    // swipe on a slow device) still starts on the node it went down on.
-    let origin = finger.map(|f| f.start_position()).or(screen);
-    let over_game = origin.is_some_and(|p| area.as_ref().is_none_or(|a| a.contains(p)));
-    let mouse_down = mouse.as_ref().is_some_and(|m| m.pressed(MouseButton::Left));
-    // A tap shorter than a frame (pressed and lifted between two frames) still counts as
-    // pressed for this frame.
-    let touch_down = touches
-        .as_ref()
-        .is_some_and(|t| t.iter().next().is_some() || t.iter_just_pressed().next().is_some());
-    let pressed = mouse_down || touch_down;
-    let was = pointer.pressed;
-    let to_world = |p| camera.viewport_to_world_2d(camera_transform, p).ok();
-    pointer.position = screen.and_then(to_world);
-    pointer.origin = origin.and_then(to_world);
-    // A press that starts over a panel belongs to egui, not to the game.
-    pointer.just_pressed = pressed && !was && over_game;
-    pointer.pressed = pressed && (was || pointer.just_pressed);
-    pointer.just_released = was && !pressed;
+    let to_world = |p: Vec2| camera.viewport_to_world_2d(camera_transform, p).ok();
+    let over_game = |p: Vec2| area.as_ref().is_none_or(|a| a.contains(p));
+    if pointer.screen.is_none() {
+        pointer.screen = window.cursor_position();
+    }
+    for event in window_events.read() {
+        // (where, went down, came up) in window coordinates.
+        let (at, down, up) = match event {
+            WindowEvent::CursorMoved(moved) if pointer.finger.is_none() => {
+                (moved.position, false, false)
+            }
+            WindowEvent::CursorLeft(_) if pointer.finger.is_none() => {
+                pointer.screen = None;
+                continue;
+            }
+            WindowEvent::MouseButtonInput(input)
+                if input.button == MouseButton::Left && pointer.finger.is_none() =>
+            {
+                let Some(at) = pointer.screen.or(window.cursor_position()) else {
+                    continue;
+                };
+                let pressed = input.state.is_pressed();
+                (at, pressed, !pressed)
+            }
+            WindowEvent::TouchInput(touch) => {
+                let ours = pointer.finger == Some(touch.id);
+                match touch.phase {
+                    TouchPhase::Started if pointer.finger.is_none() => {
+                        pointer.finger = Some(touch.id);
+                        (touch.position, true, false)
+                    }
+                    TouchPhase::Moved if ours => (touch.position, false, false),
+                    TouchPhase::Ended | TouchPhase::Canceled if ours => {
+                        pointer.finger = None;
+                        (touch.position, false, true)
+                    }
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        pointer.screen = Some(at);
+        let Some(world) = to_world(at) else { continue };
+        if down {
+            // A release the window never reported (it came outside) ends the last press here.
+            if std::mem::take(&mut pointer.down) {
+                out.write(PointerEvent::Release(world));
+            }
+            if over_game(at) {
+                pointer.down = true;
+                out.write(PointerEvent::Press(world));
+            }
+        } else if up {
+            if std::mem::take(&mut pointer.down) {
+                out.write(PointerEvent::Release(world));
+            }
+        } else if pointer.down {
+            out.write(PointerEvent::Move(world));
+        }
+    }
+    pointer.position = pointer.screen.and_then(to_world);
 }
 
-/// Press, hold, drag, click and double-click on nodes and messages.
+/// The message sprites still in flight (not fading out), where they are.
+type LiveMessages<'w, 's> =
+    Query<'w, 's, (&'static MessageSprite, &'static GlobalTransform), Without<Fading>>;
+
+/// Press, hold, drag, click and double-click on nodes and messages, from the pointer's events
+/// in order; only holding to slow reads the clock.
 fn pointer_gestures(
     time: Res<Time<Real>>,
+    mut events: MessageReader<PointerEvent>,
     mut pointer: ResMut<Pointer>,
-    nodes: Query<&NodeEntity>,
-    messages: Query<(&MessageSprite, &GlobalTransform), Without<Fading>>,
+    (nodes, messages): (Query<&NodeEntity>, LiveMessages),
     mut selection: ResMut<Selection>,
     mut attacks: MessageWriter<PlayerAttack>,
     mut hover: ResMut<Hover>,
 ) {
     let now = time.elapsed_secs();
-    // The message under the pointer is lit in the diagram too.
-    hover.in_game = pointer.position.and_then(|at| {
+    let message_at = |at: Vec2| {
         messages
             .iter()
             .find(|(_, t)| t.translation().truncate().distance(at) <= MESSAGE_REACH)
             .map(|(m, _)| m.id)
-    });
+    };
+    // The message under the pointer is lit in the diagram too.
+    hover.in_game = pointer.position.and_then(message_at);
     // The nearest node within reach: its disc (and a little), or a fingertip's reach where the
     // disc is drawn smaller than that.
     let reach = REACH_PIXELS * pointer.pixel_size;
@@ -149,69 +213,73 @@ fn pointer_gestures(
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(n, _)| n.id)
     };
-    if pointer.just_pressed {
-        let Some(at) = pointer.origin else { return };
-        // A message under the pointer takes priority (clicking it drops it), except over a
-        // node's disc, where messages leave and arrive: a press there is on the node.
-        let over_disc = nodes
-            .iter()
-            .any(|n| at.distance(Vec2::new(n.place.x, n.place.y)) <= n.place.radius);
-        let hit = messages
-            .iter()
-            .filter(|_| !over_disc)
-            .find(|(_, t)| t.translation().truncate().distance(at) <= MESSAGE_REACH);
-        if let Some((message, _)) = hit {
-            attacks.write(PlayerAttack(Attack::Drop(message.id)));
-            return;
+    for event in events.read() {
+        match *event {
+            PointerEvent::Press(at) => {
+                // A message under the pointer takes priority (clicking it drops it), except
+                // over a node's disc, where messages leave and arrive: a press there is on the
+                // node.
+                let over_disc = nodes
+                    .iter()
+                    .any(|n| at.distance(Vec2::new(n.place.x, n.place.y)) <= n.place.radius);
+                if let Some(message) = message_at(at).filter(|_| !over_disc) {
+                    attacks.write(PlayerAttack(Attack::Drop(message)));
+                    pointer.press = None;
+                    continue;
+                }
+                let node = node_at(at);
+                let double = pointer.last_click.is_some_and(|(last, released)| {
+                    Some(last) == node && now - released <= DOUBLE_SECONDS
+                });
+                pointer.press = Some(Press {
+                    at,
+                    started: now,
+                    node,
+                    slowing: false,
+                    moved: false,
+                    double,
+                });
+            }
+            PointerEvent::Move(at) => {
+                if let Some(press) = pointer.press.as_mut() {
+                    press.moved |= at.distance(press.at) > DRAG_DISTANCE;
+                }
+            }
+            PointerEvent::Release(at) => {
+                let Some(mut press) = pointer.press.take() else {
+                    continue;
+                };
+                press.moved |= at.distance(press.at) > DRAG_DISTANCE;
+                let Some(node) = press.node else { continue };
+                if press.slowing {
+                    attacks.write(PlayerAttack(Attack::Slow(node, false)));
+                    continue;
+                }
+                if press.moved {
+                    if let Some(other) = node_at(at).filter(|other| *other != node) {
+                        attacks.write(PlayerAttack(Attack::Cut(node, other)));
+                    }
+                    continue;
+                }
+                selection.node = Some(node);
+                if press.double {
+                    attacks.write(PlayerAttack(Attack::ToggleDown(node)));
+                    pointer.last_click = None;
+                } else {
+                    pointer.last_click = Some((node, now));
+                }
+            }
         }
-        let node = node_at(at);
-        let double = pointer
-            .last_click
-            .is_some_and(|(last, released)| Some(last) == node && now - released <= DOUBLE_SECONDS);
-        pointer.press = Some(Press {
-            at,
-            started: now,
-            node,
-            slowing: false,
-            double,
-        });
-        return;
     }
-    let position = pointer.position;
-    let released = pointer.just_released;
-    let Some(press) = pointer.press.as_mut() else {
-        return;
-    };
-    let moved = position.is_some_and(|p| p.distance(press.at) > DRAG_DISTANCE);
-    if let (Some(node), false, false) = (press.node, press.slowing, released)
-        && !moved
+    // Still down, on a node, where it went down: held long enough, it slows the node.
+    if let Some(press) = pointer.press.as_mut()
+        && let Some(node) = press.node
+        && !press.slowing
+        && !press.moved
         && now - press.started >= HOLD_SECONDS
     {
         press.slowing = true;
         attacks.write(PlayerAttack(Attack::Slow(node, true)));
-    }
-    if !released {
-        return;
-    }
-    let press = pointer.press.take().expect("checked above");
-    let Some(node) = press.node else { return };
-    if press.slowing {
-        attacks.write(PlayerAttack(Attack::Slow(node, false)));
-        return;
-    }
-    let target = position.and_then(node_at);
-    if moved {
-        if let Some(other) = target.filter(|other| *other != node) {
-            attacks.write(PlayerAttack(Attack::Cut(node, other)));
-        }
-        return;
-    }
-    selection.node = Some(node);
-    if press.double {
-        attacks.write(PlayerAttack(Attack::ToggleDown(node)));
-        pointer.last_click = None;
-    } else {
-        pointer.last_click = Some((node, now));
     }
 }
 

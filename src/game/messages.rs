@@ -155,13 +155,26 @@ fn sync_messages(
         let entity = entities.by_id.remove(&id).expect("listed above");
         // After a rewind, messages not in flight then simply were not there.
         if lost.contains(&id) && !frame.rewound {
+            // Its cross, as in the diagram: a lost message is told by shape, not colour alone.
             commands
                 .entity(entity)
-                .insert(Fading { left: FADE_SECONDS });
+                .insert(Fading { left: FADE_SECONDS })
+                .with_child((
+                    Text2d::new("X"),
+                    label_font(18.0, &looks.classroom),
+                    TextColor(Color::WHITE),
+                    Transform::from_xyz(0.0, 0.0, 0.6),
+                ));
         } else {
             commands.entity(entity).despawn();
         }
     }
+}
+
+/// [`LOST_COLOUR`](crate::view::LOST_COLOUR) as a Bevy colour.
+pub fn lost_colour() -> Color {
+    let [r, g, b] = crate::view::LOST_COLOUR;
+    Color::srgb_u8(r, g, b)
 }
 
 fn fade_lost(
@@ -176,7 +189,7 @@ fn fade_lost(
             continue;
         }
         let t = fade.left / FADE_SECONDS;
-        sprite.color = Color::srgba(1.0, 0.25, 0.2, t);
+        sprite.color = lost_colour().with_alpha(t);
         transform.scale = Vec3::splat(1.0 + (1.0 - t) * 1.5);
     }
 }

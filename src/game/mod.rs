@@ -50,6 +50,23 @@ pub struct Settings {
     pub plan: Vec<crate::round::PlannedMove>,
     /// The lesson being played, if any (its setup is `setup`).
     pub lesson: Option<&'static crate::lesson::Lesson>,
+    /// The free-play setup from before the lesson, given back when the player leaves it.
+    pub free_play: Option<Setup>,
+}
+
+impl Settings {
+    /// Leaves the lesson, if one is being played: free play gets the player's own setup back
+    /// (a correct protocol, unless they had chosen a broken one themselves).
+    pub fn leave_lesson(&mut self) {
+        if self.lesson.take().is_some() {
+            self.setup = self
+                .free_play
+                .take()
+                .unwrap_or_else(|| Setup::for_mode(self.setup.mode));
+            self.scenario = None;
+            self.plan.clear();
+        }
+    }
 }
 
 impl Default for Settings {
@@ -60,6 +77,7 @@ impl Default for Settings {
             fixed_seed: false,
             plan: Vec::new(),
             lesson: None,
+            free_play: None,
         }
     }
 }

@@ -37,8 +37,13 @@ pub struct Selection {
 pub struct Shapes {
     pub disc: Handle<Image>,
     pub ring: Handle<Image>,
-    /// For the quorum outlines, three of which may surround a node.
+    /// The accept majority's outline.
     pub thin_ring: Handle<Image>,
+    /// The promise majority's outline: dashed, so that it differs from the accept majority's
+    /// even in the same colour.
+    pub dashed_ring: Handle<Image>,
+    /// The mark of a node in both outlined majorities.
+    pub star: Handle<Image>,
 }
 
 /// A node's body; `place` is where the layout put it.
@@ -64,6 +69,9 @@ enum NodePart {
     Ring,
     /// Outlines a member of a majority (see [`QuorumRing`]).
     Quorum(QuorumRing),
+    /// A node in both outlined majorities: a star and a tag, a mark nothing else uses.
+    Overlap,
+    OverlapTag,
     Halo,
     Mark,
     Value,
@@ -71,26 +79,19 @@ enum NodePart {
     Status,
 }
 
-/// The three outlines a node can have: inside, the promise majority of the latest leader to
-/// finish phase 1; outside it, the accept majority of a decided ballot; outermost, gold, the
-/// nodes in both a promise majority and an earlier accept majority.
+/// The majority outline a node can have: dashed, the promise majority of the latest leader to
+/// finish phase 1; solid, the accept majority of a chosen ballot. A node shows at most one,
+/// besides its own ring (selected, leading, decided): a node in both majorities shows the
+/// promise majority's and wears the overlap star for the other, so no node wears more than two
+/// outlines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum QuorumRing {
     Promised,
     Accepted,
-    Overlap,
 }
 
-impl QuorumRing {
-    /// Diameter, relative to the node's.
-    fn scale(self) -> f32 {
-        match self {
-            QuorumRing::Promised => 1.45,
-            QuorumRing::Accepted => 1.68,
-            QuorumRing::Overlap => 1.92,
-        }
-    }
-}
+/// Quorum outlines' diameter, relative to the node's: outside the node's own ring.
+const QUORUM_SCALE: f32 = 1.6;
 
 #[derive(Component, Debug, Clone, Copy)]
 pub struct LinkEntity {
@@ -103,14 +104,22 @@ struct CutMark;
 
 const TEXT_Z: f32 = 0.3;
 
+/// The overlap star's colour: its shape and its tag, not its colour, set it apart (gold is the
+/// leader's ring).
+const OVERLAP_COLOUR: Color = Color::srgb(1.0, 1.0, 1.0);
+
 fn make_shapes(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
     let disc = images.add(circle_image(128, 0.0));
     let ring = images.add(circle_image(128, 0.82));
     let thin_ring = images.add(circle_image(256, 0.88));
+    let dashed_ring = images.add(dashed(circle_image(256, 0.86), 14));
+    let star = images.add(star_image(128));
     commands.insert_resource(Shapes {
         disc,
         ring,
         thin_ring,
+        dashed_ring,
+        star,
     });
 }
 
@@ -130,6 +139,11 @@ fn circle_image(size: u32, hole: f32) -> Image {
             data.extend_from_slice(&[255, 255, 255, (outer * inner * 255.0) as u8]);
         }
     }
+    white_image(size, data)
+}
+
+/// A square white image of `size` pixels from its RGBA bytes, to tint.
+fn white_image(size: u32, data: Vec<u8>) -> Image {
     Image::new(
         Extent3d {
             width: size,
@@ -141,6 +155,61 @@ fn circle_image(size: u32, hole: f32) -> Image {
         TextureFormat::Rgba8UnormSrgb,
         RenderAssetUsages::default(),
     )
+}
+
+/// `ring` with `dashes` gaps cut around it.
+fn dashed(mut ring: Image, dashes: u32) -> Image {
+    let size = ring.width();
+    let r = size as f32 / 2.0;
+    let Some(data) = ring.data.as_mut() else {
+        return ring;
+    };
+    for y in 0..size {
+        for x in 0..size {
+            let angle = (y as f32 + 0.5 - r).atan2(x as f32 + 0.5 - r);
+            let turn = (angle / std::f32::consts::TAU + 1.0) * dashes as f32;
+            if turn.fract() > 0.6 {
+                data[((y * size + x) * 4 + 3) as usize] = 0;
+            }
+        }
+    }
+    ring
+}
+
+/// A white anti-aliased five-pointed star, to tint.
+fn star_image(size: u32) -> Image {
+    let r = size as f32 / 2.0;
+    let (outer, inner) = (r - 1.0, 0.45 * (r - 1.0));
+    // The star's corners, point up (image rows go down).
+    let corners: Vec<Vec2> = (0..10)
+        .map(|i| {
+            let angle = -std::f32::consts::FRAC_PI_2 + i as f32 * std::f32::consts::PI / 5.0;
+            let radius = if i % 2 == 0 { outer } else { inner };
+            Vec2::new(r + radius * angle.cos(), r + radius * angle.sin())
+        })
+        .collect();
+    let inside = |p: Vec2| {
+        let mut crossings = false;
+        for i in 0..corners.len() {
+            let (a, b) = (corners[i], corners[(i + 1) % corners.len()]);
+            if (a.y > p.y) != (b.y > p.y) && p.x < a.x + (p.y - a.y) / (b.y - a.y) * (b.x - a.x) {
+                crossings = !crossings;
+            }
+        }
+        crossings
+    };
+    let mut data = Vec::with_capacity((size * size * 4) as usize);
+    for y in 0..size {
+        for x in 0..size {
+            // Four samples a pixel, for smooth edges.
+            let covered = [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
+                .iter()
+                .filter(|(dx, dy)| inside(Vec2::new(x as f32 + dx, y as f32 + dy)))
+                .count();
+            data.extend_from_slice(&[255, 255, 255, (covered * 255 / 4) as u8]);
+        }
+    }
+    white_image(size, data)
 }
 
 fn text(value: impl Into<String>, size: f32, colour: Color) -> impl Bundle {
@@ -230,7 +299,24 @@ fn respawn_cluster(
                 ),
                 quorum_ring(&shapes, QuorumRing::Promised, diameter),
                 quorum_ring(&shapes, QuorumRing::Accepted, diameter),
-                quorum_ring(&shapes, QuorumRing::Overlap, diameter),
+                (
+                    NodePart::Overlap,
+                    Sprite {
+                        image: shapes.star.clone(),
+                        custom_size: Some(Vec2::splat(place.radius * 1.1)),
+                        color: OVERLAP_COLOUR,
+                        ..default()
+                    },
+                    Transform::from_xyz(place.radius * 0.85, place.radius * 0.85, TEXT_Z),
+                    Visibility::Hidden,
+                ),
+                (
+                    NodePart::OverlapTag,
+                    text("in both", 14.0, OVERLAP_COLOUR),
+                    Anchor::BOTTOM_LEFT,
+                    Transform::from_xyz(place.radius * 1.3, place.radius * 0.95, TEXT_Z),
+                    Visibility::Hidden,
+                ),
                 (
                     NodePart::Mark,
                     text("", mark_size, Color::BLACK),
@@ -267,11 +353,15 @@ fn respawn_cluster(
 }
 
 fn quorum_ring(shapes: &Shapes, ring: QuorumRing, diameter: f32) -> impl Bundle {
+    let image = match ring {
+        QuorumRing::Promised => shapes.dashed_ring.clone(),
+        QuorumRing::Accepted => shapes.thin_ring.clone(),
+    };
     (
         NodePart::Quorum(ring),
         Sprite {
-            image: shapes.thin_ring.clone(),
-            custom_size: Some(Vec2::splat(diameter * ring.scale())),
+            image,
+            custom_size: Some(Vec2::splat(diameter * QUORUM_SCALE)),
             ..default()
         },
         Transform::from_xyz(0.0, 0.0, -0.15),
@@ -293,7 +383,7 @@ impl LabelPlaces {
     fn around(place: Place, big: bool) -> LabelPlaces {
         let outward = Vec2::new(place.x, place.y).normalize_or(Vec2::Y);
         // Outside the outermost quorum outline.
-        let gap = place.radius * QuorumRing::Overlap.scale() + 2.0;
+        let gap = place.radius * QUORUM_SCALE + 2.0;
         let badge_line = if big { 20.0 } else { 16.0 };
         if outward.y > 0.6 {
             // Top of the circle: badge just above the node, status above the badge.
@@ -382,6 +472,16 @@ fn update_nodes(
                         Visibility::Hidden
                     };
                 }
+                NodePart::Overlap | NodePart::OverlapTag => {
+                    let wanted = if frame.quorums.overlap.contains(&node.id) {
+                        Visibility::Inherited
+                    } else {
+                        Visibility::Hidden
+                    };
+                    if *visibility != wanted {
+                        *visibility = wanted;
+                    }
+                }
                 NodePart::Quorum(ring) => {
                     let colour = quorum_colour(&frame.quorums, *ring, node.id);
                     if let (Some(colour), Some(mut sprite)) = (colour, sprite) {
@@ -463,24 +563,27 @@ fn update_nodes(
     }
 }
 
-/// The colour of a node's quorum ring, if the node is in that outline: the ballot's leader's
-/// colour, gold for the overlap.
+/// The colour of a node's quorum outline, if the node shows that outline: the ballot's
+/// leader's colour for a promise majority, the value's for an accept majority. A node in two
+/// outlined majorities shows one: the promise majority's for the overlap node, which wears the
+/// star for the other, else the accept majority's.
 fn quorum_colour(quorums: &view::Quorums, ring: QuorumRing, node: NodeId) -> Option<Color> {
-    if ring == QuorumRing::Overlap {
-        return quorums
-            .overlap
-            .contains(&node)
-            .then_some(Color::srgb(1.0, 0.84, 0.2));
-    }
-    let kind = match ring {
-        QuorumRing::Promised => view::QuorumKind::Promised,
-        _ => view::QuorumKind::Accepted,
+    let in_outline = |kind: view::QuorumKind| {
+        quorums
+            .outlines
+            .iter()
+            .find(|o| o.kind == kind && o.members.contains(&node))
     };
-    quorums
-        .outlines
-        .iter()
-        .find(|o| o.kind == kind && o.members.contains(&node))
-        .map(|o| node_colour(o.colour).with_alpha(0.85))
+    let overlap = quorums.overlap.contains(&node);
+    let in_both = in_outline(view::QuorumKind::Promised).is_some()
+        && in_outline(view::QuorumKind::Accepted).is_some();
+    let kind = match ring {
+        QuorumRing::Promised if in_both && !overlap => return None,
+        QuorumRing::Accepted if in_both && overlap => return None,
+        QuorumRing::Promised => view::QuorumKind::Promised,
+        QuorumRing::Accepted => view::QuorumKind::Accepted,
+    };
+    in_outline(kind).map(|o| node_colour(o.colour).with_alpha(0.85))
 }
 
 /// Assigns only when the text changed, so Bevy does not re-layout unchanged text every frame.

@@ -184,22 +184,32 @@ fn start_round(
     mut commands: Commands,
     mut settings: ResMut<Settings>,
     previous: Option<Res<CurrentRound>>,
-    mut feedback: MessageWriter<Feedback>,
-    mut started: MessageWriter<RoundStarted>,
+    (mut feedback, mut started): (MessageWriter<Feedback>, MessageWriter<RoundStarted>),
     mut frame: ResMut<Frame>,
     same_round: Option<Res<super::timeline::SameRound>>,
+    mut clock: ResMut<Clock>,
 ) {
     // A rewind from the results back into the round keeps playing that round.
     if same_round.is_some() {
         commands.remove_resource::<super::timeline::SameRound>();
         return;
     }
+    // A lesson that starts paused stops before its first step, not after it (the lesson
+    // follower, later in the frame, says why).
+    if settings
+        .lesson
+        .is_some_and(|lesson| lesson.starts_paused.is_some())
+        && settings.plan.is_empty()
+    {
+        clock.paused = true;
+    }
     let number = previous.map_or(1, |p| p.number + 1);
     if number > 1 && !settings.fixed_seed {
         settings.setup.seed = next_seed(settings.setup.seed);
     }
-    if number == 1 {
-        // Nothing moves until the first timeout; tell a new player what they can do meanwhile.
+    if number == 1 && settings.lesson.is_none() {
+        // Nothing moves until the first timeout; tell a new player what they can do meanwhile
+        // (a lesson's panel says what to do in its own words).
         feedback.write(Feedback(
             "Attack! Double-click a node to kill it, hold it to slow it, drag between nodes to cut a link."
                 .into(),
@@ -253,7 +263,7 @@ fn advance(
             Attack::ToggleDown(node) => {
                 format!("recover {}", round.setup.mode.node_name(&round.setup, node))
             }
-            _ => crate::view::attack_text(&played.attack, &round.setup),
+            _ => crate::round::attack_text(&played.attack, &round.setup),
         };
         feedback.write(Feedback(format!("replay: {text}")));
     }

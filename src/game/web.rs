@@ -58,6 +58,7 @@ pub fn start() {
             fixed_seed: link.chose,
             plan: link.moves,
             lesson: link.lesson,
+            free_play: None,
         },
         start_playing: link.chose,
         clock,

@@ -3,6 +3,8 @@
 //! teaching text (`view.rs`), and in `mod.rs` its settings, broken variants and chaos faults (the
 //! [`Protocol`](crate::protocol::Protocol) and [`Model`](crate::protocol::Model) traits).
 
+#[cfg(not(target_arch = "wasm32"))]
+use crate::explore::Explorer;
 use crate::protocol::Mode;
 
 // Each protocol is a folder and its line here, plus its entry in REGISTRY. The modules are plain
@@ -13,24 +15,45 @@ pub mod paxos;
 pub mod raft;
 
 /// Every protocol the CLI, the game, the web bridge and the tests know, in menu order.
-pub const REGISTRY: &[Mode] = &[paxos::MODE, ec_counter::MODE, raft::MODE];
+pub const REGISTRY: &[Entry] = &[paxos::ENTRY, ec_counter::ENTRY, raft::ENTRY];
+
+/// A registered protocol: its contract, and the hooks that live in layers above the contract
+/// (so that `protocol` need not import them).
+#[derive(Clone, Copy)]
+pub struct Entry {
+    pub mode: Mode,
+    /// How `beat-paxos check` explores it exhaustively, if it can (native builds only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub explorer: Option<&'static dyn Explorer>,
+}
+
+/// Every registered protocol, in menu order.
+pub fn modes() -> impl Iterator<Item = Mode> {
+    REGISTRY.iter().map(|entry| entry.mode)
+}
+
+/// How `beat-paxos check` explores `mode`, if it is registered and can be.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn explorer(mode: Mode) -> Option<&'static dyn Explorer> {
+    REGISTRY
+        .iter()
+        .find(|entry| entry.mode == mode)
+        .and_then(|entry| entry.explorer)
+}
 
 /// The registered protocol called `name`.
 pub fn by_name(name: &str) -> Option<Mode> {
-    REGISTRY.iter().copied().find(|m| m.name() == name)
+    modes().find(|m| m.name() == name)
 }
 
 /// The protocol a broken variant belongs to.
 pub fn owner_of_variant(variant: &str) -> Option<Mode> {
-    REGISTRY
-        .iter()
-        .copied()
-        .find(|m| m.variant(variant).is_some())
+    modes().find(|m| m.variant(variant).is_some())
 }
 
 /// What `--mode` and `mode=` accept, for error messages: "`paxos` or `ec-counter`".
 pub fn names() -> String {
-    let quoted: Vec<String> = REGISTRY.iter().map(|m| format!("`{}`", m.name())).collect();
+    let quoted: Vec<String> = modes().map(|m| format!("`{}`", m.name())).collect();
     match quoted.split_last() {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
@@ -38,10 +61,8 @@ pub fn names() -> String {
     }
 }
 
-/// How many nodes make a majority of `n`.
-pub fn majority(n: usize) -> usize {
-    n / 2 + 1
-}
+/// Kept here too for protocols written against the old path; it lives in `sim::quorum`.
+pub use crate::sim::quorum::majority;
 
 #[cfg(test)]
 mod tests {
@@ -52,20 +73,11 @@ mod tests {
     use crate::sim::NodeId;
 
     #[test]
-    fn a_majority_is_the_smallest_count_above_half() {
-        // Two majorities always share a node, and no smaller count would do (even sizes too).
-        for n in 1..=12 {
-            let m = majority(n);
-            assert!(2 * m > n && 2 * (m - 1) <= n, "{m} of {n}");
-        }
-    }
-
-    #[test]
     fn protocols_are_found_by_name_and_by_variant() {
-        for mode in REGISTRY {
-            assert_eq!(by_name(mode.name()), Some(*mode));
+        for mode in modes() {
+            assert_eq!(by_name(mode.name()), Some(mode));
             for variant in mode.variants() {
-                assert_eq!(owner_of_variant(variant.name), Some(*mode));
+                assert_eq!(owner_of_variant(variant.name), Some(mode));
             }
             assert!(
                 names().contains(&format!("`{}`", mode.name())),
@@ -75,19 +87,19 @@ mod tests {
         }
         assert_eq!(by_name("zab"), None);
         assert_eq!(owner_of_variant("byzantine"), None);
-        let last = REGISTRY.last().unwrap().name();
+        let last = REGISTRY.last().unwrap().mode.name();
         assert!(names().ends_with(&format!(" or `{last}`")), "{}", names());
     }
 
     /// Each protocol at every size its size knob allows.
     fn every_shape() -> Vec<Setup> {
         let mut shapes = Vec::new();
-        for mode in REGISTRY {
+        for mode in modes() {
             let size = mode
                 .knob(mode.size_knob())
                 .expect("the size knob is a knob");
             for nodes in size.range.clone() {
-                let mut setup = Setup::for_mode(*mode);
+                let mut setup = Setup::for_mode(mode);
                 setup.set_knob(size.field, nodes).unwrap();
                 shapes.push(setup);
             }
@@ -134,7 +146,7 @@ mod tests {
 
     #[test]
     fn every_protocol_explains_its_messages() {
-        for mode in REGISTRY {
+        for mode in modes() {
             assert!(!mode.cheat_sheet().rows.is_empty(), "{mode:?}");
         }
     }

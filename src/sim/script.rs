@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Action, ActionError, MsgId, NodeId, Tick};
+use super::pacing::Pacing;
+use super::scheduler::Due;
+use super::{Action, ActionError, Actor, Checker, DropReason, MsgId, NodeId, Sim, SimConfig, Tick};
 
 /// One event of a script. Messages and timers are written as they appear in the trace
 /// (`{"type": "prepare", "ballot": {"round": 1, "node": 0}}`, `"Election"`).
@@ -215,6 +217,168 @@ impl ScriptRun {
         if self.error.is_none() {
             let what = self.steps[step].describe();
             self.error = Some(format!("script[{step}] ({what}): {problem}"));
+        }
+    }
+}
+
+/// The scripted pacing of the scheduler: its events come from the script, in order, not from
+/// delays and the seed (see [`pacing`](super::pacing)).
+impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+    /// A cluster whose events come from `steps` rather than from delays and the seed. Scheduled
+    /// actions still apply at their ticks.
+    pub fn scripted(actors: Vec<A>, checker: C, config: SimConfig, steps: Vec<ScriptStep>) -> Self {
+        let run = ScriptRun::new(steps, config.net.base_delay);
+        let dues: Vec<(Tick, Due)> = (0..run.steps.len())
+            .map(|k| (run.tick_of(k), Due::Script(k)))
+            .chain([(run.end(), Due::ScriptEnd)])
+            .collect();
+        let mut sim = Self::unstarted(actors, checker, config, Pacing::Scripted(run));
+        // Queued before the nodes start, so that a step comes first among same-tick events.
+        for (tick, due) in dues {
+            sim.push_due(tick, due);
+        }
+        sim.start_nodes();
+        sim
+    }
+
+    /// Why the script stopped before its end, in a scripted run that did.
+    pub fn script_error(&self) -> Option<&str> {
+        self.pacing.script().and_then(|run| run.error.as_deref())
+    }
+
+    /// In a scripted run that ended (decided, or at its tick limit) before its script did: plays
+    /// the rest of the script on a copy, so that a step that could never happen is an error
+    /// however early the run ends. Steps that could still happen are left unplayed.
+    pub fn check_rest_of_script(&mut self)
+    where
+        C: Clone,
+    {
+        let Some(run) = self.pacing.script() else {
+            return;
+        };
+        let end = run.end();
+        if run.error.is_some() || self.now >= end {
+            return;
+        }
+        let mut rest = self.snapshot();
+        rest.run_until(end);
+        if let (Some(error), Some(run)) = (rest.script_error(), self.pacing.script_mut()) {
+            run.error = Some(format!(
+                "{error} (the run ended before this step, at tick {}; it could never have happened)",
+                self.now
+            ));
+        }
+    }
+
+    /// Carries out step `step` of the script, or stops the script saying why it cannot.
+    pub(super) fn script_step(&mut self, step: usize) {
+        let Some(run) = self.pacing.script() else {
+            return;
+        };
+        if run.error.is_some() {
+            return;
+        }
+        let claimed = run.claimed[step];
+        let fail = |sim: &mut Self, problem: String| {
+            if let Some(run) = sim.pacing.script_mut() {
+                run.fail(step, problem);
+            }
+        };
+        let current = run.steps[step].clone();
+        match current {
+            ScriptStep::Deliver { ref msg, .. } | ScriptStep::Lose { ref msg, .. } => {
+                let Some(id) = claimed.filter(|id| self.in_flight.contains_key(id)) else {
+                    let earlier = run.done_before(step);
+                    let problem = match (claimed, earlier, &current) {
+                        (None, Some(j), ScriptStep::Deliver { .. }) => format!(
+                            "message {msg} was already delivered by script[{j}]; to deliver it \
+                             again, as a network that duplicates, write \"copy\": true"
+                        ),
+                        (None, Some(j), _) => format!(
+                            "message {msg} was already delivered by script[{j}], so it is no \
+                             longer on the wire to lose"
+                        ),
+                        (None, None, _) => {
+                            format!("no message {msg} was sent on this link before this step")
+                        }
+                        (Some(_), _, _) => format!("message {msg} was lost before this step"),
+                    };
+                    return fail(self, problem);
+                };
+                match current {
+                    ScriptStep::Lose { .. } => {
+                        if let Some(m) = self.in_flight.remove(&id) {
+                            self.lose(m, DropReason::Lost);
+                        }
+                    }
+                    _ => self.arrive(id),
+                }
+            }
+            ScriptStep::Timer { node, timer } => {
+                let armed = self.timers[node]
+                    .iter()
+                    .find(|(t, _)| serde_json::to_value(t).ok().as_ref() == Some(&timer))
+                    .map(|(_, seq)| *seq);
+                match armed {
+                    Some(seq) => self.fire_timer(node, seq),
+                    None => fail(self, format!("node {node} has no {timer} timer armed")),
+                }
+            }
+            ScriptStep::Kill { node } => {
+                if let Err(refusal) = self.apply(Action::Kill { node }) {
+                    fail(self, refusal.to_string());
+                }
+            }
+            ScriptStep::Recover { node } => {
+                if let Err(refusal) = self.apply(Action::Recover { node }) {
+                    fail(self, refusal.to_string());
+                }
+            }
+        }
+    }
+
+    /// The script is over: messages it never delivered are lost.
+    pub(super) fn end_script(&mut self) {
+        let leftover: Vec<MsgId> = self.in_flight.keys().copied().collect();
+        for id in leftover {
+            if let Some(m) = self.in_flight.remove(&id) {
+                self.lose(m, DropReason::Lost);
+            }
+        }
+    }
+
+    /// Puts a message on the wire in a scripted run: it arrives at the tick of the step that
+    /// delivers (or loses) it, with a copy for each later step that delivers it again; a message
+    /// no step is for dies halfway along its link when the script ends.
+    pub(super) fn send_scripted(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
+        let Some(run) = self.pacing.script_mut() else {
+            return;
+        };
+        let key = serde_json::to_value(&msg).unwrap_or_default();
+        let claim = run.claim(self.now, from, to, &key);
+        let player_drop = std::mem::replace(&mut self.drop_next[from], false);
+        let (first, copies) = match claim {
+            Some(claim) => (Some(claim.first), claim.copies),
+            None => (None, Vec::new()),
+        };
+        let trips = std::iter::once(first).chain(copies.into_iter().map(Some));
+        for step in trips {
+            let Some(run) = self.pacing.script_mut() else {
+                return;
+            };
+            let id = self.next_msg_id;
+            self.next_msg_id += 1;
+            let (arrives, lost) = match step {
+                Some(k) => {
+                    run.claimed[k] = Some(id);
+                    (
+                        run.tick_of(k),
+                        matches!(run.steps[k], ScriptStep::Lose { .. }),
+                    )
+                }
+                None => (run.end(), true),
+            };
+            self.put_on_wire(id, from, to, arrives, lost || player_drop, msg.clone());
         }
     }
 }

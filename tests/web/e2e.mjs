@@ -219,6 +219,16 @@ try {
   check("no console errors (classroom)", classroom.errors.length === 0, classroom.errors.join(" | "));
   await classroom.page.close();
 
+  // Lesson 1 by link: it opens paused at its very start, saying how to step through it.
+  const first = await open("?lesson=first-decision");
+  await first.page.waitForTimeout(1500);
+  const opened = await state(first.page);
+  check("lesson 1 opens paused at its very start", opened.paused === true && opened.tick === 0,
+    JSON.stringify({ paused: opened.paused, tick: opened.tick }));
+  await first.page.screenshot({ path: `${artifacts}/web-lesson1-start.png` });
+  check("no console errors (lesson 1)", first.errors.length === 0, first.errors.join(" | "));
+  await first.page.close();
+
   // A phone held upright: every attack by touch alone. The game publishes where it drew each
   // node; the fingers are Chromium's own touch events (through the DevTools protocol, since
   // playwright can only tap). One CSS pixel per device pixel: headless Chromium's emulated

@@ -97,8 +97,93 @@ fn quorum_legend(ui: &mut egui::Ui, quorums: &Quorums) {
     }
     ui.add_space(4.0);
     ui.label(RichText::new("Majorities").strong());
+    marks_legend(ui, quorums);
     for line in &quorums.legend {
         ui.add(egui::Label::new(RichText::new(line).color(MUTED)).wrap());
+    }
+}
+
+/// A mark drawn on the cluster, as the legend draws it.
+enum Mark {
+    Ring(Color32),
+    Dashed,
+    Star,
+    Cross,
+}
+
+/// One line per mark on the cluster now: what each outline and sign means.
+fn marks_legend(ui: &mut egui::Ui, quorums: &Quorums) {
+    use crate::view::QuorumKind;
+    let has = |kind| quorums.outlines.iter().any(|o| o.kind == kind);
+    let mut rows = vec![(Mark::Ring(GOLD), "gold ring: leads the current ballot")];
+    if has(QuorumKind::Accepted) {
+        rows.push((
+            Mark::Ring(Color32::from_gray(190)),
+            "solid outline: accepted a chosen value (its colour)",
+        ));
+    }
+    if has(QuorumKind::Promised) {
+        rows.push((
+            Mark::Dashed,
+            "dashed outline: promised the latest leader (its colour)",
+        ));
+    }
+    if !quorums.overlap.is_empty() {
+        rows.push((Mark::Star, "star, \"in both\": in both majorities"));
+    }
+    rows.push((Mark::Cross, "grey cross: a lost message"));
+    for (mark, words) in rows {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 14.0), egui::Sense::hover());
+            draw_mark(ui.painter(), rect.center(), &mark);
+            ui.add(egui::Label::new(RichText::new(words).small().color(MUTED)).wrap());
+        });
+    }
+}
+
+fn draw_mark(painter: &egui::Painter, at: egui::Pos2, mark: &Mark) {
+    let radius = 5.5;
+    match mark {
+        Mark::Ring(colour) => {
+            painter.circle_stroke(at, radius, egui::Stroke::new(1.5, *colour));
+        }
+        Mark::Dashed => {
+            let colour = Color32::from_gray(190);
+            for dash in 0..8 {
+                let start = dash as f32 / 8.0 * std::f32::consts::TAU;
+                let points: Vec<egui::Pos2> = (0..4)
+                    .map(|i| {
+                        let angle = start + i as f32 / 3.0 * 0.6 * std::f32::consts::TAU / 8.0;
+                        at + radius * egui::vec2(angle.cos(), angle.sin())
+                    })
+                    .collect();
+                painter.add(egui::Shape::line(points, egui::Stroke::new(1.5, colour)));
+            }
+        }
+        Mark::Star => {
+            let points: Vec<egui::Pos2> = (0..10)
+                .map(|i| {
+                    let angle =
+                        -std::f32::consts::FRAC_PI_2 + i as f32 * std::f32::consts::PI / 5.0;
+                    let r = if i % 2 == 0 {
+                        radius + 1.0
+                    } else {
+                        radius * 0.45
+                    };
+                    at + r * egui::vec2(angle.cos(), angle.sin())
+                })
+                .collect();
+            painter.add(egui::Shape::closed_line(
+                points,
+                egui::Stroke::new(1.5, Color32::WHITE),
+            ));
+        }
+        Mark::Cross => {
+            let stroke = egui::Stroke::new(2.0, super::LOST);
+            let d = 4.0;
+            painter.line_segment([at + egui::vec2(-d, -d), at + egui::vec2(d, d)], stroke);
+            painter.line_segment([at + egui::vec2(-d, d), at + egui::vec2(d, -d)], stroke);
+        }
     }
 }
 

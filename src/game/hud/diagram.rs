@@ -9,12 +9,13 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 
-use super::{BAD, GOLD, GOOD, MUTED, palette};
+use super::{BAD, GOLD, GOOD, LOST, MUTED, palette};
 use crate::diagram::{Arrow, Diagram, Fate, MarkKind, SpanKind};
 use crate::game::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use crate::game::timeline::{Hover, Seek};
+use crate::round::attack_text;
 use crate::sim::{DropReason, Tick};
-use crate::view::{attack_text, seconds};
+use crate::view::seconds;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<TimeWindow>().add_systems(
@@ -75,7 +76,7 @@ fn follow_the_trace(
             if new_round {
                 *window = TimeWindow::default();
             }
-            let mut diagram = Diagram::new(&round.setup);
+            let mut diagram = round.setup.empty_diagram();
             diagram.extend(entries, frame.new_trace.end);
             commands.insert_resource(DiagramModel(diagram));
         }
@@ -393,7 +394,7 @@ fn draw_arrows(
         }
         match arrow.fate {
             Fate::Delivered(_) => arrow_head(&painter, a, b, stroke),
-            Fate::Lost(..) => cross(&painter, b, BAD),
+            Fate::Lost(..) => cross(&painter, b, LOST),
             Fate::InFlight => {
                 painter.circle_filled(b, if lit { 4.5 } else { 2.5 }, colour);
             }

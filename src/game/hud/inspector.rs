@@ -49,6 +49,39 @@ fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
             inspector.selection.node = None;
         }
     });
+    // The buttons before the state: lines below them come and go as the node changes, and a
+    // button that moves between press and release is not clicked.
+    if round.outcome.is_none() && round.setup.is_target(node.id) {
+        let (id, down, slowed) = (node.id, node.down, node.slow > 1);
+        let attacks = &mut inspector.attacks;
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button(if down { "recover (K)" } else { "kill (K)" })
+                .clicked()
+            {
+                attacks.write(PlayerAttack(Attack::ToggleDown(id)));
+            }
+            if ui
+                .button(if slowed { "unslow (S)" } else { "slow (S)" })
+                .clicked()
+            {
+                attacks.write(PlayerAttack(Attack::Slow(id, !slowed)));
+            }
+            if ui.button("isolate (I)").clicked() {
+                attacks.write(PlayerAttack(Attack::Isolate(id)));
+            }
+            if ui.button("drop next (D)").clicked() {
+                attacks.write(PlayerAttack(Attack::DropNext(id)));
+            }
+            if ui
+                .button("duplicate next (U)")
+                .on_hover_text("its next message arrives twice, the copy a hop later")
+                .clicked()
+            {
+                attacks.write(PlayerAttack(Attack::DuplicateNext(id)));
+            }
+        });
+    }
     let badge = badge(node);
     if !badge.is_empty() {
         ui.label(RichText::new(badge).color(GOLD));
@@ -62,38 +95,6 @@ fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
     for (what, value) in &node.inspector {
         ui.monospace(format!("{what}: {value}"));
     }
-    if round.outcome.is_some() || !round.setup.is_target(node.id) {
-        return;
-    }
-    let (id, down, slowed) = (node.id, node.down, node.slow > 1);
-    let attacks = &mut inspector.attacks;
-    ui.horizontal_wrapped(|ui| {
-        if ui
-            .button(if down { "recover (K)" } else { "kill (K)" })
-            .clicked()
-        {
-            attacks.write(PlayerAttack(Attack::ToggleDown(id)));
-        }
-        if ui
-            .button(if slowed { "unslow (S)" } else { "slow (S)" })
-            .clicked()
-        {
-            attacks.write(PlayerAttack(Attack::Slow(id, !slowed)));
-        }
-        if ui.button("isolate (I)").clicked() {
-            attacks.write(PlayerAttack(Attack::Isolate(id)));
-        }
-        if ui.button("drop next (D)").clicked() {
-            attacks.write(PlayerAttack(Attack::DropNext(id)));
-        }
-        if ui
-            .button("duplicate next (U)")
-            .on_hover_text("its next message arrives twice, the copy a hop later")
-            .clicked()
-        {
-            attacks.write(PlayerAttack(Attack::DuplicateNext(id)));
-        }
-    });
 }
 
 /// Attacks on the whole cluster rather than one node.

@@ -7,9 +7,8 @@ use bevy_egui::egui;
 use egui::RichText;
 
 use super::{BAD, GOLD, GOOD, MUTED};
-use crate::game::lesson::ActiveLesson;
+use crate::game::lesson::{ActiveLesson, LessonAction};
 use crate::game::sim_step::CurrentRound;
-use crate::game::{Screen, Settings};
 use crate::lesson;
 use crate::view::seconds;
 
@@ -17,6 +16,7 @@ use crate::view::seconds;
 pub(super) struct LessonPanel<'w> {
     active: Option<Res<'w, ActiveLesson>>,
     current: Res<'w, CurrentRound>,
+    actions: MessageWriter<'w, LessonAction>,
 }
 
 /// Whether there is a lesson to show.
@@ -24,16 +24,12 @@ pub(super) fn active(panel: &LessonPanel) -> bool {
     panel.active.is_some()
 }
 
-/// The panel; its buttons start rounds through `settings` and `next` (the top bar's).
-pub(super) fn show(
-    ui: &mut egui::Ui,
-    panel: &LessonPanel,
-    settings: &mut Settings,
-    next: &mut NextState<Screen>,
-) {
+/// The panel; its buttons say what they want as [`LessonAction`]s.
+pub(super) fn show(ui: &mut egui::Ui, panel: &mut LessonPanel) {
     let Some(active) = panel.active.as_deref() else {
         return;
     };
+    let actions = &mut panel.actions;
     let lesson = active.lesson;
     let round = &panel.current.round;
     ui.label(
@@ -41,8 +37,40 @@ pub(super) fn show(
             .heading()
             .color(GOLD),
     );
+    // The buttons first: text below them grows and shrinks as the round runs (a hint, a
+    // pause), and a button that moves between press and release is not clicked.
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("try again").clicked() {
+            actions.write(LessonAction::TryAgain);
+        }
+        if ui.button("all lessons").clicked() {
+            actions.write(LessonAction::AllLessons);
+        }
+        if active.met_at.is_none() && !active.shown && ui.button("show me").clicked() {
+            actions.write(LessonAction::ShowMe);
+        }
+        if let Some(following) = lesson::next(lesson).filter(|_| active.met_at.is_some()) {
+            let label = RichText::new(format!("next: {}", following.title)).strong();
+            if ui.button(label).clicked() {
+                actions.write(LessonAction::Next);
+            }
+        }
+    });
+    ui.add_space(4.0);
     ui.add(egui::Label::new(lesson.text).wrap());
     ui.add_space(4.0);
+    if let Some(words) = &active.paused_for {
+        egui::Frame::group(ui.style())
+            .stroke(egui::Stroke::new(1.5, GOLD))
+            .show(ui, |ui| {
+                ui.label(RichText::new("PAUSED FOR YOU").strong().color(GOLD));
+                ui.add(egui::Label::new(RichText::new(words).strong()).wrap());
+                ui.label(
+                    RichText::new("Space (or resume) plays on; . (or step) steps.").color(MUTED),
+                );
+            });
+        ui.add_space(4.0);
+    }
     // A round that can no longer meet the objective: decided (and closed to moves) or finished.
     let over =
         (round.outcome.is_some() && !round.setup.keep_playing) || round.simulation.finished();
@@ -76,41 +104,5 @@ pub(super) fn show(
                 );
             }
         }
-    }
-    ui.horizontal_wrapped(|ui| {
-        if ui.button("try again").clicked() {
-            start(settings, lesson);
-            next.set(Screen::Playing);
-        }
-        if active.met_at.is_none() && !active.shown && ui.button("show me").clicked() {
-            start(settings, lesson);
-            settings.plan = lesson.recording().map(|r| r.moves).unwrap_or_default();
-            next.set(Screen::Playing);
-        }
-        if let Some(following) = lesson::next(lesson).filter(|_| active.met_at.is_some()) {
-            let label = RichText::new(format!("next: {}", following.title)).strong();
-            if ui.button(label).clicked() {
-                start(settings, following);
-                next.set(Screen::Playing);
-            }
-        }
-        if ui.button("all lessons").clicked() {
-            settings.lesson = None;
-            next.set(Screen::Title);
-        }
-    });
-}
-
-/// Sets the next round to be `lesson`'s.
-pub(super) fn start(settings: &mut Settings, lesson: &'static lesson::Lesson) {
-    match lesson.setup() {
-        Ok(setup) => {
-            settings.setup = setup;
-            settings.scenario = None;
-            settings.fixed_seed = true;
-            settings.plan.clear();
-            settings.lesson = Some(lesson);
-        }
-        Err(problem) => warn!("{problem}"),
     }
 }

@@ -64,12 +64,45 @@ enum HudSet {
 
 const GOOD: Color32 = Color32::from_rgb(110, 220, 120);
 const BAD: Color32 = Color32::from_rgb(255, 90, 80);
+/// Lost messages (`view::LOST_COLOUR`): a grey no node wears.
+const LOST: Color32 = {
+    let [r, g, b] = crate::view::LOST_COLOUR;
+    Color32::from_rgb(r, g, b)
+};
 const GOLD: Color32 = Color32::from_rgb(255, 210, 60);
 const MUTED: Color32 = Color32::from_rgb(160, 165, 175);
 
 /// A window's width: `wanted`, or the screen's width less a margin on a screen narrower than that.
 fn fit_width(ctx: &egui::Context, wanted: f32) -> f32 {
     wanted.min(ctx.content_rect().width() - 24.0).max(120.0)
+}
+
+/// Classroom mode's table of node state, at the HUD's (projector) size: the lines under each
+/// node on the cluster are what a class most needs to read, and there they are small.
+fn node_states(ui: &mut egui::Ui, nodes: &[crate::view::NodeView]) {
+    ui.label(RichText::new("Nodes").strong());
+    // Counter clients (drawn light) are many and say little: the servers only.
+    for node in nodes.iter().filter(|node| !node.light) {
+        let lines: Vec<&str> = node
+            .status
+            .iter()
+            .map(String::as_str)
+            .filter(|line| !line.is_empty())
+            .collect();
+        let state = if node.down {
+            "down".to_string()
+        } else {
+            lines.join(" · ")
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(&node.title)
+                    .strong()
+                    .color(palette(node.colour)),
+            );
+            ui.label(state);
+        });
+    }
 }
 
 fn palette(index: usize) -> Color32 {
@@ -186,30 +219,43 @@ fn play_screen(mut hud: PlayScreen) -> Result {
         .resizable(!narrow);
     if side_panel {
         panel.show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                if lesson::active(&hud.lesson) {
-                    let bar = &mut hud.top_bar;
-                    lesson::show(ui, &hud.lesson, &mut bar.settings, &mut bar.next);
+            // A new round (a lesson opened, or tried again) starts with its text at the top.
+            let round = hud.top_bar.current.number;
+            egui::ScrollArea::vertical()
+                .id_salt(("side", round))
+                .show(ui, |ui| {
+                    if lesson::active(&hud.lesson) {
+                        lesson::show(ui, &mut hud.lesson);
+                        ui.separator();
+                    }
+                    if classroom {
+                        node_states(ui, &hud.frame.nodes);
+                        ui.separator();
+                        checks::show(ui, &hud.checks);
+                        return;
+                    }
+                    inspector::show(ui, &mut hud.inspector);
                     ui.separator();
-                }
-                if classroom {
                     checks::show(ui, &hud.checks);
-                    return;
-                }
-                inspector::show(ui, &mut hud.inspector);
-                ui.separator();
-                checks::show(ui, &hud.checks);
-                ui.separator();
-                log::show(ui, &hud.log, &mut hud.diagram.hover);
-                ui.separator();
-                help::show(ui, mode.cheat_sheet());
-            });
+                    ui.separator();
+                    log::show(ui, &hud.log, &mut hud.diagram.hover);
+                    ui.separator();
+                    help::show(ui, mode.cheat_sheet());
+                });
         });
     }
     if classroom {
         egui::Panel::bottom("caption").show(&mut root, |ui| {
             caption::show(ui, hud.frame.caption.as_ref())
         });
+    }
+    // The keys are the game's. A clicked button keeps egui's focus, and Space or Enter would
+    // press it again (Space on the play button undid the pause the same key made): only a text
+    // field may keep the keyboard.
+    if !ctx.text_edit_focused()
+        && let Some(focused) = ctx.memory(|memory| memory.focused())
+    {
+        ctx.memory_mut(|memory| memory.surrender_focus(focused));
     }
     let free = root.available_rect_before_wrap();
     let zoom = ctx.zoom_factor();

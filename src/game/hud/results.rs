@@ -12,7 +12,8 @@ use crate::game::persist::BestScores;
 use crate::game::share;
 use crate::game::sim_step::{CurrentRound, Feedback};
 use crate::game::{Screen, Settings};
-use crate::view::{attack_text, seconds};
+use crate::round::attack_text;
+use crate::view::seconds;
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(

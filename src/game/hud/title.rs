@@ -12,7 +12,7 @@ use crate::game::persist::{BestScores, LessonsDone};
 use crate::game::sim_step::next_seed;
 use crate::game::{Screen, Settings};
 use crate::protocol::Setup;
-use crate::protocols::REGISTRY;
+use crate::protocols;
 use crate::scenario::{self, Scenario};
 use crate::view::seconds;
 
@@ -118,7 +118,7 @@ fn title_screen(mut title: TitleScreen) -> Result {
             });
     }
     if let Some(lesson) = lesson_chosen {
-        super::lesson::start(settings, lesson);
+        crate::game::lesson::start(settings, lesson);
         title.next.set(Screen::Playing);
     } else if start {
         settings.lesson = None;
@@ -134,8 +134,8 @@ fn choose_mode(ui: &mut egui::Ui, settings: &mut Settings) {
     let mut mode = settings.setup.mode;
     ui.horizontal(|ui| {
         ui.label("Mode:");
-        for candidate in REGISTRY {
-            ui.selectable_value(&mut mode, *candidate, candidate.title());
+        for candidate in protocols::modes() {
+            ui.selectable_value(&mut mode, candidate, candidate.title());
         }
     });
     if mode != settings.setup.mode {

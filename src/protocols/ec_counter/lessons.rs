@@ -3,9 +3,9 @@
 
 use super::EcCounter;
 use super::node::{EcNode, Msg, Note};
+use crate::protocol::model_sim;
 use crate::protocol::{Lesson, Pause, RunningSim, first_violation, no_pauses};
 use crate::sim::{Action, Event, Faults, Tick};
-use crate::simulation::model_sim;
 
 pub const LESSONS: &[Lesson] = &[
     Lesson {

@@ -3,19 +3,17 @@
 //! here its settings, broken variant and chaos faults.
 
 pub mod checker;
-#[cfg(not(target_arch = "wasm32"))]
 mod explore;
 pub mod lessons;
 pub mod node;
 pub mod view;
 
 use crate::diagram::MarkKind;
+use crate::protocol::Info;
 use crate::protocol::{
-    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
-    Variant,
+    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
-use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
 
 pub use checker::EcChecker;
@@ -25,7 +23,13 @@ pub use node::{Client, EcNode, EcShape, EcTiming, Msg, Note, Op, Server};
 /// The ec-counter plug-in.
 pub struct EcCounter;
 
-pub const MODE: Mode = Mode(&EcCounter);
+pub const MODE: Mode = Mode::of(&EcCounter);
+/// Its line in the registry (`crate::protocols::REGISTRY`).
+pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
+    mode: MODE,
+    #[cfg(not(target_arch = "wasm32"))]
+    explorer: Some(&EcCounter),
+};
 
 const KNOBS: &[Knob] = &[
     Knob {
@@ -108,24 +112,31 @@ impl EcCounter {
     }
 }
 
+const INFO: Info = Info {
+    name: "ec-counter",
+    title: "ec-counter",
+    pitch: view::PITCH,
+    knobs: KNOBS,
+    size_knob: "servers",
+    variants: VARIANTS,
+    chaos_faults: {
+        use ChaosFault::*;
+        &[
+            Crash,
+            Crash,
+            Slow,
+            Cut,
+            Partition,
+            DropNext,
+            Duplicate,
+            PauseClients,
+        ]
+    },
+};
+
 impl Protocol for EcCounter {
-    fn name(&self) -> &'static str {
-        "ec-counter"
-    }
-    fn title(&self) -> &'static str {
-        "ec-counter"
-    }
-    fn pitch(&self) -> &'static str {
-        view::PITCH
-    }
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-    fn size_knob(&self) -> &'static str {
-        "servers"
-    }
-    fn variants(&self) -> &'static [Variant] {
-        VARIANTS
+    fn info(&self) -> &'static Info {
+        &INFO
     }
     fn default_net(&self) -> NetConfig {
         // Short hops so that a hundred requests per client make a lively minute of play.
@@ -148,25 +159,9 @@ impl Protocol for EcCounter {
     fn max_down(&self, setup: &Setup) -> usize {
         EcCounter::shape(setup).servers - 1
     }
-    fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-        Box::new(Running::<EcCounter>::new(setup, record_trace))
-    }
     /// A dead server would never converge: it restarts by itself.
     fn restart_killed_after_hops(&self) -> Option<u64> {
         Some(40)
-    }
-    fn chaos_faults(&self) -> &'static [ChaosFault] {
-        use ChaosFault::*;
-        &[
-            Crash,
-            Crash,
-            Slow,
-            Cut,
-            Partition,
-            DropNext,
-            Duplicate,
-            PauseClients,
-        ]
     }
     /// Gossip from a third to three times its period; client retries from half to twice theirs
     /// (but never within a hop); client pauses from a quarter to four times theirs.
@@ -224,10 +219,6 @@ impl Protocol for EcCounter {
     fn lessons(&self) -> &'static [crate::protocol::Lesson] {
         lessons::LESSONS
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
-        Some(&EcCounter)
-    }
 }
 
 impl Model for EcCounter {
@@ -275,17 +266,22 @@ impl Model for EcCounter {
             Convergence::NotConverged(reason) => ("not_converged", Some(reason)),
             Convergence::Diverged => ("diverged", None),
         };
-        summary.status = Some(status);
-        summary.reason = reason;
         summary.decided = checker.converged_at.is_some();
-        summary.converged = Some(summary.decided);
         summary.decision_tick = checker.converged_at;
-        summary.converged_tick = checker.converged_at;
         summary.value = checker
             .converged_at
             .map(|_| checker.max_acknowledged.to_string());
-        summary.final_values = Some(checker.values.clone());
-        summary.max_acknowledged = Some(checker.max_acknowledged);
+        let details = &mut summary.details;
+        details.set("converged", summary.decided);
+        details.set("status", status);
+        if let Some(reason) = reason {
+            details.set("reason", reason);
+        }
+        if let Some(tick) = checker.converged_at {
+            details.set("converged_tick", tick);
+        }
+        details.set("final_values", &checker.values);
+        details.set("max_acknowledged", checker.max_acknowledged);
     }
 
     fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::node::{Ballot, Note, Value};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Checker, NodeId, Tick, Violation};
 use crate::view::colour_name as node_name;
 
@@ -32,6 +32,34 @@ impl PaxosChecker {
         PaxosChecker {
             cluster,
             ..Default::default()
+        }
+    }
+
+    /// Feeds what later verdicts can depend on to `state`, for the exhaustive search: the
+    /// ballot at which a value was first chosen only names it in a violation's text (only the
+    /// value is compared), and once a ballot has a majority its further voters change nothing
+    /// (`voters.len() >= majority` stays true). What is left is the same whatever order the
+    /// notes of different nodes arrived in.
+    pub fn hash_verdicts<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        let PaxosChecker {
+            cluster,
+            proposed,
+            accepted_by,
+            chosen,
+            decisions,
+            first_decision,
+            ballots_started,
+        } = self;
+        (cluster, proposed, decisions, ballots_started).hash(state);
+        chosen.map(|(_, value)| value).hash(state);
+        first_decision.is_some().hash(state);
+        for (ballot, voters) in accepted_by {
+            ballot.hash(state);
+            match voters.len() >= majority(*cluster) {
+                true => usize::MAX.hash(state),
+                false => voters.hash(state),
+            }
         }
     }
 

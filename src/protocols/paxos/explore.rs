@@ -6,6 +6,7 @@ use super::node::{Msg, Note, PaxosNode, Timer};
 use super::{Paxos, PaxosChecker};
 use crate::explore::{CheckOptions, Explorable, StepEvent, StepKind};
 use crate::protocol::Setup;
+use crate::sim::NodeId;
 use crate::view::colour_name;
 
 /// Two different values were proposed (at different ballots).
@@ -19,6 +20,7 @@ impl Explorable for Paxos {
     const PROGRESS: &'static str = "a value is decided";
     const ROUNDS: bool = true;
     const MILESTONES: &'static [&'static str] = &[TWO_VALUES, CARRIED, CRASH_BETWEEN];
+    const NODES_COMMUTE: bool = true;
 
     fn milestones(step: &StepEvent<'_, PaxosNode, PaxosChecker>, marks: &mut u64) -> u64 {
         let mut reached = 0;
@@ -80,6 +82,15 @@ impl Explorable for Paxos {
         } = node;
         (id, cluster, variant, timing, promised).hash(state);
         (accepted, decided, max_round, role).hash(state);
+    }
+
+    /// The verdicts' inputs only: what commutes between nodes (see `hash_verdicts`).
+    fn hash_checker_for_search<H: Hasher>(checker: &PaxosChecker, state: &mut H) {
+        checker.hash_verdicts(state);
+    }
+
+    fn dead_message(node: &PaxosNode, _from: NodeId, msg: &Msg) -> bool {
+        node.cannot_use(msg)
     }
 
     fn progress(checker: &PaxosChecker) -> bool {

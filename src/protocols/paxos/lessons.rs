@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, PaxosNode, Value};
+use crate::protocol::model_sim;
 use crate::protocol::{Lesson, ModelSim, Pause, RunningSim, first_violation, no_pauses};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
-use crate::simulation::model_sim;
 use crate::view::colour_name;
 
 pub const LESSONS: &[Lesson] = &[
@@ -31,8 +31,8 @@ pub const LESSONS: &[Lesson] = &[
         replay: include_str!("../../../assets/lessons/first-decision.json"),
         goal: first_decision,
         starts_paused: Some(
-            "Paused at the start. Press step (the |> button, or .) to see each message \
-                   leave and arrive; press space to let it run.",
+            "Paused at the start. Press step (the button at the top, or the . key) to see each \
+             message leave and arrive, one at a time; resume (or space) lets it run.",
         ),
         pauses: no_pauses,
     },

@@ -3,7 +3,6 @@
 //! settings, broken variants and chaos faults.
 
 pub mod checker;
-#[cfg(not(target_arch = "wasm32"))]
 mod explore;
 pub mod lessons;
 pub mod node;
@@ -11,12 +10,11 @@ mod story;
 pub mod view;
 
 use crate::diagram::MarkKind;
+use crate::protocol::Info;
 use crate::protocol::{
-    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
-    Variant,
+    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
-use crate::simulation::Running;
 use crate::view::{
     CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView, colour_name,
 };
@@ -27,7 +25,13 @@ pub use node::{Ballot, Msg, Note, PaxosNode, PaxosTiming, Value};
 /// The Paxos plug-in.
 pub struct Paxos;
 
-pub const MODE: Mode = Mode(&Paxos);
+pub const MODE: Mode = Mode::of(&Paxos);
+/// Its line in the registry (`crate::protocols::REGISTRY`).
+pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
+    mode: MODE,
+    #[cfg(not(target_arch = "wasm32"))]
+    explorer: Some(&Paxos),
+};
 
 const KNOBS: &[Knob] = &[
     Knob {
@@ -72,24 +76,22 @@ impl Paxos {
     }
 }
 
+const INFO: Info = Info {
+    name: "paxos",
+    title: "Beat Paxos",
+    pitch: view::PITCH,
+    knobs: KNOBS,
+    size_knob: "nodes",
+    variants: VARIANTS,
+    chaos_faults: {
+        use ChaosFault::*;
+        &[Crash, Crash, Slow, Cut, Partition, DropNext, Duplicate]
+    },
+};
+
 impl Protocol for Paxos {
-    fn name(&self) -> &'static str {
-        "paxos"
-    }
-    fn title(&self) -> &'static str {
-        "Beat Paxos"
-    }
-    fn pitch(&self) -> &'static str {
-        view::PITCH
-    }
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-    fn size_knob(&self) -> &'static str {
-        "nodes"
-    }
-    fn variants(&self) -> &'static [Variant] {
-        VARIANTS
+    fn info(&self) -> &'static Info {
+        &INFO
     }
     fn default_net(&self) -> NetConfig {
         // The simulator's own default (so `Default::default()` would be the same).
@@ -100,13 +102,6 @@ impl Protocol for Paxos {
     }
     fn max_down(&self, setup: &Setup) -> usize {
         (Paxos::nodes(setup) - 1) / 2
-    }
-    fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-        Box::new(Running::<Paxos>::new(setup, record_trace))
-    }
-    fn chaos_faults(&self) -> &'static [ChaosFault] {
-        use ChaosFault::*;
-        &[Crash, Crash, Slow, Cut, Partition, DropNext, Duplicate]
     }
     /// The election timeout from half to three times its value, but at least two hops: a
     /// timeout shorter than a round trip is a different game (and a liveness bug's domain).
@@ -152,10 +147,6 @@ impl Protocol for Paxos {
                 include_str!("../../../assets/scenarios/dueling-leaders.json"),
             ),
         ]
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
-        Some(&Paxos)
     }
     fn lessons(&self) -> &'static [crate::protocol::Lesson] {
         lessons::LESSONS

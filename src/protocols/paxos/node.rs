@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Actor, Cx, NodeId, Tick};
 use crate::view::colour_letter;
 
@@ -216,6 +216,34 @@ impl PaxosNode {
             (None, Role::Follower) => "follower",
             (None, Role::Preparing { .. }) => "phase 1",
             (None, Role::Proposing { .. }) => "phase 2",
+        }
+    }
+
+    /// Whether `msg`, delivered now or in any state this node may reach, would do nothing at
+    /// all (no change, no message, no note, no timer), for the exhaustive search, which then
+    /// forgets it. Each rule follows from the handlers below and from what only grows:
+    /// `max_round`, and `decided` once set (both durable). Ballots a node leads are new
+    /// rounds above `max_round`, so once it no longer prepares (or proposes) ballot `b` it
+    /// never will again.
+    pub fn cannot_use(&self, msg: &Msg) -> bool {
+        let preparing =
+            |b: Ballot| matches!(self.role, Role::Preparing { ballot, .. } if ballot == b);
+        let proposing =
+            |b: Ballot| matches!(self.role, Role::Proposing { ballot, .. } if ballot == b);
+        match *msg {
+            // `on_promise` reads only a promise for the ballot being prepared.
+            Msg::Promise { ballot, .. } => !preparing(ballot),
+            // `on_accepted` reads only an accept for the ballot being proposed, which a ballot
+            // prepared now may still become.
+            Msg::Accepted { ballot } => !preparing(ballot) && !proposing(ballot),
+            // `on_nack` raises `max_round` and steps down only from the refused ballot.
+            Msg::Nack { ballot, promised } => {
+                self.max_round >= promised.round && self.leading() != Some(ballot)
+            }
+            // `learn` does nothing once decided.
+            Msg::Decide { .. } => self.decided.is_some(),
+            // A node answers these whatever its state (a promise, a refusal, the decision).
+            Msg::Prepare { .. } | Msg::Accept { .. } => false,
         }
     }
 
@@ -554,6 +582,47 @@ mod tests {
         );
         let (_, effects) = blue_after_promise(Variant::SkipHighestAccepted, Some((b(1, 0), 0)));
         assert_eq!(proposed(&effects), Some(2), "the broken variant ignores it");
+    }
+
+    #[test]
+    fn a_leader_cannot_use_messages_of_a_ballot_it_has_left() {
+        let (mut blue, _) = blue_after_promise(Variant::Correct, None);
+        // Proposing 1.B: its promises are spent, its accepts still count.
+        let promise = Msg::Promise {
+            ballot: b(1, 2),
+            accepted: None,
+        };
+        assert!(blue.cannot_use(&promise));
+        assert!(!blue.cannot_use(&Msg::Accepted { ballot: b(1, 2) }));
+        // A new ballot (2.B): nothing of 1.B is read again, and each rule matches the handler.
+        handle(&mut blue, |n, cx| n.on_timer(Timer::Election, cx));
+        let old = [
+            promise,
+            Msg::Accepted { ballot: b(1, 2) },
+            Msg::Nack {
+                ballot: b(1, 2),
+                promised: b(1, 0),
+            },
+        ];
+        for msg in old {
+            assert!(blue.cannot_use(&msg), "{msg:?}");
+            let mut after = blue.clone();
+            let effects = handle(&mut after, |n, cx| n.on_message(1, msg.clone(), cx));
+            assert!(effects.is_empty() && after == blue, "{msg:?} did something");
+        }
+        let current = Msg::Promise {
+            ballot: b(2, 2),
+            accepted: None,
+        };
+        assert!(!blue.cannot_use(&current));
+        assert!(
+            !blue.cannot_use(&Msg::Prepare { ballot: b(1, 0) }),
+            "always answered"
+        );
+        assert!(!blue.cannot_use(&Msg::Decide {
+            ballot: b(1, 0),
+            value: 0
+        }));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, Value, Variant};
 use crate::protocol::ModelSim;
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Action, Event, MsgId, NodeId, Tick};
 use crate::view::colour_name;
 

@@ -8,7 +8,7 @@ use super::story::{PhaseOne, Story, late_accept};
 use super::{Paxos, PaxosChecker};
 use crate::diagram::MarkKind;
 use crate::protocol::{ModelSim, Outcome, base_view};
-use crate::protocols::majority;
+use crate::sim::quorum::majority;
 use crate::sim::{Event, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
@@ -283,7 +283,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
             members: promised.iter().copied().collect(),
         });
         let mut legend = format!(
-            "Inner outline, in the leader's colour: {} promised {}'s ballot {}, a majority.",
+            "Dashed outline, in the leader's colour: {} promised {}'s ballot {}, a majority.",
             names(&promised),
             colour_name(leader),
             one.ballot
@@ -294,7 +294,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
                 quorums.overlap = both.iter().copied().collect();
                 legend += &format!(
                     " Earlier, {} accepted {} at ballot {ballot}, also a majority, so {} was \
-                     chosen. Two majorities always share a node: {} (gold) {} in both.",
+                     chosen. Two majorities always share a node: {} (starred) {} in both.",
                     names(by),
                     colour_name(*value),
                     colour_name(*value),
@@ -348,12 +348,18 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
             late.promised
         ));
     }
-    let decided_at: BTreeSet<Ballot> = sim
+    // The ballots nodes decided at, and the chosen ballot the latest promises overlap with
+    // (chosen even when its leader was stopped before any node decided): the star names a node
+    // in both, so both are outlined.
+    let mut chosen: BTreeSet<Ballot> = sim
         .actors()
         .iter()
         .filter_map(|n| n.decided.map(|(ballot, _)| ballot))
         .collect();
-    for ballot in decided_at.iter().take(2) {
+    if let Some((ballot, _, _)) = story.phase_ones.last().and_then(|one| one.earlier.as_ref()) {
+        chosen.insert(*ballot);
+    }
+    for ballot in chosen.iter().take(2) {
         let Some((value, by)) = story.accepted.get(ballot) else {
             continue;
         };
@@ -363,7 +369,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
             members: by.iter().copied().collect(),
         });
         quorums.legend.push(format!(
-            "Outer outline, in the value's colour: {} accepted {} at ballot {ballot}, a \
+            "Solid outline, in the value's colour: {} accepted {} at ballot {ballot}, a \
              majority, so {} is chosen.",
             names(by),
             colour_name(*value),

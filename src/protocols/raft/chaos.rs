@@ -19,14 +19,13 @@
 
 use std::any::Any;
 
-use super::server::majority;
 use super::{Raft, RaftNode};
 use crate::diagram::Stamped;
-use crate::protocol::{Outcome, RunningSim, Setup, Summary, Upcoming};
+use crate::protocol::{Outcome, Running, RunningSim, Setup, Summary, Upcoming, model_sim};
+use crate::sim::quorum::majority;
 use crate::sim::{
     Action, ActionError, Faults, MessageStats, NodeId, SimRng, Tick, TraceDigest, Violation,
 };
-use crate::simulation::{Running, model_sim};
 use crate::view::{Checks, LogLine, MessageView, NodeView, Quorums, ResultsView};
 
 /// The RNG stream of the plan (the engine's chaos uses streams 1 to 3).
@@ -75,6 +74,15 @@ struct Seen {
     leader: bool,
     log: usize,
     commit: u64,
+}
+
+/// A fresh Raft simulation: with Raft's strikes in a chaos run.
+pub(super) fn start(setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
+    if setup.chaos {
+        Box::new(Struck::new(setup, record_trace))
+    } else {
+        Box::new(Running::<Raft>::new(setup, record_trace))
+    }
 }
 
 /// A Raft simulation with its chaos strikes.

@@ -4,9 +4,9 @@
 
 use super::node::{Note, RaftNode};
 use super::{Raft, RaftChecker};
+use crate::protocol::model_sim;
 use crate::protocol::{Lesson, ModelSim, Pause, RunningSim, first_violation};
 use crate::sim::{Action, Event, NodeId, Tick};
-use crate::simulation::model_sim;
 use crate::view::colour_name;
 
 pub const LESSONS: &[Lesson] = &[

@@ -20,10 +20,9 @@ mod tests;
 
 use crate::diagram::MarkKind;
 use crate::protocol::{
-    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, RunningSim, Setup, Summary,
+    Aim, ChaosFault, Info, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
-use crate::simulation::Running;
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView};
 
 pub use checker::RaftChecker;
@@ -34,7 +33,14 @@ pub use node::{
 /// The Raft plug-in.
 pub struct Raft;
 
-pub const MODE: Mode = Mode(&Raft);
+/// A chaos run of Raft gets Raft's own strikes besides the engine's adversary (see `chaos.rs`).
+pub const MODE: Mode = Mode::started_by(&Raft, chaos::start);
+/// Its line in the registry (`crate::protocols::REGISTRY`).
+pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
+    mode: MODE,
+    #[cfg(not(target_arch = "wasm32"))]
+    explorer: Some(&Raft),
+};
 
 const KNOBS: &[Knob] = &[
     Knob {
@@ -118,24 +124,32 @@ impl Raft {
     }
 }
 
+const INFO: Info = Info {
+    name: "raft",
+    title: "Beat Raft",
+    pitch: view::PITCH,
+    knobs: KNOBS,
+    size_knob: "servers",
+    variants: VARIANTS,
+    chaos_faults: {
+        use ChaosFault::*;
+        &[
+            Crash,
+            Crash,
+            Slow,
+            Cut,
+            Partition,
+            Partition,
+            DropNext,
+            Duplicate,
+            PauseClients,
+        ]
+    },
+};
+
 impl Protocol for Raft {
-    fn name(&self) -> &'static str {
-        "raft"
-    }
-    fn title(&self) -> &'static str {
-        "Beat Raft"
-    }
-    fn pitch(&self) -> &'static str {
-        view::PITCH
-    }
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-    fn size_knob(&self) -> &'static str {
-        "servers"
-    }
-    fn variants(&self) -> &'static [crate::protocol::Variant] {
-        VARIANTS
+    fn info(&self) -> &'static Info {
+        &INFO
     }
     fn default_net(&self) -> NetConfig {
         // The simulator's default hop (60–90 ticks), which `RaftTiming`'s defaults are set against.
@@ -151,28 +165,6 @@ impl Protocol for Raft {
     /// A minority of the servers: the rest can still elect a leader and commit.
     fn max_down(&self, setup: &Setup) -> usize {
         (Raft::shape(setup).servers - 1) / 2
-    }
-    /// A chaos run gets Raft's own strikes besides the engine's adversary (see `chaos.rs`).
-    fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-        if setup.chaos {
-            Box::new(chaos::Struck::new(setup, record_trace))
-        } else {
-            Box::new(Running::<Raft>::new(setup, record_trace))
-        }
-    }
-    fn chaos_faults(&self) -> &'static [ChaosFault] {
-        use ChaosFault::*;
-        &[
-            Crash,
-            Crash,
-            Slow,
-            Cut,
-            Partition,
-            Partition,
-            DropNext,
-            Duplicate,
-            PauseClients,
-        ]
     }
     /// The election timeout from half to three times its value, but at least two hops (below a
     /// round trip no leader survives); the heartbeat stays well under it, as Raft requires;
@@ -226,10 +218,6 @@ impl Protocol for Raft {
     }
     fn lessons(&self) -> &'static [crate::protocol::Lesson] {
         lessons::LESSONS
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    fn explorer(&self) -> Option<&'static dyn crate::explore::Explorer> {
-        Some(&Raft)
     }
     fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
         &[

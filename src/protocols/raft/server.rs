@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::node::{Command, Entry, Index, Msg, Note, RaftNode, RaftTiming, Term, Timer, Variant};
+use crate::sim::quorum::majority;
 use crate::sim::{Cx, NodeId, Tick};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -46,11 +47,6 @@ pub struct Server {
     pub machine: Vec<Command>,
     /// When the election timer runs out, if armed (for the view's shrinking ring).
     pub election_deadline: Option<Tick>,
-}
-
-/// How many servers make a majority of `n`: two majorities always share a server.
-pub fn majority(n: usize) -> usize {
-    n / 2 + 1
 }
 
 impl Server {

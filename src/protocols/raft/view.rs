@@ -9,9 +9,10 @@ use super::checker::{
     ELECTION_SAFETY, LEADER_COMPLETENESS, LINEARIZABILITY, LOG_MATCHING, STATE_MACHINE_SAFETY,
 };
 use super::node::{Entry, Index, Msg, Note, RaftNode, RaftShape, Term, Variant};
-use super::server::{Role, Server, majority};
+use super::server::{Role, Server};
 use crate::diagram::MarkKind;
 use crate::protocol::{ModelSim, Outcome, base_view};
+use crate::sim::quorum::majority;
 use crate::sim::{Event, InFlight, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,

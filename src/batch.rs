@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::with_chaos;
+use crate::chaos::with_chaos;
 use crate::protocol::Setup;
 use crate::sim::{Tick, Violation};
 use crate::simulation::Simulation;

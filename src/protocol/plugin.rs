@@ -1,0 +1,225 @@
+//! What a protocol plug-in implements: [`Protocol`] (the facts that need no running simulation)
+//! and [`Model`] (its actor, checker and views of a running simulation), and helpers for them.
+
+use super::*;
+use crate::diagram::MarkKind;
+use crate::sim::{Actor, Checker, Event, InFlight, NetConfig, NodeId, Sim, SimRng, Tick, Traced};
+use crate::view::{
+    CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView, clockwise_from_top,
+};
+
+/// The facts about a protocol that are plain data: one static value per protocol.
+#[derive(Debug)]
+pub struct Info {
+    /// Its name in scenario files, links and on the command line: `paxos`.
+    pub name: &'static str,
+    /// Its name on the title screen: `Beat Paxos`.
+    pub title: &'static str,
+    /// A few sentences on the title screen: what the cluster does, what the player does.
+    pub pitch: &'static str,
+    /// Its numeric settings, in the order the title screen shows them.
+    pub knobs: &'static [Knob],
+    /// The knob `--nodes` sets: the number of nodes the player attacks.
+    pub size_knob: &'static str,
+    /// Deliberately broken versions, to teach what each rule is for and to prove the checker
+    /// works.
+    pub variants: &'static [Variant],
+    /// The faults chaos draws from, each as likely as its number of entries.
+    pub chaos_faults: &'static [ChaosFault],
+}
+
+/// The facts and views of a protocol that need no running simulation. Only [`info`](Self::info)
+/// and [`cheat_sheet`](Self::cheat_sheet) are required; the rest have defaults for a cluster of
+/// `size_knob` equal nodes on a circle, all linked, a majority of which must stay up.
+pub trait Protocol: Sync + 'static {
+    fn info(&self) -> &'static Info;
+    fn cheat_sheet(&self) -> CheatSheet;
+    fn default_net(&self) -> NetConfig {
+        NetConfig::default()
+    }
+    /// How many nodes the simulation has (counter clients count).
+    fn cluster_size(&self, setup: &Setup) -> usize {
+        setup.knob(self.info().size_knob) as usize
+    }
+    /// Whether the player may kill or slow `node`, and whether partitions list it.
+    fn is_target(&self, _setup: &Setup, _node: NodeId) -> bool {
+        true
+    }
+    /// Its rounds end when the cluster converges, not when it decides (reports say which).
+    fn converges(&self) -> bool {
+        false
+    }
+    /// How many targets may be down at once: a minority.
+    fn max_down(&self, setup: &Setup) -> usize {
+        self.cluster_size(setup).saturating_sub(1) / 2
+    }
+    /// A node the player kills comes back by itself after this many hops, if the round could
+    /// otherwise never end.
+    fn restart_killed_after_hops(&self) -> Option<u64> {
+        None
+    }
+    /// Chaos varies the timing of each run: here the protocol redraws its own timeouts from `rng`,
+    /// around `setup`'s values and the (already varied) network's `setup.net`, inside its knobs'
+    /// ranges.
+    fn vary_timing(&self, _setup: &mut Setup, _rng: &mut SimRng) {}
+    /// "Paxos, 3 nodes".
+    fn label(&self, setup: &Setup) -> String {
+        format!("{}, {} nodes", self.info().title, self.cluster_size(setup))
+    }
+    /// The key best scores are kept under: one per protocol and cluster shape.
+    fn score_key(&self, setup: &Setup) -> String {
+        format!("{}-{}", self.info().name, self.cluster_size(setup))
+    }
+    /// A node's name in the log: "red", "server 2".
+    fn node_name(&self, _setup: &Setup, node: NodeId) -> String {
+        format!("node {node}")
+    }
+    fn layout(&self, setup: &Setup) -> Vec<Place> {
+        let n = self.cluster_size(setup);
+        (0..n)
+            .map(|i| Place::polar(clockwise_from_top(i, n), 250.0, 40.0))
+            .collect()
+    }
+    /// The links drawn between nodes (messages only travel along these).
+    fn links(&self, setup: &Setup) -> Vec<(NodeId, NodeId)> {
+        let n = self.cluster_size(setup);
+        (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .collect()
+    }
+    /// Its example scenarios, built in (so the web version has them): (file name, JSON text).
+    fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Its lessons, in the order a learner takes them (see `crate::lesson`).
+    fn lessons(&self) -> &'static [Lesson] {
+        &[]
+    }
+}
+
+/// The facts of [`Info`], read through any protocol (a [`Mode`] derefs to one).
+impl dyn Protocol {
+    pub fn name(&self) -> &'static str {
+        self.info().name
+    }
+    pub fn title(&self) -> &'static str {
+        self.info().title
+    }
+    pub fn pitch(&self) -> &'static str {
+        self.info().pitch
+    }
+    pub fn knobs(&self) -> &'static [Knob] {
+        self.info().knobs
+    }
+    pub fn size_knob(&self) -> &'static str {
+        self.info().size_knob
+    }
+    pub fn variants(&self) -> &'static [Variant] {
+        self.info().variants
+    }
+    pub fn chaos_faults(&self) -> &'static [ChaosFault] {
+        self.info().chaos_faults
+    }
+}
+
+/// The typed side of a protocol: its actor and checker, and the views of a running simulation.
+pub trait Model: Protocol + Sized {
+    type Actor: Actor + 'static;
+    /// `Clone` so that a round can keep snapshots of its run to seek in (see `Round::seek`).
+    type Checker: Checker<<Self::Actor as Actor>::Note> + Clone + Send + Sync + 'static;
+
+    /// The cluster's actors and a fresh checker.
+    fn build(setup: &Setup) -> (Vec<Self::Actor>, Self::Checker);
+    /// The round is over (every node decided, the counter converged and healed).
+    fn finished(sim: &ModelSim<Self>) -> bool;
+    /// When the cluster won the round (Paxos decided; the counter converged once its clients
+    /// were done), if it has.
+    fn won_at(sim: &ModelSim<Self>) -> Option<Tick>;
+    /// Fills in a finished run's summary: `decided`, `value`, `decision_tick` (and `ballots`,
+    /// for a protocol with leaders), and the protocol's own fields in `details`; runs its
+    /// end-of-run checks.
+    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary);
+    fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView;
+    fn message_look(setup: &Setup, message: &InFlight<<Self::Actor as Actor>::Msg>) -> MessageLook;
+    /// A note in words for the event log ("starts ballot 2.G"), or none to leave it out.
+    fn note_text(note: &<Self::Actor as Actor>::Note) -> Option<String>;
+    /// The milestone a trace event puts on the space-time diagram (a ballot started, a promise,
+    /// a decision, a value changed), if any: on which node's lane, what kind, and its words.
+    fn mark(_event: &Event<Self::Actor>) -> Option<(NodeId, MarkKind, String)> {
+        None
+    }
+    /// Majorities to outline on the cluster, worked out from the trace (none by default).
+    fn quorums(_sim: &ModelSim<Self>) -> Quorums {
+        Quorums::default()
+    }
+    /// One protocol step in plain words, for classroom captions: `step` holds the trace entries
+    /// of one node handling one thing (a delivery, a timer), in order. None if the step is not
+    /// worth a caption (a promise that does not yet make a majority).
+    fn caption(
+        _sim: &ModelSim<Self>,
+        _setup: &Setup,
+        _step: &[Traced<Self::Actor>],
+    ) -> Option<String> {
+        None
+    }
+    fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks;
+    fn results(sim: &ModelSim<Self>, setup: &Setup, outcome: &Outcome) -> ResultsView;
+    /// Whether the clients are paused, for protocols that have clients.
+    fn clients_paused(_sim: &ModelSim<Self>) -> Option<bool> {
+        None
+    }
+    /// What `message` does in the protocol, so that chaos can aim its faults at it.
+    fn aim(_message: &<Self::Actor as Actor>::Msg) -> Aim {
+        Aim::Other
+    }
+    /// The protocol's own dangerous situations this run reached so far (chaos counts how often
+    /// each occurs): `two_values_proposed`.
+    fn dangers(_sim: &ModelSim<Self>) -> Vec<&'static str> {
+        Vec::new()
+    }
+}
+
+/// What a message does in its protocol, as far as chaos needs to know to aim faults at the
+/// dangerous moments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aim {
+    /// Opens a round its receiver joins (Paxos 1a, prepare).
+    Open,
+    /// Asks its receiver to store something others will rely on (Paxos 2a, accept; an ec-counter
+    /// set). Crashing the receiver right after, and cutting the sender off, is where forgetting
+    /// and competing rounds do harm.
+    Commit,
+    /// An answer its receiver counts toward a quorum (Paxos 1b and 2b): a copy of one must not
+    /// count twice.
+    Vote,
+    Other,
+}
+
+/// The simulator of protocol `P`.
+pub type ModelSim<P> = Sim<<P as Model>::Actor, <P as Model>::Checker>;
+
+/// A node's view with what the network knows filled in (down, slowed, drop armed); the protocol
+/// adds the rest.
+pub fn base_view<A: Actor, C: Checker<A::Note>>(
+    sim: &Sim<A, C>,
+    id: NodeId,
+    title: String,
+    mark: String,
+    colour: usize,
+) -> NodeView {
+    NodeView {
+        id,
+        title,
+        mark,
+        colour,
+        light: false,
+        down: sim.faults().is_down(id),
+        slow: sim.faults().slow_factor(id),
+        leading: None,
+        done: None,
+        drop_armed: sim.drop_armed(id),
+        value: None,
+        status: Vec::new(),
+        inspector: Vec::new(),
+    }
+}
