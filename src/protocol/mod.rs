@@ -72,15 +72,6 @@ impl Mode {
         }
     }
 
-    /// A protocol whose simulations `start` builds itself (Raft wraps its chaos runs with its own
-    /// strikes).
-    pub const fn started_by<P: Model>(
-        protocol: &'static P,
-        start: fn(&Setup, bool) -> Box<dyn RunningSim>,
-    ) -> Mode {
-        Mode { protocol, start }
-    }
-
     /// A fresh simulation of `setup` (nothing scheduled yet).
     pub fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
         (self.start)(setup, record_trace)

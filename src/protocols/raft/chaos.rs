@@ -14,19 +14,13 @@
 //!
 //! Which strikes a run has, and how long they watch, are drawn from the seed; each moment's
 //! dice from the seed and the tick. The plan never changes during a run, so a snapshot of the
-//! simulation is all a rewind needs, and a chaos run replays exactly. The simulation keeps the
-//! contract's `RunningSim` and forwards everything else to the plain Raft simulation.
-
-use std::any::Any;
+//! simulation is all a rewind needs, and a chaos run replays exactly. The engine's adversary
+//! asks them after each step (`Protocol::strikes`).
 
 use super::{Raft, RaftNode};
-use crate::diagram::Stamped;
-use crate::protocol::{Outcome, Running, RunningSim, Setup, Summary, Upcoming, model_sim};
+use crate::protocol::{RunningSim, Setup, Strikes, model_sim};
 use crate::sim::quorum::majority;
-use crate::sim::{
-    Action, ActionError, Faults, MessageStats, NodeId, SimRng, Tick, TraceDigest, Violation,
-};
-use crate::view::{Checks, LogLine, MessageView, NodeView, Quorums, ResultsView};
+use crate::sim::{Action, NodeId, SimRng, Tick};
 
 /// The RNG stream of the plan (the engine's chaos uses streams 1 to 3).
 const PLAN_STREAM: u64 = 23;
@@ -76,51 +70,69 @@ struct Seen {
     commit: u64,
 }
 
-/// A fresh Raft simulation: with Raft's strikes in a chaos run.
-pub(super) fn start(setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-    if setup.chaos {
-        Box::new(Struck::new(setup, record_trace))
-    } else {
-        Box::new(Running::<Raft>::new(setup, record_trace))
-    }
-}
-
-/// A Raft simulation with its chaos strikes.
-pub struct Struck {
-    inner: Box<dyn RunningSim>,
+/// Raft's strikes for one chaos run: its plan, and the servers as they were before the step.
+#[derive(Clone)]
+pub struct RaftStrikes {
     plan: Plan,
+    before: Vec<Seen>,
 }
 
-impl Struck {
-    pub fn new(setup: &Setup, record_trace: bool) -> Struck {
-        Struck {
-            inner: Box::new(Running::<Raft>::new(setup, record_trace)),
+impl RaftStrikes {
+    pub fn new(setup: &Setup) -> RaftStrikes {
+        RaftStrikes {
             plan: Plan::new(setup),
+            before: Vec::new(),
         }
     }
+}
 
-    fn seen(&self) -> Vec<Seen> {
-        let sim = model_sim::<Raft>(&*self.inner).expect("a Raft simulation");
-        sim.actors()
-            .iter()
-            .filter_map(RaftNode::as_server)
-            .map(|s| Seen {
-                term: s.term,
-                voted_for: s.voted_for,
-                leader: s.is_leader(),
-                log: s.log.len(),
-                commit: s.commit,
-            })
-            .collect()
+/// What the strikes watch of each server.
+fn seen(sim: &dyn RunningSim) -> Vec<Seen> {
+    let sim = model_sim::<Raft>(sim).expect("a Raft simulation");
+    sim.actors()
+        .iter()
+        .filter_map(RaftNode::as_server)
+        .map(|s| Seen {
+            term: s.term,
+            voted_for: s.voted_for,
+            leader: s.is_leader(),
+            log: s.log.len(),
+            commit: s.commit,
+        })
+        .collect()
+}
+
+impl Strikes for RaftStrikes {
+    fn before(&mut self, sim: &dyn RunningSim) {
+        self.before = seen(sim);
     }
+    fn after(&mut self, sim: &mut dyn RunningSim) {
+        let before = std::mem::take(&mut self.before);
+        Strike {
+            plan: self.plan,
+            sim,
+        }
+        .strike(&before);
+    }
+    fn boxed_clone(&self) -> Box<dyn Strikes> {
+        Box::new(self.clone())
+    }
+}
 
+/// One step's strikes, on the simulation.
+struct Strike<'a> {
+    plan: Plan,
+    sim: &'a mut dyn RunningSim,
+}
+
+impl Strike<'_> {
     /// Strikes at what the last step changed.
     fn strike(&mut self, before: &[Seen]) {
-        let now = self.inner.now();
+        let now = self.sim.now();
         if now > self.plan.until {
             return;
         }
-        let after = self.seen();
+        let after = seen(&*self.sim);
         let hop = self.plan.hop;
         for (node, (was, is)) in before.iter().zip(&after).enumerate() {
             let mut dice = self.plan.dice(now, node);
@@ -153,27 +165,27 @@ impl Struck {
     /// Partitions `node` away from the other servers for `for_ticks`.
     fn isolate(&mut self, node: NodeId, servers: usize, for_ticks: Tick) {
         let rest: Vec<NodeId> = (0..servers).filter(|n| *n != node).collect();
-        let _ = self.inner.apply(Action::Partition {
+        let _ = self.sim.apply(Action::Partition {
             groups: vec![vec![node], rest],
         });
-        let at = self.inner.now() + for_ticks;
-        self.inner.schedule(at, Action::HealAll);
+        let at = self.sim.now() + for_ticks;
+        self.sim.schedule(at, Action::HealAll);
     }
 
     fn crash(&mut self, node: NodeId, for_ticks: Tick) {
-        if self.inner.apply(Action::Kill { node }).is_ok() {
-            let at = self.inner.now() + for_ticks;
-            self.inner.schedule(at, Action::Recover { node });
+        if self.sim.apply(Action::Kill { node }).is_ok() {
+            let at = self.sim.now() + for_ticks;
+            self.sim.schedule(at, Action::Recover { node });
         }
     }
 
     /// `voter` just voted for `candidate` in `term`.
     fn forget(&mut self, voter: NodeId, candidate: NodeId, term: u64, servers: &[Seen]) {
-        let now = self.inner.now();
+        let now = self.sim.now();
         let hop = self.plan.hop;
         self.crash(voter, 2 * hop);
-        let _ = self.inner.apply(Action::PauseClients);
-        self.inner.schedule(now + 40 * hop, Action::ResumeClients);
+        let _ = self.sim.apply(Action::PauseClients);
+        self.sim.schedule(now + 40 * hop, Action::ResumeClients);
         let heard = servers
             .iter()
             .enumerate()
@@ -191,8 +203,8 @@ impl Struck {
                 to: other,
                 both: true,
             };
-            if self.inner.apply(cut).is_ok() {
-                self.inner.schedule(
+            if self.sim.apply(cut).is_ok() {
+                self.sim.schedule(
                     now + 40 * hop,
                     Action::Heal {
                         from: candidate,
@@ -201,145 +213,5 @@ impl Struck {
                 );
             }
         }
-    }
-}
-
-impl RunningSim for Struck {
-    fn step_one(&mut self) -> bool {
-        let before = self.seen();
-        let stepped = self.inner.step_one();
-        if stepped {
-            self.strike(&before);
-        }
-        stepped
-    }
-    fn run_until(&mut self, tick: Tick) {
-        while self.inner.next_due().is_some_and(|t| t <= tick) {
-            self.step_one();
-        }
-        self.inner.run_until(tick)
-    }
-    fn run_to_end(&mut self, max_ticks: Tick) {
-        while !self.inner.finished() && self.inner.next_due().is_some_and(|t| t <= max_ticks) {
-            self.step_one();
-        }
-        self.inner.run_to_end(max_ticks)
-    }
-    fn snapshot(&self) -> Box<dyn RunningSim> {
-        Box::new(Struck {
-            inner: self.inner.snapshot(),
-            plan: self.plan,
-        })
-    }
-    /// The plan is the seed's, so the simulation's snapshot is the whole state.
-    fn restore(&mut self, snapshot: &dyn RunningSim) -> Result<(), String> {
-        self.inner.restore(snapshot)
-    }
-    /// The plain Raft simulation, for `Simulation::of::<Raft>` and restores.
-    fn as_any(&self) -> &dyn Any {
-        self.inner.as_any()
-    }
-
-    fn now(&self) -> Tick {
-        self.inner.now()
-    }
-    fn apply(&mut self, action: Action) -> Result<(), ActionError> {
-        self.inner.apply(action)
-    }
-    fn schedule(&mut self, at: Tick, action: Action) {
-        self.inner.schedule(at, action)
-    }
-    fn next_due(&self) -> Option<Tick> {
-        self.inner.next_due()
-    }
-    fn upcoming(&self) -> Option<(Tick, Upcoming)> {
-        self.inner.upcoming()
-    }
-    fn dangers(&self) -> Vec<&'static str> {
-        self.inner.dangers()
-    }
-    fn violations(&self) -> &[Violation] {
-        self.inner.violations()
-    }
-    fn stats(&self) -> MessageStats {
-        self.inner.stats()
-    }
-    fn faults(&self) -> &Faults {
-        self.inner.faults()
-    }
-    fn drop_armed(&self, node: NodeId) -> bool {
-        self.inner.drop_armed(node)
-    }
-    fn in_flight_count(&self) -> usize {
-        self.inner.in_flight_count()
-    }
-    fn trace_len(&self) -> usize {
-        self.inner.trace_len()
-    }
-    fn events_processed(&self) -> u64 {
-        self.inner.events_processed()
-    }
-    fn pending_actions(&self) -> usize {
-        self.inner.pending_actions()
-    }
-    fn script_error(&self) -> Option<&str> {
-        self.inner.script_error()
-    }
-    fn finished(&self) -> bool {
-        self.inner.finished()
-    }
-    fn won_at(&self) -> Option<Tick> {
-        self.inner.won_at()
-    }
-    fn summary(&self, setup: &Setup) -> Summary {
-        self.inner.summary(setup)
-    }
-    fn trace_lines(&self, from: usize) -> Vec<String> {
-        self.inner.trace_lines(from)
-    }
-    fn stream_trace(&mut self, out: Box<dyn std::io::Write + Send + Sync>) {
-        self.inner.stream_trace(out)
-    }
-    fn finish_trace(&mut self) -> std::io::Result<TraceDigest> {
-        self.inner.finish_trace()
-    }
-    fn node_views(&self, setup: &Setup) -> Vec<NodeView> {
-        self.inner.node_views(setup)
-    }
-    fn message_views(&self, setup: &Setup, now: f64) -> Vec<MessageView> {
-        self.inner.message_views(setup, now)
-    }
-    fn log_lines(&self, setup: &Setup, from: usize) -> Vec<LogLine> {
-        self.inner.log_lines(setup, from)
-    }
-    fn lost_since(&self, from: usize) -> Vec<crate::sim::MsgId> {
-        self.inner.lost_since(from)
-    }
-    fn diagram_entries(&self, setup: &Setup, from: usize) -> Vec<Stamped> {
-        self.inner.diagram_entries(setup, from)
-    }
-    fn checks(&self, setup: &Setup) -> Checks {
-        self.inner.checks(setup)
-    }
-    fn results(&self, setup: &Setup, outcome: &Outcome) -> ResultsView {
-        self.inner.results(setup, outcome)
-    }
-    fn clients_paused(&self) -> Option<bool> {
-        self.inner.clients_paused()
-    }
-    fn quorums(&self) -> Quorums {
-        self.inner.quorums()
-    }
-    fn caption(&self, setup: &Setup) -> Option<(Tick, String)> {
-        self.inner.caption(setup)
-    }
-    fn forget_kept_trace(&mut self) {
-        self.inner.forget_kept_trace()
-    }
-    fn moment_before(&self, tick: Tick) -> Option<Tick> {
-        self.inner.moment_before(tick)
-    }
-    fn moment_after(&self, tick: Tick) -> Option<Tick> {
-        self.inner.moment_after(tick)
     }
 }

@@ -33,8 +33,7 @@ pub use node::{
 /// The Raft plug-in.
 pub struct Raft;
 
-/// A chaos run of Raft gets Raft's own strikes besides the engine's adversary (see `chaos.rs`).
-pub const MODE: Mode = Mode::started_by(&Raft, chaos::start);
+pub const MODE: Mode = Mode::of(&Raft);
 /// Its line in the registry (`crate::protocols::REGISTRY`).
 pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
     mode: MODE,
@@ -218,6 +217,10 @@ impl Protocol for Raft {
     }
     fn lessons(&self) -> &'static [crate::protocol::Lesson] {
         lessons::LESSONS
+    }
+    /// A chaos run gets Raft's own strikes besides the engine's adversary (see `chaos.rs`).
+    fn strikes(&self, setup: &Setup) -> Option<Box<dyn crate::protocol::Strikes>> {
+        Some(Box::new(chaos::RaftStrikes::new(setup)))
     }
     fn scenarios(&self) -> &'static [(&'static str, &'static str)] {
         &[
