@@ -6,6 +6,7 @@ use beat_paxos::protocol::Setup;
 use beat_paxos::protocols::raft;
 use beat_paxos::replay::Replay;
 use beat_paxos::round::{Attack, Round};
+use beat_paxos::simulation::Simulation;
 
 mod common;
 use common::{beat_paxos, json};
@@ -176,4 +177,28 @@ fn raft_chaos_strikes_catch_each_broken_variant_and_the_run_replays() {
             "{variant}: the same run again"
         );
     }
+}
+
+#[test]
+fn a_rewound_raft_chaos_run_strikes_again_at_the_same_moments() {
+    // Raft's strikes ride in the adversary (`Protocol::strikes`): a snapshot must carry them, so
+    // that a rewind replays the same violation, not a run without them.
+    let mut base = Setup::for_mode(raft::MODE);
+    base.set_knob("servers", 3).unwrap();
+    base.broken = Some("forget-vote");
+    base.seed = 2;
+    let setup = beat_paxos::chaos::with_chaos(&base);
+    let whole = |sim: &mut Simulation| {
+        sim.run_to_end(setup.max_ticks);
+        serde_json::to_value(sim.summary(&setup)).unwrap()
+    };
+    let straight = whole(&mut Simulation::new(&setup, false));
+    let violation = &straight["violations"][0];
+    assert_eq!(violation["kind"], "election-safety", "{straight}");
+    let mut run = Simulation::new(&setup, false);
+    run.run_until(violation["tick"].as_u64().unwrap() / 2);
+    let halfway = run.snapshot();
+    assert_eq!(whole(&mut run), straight, "the run from halfway");
+    run.restore(&halfway).unwrap();
+    assert_eq!(whole(&mut run), straight, "the run rewound to halfway");
 }
