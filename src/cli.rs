@@ -62,16 +62,16 @@ pub struct LessonArgs {
 /// The cluster a command simulates; any flag given overrides the scenario file.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ClusterArgs {
-    /// The protocol: paxos or ec-counter.
+    /// The protocol: paxos, ec-counter or raft.
     #[arg(long, value_parser = parse_mode)]
     pub mode: Option<Mode>,
-    /// Paxos nodes (3-9), or ec-counter servers (2-7).
+    /// Paxos nodes (3-9), ec-counter servers (2-7) or Raft servers (3-9).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub nodes: Option<u64>,
-    /// ec-counter clients (1-12).
+    /// ec-counter clients (1-12) or Raft clients (1-3).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub clients: Option<u64>,
-    /// ec-counter requests per client (0-10000).
+    /// ec-counter requests per client (0-10000) or Raft commands per client (1-20).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub requests: Option<u64>,
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
@@ -141,13 +141,14 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 1, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_crashes: usize,
     /// Paxos: explore no ballot above this round (default 1: each node leads at most one
-    /// ballot). Protocols without rounds refuse it.
+    /// ballot); Raft: no term above this (default 1). Protocols without rounds refuse it.
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_round: Option<u64>,
     /// Paxos: explore no path on which more than this many ballots are started in all.
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub max_ballots: Option<u64>,
-    /// Explore no path longer than this many steps, at least 1 (ec-counter: 14 unless given).
+    /// Explore no path longer than this many steps, at least 1 (ec-counter: 14 unless given;
+    /// Raft: 12).
     #[arg(long, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_depth: Option<usize>,
     /// Checker threads, 1 to 4 per core; with more than one the counterexample found may not

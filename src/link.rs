@@ -586,10 +586,10 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_reported_and_fall_back_to_defaults() {
-        let link = parse("?mode=raft&nodes=40&seed=-3&color=red");
+        let link = parse("?mode=zab&nodes=40&seed=-3&color=red");
         assert_eq!(link.setup, Setup::for_mode(paxos::MODE));
         assert_eq!(link.problems.len(), 4, "{:?}", link.problems);
-        assert!(link.problems[0].contains("unknown mode `raft`"));
+        assert!(link.problems[0].contains("unknown mode `zab`"));
         assert!(link.problems[1].contains("`nodes=40`"));
         assert!(
             link.problems

@@ -703,7 +703,7 @@ mod tests {
         let cases = [
             (
                 r#"{"mode": 1}"#,
-                "expected a protocol name: `paxos` or `ec-counter`",
+                "expected a protocol name: `paxos`, `ec-counter` or `raft`",
             ),
             ("[1, 2]", "expected a scenario: a JSON object such as {"),
             (r#"{"nodes": "three"}"#, "expected a whole number from 0 to"),

@@ -809,7 +809,7 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
             r#"{"actions": [{"at": 1, "action": "slow", "node": 0, "factor": 99}]}"#,
             "field `actions[0]`",
         ),
-        ("mode.json", r#"{"mode": "raft"}"#, "field `mode`"),
+        ("mode.json", r#"{"mode": "zab"}"#, "field `mode`"),
     ];
     for (name, text, expected) in cases {
         let path = dir.join(name);
@@ -829,7 +829,7 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
     }
     for args in [
         &["sim", "--nodes", "12"][..],
-        &["sim", "--mode", "raft"],
+        &["sim", "--mode", "zab"],
         &["sim", "--seed", "x"],
         &["chaos", "--break", "amnesia", "--mode", "ec-counter"],
         &["sim", "--scenario", "/nonexistent/s.json"],

@@ -214,7 +214,10 @@ fn the_command_lists_lessons_and_plays_them() {
             "amnesia",
             "skip-highest-accepted",
             "accept-after-promise",
-            "no-max"
+            "no-max",
+            "forget-vote",
+            "no-up-to-date-check",
+            "commit-old-term"
         ]
     );
 
@@ -591,4 +594,100 @@ fn dueling_leaders_hint_slow_each_new_leader_as_it_starts_its_ballot() {
         moves
     });
     met(lesson, &round);
+}
+
+/// Raft's forget-vote lesson, as its hint says: when a server votes for the first candidate,
+/// kill it, cut the candidate from the third server (whose vote has not come), pause the
+/// clients, and recover the voter a few hops later.
+#[test]
+fn raft_forget_vote_hint_kill_the_first_voter_and_cut_its_candidate_off_breaks_election_safety() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    let mut done = false;
+    let (lesson, round) =
+        follow::<Raft>("raft-break-forget-vote", |events: &[Traced<RaftNode>]| {
+            for traced in events {
+                let Event::Note {
+                    node,
+                    note: RaftNote::Voted { candidate, .. },
+                } = &traced.event
+                else {
+                    continue;
+                };
+                if done || node == candidate {
+                    continue;
+                }
+                done = true;
+                let third = 3 - node - candidate;
+                let at_once = |attack| Do { delay: 0, attack };
+                return vec![
+                    at_once(Attack::ToggleDown(*node)),
+                    at_once(Attack::Cut(*candidate, third)),
+                    at_once(Attack::PauseClients(true)),
+                    Do {
+                        delay: 200,
+                        attack: Attack::ToggleDown(*node),
+                    },
+                ];
+            }
+            Vec::new()
+        });
+    met(lesson, &round);
+    assert_eq!(
+        round.simulation.violations()[0].kind,
+        "election-safety",
+        "{:?}",
+        round.moves
+    );
+}
+
+/// Raft's leader-crash lesson, as its hint says: kill the leader as it commits the first command.
+#[test]
+fn raft_leader_crash_hint_kill_the_leader_as_it_commits() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    let mut leader = None;
+    let mut done = false;
+    let (lesson, round) = follow::<Raft>("raft-leader-crash", |events: &[Traced<RaftNode>]| {
+        for traced in events {
+            let Event::Note { node, note } = &traced.event else {
+                continue;
+            };
+            match note {
+                RaftNote::BecameLeader { .. } => leader = Some(*node),
+                RaftNote::Committed { .. } if leader == Some(*node) && !done => {
+                    done = true;
+                    return now(Attack::ToggleDown(*node));
+                }
+                _ => {}
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+    assert!(round.simulation.violations().is_empty());
+}
+
+/// Raft's old-leader lesson, as its hint says: isolate the leader as it appends the first command.
+#[test]
+fn raft_old_leader_hint_isolate_the_leader_as_it_appends() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    let mut leader = None;
+    let mut done = false;
+    let (lesson, round) = follow::<Raft>("raft-old-leader", |events: &[Traced<RaftNode>]| {
+        for traced in events {
+            let Event::Note { node, note } = &traced.event else {
+                continue;
+            };
+            match note {
+                RaftNote::BecameLeader { .. } => leader = Some(*node),
+                RaftNote::Appended { .. } if leader == Some(*node) && !done => {
+                    done = true;
+                    return now(Attack::Isolate(*node));
+                }
+                _ => {}
+            }
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+    assert!(round.simulation.violations().is_empty());
 }

@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use crate::protocol::{Aim, RunningSim, Setup, Upcoming};
+use crate::protocol::{Aim, RunningSim, Setup, Strikes, Upcoming};
 use crate::sim::quorum::majority;
 use crate::sim::{Action, MsgId, NodeId, SimRng, Tick};
 
@@ -133,6 +133,8 @@ pub struct Adversary {
     seen: BTreeSet<&'static str>,
     /// The fault kinds that took effect (see [`fault`]).
     faults: BTreeSet<&'static str>,
+    /// The protocol's own strikes (`Protocol::strikes`), asked after each step.
+    own: Option<Box<dyn Strikes>>,
 }
 
 impl Adversary {
@@ -209,6 +211,7 @@ impl Adversary {
             hold: None,
             seen: BTreeSet::new(),
             faults: BTreeSet::new(),
+            own: setup.mode.strikes(setup),
         }
     }
 
@@ -221,7 +224,15 @@ impl Adversary {
         self.before(tick, &upcoming, sim);
         let delivered = sim.stats().delivered;
         let down = sim.faults().down_count();
-        sim.step_one();
+        if let Some(own) = &mut self.own {
+            own.before(&*sim);
+        }
+        // The protocol's strikes come first: what they do counts as this step's (a crash).
+        if sim.step_one()
+            && let Some(own) = &mut self.own
+        {
+            own.after(sim);
+        }
         let delivered = sim.stats().delivered > delivered;
         let crashed = sim.faults().down_count() > down;
         self.after(tick, &upcoming, delivered, crashed, sim);

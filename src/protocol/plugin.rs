@@ -95,6 +95,29 @@ pub trait Protocol: Sync + 'static {
     fn lessons(&self) -> &'static [Lesson] {
         &[]
     }
+    /// Its own chaos strikes for chaos run `setup`, if it has any: the adversary asks them after
+    /// each step whether to strike now (Raft crashes a server right after it votes).
+    fn strikes(&self, _setup: &Setup) -> Option<Box<dyn Strikes>> {
+        None
+    }
+}
+
+/// A protocol's own chaos strikes, at moments only it can see in its nodes' state. The adversary
+/// calls [`before`](Self::before) and [`after`](Self::after) around each step of a chaos run.
+/// They must depend only on the run (and the seed), so that a chaos run replays exactly.
+pub trait Strikes: Send + Sync {
+    /// Before a step: note what `after` compares against.
+    fn before(&mut self, sim: &dyn RunningSim);
+    /// After the step: strike now, through `sim`'s actions, if the step made the moment.
+    fn after(&mut self, sim: &mut dyn RunningSim);
+    /// A copy, for the snapshots a rewind restores.
+    fn boxed_clone(&self) -> Box<dyn Strikes>;
+}
+
+impl Clone for Box<dyn Strikes> {
+    fn clone(&self) -> Self {
+        self.boxed_clone()
+    }
 }
 
 /// The facts of [`Info`], read through any protocol (a [`Mode`] derefs to one).

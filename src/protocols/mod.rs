@@ -12,9 +12,10 @@ use crate::protocol::Mode;
 // items and never expand macros.
 pub mod ec_counter;
 pub mod paxos;
+pub mod raft;
 
 /// Every protocol the CLI, the game, the web bridge and the tests know, in menu order.
-pub const REGISTRY: &[Entry] = &[paxos::ENTRY, ec_counter::ENTRY];
+pub const REGISTRY: &[Entry] = &[paxos::ENTRY, ec_counter::ENTRY, raft::ENTRY];
 
 /// A registered protocol: its contract, and the hooks that live in layers above the contract
 /// (so that `protocol` need not import them).
@@ -84,7 +85,7 @@ mod tests {
                 names()
             );
         }
-        assert_eq!(by_name("raft"), None);
+        assert_eq!(by_name("zab"), None);
         assert_eq!(owner_of_variant("byzantine"), None);
         let last = REGISTRY.last().unwrap().mode.name();
         assert!(names().ends_with(&format!(" or `{last}`")), "{}", names());
