@@ -115,17 +115,20 @@ enum Mark {
 fn marks_legend(ui: &mut egui::Ui, quorums: &Quorums) {
     use crate::view::QuorumKind;
     let has = |kind| quorums.outlines.iter().any(|o| o.kind == kind);
-    let mut rows = vec![(Mark::Ring(GOLD), "gold ring: leads the current ballot")];
+    let mut rows = vec![(
+        Mark::Ring(GOLD),
+        "gold ring: a leader (of a ballot, or of a term)",
+    )];
     if has(QuorumKind::Accepted) {
         rows.push((
             Mark::Ring(Color32::from_gray(190)),
-            "solid outline: accepted a chosen value (its colour)",
+            "solid outline: the majority that accepted what was chosen or committed",
         ));
     }
     if has(QuorumKind::Promised) {
         rows.push((
             Mark::Dashed,
-            "dashed outline: promised the latest leader (its colour)",
+            "dashed outline: the majority behind the latest leader (promises or votes)",
         ));
     }
     if !quorums.overlap.is_empty() {
