@@ -39,6 +39,28 @@ pub enum Effect<A: Actor> {
     Note(A::Note),
 }
 
+/// The messages among `effects`, with their receivers, in order (what handler tests read).
+pub fn sent<A: Actor>(effects: &[Effect<A>]) -> Vec<(NodeId, A::Msg)> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Send { to, msg } => Some((*to, msg.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The notes among `effects`, in order.
+pub fn notes<A: Actor>(effects: &[Effect<A>]) -> Vec<A::Note> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Note(note) => Some(note.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// An actor's view of the world while it handles one input.
 pub struct Cx<'a, A: Actor> {
     pub me: NodeId,

@@ -18,7 +18,7 @@ mod snapshot;
 mod trace;
 
 pub use action::{Action, ActionError, TimedAction};
-pub use actor::{Actor, Cx, Effect};
+pub use actor::{Actor, Cx, Effect, notes, sent};
 pub use checker::{Checker, Violation};
 pub use network::{Faults, NetConfig};
 pub use rng::SimRng;

@@ -387,6 +387,7 @@ impl Actor for EcNode {
 mod tests {
     use super::*;
     use crate::sim::{Effect, SimRng};
+    use crate::sim::{notes, sent};
 
     const SHAPE: EcShape = EcShape {
         servers: 2,
@@ -408,26 +409,6 @@ mod tests {
         let mut effects = Vec::new();
         f(node, &mut Cx::detached(0, 0, &mut rng, &mut effects));
         effects
-    }
-
-    fn sent(effects: &[Effect<EcNode>]) -> Vec<(NodeId, Msg)> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Send { to, msg } => Some((*to, msg.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn notes(effects: &[Effect<EcNode>]) -> Vec<Note> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Note(note) => Some(note.clone()),
-                _ => None,
-            })
-            .collect()
     }
 
     fn timers(effects: &[Effect<EcNode>]) -> Vec<Timer> {

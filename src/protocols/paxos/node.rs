@@ -489,6 +489,7 @@ impl Actor for PaxosNode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::sent;
     use crate::sim::{Effect, SimRng};
 
     fn b(round: u64, node: NodeId) -> Ballot {
@@ -504,19 +505,6 @@ mod tests {
         let mut effects = Vec::new();
         f(node, &mut Cx::detached(node.id, 0, &mut rng, &mut effects));
         effects
-    }
-
-    fn sent(effects: &[Effect<PaxosNode>]) -> Vec<(NodeId, Msg)> {
-        effects
-            .iter()
-            .filter_map(|e| {
-                if let Effect::Send { to, msg } = e {
-                    Some((*to, msg.clone()))
-                } else {
-                    None
-                }
-            })
-            .collect()
     }
 
     /// The delay of the election timer the handler armed, if it armed one.

@@ -118,6 +118,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::sent;
     use crate::sim::{Effect, SimRng};
 
     /// Client 3 of 3 servers with two commands; it starts at server 0.
@@ -133,16 +134,6 @@ mod tests {
         let mut effects = Vec::new();
         f(c, &mut Cx::detached(c.id, 0, &mut rng, &mut effects));
         effects
-    }
-
-    fn sent(effects: &[Effect<RaftNode>]) -> Vec<(NodeId, Msg)> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Send { to, msg } => Some((*to, msg.clone())),
-                _ => None,
-            })
-            .collect()
     }
 
     const FIRST: Command = Command { client: 3, seq: 0 };

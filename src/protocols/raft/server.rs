@@ -477,6 +477,7 @@ impl Server {
 mod tests {
     use super::*;
     use crate::sim::{Effect, SimRng};
+    use crate::sim::{notes, sent};
 
     fn server(id: NodeId, variant: Variant) -> Server {
         Server::new(id, 3, variant, RaftTiming::default())
@@ -498,26 +499,6 @@ mod tests {
         let mut effects = Vec::new();
         f(s, &mut Cx::detached(s.id, 1_000, &mut rng, &mut effects));
         effects
-    }
-
-    fn sent(effects: &[Effect<RaftNode>]) -> Vec<(NodeId, Msg)> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Send { to, msg } => Some((*to, msg.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn notes(effects: &[Effect<RaftNode>]) -> Vec<Note> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Note(note) => Some(note.clone()),
-                _ => None,
-            })
-            .collect()
     }
 
     fn message(s: &mut Server, from: NodeId, msg: Msg) -> Vec<Effect<RaftNode>> {
