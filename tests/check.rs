@@ -488,23 +488,7 @@ fn a_counterexample_that_cannot_be_written_still_prints_the_report() {
 #[test]
 fn without_reductions_the_core_search_meets_the_same_states_as_stateright() {
     for network in [NetworkKind::Unordered, NetworkKind::Duplicating] {
-        let options = CheckOptions {
-            network,
-            search: Search::Dfs,
-            max_ballots: Some(1),
-            ..CheckOptions::default()
-        };
-        let stateright = check(paxos::MODE, None, options.clone());
-        let core = check(
-            paxos::MODE,
-            None,
-            CheckOptions {
-                search: Search::Core,
-                sleep_sets: false,
-                drop_dead: false,
-                ..options
-            },
-        );
+        let (stateright, core) = stateright_and_unreduced_core(network, 1);
         assert!(stateright.complete && core.complete, "{core:?}");
         assert_eq!(core.unique_states, stateright.unique_states, "{network:?}");
         assert_eq!(core.states, stateright.states, "{network:?}");
@@ -683,28 +667,13 @@ fn correct_paxos_is_safe_in_two_full_rounds_per_node_with_no_depth_bound() {
 #[ignore = "seconds; run in release"]
 fn the_reduced_core_search_agrees_with_stateright_on_round_one() {
     for network in [NetworkKind::Unordered, NetworkKind::Duplicating] {
-        let options = CheckOptions {
-            network,
-            search: Search::Dfs,
-            max_ballots: Some(2),
-            ..CheckOptions::default()
-        };
-        let stateright = check(paxos::MODE, None, options.clone());
-        let plain = check(
-            paxos::MODE,
-            None,
-            CheckOptions {
-                search: Search::Core,
-                sleep_sets: false,
-                drop_dead: false,
-                ..options.clone()
-            },
-        );
+        let (stateright, plain) = stateright_and_unreduced_core(network, 2);
         assert_eq!(plain.unique_states, stateright.unique_states, "{network:?}");
         assert_eq!(plain.states, stateright.states, "{network:?}");
         let unbounded = CheckOptions {
-            max_ballots: None,
-            ..options
+            network,
+            search: Search::Dfs,
+            ..CheckOptions::default()
         };
         let stateright = check(paxos::MODE, None, unbounded.clone());
         let reduced = check(
@@ -724,6 +693,32 @@ fn the_reduced_core_search_agrees_with_stateright_on_round_one() {
             "{reduced:?}"
         );
     }
+}
+
+/// Stateright's depth-first search and the core search with its reductions off, on the same
+/// bounds: round 1, one crash, at most `max_ballots` ballots, on `network`.
+fn stateright_and_unreduced_core(
+    network: NetworkKind,
+    max_ballots: u64,
+) -> (CheckReport, CheckReport) {
+    let options = CheckOptions {
+        network,
+        search: Search::Dfs,
+        max_ballots: Some(max_ballots),
+        ..CheckOptions::default()
+    };
+    let stateright = check(paxos::MODE, None, options.clone());
+    let core = check(
+        paxos::MODE,
+        None,
+        CheckOptions {
+            search: Search::Core,
+            sleep_sets: false,
+            drop_dead: false,
+            ..options
+        },
+    );
+    (stateright, core)
 }
 
 /// Every "sometimes" property of `report` was reached: the proof is not vacuous.
