@@ -181,12 +181,7 @@ fn draw_mark(painter: &egui::Painter, at: egui::Pos2, mark: &Mark) {
                 egui::Stroke::new(1.5, Color32::WHITE),
             ));
         }
-        Mark::Cross => {
-            let stroke = egui::Stroke::new(2.0, super::LOST);
-            let d = 4.0;
-            painter.line_segment([at + egui::vec2(-d, -d), at + egui::vec2(d, d)], stroke);
-            painter.line_segment([at + egui::vec2(-d, d), at + egui::vec2(d, -d)], stroke);
-        }
+        Mark::Cross => super::diagram::cross(painter, at, super::LOST),
     }
 }
 

@@ -424,7 +424,8 @@ fn arrow_head(painter: &egui::Painter, from: Pos2, to: Pos2, stroke: Stroke) {
     painter.line_segment([to, to + back - side], stroke);
 }
 
-fn cross(painter: &egui::Painter, at: Pos2, colour: Color32) {
+/// A lost message's cross (the marks legend draws the same).
+pub(super) fn cross(painter: &egui::Painter, at: Pos2, colour: Color32) {
     let stroke = Stroke::new(2.0, colour);
     let d = 4.0;
     painter.line_segment([at + vec2(-d, -d), at + vec2(d, d)], stroke);
