@@ -60,6 +60,8 @@ pub struct ActiveLesson {
     /// back before one and playing on is no news, so it does not stop the clock again.
     paused: Vec<Pause>,
     paused_on_done: Option<Tick>,
+    /// The trace length the pauses were last read at: they are read again only when it changes.
+    pauses_read_at: Option<usize>,
 }
 
 fn start_lesson(
@@ -83,6 +85,7 @@ fn start_lesson(
         paused_for,
         paused: Vec::new(),
         paused_on_done: None,
+        pauses_read_at: None,
     });
 }
 
@@ -170,8 +173,15 @@ fn pause_at_moments(
         return;
     }
     let round = &current.round;
+    // A pause is a function of the trace: a trace read with no new pause in it need not be
+    // read again until it changes.
+    let length = round.simulation.trace_len();
+    if active.pauses_read_at == Some(length) {
+        return;
+    }
     let pauses = (active.lesson.pauses)(&*round.simulation);
     let Some(pause) = pauses.into_iter().find(|p| !active.paused.contains(p)) else {
+        active.pauses_read_at = Some(length);
         return;
     };
     stop_at(pause.tick, round.now(), &mut clock, &mut seeks);
