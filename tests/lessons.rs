@@ -260,10 +260,27 @@ fn follow_hint(
 /// [`follow_hint`] for a lesson of any protocol.
 fn follow<M: Model>(
     name: &str,
+    hint: impl FnMut(&[Traced<M::Actor>]) -> Vec<Do>,
+) -> (&'static Lesson, Round) {
+    follow_from::<M>(name, Vec::new(), hint)
+}
+
+/// [`follow`] for a lesson that starts paused: `start` are the moves its opening words ask for,
+/// made before the first step.
+fn follow_from<M: Model>(
+    name: &str,
+    start: Vec<Attack>,
     mut hint: impl FnMut(&[Traced<M::Actor>]) -> Vec<Do>,
 ) -> (&'static Lesson, Round) {
     let lesson = lesson::find(name).unwrap();
     let mut round = Round::new(lesson.setup().unwrap());
+    assert!(
+        start.is_empty() || lesson.starts_paused.is_some(),
+        "{name}: moves before the first step, but the lesson does not start paused"
+    );
+    for attack in start {
+        round.attack(attack).unwrap();
+    }
     let mut seen = 0;
     let mut later: Vec<(u64, Attack)> = Vec::new();
     while lesson.met(&round).is_none() && round.now() < 20_000 {
@@ -305,6 +322,21 @@ fn paused_here(lesson: &Lesson, round: &Round) {
         round.now(),
         pauses
     );
+}
+
+/// And the other way round: every pause of the run is a moment the hint acted at (a pause that
+/// asks for a move the hint does not make would mislead the student).
+fn acted_at_every_pause(lesson: &Lesson, round: &Round) {
+    for pause in (lesson.pauses)(&*round.simulation) {
+        assert!(
+            round.moves.iter().any(|played| played.tick == pause.tick),
+            "{}: the game pauses at {} ({}), but the hint does nothing then: {:?}",
+            lesson.name,
+            pause.tick,
+            pause.text,
+            round.moves
+        );
+    }
 }
 
 fn note(traced: &Traced<PaxosNode>) -> Option<(NodeId, &Note)> {
@@ -690,4 +722,119 @@ fn raft_old_leader_hint_isolate_the_leader_as_it_appends() {
     });
     met(lesson, &round);
     assert!(round.simulation.violations().is_empty());
+}
+
+/// Raft's no-up-to-date-check lesson, as its opening words and hint say: isolate blue at once
+/// and again each time it rejoins, pause the clients after the first commit, and isolate the
+/// leader once blue runs for a term above the leader's.
+#[test]
+fn raft_no_up_to_date_check_hint_keep_blue_away_then_isolate_the_leader_breaks_completeness() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    use beat_paxos::sim::Action;
+    const BLUE: NodeId = 2;
+    let mut leader = None;
+    let (mut rejoined, mut committed, mut isolated) = (0, false, false);
+    let (lesson, round) = follow_from::<Raft>(
+        "raft-break-no-up-to-date-check",
+        vec![Attack::Isolate(BLUE)],
+        |events: &[Traced<RaftNode>]| {
+            for traced in events {
+                match &traced.event {
+                    Event::Action {
+                        action: Action::HealAll,
+                    } if !isolated => {
+                        rejoined += 1;
+                        return now(Attack::Isolate(BLUE));
+                    }
+                    Event::Note { node, note } => match note {
+                        RaftNote::BecameLeader { term } => leader = Some((*node, *term)),
+                        RaftNote::Committed { index: 1 } if !committed => {
+                            committed = true;
+                            return now(Attack::PauseClients(true));
+                        }
+                        RaftNote::ElectionStarted { term }
+                            if *node == BLUE
+                                && committed
+                                && !isolated
+                                && leader.is_some_and(|(_, t)| *term > t) =>
+                        {
+                            isolated = true;
+                            return now(Attack::Isolate(leader.unwrap().0));
+                        }
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+            Vec::new()
+        },
+    );
+    met(lesson, &round);
+    acted_at_every_pause(lesson, &round);
+    assert!(rejoined > 0 && committed && isolated, "{:?}", round.moves);
+    assert_eq!(
+        round.simulation.violations()[0].kind,
+        "leader-completeness",
+        "{:?}",
+        round.moves
+    );
+}
+
+/// Raft's commit-old-term lesson (Figure 8 by hand), as its hint says: isolate each of the first
+/// two leaders right after it appends a command (pausing the clients with the second), isolate
+/// the second again each time it rejoins, and kill the old leader as it commits its old entry.
+#[test]
+fn raft_commit_old_term_hint_figure_8_by_hand_breaks_completeness() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    use beat_paxos::sim::Action;
+    let mut leaders: Vec<NodeId> = Vec::new();
+    let mut isolated = 0;
+    let mut killed = false;
+    let (lesson, round) = follow::<Raft>(
+        "raft-break-commit-old-term",
+        |events: &[Traced<RaftNode>]| {
+            for traced in events {
+                match &traced.event {
+                    Event::Action {
+                        action: Action::HealAll,
+                    } if isolated == 2 && !killed => {
+                        return now(Attack::Isolate(leaders[1]));
+                    }
+                    Event::Note { node, note } => match note {
+                        RaftNote::BecameLeader { .. } => leaders.push(*node),
+                        RaftNote::Appended { .. }
+                            if isolated < 2
+                                && leaders.len() == isolated + 1
+                                && leaders.last() == Some(node) =>
+                        {
+                            isolated += 1;
+                            let mut moves = now(Attack::Isolate(*node));
+                            if isolated == 2 {
+                                moves.extend(now(Attack::PauseClients(true)));
+                            }
+                            return moves;
+                        }
+                        RaftNote::Committed { .. }
+                            if isolated == 2 && !killed && leaders.last() == Some(node) =>
+                        {
+                            killed = true;
+                            return now(Attack::ToggleDown(*node));
+                        }
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+            Vec::new()
+        },
+    );
+    met(lesson, &round);
+    acted_at_every_pause(lesson, &round);
+    assert!(killed, "{:?}", round.moves);
+    assert_eq!(
+        round.simulation.violations()[0].kind,
+        "leader-completeness",
+        "{:?}",
+        round.moves
+    );
 }

@@ -104,9 +104,10 @@ pub const LESSONS: &[Lesson] = &[
                committed entry.",
         objective: "A leader without a committed entry: leader completeness broken.",
         hint_after: 2_000,
-        hint: "Isolate blue at once (select it, press I), and again when the game pauses as it \
-               rejoins. When the game pauses after the first commit, pause the clients (P), and \
-               when it pauses again, isolate the leader.",
+        hint: "Isolate blue at once (select it, press I), and again each time the game pauses \
+               as it rejoins. When the game pauses after the first commit, pause the clients \
+               (P); when it pauses as blue runs for a term above the leader's, isolate the \
+               leader.",
         done: "The new leader never had the committed entry and will overwrite it. A correct \
                server only votes for a log at least as up to date as its own, and every \
                committed entry is on a majority, so no such candidate can win.",
@@ -321,43 +322,55 @@ fn forget_vote_pauses(run: &dyn RunningSim) -> Vec<Pause> {
     })
 }
 
-/// Blue rejoining while it must stay away, the first commit, and the moment to isolate the
-/// leader.
+/// Blue rejoining while it must stay away (each time, until the leader is isolated), the first
+/// commit, and blue running for a term above the leader's: the moment to isolate the leader.
 fn no_up_to_date_pauses(run: &dyn RunningSim) -> Vec<Pause> {
-    let mut committed = false;
-    let mut heals = 0;
-    let mut pauses = moments(run, |event| match event {
+    const BLUE: NodeId = 2;
+    let mut leader: Option<(NodeId, u64)> = None;
+    let (mut blue_away, mut committed, mut leader_isolated) = (false, false, false);
+    moments(run, |event| match event {
+        Event::Action {
+            action: Action::Partition { groups },
+        } => {
+            blue_away = groups.first().is_some_and(|g| g == &[BLUE]);
+            None
+        }
         Event::Action {
             action: Action::HealAll,
-        } if !committed && heals == 0 => {
-            heals += 1;
+        } if blue_away && !leader_isolated => {
+            blue_away = false;
             Some("Blue rejoins: isolate it again (select it, press I).".into())
         }
         _ => {
-            let (node, Note::Committed { index: 1 }) = note(event)? else {
-                return None;
-            };
-            if committed {
-                return None;
+            let (node, note) = note(event)?;
+            match note {
+                Note::BecameLeader { term } => leader = Some((node, *term)),
+                Note::Committed { index: 1 } if !committed => {
+                    committed = true;
+                    return Some(format!(
+                        "{} just committed the first command. Pause the clients (P); the game \
+                         stops again when it is time to isolate the leader.",
+                        colour_name(node)
+                    ));
+                }
+                // Only a term above the leader's makes the other servers listen to blue.
+                Note::ElectionStarted { term } if node == BLUE && committed && !leader_isolated => {
+                    let (leader, leader_term) = leader?;
+                    if *term <= leader_term {
+                        return None;
+                    }
+                    leader_isolated = true;
+                    return Some(format!(
+                        "Blue runs for term {term}, above {}'s term {leader_term}: isolate the \
+                         leader now (select it, press I).",
+                        colour_name(leader)
+                    ));
+                }
+                _ => {}
             }
-            committed = true;
-            Some(format!(
-                "{} just committed the first command. Pause the clients (P); the game stops \
-                 again when it is time to isolate the leader.",
-                colour_name(node)
-            ))
+            None
         }
-    });
-    // The leader is isolated once blue has started an election of its own, its term above the
-    // leader's.
-    let blue_runs = moments(run, |event| {
-        matches!(note(event), Some((2, Note::ElectionStarted { .. }))).then(|| {
-            "Blue's term is now above the leader's: isolate the leader (select it, press I).".into()
-        })
-    });
-    pauses.extend(blue_runs.into_iter().take(1));
-    pauses.sort_by_key(|p| p.tick);
-    pauses
+    })
 }
 
 /// The first two leaders' first appends, every rejoining of the second until the old entry is
@@ -371,7 +384,8 @@ fn commit_old_term_pauses(run: &dyn RunningSim) -> Vec<Pause> {
             action: Action::HealAll,
         } = event
         {
-            return (leaders.len() >= 2 && !committed).then(|| {
+            // Only the second leader's rejoinings: the first leader's own comes earlier.
+            return (isolated == 2 && !committed).then(|| {
                 format!(
                     "{} rejoins: isolate it again, so that it stays away until the old entry \
                      is committed.",
