@@ -838,3 +838,79 @@ fn raft_commit_old_term_hint_figure_8_by_hand_breaks_completeness() {
         round.moves
     );
 }
+
+/// Raft's split-vote lesson, as its hint says: as the first candidate asks for votes, cut it from
+/// two of the other three servers.
+#[test]
+fn raft_split_vote_hint_cut_the_first_candidate_from_two_servers_splits_the_term() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    let mut done = false;
+    let (lesson, round) = follow::<Raft>("raft-split-vote", |events: &[Traced<RaftNode>]| {
+        for traced in events {
+            let Event::Note {
+                node,
+                note: RaftNote::ElectionStarted { .. },
+            } = &traced.event
+            else {
+                continue;
+            };
+            if done {
+                continue;
+            }
+            done = true;
+            let mut moves = now(Attack::Cut(*node, (node + 1) % 4));
+            moves.extend(now(Attack::Cut(*node, (node + 2) % 4)));
+            return moves;
+        }
+        Vec::new()
+    });
+    met(lesson, &round);
+    acted_at_every_pause(lesson, &round);
+    assert!(round.simulation.violations().is_empty());
+}
+
+/// A term without a leader is not a split vote when its candidate had a majority and crashed
+/// before counting it: killing the first candidate as it runs does not meet the objective.
+#[test]
+fn raft_split_vote_is_not_a_candidate_killed_holding_a_majority() {
+    use beat_paxos::protocols::raft::{Note as RaftNote, Raft, RaftNode};
+    let mut done = false;
+    let (lesson, round) = follow::<Raft>("raft-split-vote", |events: &[Traced<RaftNode>]| {
+        for traced in events {
+            if let Event::Note {
+                node,
+                note: RaftNote::ElectionStarted { .. },
+            } = &traced.event
+                && !done
+            {
+                done = true;
+                return now(Attack::ToggleDown(*node));
+            }
+        }
+        Vec::new()
+    });
+    assert_eq!(lesson.met(&round), None, "{:?}", round.moves);
+    // The first term did end without a leader, with two candidates in it.
+    let sim = round.simulation.of::<Raft>().unwrap();
+    let first_term_runs = sim
+        .trace()
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.event,
+                Event::Note {
+                    note: RaftNote::ElectionStarted { term: 1 },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(first_term_runs, 2);
+    assert!(sim.trace().iter().any(|t| matches!(
+        t.event,
+        Event::Note {
+            note: RaftNote::BecameLeader { term: 2.. },
+            ..
+        }
+    )));
+}

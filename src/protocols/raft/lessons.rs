@@ -2,6 +2,8 @@
 //! break. Each objective reads the run (its trace, or the checker that followed it), so it holds
 //! from the exact step it was met and a rewind before that step opens it again.
 
+use std::collections::BTreeMap;
+
 use super::node::{Note, RaftNode};
 use super::{Raft, RaftChecker};
 use crate::protocol::model_sim;
@@ -52,6 +54,28 @@ pub const LESSONS: &[Lesson] = &[
         goal: leader_killed_after_a_commit_then_all_committed,
         starts_paused: None,
         pauses: leader_crash_pauses,
+    },
+    Lesson {
+        name: "raft-split-vote",
+        title: "Raft: a split vote",
+        text: "With four servers a candidate needs three votes, and each server gives one vote a \
+               term. Cut the first candidate off from two of the others as it asks for votes: \
+               only the fourth can vote for it, while the two cut off hear nothing, time out and \
+               run in the same term themselves. The votes split, nobody wins that term, and a \
+               later term elects a leader.",
+        objective: "A term whose votes split between two candidates, none with a majority, then \
+                    a leader of a later term.",
+        hint_after: 1_000,
+        hint: "The game pauses as the first candidate asks for votes: cut it from two of the \
+               other three servers then (drag from it to each).",
+        done: "A split vote costs a term, never safety: each server votes once a term, so two \
+               candidates cannot both reach a majority. Election timeouts are drawn at random so \
+               that splits are rare, and the next term usually has one candidate well ahead.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/raft-split-vote.json"),
+        goal: split_vote_then_a_leader,
+        starts_paused: None,
+        pauses: split_vote_pauses,
     },
     Lesson {
         name: "raft-old-leader",
@@ -250,6 +274,75 @@ fn own_entry_overwritten(run: &dyn RunningSim) -> Option<Tick> {
             _ => {}
         }
         None
+    })
+}
+
+/// A term in which two or more servers ran, none of them with a majority of the votes cast and
+/// none elected (a split vote, not a candidate that crashed holding a majority), then a leader
+/// of a later term: met at that leader's election.
+fn split_vote_then_a_leader(run: &dyn RunningSim) -> Option<Tick> {
+    let sim = raft(run);
+    let majority = sim.actors().iter().filter_map(RaftNode::as_server).count() / 2 + 1;
+    // Per term: its candidates with the votes each was given, and whether it had a leader.
+    let mut terms: BTreeMap<u64, (BTreeMap<NodeId, usize>, bool)> = BTreeMap::new();
+    sim.trace().iter().find_map(|traced| {
+        let (node, note) = note(&traced.event)?;
+        match note {
+            Note::ElectionStarted { term } => {
+                terms.entry(*term).or_default().0.entry(node).or_default();
+            }
+            Note::Voted { term, candidate } => {
+                *terms
+                    .entry(*term)
+                    .or_default()
+                    .0
+                    .entry(*candidate)
+                    .or_default() += 1;
+            }
+            Note::BecameLeader { term } => {
+                let split = terms.range(..*term).any(|(_, (candidates, led))| {
+                    !led && candidates.len() >= 2 && candidates.values().all(|v| *v < majority)
+                });
+                terms.entry(*term).or_default().1 = true;
+                if split {
+                    return Some(traced.tick);
+                }
+            }
+            _ => {}
+        }
+        None
+    })
+}
+
+/// The first candidate's request for votes: the moment to cut it from two of the others.
+fn split_vote_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+    let servers = raft(run)
+        .actors()
+        .iter()
+        .filter_map(RaftNode::as_server)
+        .count();
+    let mut seen = false;
+    moments(run, |event| {
+        let (node, &Note::ElectionStarted { term }) = note(event)? else {
+            return None;
+        };
+        if seen {
+            return None;
+        }
+        seen = true;
+        let (a, b, c) = (
+            (node + 1) % servers,
+            (node + 2) % servers,
+            (node + 3) % servers,
+        );
+        Some(format!(
+            "{} runs for term {term} and asks for votes. Cut it from {} and from {} now (drag \
+             from it to each): only {} can vote for it.",
+            colour_name(node),
+            colour_name(a),
+            colour_name(b),
+            colour_name(c)
+        ))
     })
 }
 
