@@ -725,14 +725,16 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         )));
     };
     if let Some(path) = &args.cluster.scenario
-        && (!setup.actions.is_empty() || !setup.script.is_empty())
+        && (!setup.actions.is_empty() || (!setup.script.is_empty() && args.search != Search::Core))
     {
         // The search tries every ordering itself; silently leaving out the scenario's faults
-        // would prove something other than what the file describes.
+        // would prove something other than what the file describes. A script is where the core
+        // search starts.
         return Err(CliError(format!(
             "--scenario {}: `check` explores every ordering of events itself, so it takes a \
-             scenario's cluster but not its `actions` or `script`; expected a scenario without \
-             them (`sim --scenario` plays them)",
+             scenario's cluster but not its `actions`, and a `script` only as where the core \
+             search starts (add --search core); expected a scenario without them (`sim \
+             --scenario` plays them)",
             path.display()
         )));
     }
@@ -813,7 +815,6 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         }
         None => None,
     };
-    catch_interrupts()?;
     let options = CheckOptions {
         search: args.search,
         network: args.network,
@@ -829,6 +830,15 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         sleep_sets: !args.no_sleep_sets,
         drop_dead: !args.keep_dead_messages,
     };
+    if let (Some(path), false) = (&args.cluster.scenario, setup.script.is_empty())
+        && let Some(problem) = explorer.script_start_error(&setup, &options)
+    {
+        return Err(CliError(format!(
+            "--scenario {}: the search cannot start where the script leads: {problem}",
+            path.display()
+        )));
+    }
+    catch_interrupts()?;
     let mut report = explorer.check(&setup, &options);
     // A counterexample that cannot be written is an error, but the report still goes to stdout.
     let mut write_failure = None;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::budget::Budget;
 use super::{CheckOptions, Explorable, ExplorableActor, NetworkKind, StepEvent, StepKind};
-use crate::sim::{Actor, Checker, Effect, NodeId, Violation};
+use crate::sim::{Actor, Checker, Effect, NodeId, ScriptStep, Violation};
 
 /// One step of the explored cluster.
 pub enum Event<A: Actor> {
@@ -660,10 +660,76 @@ impl<P: Explorable> Dfs<'_, P> {
                 .all(|slot| P::within_bounds(&slot.actor, self.options))
     }
 
+    /// The state a scenario's `script` leads to from the initial state, and the path there (each
+    /// step with the node it acts on as it was just before): where [`Dfs::run_from`] starts a
+    /// search, so that a deep bug is searched for from a situation named by hand, and its
+    /// counterexample is the script followed by what the search adds. An error names the first
+    /// step the search cannot take (not enabled, doing nothing, or leaving the bounds).
+    pub fn after_script(
+        &self,
+        script: &[ScriptStep],
+    ) -> Result<(State<P>, Path<P::Actor>), String> {
+        let mut state = self.initial_state();
+        let mut path = Vec::new();
+        for (k, step) in script.iter().enumerate() {
+            let message = |from: &NodeId, to: &NodeId, msg: &serde_json::Value| {
+                state
+                    .net
+                    .iter()
+                    .find(|(t, f, m)| t == to && f == from && to_json(m) == *msg)
+                    .map(|(_, _, m)| m.clone())
+            };
+            let event = match step {
+                ScriptStep::Deliver { from, to, msg, .. } => {
+                    message(from, to, msg).map(|msg| Event::Deliver {
+                        from: *from,
+                        to: *to,
+                        msg,
+                    })
+                }
+                ScriptStep::Lose { from, to, msg } => {
+                    message(from, to, msg).map(|msg| Event::Lose {
+                        from: *from,
+                        to: *to,
+                        msg,
+                    })
+                }
+                ScriptStep::Timer { node, timer } => state
+                    .slots
+                    .get(*node)
+                    .and_then(|slot| slot.timers.iter().find(|t| to_json(*t) == *timer))
+                    .map(|timer| Event::Timer {
+                        node: *node,
+                        timer: timer.clone(),
+                    }),
+                ScriptStep::Kill { node } => Some(Event::Crash(*node)),
+                ScriptStep::Recover { node } => Some(Event::Recover(*node)),
+            };
+            let problem = |what: &str| format!("step {} of the script ({step:?}) {what}", k + 1);
+            let event = event.ok_or_else(|| problem("is not possible there"))?;
+            let node = event.node();
+            let before = state.slots[node].actor.clone();
+            let (next, _) = self
+                .step(&state, &event)
+                .ok_or_else(|| problem("changes nothing, so the search would not take it"))?;
+            if !self.within(&next) {
+                return Err(problem("leaves the search's bounds"));
+            }
+            path.push((event, before));
+            state = next;
+        }
+        Ok((state, path))
+    }
+
     /// Searches every state within the bounds, or until the first violation or the budget.
     pub fn run(&self) -> Outcome<P> {
+        self.run_from(self.initial_state(), Vec::new())
+    }
+
+    /// [`Dfs::run`] from `init`, reached by `prefix` (see [`Dfs::after_script`]): a violation's
+    /// path starts with it.
+    pub fn run_from(&self, init: State<P>, prefix: Path<P::Actor>) -> Outcome<P> {
         let mut visited = Visited::default();
-        let init = self.initial_state();
         visited.insert(self.fingerprint(&init));
         let mut outcome = Outcome {
             unique_states: 1,
@@ -674,7 +740,7 @@ impl<P: Explorable> Dfs<'_, P> {
             violation: None,
         };
         if !init.violations.is_empty() {
-            outcome.violation = Some((Vec::new(), init));
+            outcome.violation = Some((prefix, init));
             return outcome;
         }
         let mut events = Vec::new();
@@ -732,13 +798,14 @@ impl<P: Explorable> Dfs<'_, P> {
             outcome.depth = outcome.depth.max(depth);
             outcome.progress = outcome.progress || P::progress(&next.checker);
             if !next.violations.is_empty() {
-                let path: Vec<_> = stack
+                let path: Vec<_> = prefix
                     .iter()
-                    .map(|frame| {
+                    .cloned()
+                    .chain(stack.iter().map(|frame| {
                         let event = frame.events[frame.next - 1].1.clone();
                         let node = event.node();
                         (event, frame.state.slots[node].actor.clone())
-                    })
+                    }))
                     .collect();
                 outcome.violation = Some((path, next));
                 break;
@@ -759,6 +826,11 @@ impl<P: Explorable> Dfs<'_, P> {
         }
         outcome
     }
+}
+
+/// A message or timer as a script writes it.
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
 }
 
 /// What the search tells a live node's states apart by, as one number.

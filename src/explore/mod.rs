@@ -285,6 +285,8 @@ pub trait Explorer: Sync {
     /// Whether the protocol has rounds (ballots) that `max_round` and `max_ballots` bound.
     fn has_rounds(&self) -> bool;
     fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport;
+    /// Why the core search cannot start from `setup`'s script, if it cannot.
+    fn script_start_error(&self, setup: &Setup, options: &CheckOptions) -> Option<String>;
 }
 
 impl<P: Explorable> Explorer for P {
@@ -305,6 +307,9 @@ impl<P: Explorable> Explorer for P {
             #[cfg(target_arch = "wasm32")]
             Search::Bfs | Search::Dfs => check_core::<P>(setup, options, None),
         }
+    }
+    fn script_start_error(&self, setup: &Setup, options: &CheckOptions) -> Option<String> {
+        script_start_error::<P>(setup, options)
     }
 }
 
@@ -581,7 +586,7 @@ pub fn check_core<P: Explorable>(
             max_round,
             ..options.clone()
         };
-        Dfs::<P> {
+        let dfs = Dfs::<P> {
             initial: initial.clone(),
             checker: checker.clone(),
             seed: setup.seed,
@@ -589,10 +594,27 @@ pub fn check_core<P: Explorable>(
             budget: &budget,
             sleep_sets,
             dead: P::dead_message,
+        };
+        if setup.script.is_empty() {
+            return dfs.run();
         }
-        .run()
+        // A scenario's script: the search starts where it leads (the command line refuses a
+        // script the search cannot follow before starting; see `script_start_error`).
+        match dfs.after_script(&setup.script) {
+            Ok((state, path)) => dfs.run_from(state, path),
+            Err(problem) => {
+                let mut state = dfs.initial_state();
+                state.violations.push(Violation {
+                    tick: 0,
+                    kind: "script".into(),
+                    detail: problem,
+                });
+                dfs.run_from(state, Vec::new())
+            }
+        }
     };
-    let earlier = match P::ROUNDS {
+    // Not round by round from a script's end, which may already be past the first rounds.
+    let earlier = match P::ROUNDS && setup.script.is_empty() {
         true => 1..options.max_round,
         false => 0..0,
     };
@@ -653,6 +675,23 @@ pub fn check_core<P: Explorable>(
         scripted: violation.as_ref().map(|(_, scripted)| scripted.clone()),
         violation: violation.map(|(counterexample, _)| counterexample),
     }
+}
+
+/// Why the core search cannot start where `setup`'s script leads, if it cannot (a step not
+/// possible or doing nothing there, or leaving the bounds of `options`).
+pub fn script_start_error<P: Explorable>(setup: &Setup, options: &CheckOptions) -> Option<String> {
+    let (initial, checker) = P::build(setup);
+    let budget = Budget::counting(None, None);
+    let dfs = Dfs::<P> {
+        initial,
+        checker,
+        seed: setup.seed,
+        options,
+        budget: &budget,
+        sleep_sets: false,
+        dead: P::dead_message,
+    };
+    dfs.after_script(&setup.script).err()
 }
 
 /// A stateright path as the steps of the core search, each with the node it acts on as it was

@@ -45,6 +45,9 @@ pub struct RaftChecker {
     leading: Vec<Option<Term>>,
     /// The dangerous situations reached so far (see [`situation`]), for chaos reports.
     pub situations: BTreeSet<&'static str>,
+    /// Elections started so far, by any server: what `check --max-ballots` bounds.
+    #[serde(skip)]
+    pub elections: u64,
 }
 
 /// The dangerous situations a run may reach, as chaos reports count them.
@@ -191,7 +194,8 @@ impl RaftChecker {
                 self.commits[node] = 0;
                 self.machines[node].clear();
             }
-            Note::ElectionStarted { .. } | Note::Voted { .. } => {}
+            Note::ElectionStarted { .. } => self.elections += 1,
+            Note::Voted { .. } => {}
             Note::BecameLeader { term } => {
                 if let Some(&other) = self.leaders.get(term).filter(|l| **l != node) {
                     flag(

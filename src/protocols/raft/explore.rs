@@ -5,10 +5,11 @@ use std::hash::{Hash, Hasher};
 
 use super::checker::situation;
 use super::node::{Msg, Note, RaftNode, Timer};
-use super::server::Server;
+use super::server::{Role, Server};
 use super::{Raft, RaftChecker};
 use crate::explore::{CheckOptions, Explorable, StepEvent, StepKind};
 use crate::protocol::Setup;
+use crate::sim::NodeId;
 use crate::view::colour_name;
 
 /// No explored log holds more entries than this: with the term bound, it makes the space finite
@@ -74,6 +75,14 @@ impl Explorable for Raft {
             .is_none_or(|s| s.term <= options.max_round && s.log.len() <= LOG_BOUND)
     }
 
+    /// No more than `max_ballots` elections started in all (with `--max-round`, `--max-ballots`
+    /// equal to it allows one candidate a term, which is what the paper's Figure 8 needs).
+    fn history_within_bounds(checker: &RaftChecker, options: &CheckOptions) -> bool {
+        options
+            .max_ballots
+            .is_none_or(|max| checker.elections <= max)
+    }
+
     /// Everything but the timing and the election deadline, which only say when timers fire
     /// (the search fires any armed timer at any moment).
     fn hash_for_search<H: Hasher>(node: &RaftNode, state: &mut H) {
@@ -102,6 +111,50 @@ impl Explorable for Raft {
                 client.timing = Default::default();
                 (1u8, client).hash(state);
             }
+        }
+    }
+
+    /// A message its receiver can never act on again (`docs/checking.md#raft` argues each rule
+    /// from the handlers; the search also tries every dropped message again whenever its
+    /// receiver changes). Terms never go down (they are durable), and a server is a candidate
+    /// or a leader of a term only until it leaves it: it never becomes one of a term it has
+    /// followed in. So, to a server:
+    /// - a `Vote` of an earlier term, or of its own term unless it is still a candidate of that
+    ///   term waiting for this granted vote;
+    /// - an `AppendReply` of an earlier term, or of its own term once it follows in it (a
+    ///   candidate may yet lead the term and read it);
+    /// - a `Done` or `Redirect`, which servers ignore.
+    ///
+    /// To a client, any answer about a command it has had acknowledged (`seq` below `completed`,
+    /// which only grows), and any server-to-server message. `RequestVote`, `Append` and
+    /// `Request` are always answered, so never dead; nor is a message of a later term (it is
+    /// adopted).
+    fn dead_message(node: &RaftNode, from: NodeId, msg: &Msg) -> bool {
+        match node {
+            RaftNode::Server(server) => {
+                if msg.term().is_some_and(|t| t > server.term) {
+                    return false;
+                }
+                match msg {
+                    Msg::Vote { term, granted } => {
+                        *term < server.term
+                            || !*granted
+                            || !matches!(&server.role, Role::Candidate { votes }
+                                if !votes.contains(&from))
+                    }
+                    Msg::AppendReply { term, .. } => {
+                        *term < server.term || server.role == Role::Follower
+                    }
+                    Msg::Done { .. } | Msg::Redirect { .. } => true,
+                    Msg::RequestVote { .. } | Msg::Append { .. } | Msg::Request { .. } => false,
+                }
+            }
+            RaftNode::Client(client) => match msg {
+                Msg::Done { command } | Msg::Redirect { command, .. } => {
+                    command.client != client.id || command.seq < client.completed
+                }
+                _ => true,
+            },
         }
     }
 
