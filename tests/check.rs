@@ -971,8 +971,8 @@ fn check_starts_the_core_search_where_a_scenario_script_leads_and_refuses_one_it
         ),
         (
             &["check", "--scenario", FIGURE_8, "--search", "core"],
-            "step 6 of the script (Timer { node: 1, timer: String(\"Election\") }) leaves the \
-             search's bounds",
+            "step 6 of the script ({\"step\":\"timer\",\"node\":1,\"timer\":\"Election\"}) \
+             leaves the search's bounds (raise --max-round or --max-ballots)",
         ),
     ];
     for (args, expected) in cases {

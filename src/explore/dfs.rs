@@ -13,6 +13,10 @@
 //! different nodes (sleep sets, Godefroid 1996): such steps commute, and every state is still
 //! reached, through fewer transitions. `docs/checking.md` says why this is sound here and which
 //! protocols it applies to.
+//!
+//! A search may start where a scenario's script leads ([`Dfs::after_script`]): a deep situation
+//! named by hand (Raft's Figure 8), searched on from there, its counterexamples beginning with
+//! the script.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -705,7 +709,10 @@ impl<P: Explorable> Dfs<'_, P> {
                 ScriptStep::Kill { node } => Some(Event::Crash(*node)),
                 ScriptStep::Recover { node } => Some(Event::Recover(*node)),
             };
-            let problem = |what: &str| format!("step {} of the script ({step:?}) {what}", k + 1);
+            let problem = |what: &str| {
+                let step = serde_json::to_string(step).unwrap_or_default();
+                format!("step {} of the script ({step}) {what}", k + 1)
+            };
             let event = event.ok_or_else(|| problem("is not possible there"))?;
             let node = event.node();
             let before = state.slots[node].actor.clone();
@@ -713,7 +720,9 @@ impl<P: Explorable> Dfs<'_, P> {
                 .step(&state, &event)
                 .ok_or_else(|| problem("changes nothing, so the search would not take it"))?;
             if !self.within(&next) {
-                return Err(problem("leaves the search's bounds"));
+                return Err(problem(
+                    "leaves the search's bounds (raise --max-round or --max-ballots)",
+                ));
             }
             path.push((event, before));
             state = next;
