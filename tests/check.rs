@@ -952,7 +952,13 @@ fn check_starts_the_core_search_where_a_scenario_script_leads_and_refuses_one_it
     // Blue's vote for red in term 3 comes before red asks for it.
     scenario["script"].as_array_mut().unwrap().swap(11, 12);
     std::fs::write(&bad, scenario.to_string()).unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    // A crash first: more than `--max-crashes 0` allows.
+    scenario["script"].as_array_mut().unwrap().swap(11, 12);
+    let kill: serde_json::Value = serde_json::from_str(r#"{"step": "kill", "node": 2}"#).unwrap();
+    scenario["script"].as_array_mut().unwrap().insert(0, kill);
+    let (_, crash) = scratch_file("check-script", "crash.json");
+    std::fs::write(&crash, scenario.to_string()).unwrap();
+    let cases: [(&[&str], &str); 4] = [
         (
             &["check", "--scenario", FIGURE_8],
             "a `script` only as where the core search starts (add --search core)",
@@ -968,6 +974,20 @@ fn check_starts_the_core_search_where_a_scenario_script_leads_and_refuses_one_it
                 "4",
             ],
             "the search cannot start where the script leads: step 12 of the script",
+        ),
+        (
+            &[
+                "check",
+                "--scenario",
+                &crash,
+                "--search",
+                "core",
+                "--max-round",
+                "4",
+                "--max-crashes",
+                "0",
+            ],
+            "step 1 of the script ({\"step\":\"kill\",\"node\":2}) is not possible there",
         ),
         (
             &["check", "--scenario", FIGURE_8, "--search", "core"],

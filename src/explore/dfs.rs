@@ -706,8 +706,17 @@ impl<P: Explorable> Dfs<'_, P> {
                         node: *node,
                         timer: timer.clone(),
                     }),
-                ScriptStep::Kill { node } => Some(Event::Crash(*node)),
-                ScriptStep::Recover { node } => Some(Event::Recover(*node)),
+                // Within `--max-crashes`, as the search's own crashes are.
+                ScriptStep::Kill { node } => {
+                    let down = state.slots.iter().filter(|slot| !slot.up).count();
+                    let up = state.slots.get(*node).is_some_and(|slot| slot.up);
+                    (up && down < self.options.max_crashes).then_some(Event::Crash(*node))
+                }
+                ScriptStep::Recover { node } => state
+                    .slots
+                    .get(*node)
+                    .is_some_and(|slot| !slot.up)
+                    .then_some(Event::Recover(*node)),
             };
             let problem = |what: &str| {
                 let step = serde_json::to_string(step).unwrap_or_default();
