@@ -236,6 +236,7 @@ impl Model for Toy {
             label: format!("v={}", message.msg.0),
             colour: message.from,
             shape: MessageShape::Round,
+            light: false,
         }
     }
     fn note_text(note: &ToyNote) -> Option<String> {

@@ -126,6 +126,7 @@ pub fn message(shape: EcShape, m: &InFlight<Msg>) -> MessageLook {
         } else {
             MessageShape::Round
         },
+        light: false,
     }
 }
 

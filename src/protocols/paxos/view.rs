@@ -110,6 +110,7 @@ pub fn message(msg: &Msg) -> MessageLook {
         label: msg.kind().to_string(),
         colour: msg.leader_ballot().node,
         shape: MessageShape::Round,
+        light: false,
     }
 }
 

@@ -56,6 +56,9 @@ pub enum Msg {
         term: Term,
         success: bool,
         last_index: Index,
+        /// It answers a heartbeat that matched: routine, so the view draws it light.
+        #[serde(default, skip_serializing_if = "ViewOnly::unset")]
+        heartbeat: ViewOnly<bool>,
     },
     /// Client to server: "apply this command".
     Request { command: Command },
@@ -100,6 +103,47 @@ impl Msg {
     pub fn is_heartbeat(&self) -> bool {
         matches!(self, Msg::Append { entries, .. } if entries.is_empty())
     }
+
+    /// The ack of a heartbeat that matched: drawn lighter too.
+    pub fn is_heartbeat_ack(&self) -> bool {
+        matches!(self, Msg::AppendReply { heartbeat, .. } if heartbeat.0)
+    }
+}
+
+/// A detail only the view reads (that an ack answers a heartbeat): messages that differ only in
+/// it compare and hash equal, so the model checker's states are exactly the protocol's.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ViewOnly<T>(pub T);
+
+impl ViewOnly<bool> {
+    fn unset(&self) -> bool {
+        !self.0
+    }
+}
+
+impl<T> PartialEq for ViewOnly<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for ViewOnly<T> {}
+
+impl<T> PartialOrd for ViewOnly<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for ViewOnly<T> {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+impl<T> std::hash::Hash for ViewOnly<T> {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::node::{Command, Entry, Index, Msg, Note, RaftNode, RaftTiming, Term, Timer, Variant};
+use super::node::{
+    Command, Entry, Index, Msg, Note, RaftNode, RaftTiming, Term, Timer, Variant, ViewOnly,
+};
 use crate::sim::quorum::majority;
 use crate::sim::{Cx, NodeId, Tick};
 
@@ -162,6 +164,7 @@ impl Server {
                 term,
                 success,
                 last_index,
+                ..
             } => self.on_append_reply(from, term, success, last_index, cx),
             Msg::Request { command } => self.on_request(from, command, cx),
             Msg::Done { .. } | Msg::Redirect { .. } => {}
@@ -309,6 +312,7 @@ impl Server {
                 term: self.term,
                 success: false,
                 last_index: self.last_index(),
+                heartbeat: ViewOnly(false),
             };
             return cx.send(from, reply);
         }
@@ -321,6 +325,7 @@ impl Server {
                 term: self.term,
                 success: false,
                 last_index: self.last_index().min(prev_index.saturating_sub(1)),
+                heartbeat: ViewOnly(false),
             };
             return cx.send(from, reply);
         }
@@ -352,6 +357,7 @@ impl Server {
                 term: self.term,
                 success: true,
                 last_index: last_new,
+                heartbeat: ViewOnly(entries.is_empty()),
             },
         );
     }
@@ -534,6 +540,7 @@ mod tests {
             term,
             success,
             last_index,
+            heartbeat: ViewOnly(false),
         }
     }
 
