@@ -266,6 +266,7 @@ fn attack_code(attack: &Attack) -> (char, Vec<u64>) {
         Attack::DuplicateNext(n) => ('W', vec![node(n)]),
         Attack::PauseClients(true) => ('P', vec![]),
         Attack::PauseClients(false) => ('R', vec![]),
+        Attack::Submit(n) => ('M', vec![node(n)]),
     }
 }
 
@@ -273,7 +274,7 @@ fn attack_code(attack: &Attack) -> (char, Vec<u64>) {
 fn arity(code: char) -> Option<usize> {
     match code {
         'H' | 'P' | 'R' => Some(0),
-        'K' | 'S' | 'F' | 'I' | 'D' | 'N' | 'U' | 'W' => Some(1),
+        'K' | 'S' | 'F' | 'I' | 'D' | 'N' | 'U' | 'W' | 'M' => Some(1),
         'C' => Some(2),
         _ => None,
     }
@@ -302,6 +303,7 @@ fn attack_of(code: char, args: &[u64]) -> Result<Attack, String> {
         'W' => Attack::DuplicateNext(node(0)?),
         'P' => Attack::PauseClients(true),
         'R' => Attack::PauseClients(false),
+        'M' => Attack::Submit(node(0)?),
         'H' => Attack::HealAll,
         _ => return Err(format!("`{code}` is not an attack")),
     })

@@ -41,7 +41,7 @@ const MAX_SNAPSHOTS: usize = 512;
 
 /// What the player can do, each mapped to core actions. In JSON (the web API, replays):
 /// `{"ToggleDown": 0}`, `{"Slow": [0, true]}`, `{"Cut": [0, 1]}`, `{"Drop": 17}`, `"HealAll"`,
-/// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`.
+/// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`, `{"Submit": 1}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Attack {
     /// Kill a live node or recover a dead one.
@@ -62,6 +62,8 @@ pub enum Attack {
     DuplicateNext(NodeId),
     /// ec-counter: pause or resume every client.
     PauseClients(bool),
+    /// Submit a client command at this node (Raft's servers take one).
+    Submit(NodeId),
 }
 
 impl Attack {
@@ -75,7 +77,9 @@ impl Attack {
             | Attack::Drop(_)
             | Attack::DropNext(_)
             | Attack::Duplicate(_)
-            | Attack::DuplicateNext(_) => 1,
+            | Attack::DuplicateNext(_)
+            // A point, as a command delays the clients' a little: it cannot be repeated for free.
+            | Attack::Submit(_) => 1,
             Attack::Slow(_, false) | Attack::HealAll | Attack::PauseClients(false) => 0,
         }
     }
@@ -100,6 +104,7 @@ impl Attack {
             },
             Attack::DropNext(from) => Action::DropNext { from },
             Attack::DuplicateNext(from) => Action::DuplicateNext { from, delay: 0 },
+            Attack::Submit(node) => Action::Submit { node },
             Attack::HealAll | Attack::Drop(_) | Attack::Duplicate(_) | Attack::PauseClients(_) => {
                 return Ok(());
             }
@@ -125,6 +130,7 @@ impl fmt::Display for Attack {
             Attack::DuplicateNext(node) => write!(f, "duplicate node {node}'s next message"),
             Attack::PauseClients(true) => write!(f, "pause the clients"),
             Attack::PauseClients(false) => write!(f, "resume the clients"),
+            Attack::Submit(node) => write!(f, "submit a command at node {node}"),
         }
     }
 }
@@ -385,6 +391,7 @@ impl Round {
                 from: *node,
                 delay: hop,
             }),
+            Attack::Submit(node) => sim.apply(Action::Submit { node: *node }),
             Attack::PauseClients(pause) => {
                 let action = if *pause {
                     Action::PauseClients
@@ -704,6 +711,7 @@ pub fn attack_text(attack: &Attack, setup: &Setup) -> String {
         }
         Attack::PauseClients(true) => "pause the clients".into(),
         Attack::PauseClients(false) => "resume the clients".into(),
+        Attack::Submit(node) => format!("submit a command at {}", name(*node)),
     }
 }
 

@@ -288,6 +288,7 @@ fn action_text(action: &Action, name: &impl Fn(NodeId) -> String) -> String {
         Action::DuplicateNext { from, .. } => {
             format!("the next message from {} will arrive twice", name(*from))
         }
+        Action::Submit { node } => format!("a command submitted at {}", name(*node)),
         Action::PauseClients => "clients paused".into(),
         Action::ResumeClients => "clients resumed".into(),
     }

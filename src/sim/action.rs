@@ -63,6 +63,13 @@ pub enum Action {
     /// ec-counter: clients stop issuing requests (only server syncs run) until resumed.
     PauseClients,
     ResumeClients,
+    /// The player submits a client command at `node`, which handles it as a client's (Raft: a
+    /// leader logs it, another server refuses it, naming the leader). Refused by a node that
+    /// takes no commands ([`Actor::takes_commands`](super::Actor::takes_commands)) and by a
+    /// down node.
+    Submit {
+        node: NodeId,
+    },
 }
 
 fn yes() -> bool {
@@ -211,6 +218,7 @@ impl Action {
                 Ok(())
             }
             Action::DropNext { from } => known(*from),
+            Action::Submit { node } => known(*node),
             Action::DuplicateNext { from, delay } => {
                 known(*from)?;
                 check_delay(*delay)
@@ -239,17 +247,27 @@ fn check_delay(delay: Tick) -> Result<(), ActionError> {
 /// Why an action was refused. The messages are shown to players and in scenario errors as they are.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum ActionError {
-    UnknownNode { node: NodeId, nodes: usize },
+    UnknownNode {
+        node: NodeId,
+        nodes: usize,
+    },
     NotAttackable(NodeId),
     AlreadyDown(NodeId),
     AlreadyUp(NodeId),
-    TooManyDown { max_down: usize, nodes: usize },
+    TooManyDown {
+        max_down: usize,
+        nodes: usize,
+    },
     BadSlowFactor(u32),
     SelfLink(NodeId),
     NodeInTwoGroups(NodeId),
     UnknownMessage(MsgId),
     NoClients,
     BadDelay(Tick),
+    /// A command submitted at a node that takes none (a protocol without commands, a client).
+    TakesNoCommands(NodeId),
+    /// A command submitted at a node that is down.
+    DownForCommands(NodeId),
 }
 
 impl std::fmt::Display for ActionError {
@@ -277,6 +295,13 @@ impl std::fmt::Display for ActionError {
             ActionError::NodeInTwoGroups(n) => write!(f, "node {n} is in two groups"),
             ActionError::UnknownMessage(id) => write!(f, "message {id} is not in flight"),
             ActionError::NoClients => write!(f, "there are no clients to pause in this mode"),
+            ActionError::TakesNoCommands(n) => write!(
+                f,
+                "node {n} takes no commands (only the servers of a protocol with a log do)"
+            ),
+            ActionError::DownForCommands(n) => {
+                write!(f, "node {n} is down: a command needs a server that is up")
+            }
             ActionError::BadDelay(delay) => write!(
                 f,
                 "a duplicate's delay of {delay} ticks is outside 0..={MAX_DUPLICATE_DELAY}"

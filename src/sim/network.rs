@@ -119,7 +119,8 @@ impl Faults {
             | Action::Duplicate { .. }
             | Action::DuplicateNext { .. }
             | Action::PauseClients
-            | Action::ResumeClients => {}
+            | Action::ResumeClients
+            | Action::Submit { .. } => {}
         }
     }
 

@@ -302,6 +302,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 }
             }
             Action::DuplicateNext { from, delay } => self.duplicate_next[from] = Some(delay),
+            Action::Submit { node } => self.with_actor(node, |actor, cx| actor.on_submit(cx)),
             Action::PauseClients | Action::ResumeClients => {
                 let paused = action == Action::PauseClients;
                 for node in 0..self.actors.len() {
@@ -333,6 +334,12 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
             }
             Action::Recover { node } if !self.faults.is_down(*node) => {
                 return Err(ActionError::AlreadyUp(*node));
+            }
+            Action::Submit { node } if !self.actors[*node].takes_commands() => {
+                return Err(ActionError::TakesNoCommands(*node));
+            }
+            Action::Submit { node } if self.faults.is_down(*node) => {
+                return Err(ActionError::DownForCommands(*node));
             }
             Action::Drop { message } | Action::Duplicate { message, .. }
                 if !self.in_flight.contains_key(message) =>

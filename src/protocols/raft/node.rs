@@ -22,6 +22,25 @@ pub struct Command {
     pub seq: u32,
 }
 
+impl Command {
+    /// The client id of the player's commands (submitted from the inspector): no node has it,
+    /// so no answer is sent.
+    pub const PLAYER: NodeId = NodeId::MAX;
+
+    /// The player's command submitted at tick `now`: one per tick, so a second one submitted in
+    /// the same tick is the same command.
+    pub fn player(now: Tick) -> Command {
+        Command {
+            client: Command::PLAYER,
+            seq: u32::try_from(now).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn is_player(&self) -> bool {
+        self.client == Command::PLAYER
+    }
+}
+
 /// One log entry: the term of the leader that created it, and the command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Entry {
@@ -187,6 +206,11 @@ pub enum Note {
     },
     /// A leader told the client its command is applied.
     Acknowledged { command: Command },
+    /// A server that does not lead refused the player's command, naming the leader it knows.
+    Redirected {
+        command: Command,
+        leader: Option<NodeId>,
+    },
     /// A client has every command acknowledged.
     ClientDone,
 }
@@ -325,6 +349,17 @@ impl Actor for RaftNode {
         // Clients are never crashed (they are not attackable).
         if let RaftNode::Server(s) = self {
             s.on_crash();
+        }
+    }
+
+    /// Servers take the player's commands, as a client's.
+    fn takes_commands(&self) -> bool {
+        matches!(self, RaftNode::Server(_))
+    }
+
+    fn on_submit(&mut self, cx: &mut Cx<'_, Self>) {
+        if let RaftNode::Server(s) = self {
+            s.on_submit(cx);
         }
     }
 

@@ -8,7 +8,7 @@ use super::Raft;
 use super::checker::{
     ELECTION_SAFETY, LEADER_COMPLETENESS, LINEARIZABILITY, LOG_MATCHING, STATE_MACHINE_SAFETY,
 };
-use super::node::{Entry, Index, Msg, Note, RaftNode, RaftShape, Term, Variant};
+use super::node::{Command, Entry, Index, Msg, Note, RaftNode, RaftShape, Term, Variant};
 use super::server::{Role, Server};
 use crate::diagram::MarkKind;
 use crate::protocol::{ModelSim, Outcome, base_view};
@@ -251,6 +251,16 @@ pub fn note(note: &Note) -> Option<String> {
         }
         Note::Appended { index, entry } => format!("appends #{index} (term {})", entry.term),
         Note::Committed { index } => format!("commits up to #{index}"),
+        Note::Acknowledged { command } if command.is_player() => {
+            "has applied your command: it is committed".into()
+        }
+        Note::Redirected { leader, .. } => match leader {
+            Some(leader) => format!(
+                "does not lead: it refuses your command and names {} as the leader",
+                colour_name(*leader)
+            ),
+            None => "does not lead and knows no leader: it refuses your command".into(),
+        },
         Note::Applied { .. } | Note::Acknowledged { .. } => return None,
         Note::ClientDone => "has every command committed".into(),
     })
@@ -268,7 +278,10 @@ pub fn mark(event: &Event<RaftNode>) -> Option<(NodeId, MarkKind, String)> {
         Note::Appended { .. } | Note::Truncated { .. } => MarkKind::Accept,
         Note::Committed { .. } => MarkKind::Decide,
         Note::ClientDone => MarkKind::Done,
-        Note::Started | Note::Applied { .. } | Note::Acknowledged { .. } => return None,
+        Note::Started
+        | Note::Applied { .. }
+        | Note::Acknowledged { .. }
+        | Note::Redirected { .. } => return None,
     };
     Some((*node, kind, note(n)?))
 }
@@ -308,7 +321,9 @@ pub fn checks(sim: &ModelSim<Raft>, shape: RaftShape) -> Checks {
         ),
     ];
     let total = shape.clients * shape.commands as usize;
-    let committed = checker.acknowledged.len();
+    let (yours, committed): (Vec<&Command>, Vec<&Command>) =
+        checker.acknowledged.iter().partition(|c| c.is_player());
+    let committed = committed.len();
     lines.push(CheckLine::new(
         if committed >= total {
             CheckStatus::Reached
@@ -317,6 +332,12 @@ pub fn checks(sim: &ModelSim<Raft>, shape: RaftShape) -> Checks {
         },
         format!("commands committed and acknowledged: {committed} of {total}"),
     ));
+    if !yours.is_empty() {
+        lines.push(CheckLine::new(
+            CheckStatus::Info,
+            format!("your commands committed: {}", yours.len()),
+        ));
+    }
     if let Some((term, leader)) = latest_leader(sim) {
         lines.push(CheckLine::new(
             CheckStatus::Info,
@@ -488,6 +509,13 @@ pub fn caption(
                  the leader's own term)."
             ),
             Note::ClientDone => format!("{me} has every command committed."),
+            Note::Redirected { leader, .. } => {
+                let to = leader.map_or("none yet, mid-election".into(), who);
+                format!(
+                    "{me} does not lead, so it refuses your command, as it would a client's, \
+                     and names the leader it knows: {to}. Only a leader logs commands."
+                )
+            }
             Note::Started
             | Note::Appended { .. }
             | Note::Applied { .. }
