@@ -102,6 +102,8 @@ pub struct NodeView {
     /// The fraction of its timeout left (1 just armed, 0 due), drawn as a ring that shrinks; none
     /// when no timer is worth showing (a leader, a down node).
     pub timer: Option<f32>,
+    /// The player may submit a client command here ([`Action::Submit`]): a Raft server.
+    pub takes_commands: bool,
 }
 
 /// One entry of a node's log, as the row of boxes draws it.
@@ -456,6 +458,7 @@ pub(crate) mod tests {
             inspector: Vec::new(),
             log: Vec::new(),
             timer: None,
+            takes_commands: false,
         };
         assert_eq!(badge(&view), "LEADER 2.R");
         view.done = Some(("DECIDED", "red".into()));

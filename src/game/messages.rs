@@ -47,6 +47,10 @@ pub struct Fading {
 
 const FADE_SECONDS: f32 = 0.9;
 
+/// A light message's size, relative to the others', and its opacity.
+const LIGHT_SCALE: f32 = 0.55;
+const LIGHT_ALPHA: f32 = 0.5;
+
 /// The sprite of each message in flight, by the core's message id.
 #[derive(Resource, Default)]
 struct MessageEntities {
@@ -108,10 +112,19 @@ fn sync_messages(
             continue;
         }
         let look = &message.look;
-        let colour = node_colour(look.colour);
+        // Routine traffic is smaller and fainter, and drawn under the rest.
+        let (scale, alpha, z) = if look.light {
+            (LIGHT_SCALE, LIGHT_ALPHA, 1.9)
+        } else {
+            (1.0, 1.0, 2.0)
+        };
+        let colour = node_colour(look.colour).with_alpha(alpha);
         let (size, rotation) = match look.shape {
-            MessageShape::Round => (24.0, Quat::IDENTITY),
-            MessageShape::Diamond => (19.0, Quat::from_rotation_z(std::f32::consts::FRAC_PI_4)),
+            MessageShape::Round => (24.0 * scale, Quat::IDENTITY),
+            MessageShape::Diamond => (
+                19.0 * scale,
+                Quat::from_rotation_z(std::f32::consts::FRAC_PI_4),
+            ),
         };
         let sprite = match look.shape {
             MessageShape::Round => Sprite {
@@ -123,7 +136,7 @@ fn sync_messages(
             MessageShape::Diamond => Sprite::from_color(colour, Vec2::splat(size)),
         };
         // Later messages draw on top; z stays below the node labels.
-        let z = 2.0 + (message.id % 1000) as f32 * 0.0005;
+        let z = z + (message.id % 1000) as f32 * 0.0005;
         let entity = commands
             .spawn((
                 RoundEntity,
@@ -134,8 +147,9 @@ fn sync_messages(
                     MessageLabel,
                     Text2d::new(look.label.clone()),
                     label_font(14.0, &looks.classroom),
-                    TextColor(Color::srgb(0.97, 0.97, 0.97)),
-                    Transform::from_xyz(0.0, 19.0, 0.5).with_rotation(rotation.inverse()),
+                    TextColor(Color::srgba(0.97, 0.97, 0.97, alpha.max(0.7))),
+                    Transform::from_xyz(0.0, 12.0 + 7.0 * scale, 0.5)
+                        .with_rotation(rotation.inverse()),
                     // Shown once laid out and placed, if there is room (`labels.rs`).
                     Visibility::Hidden,
                 )],

@@ -246,5 +246,6 @@ pub fn base_view<A: Actor, C: Checker<A::Note>>(
         inspector: Vec::new(),
         log: Vec::new(),
         timer: None,
+        takes_commands: false,
     }
 }

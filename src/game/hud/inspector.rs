@@ -82,6 +82,19 @@ fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
             }
         });
     }
+    if round.outcome.is_none() && node.takes_commands {
+        let (id, down) = (node.id, node.down);
+        let submit = ui
+            .add_enabled(!down, egui::Button::new("submit a command"))
+            .on_hover_text(
+                "as a client would: a leader logs it and copies it to the others; any other \
+                 server refuses it and names the leader it knows (1 point)",
+            )
+            .on_disabled_hover_text("a server that is down takes no commands");
+        if submit.clicked() {
+            inspector.attacks.write(PlayerAttack(Attack::Submit(id)));
+        }
+    }
     let badge = badge(node);
     if !badge.is_empty() {
         ui.label(RichText::new(badge).color(GOLD));

@@ -79,14 +79,14 @@ pub fn name(shape: RaftShape, node: NodeId) -> String {
 }
 
 /// Servers on a circle from the top, clockwise, each with its log; clients in a column to its
-/// left.
+/// left, beyond the logs of the servers on the left side.
 pub fn layout(shape: RaftShape) -> Vec<Place> {
     let servers = (0..shape.servers).map(|i| Place {
         shows_log: true,
         ..Place::polar(clockwise_from_top(i, shape.servers), 250.0, 44.0)
     });
     let clients = (0..shape.clients).map(|c| Place {
-        x: -450.0,
+        x: -570.0,
         y: 90.0 * (c as f32 - (shape.clients as f32 - 1.0) / 2.0),
         radius: 24.0,
         shows_value: false,
@@ -141,6 +141,7 @@ fn server_view(sim: &ModelSim<Raft>, s: &Server) -> NodeView {
     let role = if view.down { "down" } else { s.role_name() };
     view.status = vec![format!("term {} {role}", s.term)];
     view.log = log_view(&s.log, s.commit);
+    view.takes_commands = true;
     view.timer = election_timer_left(sim.now(), s).filter(|_| !view.down);
     let voted = s
         .voted_for
@@ -624,6 +625,8 @@ mod tests {
         }
         let client = &views[5];
         assert!(client.light && client.title == "client 1", "{client:?}");
+        // The inspector offers a command at a server, not at a client.
+        assert!(leader.takes_commands && !client.takes_commands);
         let quorums = simulation.quorums();
         assert_eq!(quorums.outlines[0].colour, leader.id);
         assert!(quorums.outlines[0].members.len() >= 3, "{quorums:?}");
