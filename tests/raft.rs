@@ -284,7 +284,7 @@ fn a_command_submitted_at_the_leader_commits_and_the_round_replays_byte_identica
         r#""type":"acknowledged","command":{{"client":{player}"#
     )));
     // And a link carries the move.
-    let query = link::query_for_line(&setup, &round.line().to_vec());
+    let query = link::query_for_line(&setup, round.line());
     assert!(link::parse(&query).problems.is_empty(), "{query}");
     std::fs::remove_dir_all(dir).ok();
 }
