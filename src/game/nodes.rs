@@ -382,127 +382,126 @@ fn respawn_cluster(
             (false, true) => (30.0, 0.0),
             (false, false) => (13.0, 0.0),
         };
-        commands
-            .spawn((
-                RoundEntity,
-                NodeEntity { id, place: *place },
-                Sprite {
-                    image: shapes.disc.clone(),
-                    custom_size: Some(Vec2::splat(diameter)),
-                    ..default()
-                },
-                Transform::from_xyz(place.x, place.y, 1.0),
-                children![
-                    (
-                        NodePart::Halo,
-                        Sprite {
-                            image: shapes.disc.clone(),
-                            custom_size: Some(Vec2::splat(diameter * 1.6)),
-                            color: Color::srgba(1.0, 0.6, 0.1, 0.35),
-                            ..default()
-                        },
-                        Transform::from_xyz(0.0, 0.0, -0.2),
-                        Visibility::Hidden,
-                    ),
-                    (
-                        NodePart::Ring,
-                        Sprite {
-                            image: shapes.ring.clone(),
-                            custom_size: Some(Vec2::splat(diameter * 1.25)),
-                            ..default()
-                        },
-                        Transform::from_xyz(0.0, 0.0, -0.1),
-                    ),
-                    quorum_ring(&shapes, QuorumRing::Promised, diameter),
-                    quorum_ring(&shapes, QuorumRing::Accepted, diameter),
-                    (
-                        NodePart::Overlap,
-                        Sprite {
-                            image: shapes.star.clone(),
-                            custom_size: Some(Vec2::splat(place.radius * 1.1)),
-                            color: OVERLAP_COLOUR,
-                            ..default()
-                        },
-                        Transform::from_xyz(place.radius * 0.85, place.radius * 0.85, TEXT_Z),
-                        Visibility::Hidden,
-                    ),
-                    (
-                        NodePart::OverlapTag,
-                        text("in both", 14.0, OVERLAP_COLOUR),
-                        Anchor::BOTTOM_LEFT,
-                        Transform::from_xyz(place.radius * 1.3, place.radius * 0.95, TEXT_Z),
-                        Visibility::Hidden,
-                    ),
-                    (
-                        NodePart::Mark,
-                        text("", mark_size, Color::BLACK),
-                        Transform::from_xyz(0.0, mark_y, TEXT_Z)
-                    ),
-                    (
-                        NodePart::Value,
-                        text("", 24.0, Color::WHITE),
-                        Transform::from_xyz(0.0, -7.0, TEXT_Z),
-                        Visibility::Hidden
-                    ),
-                    (
-                        NodePart::Badge,
-                        NodeLabel { rank: 0 },
-                        text("", 15.0, Color::WHITE),
-                        labels.badge_anchor,
-                        Transform::from_translation(labels.badge)
-                    ),
-                    (
-                        NodePart::Status,
-                        NodeLabel { rank: 1 },
-                        text(
-                            "",
-                            if big { 14.0 } else { 11.0 },
-                            Color::srgb(0.85, 0.87, 0.9)
-                        ),
-                        TextLayout::justify(labels.status_justify),
-                        labels.status_anchor,
-                        Transform::from_translation(labels.status),
-                    ),
-                ],
-            ))
-            .with_children(|parts| {
-                parts.spawn((
-                    NodePart::Timer,
+        let mut body = commands.spawn((
+            RoundEntity,
+            NodeEntity { id, place: *place },
+            Sprite {
+                image: shapes.disc.clone(),
+                custom_size: Some(Vec2::splat(diameter)),
+                ..default()
+            },
+            Transform::from_xyz(place.x, place.y, 1.0),
+            children![
+                (
+                    NodePart::Halo,
                     Sprite {
-                        image: shapes.timer_arcs[TIMER_STEPS].clone(),
-                        custom_size: Some(Vec2::splat(diameter * TIMER_SCALE)),
-                        color: TIMER_COLOUR,
+                        image: shapes.disc.clone(),
+                        custom_size: Some(Vec2::splat(diameter * 1.6)),
+                        color: Color::srgba(1.0, 0.6, 0.1, 0.35),
                         ..default()
                     },
-                    Transform::from_xyz(0.0, 0.0, TEXT_Z - 0.05),
+                    Transform::from_xyz(0.0, 0.0, -0.2),
                     Visibility::Hidden,
-                ));
-                let Some(row) = labels.log else {
-                    return;
-                };
-                for slot in 0..LOG_SHOWN {
-                    parts.spawn((
-                        NodePart::LogBox(slot),
-                        Sprite {
-                            image: shapes.square.clone(),
-                            custom_size: Some(Vec2::splat(LOG_BOX)),
-                            ..default()
-                        },
-                        Transform::from_translation(row.slot(slot).extend(TEXT_Z)),
-                        Visibility::Hidden,
-                    ));
-                }
-                parts.spawn((
-                    NodePart::LogMore,
+                ),
+                (
+                    NodePart::Ring,
+                    Sprite {
+                        image: shapes.ring.clone(),
+                        custom_size: Some(Vec2::splat(diameter * 1.25)),
+                        ..default()
+                    },
+                    Transform::from_xyz(0.0, 0.0, -0.1),
+                ),
+                quorum_ring(&shapes, QuorumRing::Promised, diameter),
+                quorum_ring(&shapes, QuorumRing::Accepted, diameter),
+                (
+                    NodePart::Overlap,
+                    Sprite {
+                        image: shapes.star.clone(),
+                        custom_size: Some(Vec2::splat(place.radius * 1.1)),
+                        color: OVERLAP_COLOUR,
+                        ..default()
+                    },
+                    Transform::from_xyz(place.radius * 0.85, place.radius * 0.85, TEXT_Z),
+                    Visibility::Hidden,
+                ),
+                (
+                    NodePart::OverlapTag,
+                    text("in both", 14.0, OVERLAP_COLOUR),
+                    Anchor::BOTTOM_LEFT,
+                    Transform::from_xyz(place.radius * 1.3, place.radius * 0.95, TEXT_Z),
+                    Visibility::Hidden,
+                ),
+                (
+                    NodePart::Mark,
+                    text("", mark_size, Color::BLACK),
+                    Transform::from_xyz(0.0, mark_y, TEXT_Z)
+                ),
+                (
+                    NodePart::Value,
+                    text("", 24.0, Color::WHITE),
+                    Transform::from_xyz(0.0, -7.0, TEXT_Z),
+                    Visibility::Hidden
+                ),
+                (
+                    NodePart::Badge,
+                    NodeLabel { rank: 0 },
+                    text("", 15.0, Color::WHITE),
+                    labels.badge_anchor,
+                    Transform::from_translation(labels.badge)
+                ),
+                (
+                    NodePart::Status,
+                    NodeLabel { rank: 1 },
                     text(
                         "",
                         if big { 14.0 } else { 11.0 },
-                        Color::srgb(0.85, 0.87, 0.9),
+                        Color::srgb(0.85, 0.87, 0.9)
                     ),
-                    Anchor::CENTER_RIGHT,
-                    Transform::from_translation(row.marker().extend(TEXT_Z)),
+                    TextLayout::justify(labels.status_justify),
+                    labels.status_anchor,
+                    Transform::from_translation(labels.status),
+                ),
+            ],
+        ));
+        body.with_children(|parts| {
+            parts.spawn((
+                NodePart::Timer,
+                Sprite {
+                    image: shapes.timer_arcs[TIMER_STEPS].clone(),
+                    custom_size: Some(Vec2::splat(diameter * TIMER_SCALE)),
+                    color: TIMER_COLOUR,
+                    ..default()
+                },
+                Transform::from_xyz(0.0, 0.0, TEXT_Z - 0.05),
+                Visibility::Hidden,
+            ));
+            let Some(row) = labels.log else {
+                return;
+            };
+            for slot in 0..LOG_SHOWN {
+                parts.spawn((
+                    NodePart::LogBox(slot),
+                    Sprite {
+                        image: shapes.square.clone(),
+                        custom_size: Some(Vec2::splat(LOG_BOX)),
+                        ..default()
+                    },
+                    Transform::from_translation(row.slot(slot).extend(TEXT_Z)),
+                    Visibility::Hidden,
                 ));
-            });
+            }
+            parts.spawn((
+                NodePart::LogMore,
+                text(
+                    "",
+                    if big { 14.0 } else { 11.0 },
+                    Color::srgb(0.85, 0.87, 0.9),
+                ),
+                Anchor::CENTER_RIGHT,
+                Transform::from_translation(row.marker().extend(TEXT_Z)),
+            ));
+        });
     }
 }
 
