@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::protocol::Outcome;
 use crate::protocol::Setup;
-use crate::sim::{Action, MsgId, NodeId, Tick};
+use crate::sim::{Action, ActionError, MsgId, NodeId, Tick};
 use crate::simulation::Simulation;
 
 /// Fault points a player has per round, unless the scenario gives another budget.
@@ -41,7 +41,8 @@ const MAX_SNAPSHOTS: usize = 512;
 
 /// What the player can do, each mapped to core actions. In JSON (the web API, replays):
 /// `{"ToggleDown": 0}`, `{"Slow": [0, true]}`, `{"Cut": [0, 1]}`, `{"Drop": 17}`, `"HealAll"`,
-/// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`.
+/// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`; the network player's `{"Deliver": 17}`,
+/// `{"DeliverCopy": 17}`, `{"Fire": [0, 0]}`, `{"RunNetwork": true}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Attack {
     /// Kill a live node or recover a dead one.
@@ -62,6 +63,14 @@ pub enum Attack {
     DuplicateNext(NodeId),
     /// ec-counter: pause or resume every client.
     PauseClients(bool),
+    /// Network player: deliver this waiting message now.
+    Deliver(MsgId),
+    /// Network player: deliver a copy of this waiting message now and keep it waiting.
+    DeliverCopy(MsgId),
+    /// Network player: fire this node's armed timer, the given one in the order armed.
+    Fire(NodeId, usize),
+    /// Network player: let the network deliver and fire by itself (true), or hold it again.
+    RunNetwork(bool),
 }
 
 impl Attack {
@@ -75,8 +84,14 @@ impl Attack {
             | Attack::Drop(_)
             | Attack::DropNext(_)
             | Attack::Duplicate(_)
-            | Attack::DuplicateNext(_) => 1,
-            Attack::Slow(_, false) | Attack::HealAll | Attack::PauseClients(false) => 0,
+            | Attack::DuplicateNext(_)
+            | Attack::DeliverCopy(_) => 1,
+            Attack::Slow(_, false)
+            | Attack::HealAll
+            | Attack::PauseClients(false)
+            | Attack::Deliver(_)
+            | Attack::Fire(..)
+            | Attack::RunNetwork(_) => 0,
         }
     }
 
@@ -84,6 +99,9 @@ impl Attack {
     /// attacked), as the simulator makes them when the attack applies: replays and links run
     /// them when they are read, so a bad node is reported there, in the same words.
     pub fn check(&self, setup: &Setup) -> Result<(), String> {
+        if self.is_network_move() && !setup.network_player {
+            return Err(ActionError::NotNetworkPlayer.to_string());
+        }
         let action = match *self {
             Attack::ToggleDown(node) => Action::Kill { node },
             Attack::Slow(node, _) => Action::Slow {
@@ -100,13 +118,50 @@ impl Attack {
             },
             Attack::DropNext(from) => Action::DropNext { from },
             Attack::DuplicateNext(from) => Action::DuplicateNext { from, delay: 0 },
-            Attack::HealAll | Attack::Drop(_) | Attack::Duplicate(_) | Attack::PauseClients(_) => {
+            Attack::Fire(node, timer) => Action::Fire { node, timer },
+            Attack::HealAll
+            | Attack::Drop(_)
+            | Attack::Duplicate(_)
+            | Attack::PauseClients(_)
+            | Attack::Deliver(_)
+            | Attack::DeliverCopy(_)
+            | Attack::RunNetwork(_) => {
                 return Ok(());
             }
         };
         action
             .check(setup.cluster_size(), |node| setup.is_target(node))
             .map_err(|problem| problem.to_string())
+    }
+
+    /// Whether only the network player may make this move (delivering, firing, letting the
+    /// network run).
+    pub fn is_network_move(&self) -> bool {
+        matches!(
+            self,
+            Attack::Deliver(_) | Attack::DeliverCopy(_) | Attack::Fire(..) | Attack::RunNetwork(_)
+        )
+    }
+
+    /// The network player's move that carries out `action`, a step of the checker's answer to
+    /// "can this still break?" (its steps are actions: the explorer sits beside this layer and
+    /// cannot name attacks): `None` for an action no move makes.
+    pub fn of_network_step(action: &Action) -> Option<Attack> {
+        Some(match *action {
+            Action::Deliver {
+                message,
+                copy: false,
+            } => Attack::Deliver(message),
+            Action::Deliver {
+                message,
+                copy: true,
+            } => Attack::DeliverCopy(message),
+            Action::Drop { message } => Attack::Drop(message),
+            Action::Fire { node, timer } => Attack::Fire(node, timer),
+            Action::Kill { node } | Action::Recover { node } => Attack::ToggleDown(node),
+            Action::Network { run } => Attack::RunNetwork(run),
+            _ => return None,
+        })
     }
 }
 
@@ -125,6 +180,12 @@ impl fmt::Display for Attack {
             Attack::DuplicateNext(node) => write!(f, "duplicate node {node}'s next message"),
             Attack::PauseClients(true) => write!(f, "pause the clients"),
             Attack::PauseClients(false) => write!(f, "resume the clients"),
+            Attack::Deliver(id) => write!(f, "deliver message {id}"),
+            Attack::DeliverCopy(id) => write!(f, "deliver a copy of message {id}"),
+            Attack::Fire(node, 0) => write!(f, "fire node {node}'s timer"),
+            Attack::Fire(node, timer) => write!(f, "fire node {node}'s timer {timer}"),
+            Attack::RunNetwork(true) => write!(f, "let the network run"),
+            Attack::RunNetwork(false) => write!(f, "hold the network"),
         }
     }
 }
@@ -302,12 +363,32 @@ impl Round {
         let now = self.now();
         self.simulation.run_until(now);
         self.update_outcome();
+        let held = self.network_held();
         let played = self.apply(attack)?;
         self.line.truncate(self.moves.len() - 1);
         self.line.push(PlannedMove::from(&played));
         self.forget_after_now();
         self.frontier = now;
+        if held {
+            // The network player's clock: each move takes one hop, so that the next happens
+            // later and messages visibly travel; nothing else moves time while the network waits.
+            let hop = self.hop();
+            self.run_to((now + hop).min(self.setup.max_ticks));
+        }
         Ok(())
+    }
+
+    /// Whether this is a network player's round whose network waits for the player (it was not
+    /// let run): then time moves only with the player's moves.
+    pub fn network_held(&self) -> bool {
+        self.simulation.network_running() == Some(false)
+    }
+
+    /// What the network player can do now: the messages waiting on their links (by
+    /// destination, in the order sent) and the timers that can fire. `None` unless the round's
+    /// setup is a network player's (`Setup::network_player`).
+    pub fn network_choices(&self) -> Option<crate::view::NetworkChoices> {
+        self.simulation.network_choices(&self.setup)
     }
 
     /// Applies an attack now and records it in `moves`, or says why not (changing nothing).
@@ -327,8 +408,10 @@ impl Round {
                 "no drops left this round (you get {DROPS_PER_ROUND})"
             ));
         }
-        if matches!(attack, Attack::Duplicate(_) | Attack::DuplicateNext(_))
-            && self.duplicates_left == 0
+        if matches!(
+            attack,
+            Attack::Duplicate(_) | Attack::DuplicateNext(_) | Attack::DeliverCopy(_)
+        ) && self.duplicates_left == 0
         {
             return Err(format!(
                 "no duplicates left this round (you get {DUPLICATES_PER_ROUND})"
@@ -385,6 +468,19 @@ impl Round {
                 from: *node,
                 delay: hop,
             }),
+            Attack::Deliver(id) => sim.apply(Action::Deliver {
+                message: *id,
+                copy: false,
+            }),
+            Attack::DeliverCopy(id) => sim.apply(Action::Deliver {
+                message: *id,
+                copy: true,
+            }),
+            Attack::Fire(node, timer) => sim.apply(Action::Fire {
+                node: *node,
+                timer: *timer,
+            }),
+            Attack::RunNetwork(run) => sim.apply(Action::Network { run: *run }),
             Attack::PauseClients(pause) => {
                 let action = if *pause {
                     Action::PauseClients
@@ -403,7 +499,10 @@ impl Round {
         if matches!(attack, Attack::Drop(_) | Attack::DropNext(_)) {
             self.drops_left -= 1;
         }
-        if matches!(attack, Attack::Duplicate(_) | Attack::DuplicateNext(_)) {
+        if matches!(
+            attack,
+            Attack::Duplicate(_) | Attack::DuplicateNext(_) | Attack::DeliverCopy(_)
+        ) {
             self.duplicates_left -= 1;
         }
         let played = Move {
@@ -418,7 +517,12 @@ impl Round {
     /// Advances the simulation by `ticks` (playing back planned moves as their ticks come) and
     /// notes the outcome once there is one.
     pub fn advance(&mut self, ticks: Tick) {
-        let until = (self.now() + ticks).min(self.setup.max_ticks);
+        let mut until = (self.now() + ticks).min(self.setup.max_ticks);
+        if self.network_held() {
+            // Time waits for the network player: only a move of the line played back moves it.
+            let next_move = self.planned().first().map(|m| m.tick);
+            until = until.min(next_move.unwrap_or(0).max(self.now()));
+        }
         self.run_to(until);
     }
 
@@ -704,6 +808,11 @@ pub fn attack_text(attack: &Attack, setup: &Setup) -> String {
         }
         Attack::PauseClients(true) => "pause the clients".into(),
         Attack::PauseClients(false) => "resume the clients".into(),
+        Attack::Deliver(id) => format!("deliver message {id}"),
+        Attack::DeliverCopy(id) => format!("deliver a copy of message {id}"),
+        Attack::Fire(node, _) => format!("fire {}'s timer", name(*node)),
+        Attack::RunNetwork(true) => "let the network run".into(),
+        Attack::RunNetwork(false) => "hold the network".into(),
     }
 }
 

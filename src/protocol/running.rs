@@ -56,6 +56,12 @@ pub trait RunningSim: Send + Sync {
     fn pending_actions(&self) -> usize;
     /// Why a scripted run's script stopped before its end, if it did.
     fn script_error(&self) -> Option<&str>;
+    /// In a network player's run, whether the network runs by itself for now; `None` in any
+    /// other run (see [`Sim::network_running`]).
+    fn network_running(&self) -> Option<bool>;
+    /// In a network player's run, what the player can do now: the messages waiting, by
+    /// destination in the order sent, and the timers that can fire. `None` in any other run.
+    fn network_choices(&self, setup: &Setup) -> Option<view::NetworkChoices>;
     fn finished(&self) -> bool;
     /// Runs until [`finished`](Self::finished), nothing is left to happen, or `max_ticks`.
     fn run_to_end(&mut self, max_ticks: Tick);
@@ -212,10 +218,12 @@ impl<P: Model> Running<P> {
             record_trace,
         };
         let (actors, checker) = P::build(setup);
-        let sim = if setup.script.is_empty() {
-            Sim::new(actors, checker, config)
-        } else {
+        let sim = if !setup.script.is_empty() {
             Sim::scripted(actors, checker, config, setup.script.clone())
+        } else if setup.network_player {
+            Sim::network_player(actors, checker, config)
+        } else {
+            Sim::new(actors, checker, config)
         };
         Running { sim }
     }
@@ -286,6 +294,48 @@ impl<P: Model> RunningSim for Running<P> {
     }
     fn script_error(&self) -> Option<&str> {
         self.sim.script_error()
+    }
+    fn network_running(&self) -> Option<bool> {
+        self.sim.network_running()
+    }
+    fn network_choices(&self, setup: &Setup) -> Option<view::NetworkChoices> {
+        let running = self.sim.network_running()?;
+        let mut messages: Vec<view::WaitingMessage> = self
+            .sim
+            .in_flight()
+            .map(|m| view::WaitingMessage {
+                id: m.id,
+                from: m.from,
+                to: m.to,
+                sent: m.sent,
+                copy_of: m.copy_of,
+                deliverable: self.sim.deliverable(m),
+                label: P::message_look(setup, m).label,
+            })
+            .collect();
+        // Ids grow as messages are sent (a copy's when it is made), so a stable sort by
+        // destination keeps each destination's in the order sent.
+        messages.sort_by_key(|m| m.to);
+        let timers = (0..self.sim.actors().len())
+            .flat_map(|node| {
+                self.sim
+                    .armed_timers(node)
+                    .enumerate()
+                    .map(move |(timer, armed)| view::ArmedTimer {
+                        node,
+                        timer,
+                        name: match serde_json::to_value(armed) {
+                            Ok(serde_json::Value::String(name)) => name,
+                            other => other.map(|v| v.to_string()).unwrap_or_default(),
+                        },
+                    })
+            })
+            .collect();
+        Some(view::NetworkChoices {
+            running,
+            messages,
+            timers,
+        })
     }
     fn finished(&self) -> bool {
         P::finished(&self.sim)

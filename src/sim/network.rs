@@ -119,7 +119,10 @@ impl Faults {
             | Action::Duplicate { .. }
             | Action::DuplicateNext { .. }
             | Action::PauseClients
-            | Action::ResumeClients => {}
+            | Action::ResumeClients
+            | Action::Deliver { .. }
+            | Action::Fire { .. }
+            | Action::Network { .. } => {}
         }
     }
 

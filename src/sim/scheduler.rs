@@ -302,6 +302,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 }
             }
             Action::DuplicateNext { from, delay } => self.duplicate_next[from] = Some(delay),
+            Action::Deliver { message, copy } => self.deliver_now(message, copy),
+            Action::Fire { node, timer } => self.fire_now(node, timer),
+            Action::Network { run } => self.let_network_run(run),
             Action::PauseClients | Action::ResumeClients => {
                 let paused = action == Action::PauseClients;
                 for node in 0..self.actors.len() {
@@ -338,6 +341,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 if !self.in_flight.contains_key(message) =>
             {
                 return Err(ActionError::UnknownMessage(*message));
+            }
+            Action::Deliver { .. } | Action::Fire { .. } | Action::Network { .. } => {
+                self.validate_network_move(action)?
             }
             _ => {}
         }
@@ -519,7 +525,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
                 msg,
             },
         );
-        self.push_due(arrives, Due::Arrival(id));
+        self.queue_arrival(id, arrives);
     }
 
     /// Records a send and puts the message in flight (the caller queues its arrival, if timed).
