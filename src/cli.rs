@@ -867,6 +867,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         stop: Some(&INTERRUPTED),
         sleep_sets: !args.no_sleep_sets,
         drop_dead: !args.keep_dead_messages,
+        max_copies: None,
     };
     let mut report = explorer.check(&setup, &options);
     // A counterexample that cannot be written is an error, but the report still goes to stdout.
@@ -961,6 +962,7 @@ fn check_from_replay(path: &Path, args: &CheckArgs) -> Result<(), CliError> {
         stop: Some(&INTERRUPTED),
         sleep_sets: !args.no_sleep_sets,
         drop_dead: !args.keep_dead_messages,
+        max_copies: Some(round.duplicates_left as usize),
         ..CheckOptions::default()
     };
     let mut answer = explorer

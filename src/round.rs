@@ -393,7 +393,9 @@ impl Round {
 
     /// Applies an attack now and records it in `moves`, or says why not (changing nothing).
     fn apply(&mut self, attack: Attack) -> Result<Move, String> {
-        if self.outcome.is_some() && !self.setup.keep_playing {
+        // The network player plays on past the outcome: a way to break a protocol may go
+        // through a decision.
+        if self.outcome.is_some() && !self.setup.keep_playing && !self.setup.network_player {
             return Err("the round is over".into());
         }
         let cost = attack.cost(self);

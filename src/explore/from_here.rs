@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::budget::{Budget, Incomplete};
-use super::dfs::{Dfs, Event, Slot};
+use super::dfs::{Dfs, Envelope, Event, Slot};
 use super::{CheckOptions, Explorable, NetworkKind, describe_path};
 use crate::protocol::Setup;
 use crate::sim::{Action, Actor, NodeId};
@@ -83,15 +83,21 @@ pub struct FromHere {
 }
 
 /// The options of a "can this still break?" search: the core search on a duplicating network
-/// (the player may deliver copies), with `max_crashes` nodes down at most, the protocol's own
-/// depth bound (ec-counter, Raft), and [`FROM_HERE_MAX_STATES`].
-pub fn network_player_options(explorer: &dyn super::Explorer, max_crashes: usize) -> CheckOptions {
+/// (the player may deliver copies; a way needing more than `copies_left` is looked for again
+/// without copies), with `max_crashes` nodes down at most, the protocol's own depth bound
+/// (ec-counter, Raft), and [`FROM_HERE_MAX_STATES`].
+pub fn network_player_options(
+    explorer: &dyn super::Explorer,
+    max_crashes: usize,
+    copies_left: usize,
+) -> CheckOptions {
     CheckOptions {
         search: super::Search::Core,
         network: NetworkKind::Duplicating,
         max_crashes,
         max_depth: explorer.default_max_depth(),
         max_states: Some(FROM_HERE_MAX_STATES),
+        max_copies: Some(copies_left),
         ..CheckOptions::default()
     }
 }
@@ -108,7 +114,7 @@ pub fn from_here<P: Explorable>(
     let Some(sim) = run.of::<P>() else {
         return Err(format!("the run is not one of {}", setup.mode.name()));
     };
-    let Some(running) = sim.network_running() else {
+    if sim.network_running().is_none() {
         return Err(
             "the checker answers in a network player's round (--network-player, net=player): \
              its steps are the network player's moves"
@@ -187,6 +193,116 @@ pub fn from_here<P: Explorable>(
         report.confirmed = true;
         return Ok(report);
     }
+    let crashes = match options.max_crashes {
+        0 => String::new(),
+        1 => ", one crash".into(),
+        n => format!(", {n} crashes at once"),
+    };
+    let mut found = search::<P>(setup, run, &options, started, slots.clone(), net.clone())?;
+    let copies = |way: &Way| {
+        way.steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Deliver { copy: true, .. }))
+            .count()
+    };
+    if let (Some(way), Some(left)) = (&found.way, options.max_copies)
+        && copies(way) > left
+        && options.network == NetworkKind::Duplicating
+    {
+        // The player cannot make that many copies: a way without any, if there is one.
+        let unordered = CheckOptions {
+            network: NetworkKind::Unordered,
+            ..options.clone()
+        };
+        let again = search::<P>(setup, run, &unordered, started, slots, net)?;
+        if again.way.is_some() {
+            report.network = NetworkKind::Unordered;
+            found = Found {
+                unique_states: found.unique_states + again.unique_states,
+                states: found.states + again.states,
+                depth: found.depth.max(again.depth),
+                ..again
+            };
+        }
+    }
+    let seconds = started.map(|started| started.elapsed().as_secs_f64());
+    report.unique_states = found.unique_states;
+    report.states = found.states;
+    report.depth = found.depth;
+    report.seconds = seconds.map(|s| (s * 1000.0).round() / 1000.0);
+    report.states_per_sec = seconds.map(|s| (found.unique_states as f64 / s.max(1e-9)) as u64);
+    match found.way {
+        Some(way) => {
+            report.answer = Answer::Yes;
+            report.incomplete = Some(Incomplete::Violation);
+            let needs = copies(&way);
+            report.violation = Some(way.violation);
+            report.confirmed = way.confirmed;
+            report.words = match options.max_copies {
+                Some(left) if needs > left => format!(
+                    "yes: here is a way, in {} moves, but it needs {needs} copies and you have \
+                     {left} left ({} states explored)",
+                    way.steps.len(),
+                    found.unique_states
+                ),
+                _ => format!(
+                    "yes: here is a way, in {} moves ({} states explored)",
+                    way.steps.len(),
+                    found.unique_states
+                ),
+            };
+            report.steps = way.steps;
+        }
+        None => {
+            report.incomplete = found.incomplete;
+            report.complete = report.incomplete.is_none();
+            if report.complete {
+                report.answer = Answer::No;
+                report.words = format!(
+                    "no order of the messages in flight, with drops, copies, timers{crashes}, \
+                     can break {} from here ({} states explored)",
+                    P::SAFETY_WORDS,
+                    found.unique_states
+                );
+            } else {
+                report.words = format!(
+                    "no way found within the budget ({} states explored); the search stopped \
+                     before it had tried everything",
+                    found.unique_states
+                );
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// What one search from the moment found.
+struct Found {
+    unique_states: usize,
+    states: usize,
+    depth: usize,
+    incomplete: Option<Incomplete>,
+    way: Option<Way>,
+}
+
+/// A way to break the protocol, as moves.
+struct Way {
+    violation: String,
+    steps: Vec<NetworkStep>,
+    confirmed: bool,
+}
+
+/// Searches from the moment's `slots` and `net` within `options`, and turns a violation found
+/// into moves, played on a copy of `run` to confirm them.
+fn search<P: Explorable>(
+    setup: &Setup,
+    run: &Simulation,
+    options: &CheckOptions,
+    started: Option<Instant>,
+    slots: Vec<Slot<P::Actor>>,
+    net: Vec<Envelope<<P::Actor as Actor>::Msg>>,
+) -> Result<Found, String> {
+    let sim = run.of::<P>().ok_or("the run changed protocol")?;
     let budget = match started {
         Some(started) => Budget::new(
             started,
@@ -197,93 +313,66 @@ pub fn from_here<P: Explorable>(
         ),
         None => Budget::counting(options.max_states, options.stop),
     };
-    let search = Dfs::<P> {
+    let dfs = Dfs::<P> {
         initial: Vec::new(),
         checker: sim.checker().clone(),
         seed: setup.seed,
-        options: &options,
+        options,
         budget: &budget,
         sleep_sets: options.sleep_sets && P::NODES_COMMUTE && options.max_depth.is_none(),
         dead: P::dead_message,
     };
-    let init = search.state_of(slots, net, sim.checker().clone(), sim.violations().to_vec());
-    let outcome = search.run_from(init);
-    let seconds = started.map(|started| started.elapsed().as_secs_f64());
-    report.unique_states = outcome.unique_states;
-    report.states = outcome.states;
-    report.depth = outcome.depth;
-    report.seconds = seconds.map(|s| (s * 1000.0).round() / 1000.0);
-    report.states_per_sec = seconds.map(|s| (outcome.unique_states as f64 / s.max(1e-9)) as u64);
-    let crashes = match options.max_crashes {
-        0 => String::new(),
-        1 => ", one crash".into(),
-        n => format!(", {n} crashes at once"),
+    let init = dfs.state_of(slots, net, sim.checker().clone(), sim.violations().to_vec());
+    let outcome = dfs.run_from(init);
+    let mut found = Found {
+        unique_states: outcome.unique_states,
+        states: outcome.states,
+        depth: outcome.depth,
+        incomplete: budget.reason(),
+        way: None,
     };
-    match outcome.violation {
-        Some((path, last)) => {
-            let first = last.violations.first().cloned();
-            report.answer = Answer::Yes;
-            report.incomplete = Some(Incomplete::Violation);
-            report.violation = first.as_ref().map(|v| format!("{}: {}", v.kind, v.detail));
-            let (texts, _) = describe_path::<P>(setup, options.network, setup.seed, path.clone());
-            let mut trial = run.snapshot();
-            let mut steps = Vec::new();
-            if running {
-                let hold = Action::Network { run: false };
-                trial.apply(hold.clone()).map_err(|e| e.to_string())?;
-                steps.push(NetworkStep {
-                    action: hold,
-                    text: "hold the network".into(),
-                });
-            }
-            let events: Vec<Event<P::Actor>> = path.into_iter().map(|(event, _)| event).collect();
-            let mut playable = true;
-            for (k, event) in events.iter().enumerate() {
-                let Some(action) = action_for::<P>(&trial, event, &events[k + 1..]) else {
-                    playable = false;
-                    break;
-                };
-                if trial.apply(action.clone()).is_err() {
-                    playable = false;
-                    break;
-                }
-                let text = texts[k].split_once(". ").map_or(&*texts[k], |(_, t)| t);
-                steps.push(NetworkStep {
-                    action,
-                    text: text.to_string(),
-                });
-            }
-            report.confirmed = playable
-                && first
-                    .is_some_and(|v| trial.violations().first().is_some_and(|t| t.kind == v.kind));
-            report.words = format!(
-                "yes: here is a way, in {} moves ({} states explored)",
-                steps.len(),
-                outcome.unique_states
-            );
-            report.steps = steps;
-        }
-        None => {
-            report.incomplete = budget.reason();
-            report.complete = report.incomplete.is_none();
-            if report.complete {
-                report.answer = Answer::No;
-                report.words = format!(
-                    "no order of the messages in flight, with drops, copies, timers{crashes}, \
-                     can break {} from here ({} states explored)",
-                    P::SAFETY_WORDS,
-                    outcome.unique_states
-                );
-            } else {
-                report.words = format!(
-                    "no way found within the budget ({} states explored); the search stopped \
-                     before it had tried everything",
-                    outcome.unique_states
-                );
-            }
-        }
+    let Some((path, last)) = outcome.violation else {
+        return Ok(found);
+    };
+    let first = last.violations.first().cloned();
+    let (texts, _) = describe_path::<P>(setup, options.network, setup.seed, path.clone());
+    let mut trial = run.snapshot();
+    let mut steps = Vec::new();
+    if sim.network_running() == Some(true) {
+        let hold = Action::Network { run: false };
+        trial.apply(hold.clone()).map_err(|e| e.to_string())?;
+        steps.push(NetworkStep {
+            action: hold,
+            text: "hold the network".into(),
+        });
     }
-    Ok(report)
+    let events: Vec<Event<P::Actor>> = path.into_iter().map(|(event, _)| event).collect();
+    let mut playable = true;
+    for (k, event) in events.iter().enumerate() {
+        let Some(action) = action_for::<P>(&trial, event, &events[k + 1..]) else {
+            playable = false;
+            break;
+        };
+        if trial.apply(action.clone()).is_err() {
+            playable = false;
+            break;
+        }
+        let text = texts[k].split_once(". ").map_or(&*texts[k], |(_, t)| t);
+        steps.push(NetworkStep {
+            action,
+            text: text.to_string(),
+        });
+    }
+    let confirmed = playable
+        && first
+            .as_ref()
+            .is_some_and(|v| trial.violations().first().is_some_and(|t| t.kind == v.kind));
+    found.way = Some(Way {
+        violation: first.map_or_else(String::new, |v| format!("{}: {}", v.kind, v.detail)),
+        steps,
+        confirmed,
+    });
+    Ok(found)
 }
 
 /// The network player's move that carries out the search's step `event` on `run`, or `None`

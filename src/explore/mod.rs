@@ -136,6 +136,9 @@ pub struct CheckOptions {
     /// The core search: drop messages the protocol says can no longer do anything
     /// ([`Explorable::dead_message`]).
     pub drop_dead: bool,
+    /// "Can this still break?" ([`from_here()`]): the copies the player has left. A way found on
+    /// a duplicating network that needs more is looked for again without copies.
+    pub max_copies: Option<usize>,
 }
 
 impl Default for CheckOptions {
@@ -154,6 +157,7 @@ impl Default for CheckOptions {
             stop: None,
             sleep_sets: true,
             drop_dead: true,
+            max_copies: None,
         }
     }
 }
