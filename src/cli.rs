@@ -966,7 +966,7 @@ fn check_from_replay(path: &Path, args: &CheckArgs) -> Result<(), CliError> {
         ..CheckOptions::default()
     };
     let mut answer = explorer
-        .from_here(&round.setup, &round.simulation, &options)
+        .from_here(&round.setup, &*round.simulation, &options)
         .map_err(|problem| CliError(format!("{}: {problem}", path.display())))?;
     if args.no_timing {
         answer.seconds = None;

@@ -214,6 +214,7 @@ fn the_command_lists_lessons_and_plays_them() {
             "amnesia",
             "skip-highest-accepted",
             "accept-after-promise",
+            "amnesia",
             "no-max",
             "forget-vote",
             "no-up-to-date-check",

@@ -45,7 +45,7 @@ fn ask(round: &Round, max_crashes: usize) -> FromHere {
     explorer
         .from_here(
             &round.setup,
-            &round.simulation,
+            &*round.simulation,
             &network_player_options(explorer, max_crashes, round.duplicates_left as usize),
         )
         .unwrap()
@@ -278,7 +278,7 @@ fn from_the_start_the_checkers_answer_agrees_with_check() {
         };
         let round = Round::new(setup.clone());
         let answer = explorer
-            .from_here(&round.setup, &round.simulation, &options)
+            .from_here(&round.setup, &*round.simulation, &options)
             .unwrap();
         let mut plain = setup.clone();
         plain.network_player = false;
@@ -381,4 +381,37 @@ fn raft_forget_vote_is_found_from_the_start_and_played_out() {
     assert_eq!(answer.answer, Answer::Yes, "{}", answer.words);
     let played = play_the_way(round, &answer);
     assert!(!played.simulation.violations().is_empty());
+}
+
+#[test]
+fn the_network_lessons_start_in_network_player_mode_and_the_amnesia_hint_is_a_way_that_works() {
+    let names = [
+        "network-duel",
+        "network-cannot-disagree",
+        "network-break-amnesia",
+    ];
+    for name in names {
+        let lesson = beat_paxos::lesson::find(name).unwrap();
+        assert!(lesson.setup().unwrap().network_player, "{name}");
+        let solved = lesson.attempt(true).unwrap();
+        assert!(solved.met, "{name}");
+    }
+    // The duel is liveness, not safety: nothing decided, nothing violated.
+    let duel = beat_paxos::lesson::find("network-duel").unwrap();
+    let mut round = Round::from_replay(&duel.recording().unwrap());
+    round.play_to_end();
+    assert!(round.outcome.is_none() && round.simulation.violations().is_empty());
+    assert_eq!(
+        ask(&round, 0).answer,
+        Answer::No,
+        "and it still cannot break"
+    );
+
+    // The checker's hint, asked at the start of the amnesia lesson, is a way that trips it.
+    let amnesia = beat_paxos::lesson::find("network-break-amnesia").unwrap();
+    let round = Round::new(amnesia.setup().unwrap());
+    let answer = ask(&round, 1);
+    assert_eq!(answer.answer, Answer::Yes);
+    let played = play_the_way(round, &answer);
+    assert!(amnesia.met(&played).is_some());
 }

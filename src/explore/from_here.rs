@@ -17,9 +17,8 @@ use serde::Serialize;
 use super::budget::{Budget, Incomplete};
 use super::dfs::{Dfs, Envelope, Event, Slot};
 use super::{CheckOptions, Explorable, NetworkKind, describe_path};
-use crate::protocol::Setup;
+use crate::protocol::{RunningSim, Setup, model_sim};
 use crate::sim::{Action, Actor, NodeId};
-use crate::simulation::Simulation;
 
 /// The states a "can this still break?" search explores at most unless told otherwise: about a
 /// second natively (see `docs/checking.md`).
@@ -107,11 +106,11 @@ pub fn network_player_options(
 /// browser, which has no clock here).
 pub fn from_here<P: Explorable>(
     setup: &Setup,
-    run: &Simulation,
+    run: &dyn RunningSim,
     options: &CheckOptions,
     started: Option<Instant>,
 ) -> Result<FromHere, String> {
-    let Some(sim) = run.of::<P>() else {
+    let Some(sim) = model_sim::<P>(run) else {
         return Err(format!("the run is not one of {}", setup.mode.name()));
     };
     if sim.network_running().is_none() {
@@ -296,13 +295,13 @@ struct Way {
 /// into moves, played on a copy of `run` to confirm them.
 fn search<P: Explorable>(
     setup: &Setup,
-    run: &Simulation,
+    run: &dyn RunningSim,
     options: &CheckOptions,
     started: Option<Instant>,
     slots: Vec<Slot<P::Actor>>,
     net: Vec<Envelope<<P::Actor as Actor>::Msg>>,
 ) -> Result<Found, String> {
-    let sim = run.of::<P>().ok_or("the run changed protocol")?;
+    let sim = model_sim::<P>(run).ok_or("the run changed protocol")?;
     let budget = match started {
         Some(started) => Budget::new(
             started,
@@ -349,7 +348,7 @@ fn search<P: Explorable>(
     let events: Vec<Event<P::Actor>> = path.into_iter().map(|(event, _)| event).collect();
     let mut playable = true;
     for (k, event) in events.iter().enumerate() {
-        let Some(action) = action_for::<P>(&trial, event, &events[k + 1..]) else {
+        let Some(action) = action_for::<P>(&*trial, event, &events[k + 1..]) else {
             playable = false;
             break;
         };
@@ -379,11 +378,11 @@ fn search<P: Explorable>(
 /// if the run cannot take it. A delivery the rest of the path repeats (`later`) delivers a copy
 /// and keeps the message waiting, unless enough identical messages wait.
 fn action_for<P: Explorable>(
-    run: &Simulation,
+    run: &dyn RunningSim,
     event: &Event<P::Actor>,
     later: &[Event<P::Actor>],
 ) -> Option<Action> {
-    let sim = run.of::<P>()?;
+    let sim = model_sim::<P>(run)?;
     let waiting = |from: NodeId, to: NodeId, msg: &<P::Actor as Actor>::Msg| {
         sim.in_flight()
             .filter(|m| !m.doomed && m.from == from && m.to == to && m.msg == *msg)

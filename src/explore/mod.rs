@@ -300,7 +300,7 @@ pub trait Explorer: Sync {
     fn from_here(
         &self,
         setup: &Setup,
-        run: &crate::simulation::Simulation,
+        run: &dyn crate::protocol::RunningSim,
         options: &CheckOptions,
     ) -> Result<FromHere, String>;
 }
@@ -327,7 +327,7 @@ impl<P: Explorable> Explorer for P {
     fn from_here(
         &self,
         setup: &Setup,
-        run: &crate::simulation::Simulation,
+        run: &dyn crate::protocol::RunningSim,
         options: &CheckOptions,
     ) -> Result<FromHere, String> {
         #[cfg(not(target_arch = "wasm32"))]
