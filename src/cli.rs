@@ -906,7 +906,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
 }
 
 /// `check --from-replay`: the replay's round played to its end, then "can this still break?"
-/// asked there, as the game asks it (`Explorer::from_here`).
+/// asked there, as the game asks it (`Explorer::can_it_break`).
 fn check_from_replay(path: &Path, args: &CheckArgs) -> Result<(), CliError> {
     let replay = Replay::load(path).map_err(CliError)?;
     let Some(explorer) = protocols::explorer(replay.setup.mode) else {
@@ -966,7 +966,7 @@ fn check_from_replay(path: &Path, args: &CheckArgs) -> Result<(), CliError> {
         ..CheckOptions::default()
     };
     let mut answer = explorer
-        .from_here(&round.setup, &*round.simulation, &options)
+        .can_it_break(&round.setup, &*round.simulation, &options)
         .map_err(|problem| CliError(format!("{}: {problem}", path.display())))?;
     if args.no_timing {
         answer.seconds = None;

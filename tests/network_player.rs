@@ -43,7 +43,7 @@ fn next_move(round: &Round) -> Option<Attack> {
 fn ask(round: &Round, max_crashes: usize) -> FromHere {
     let explorer = protocols::explorer(round.setup.mode).unwrap();
     explorer
-        .from_here(
+        .can_it_break(
             &round.setup,
             &*round.simulation,
             &network_player_options(explorer, max_crashes, round.duplicates_left as usize),
@@ -278,7 +278,7 @@ fn from_the_start_the_checkers_answer_agrees_with_check() {
         };
         let round = Round::new(setup.clone());
         let answer = explorer
-            .from_here(&round.setup, &*round.simulation, &options)
+            .can_it_break(&round.setup, &*round.simulation, &options)
             .unwrap();
         let mut plain = setup.clone();
         plain.network_player = false;

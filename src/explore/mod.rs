@@ -297,7 +297,7 @@ pub trait Explorer: Sync {
     fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport;
     /// "Can this still break?" from the exact state of `run`, a network player's run of this
     /// protocol (see [`from_here::from_here`]); `Err` says why it cannot be asked there.
-    fn from_here(
+    fn can_it_break(
         &self,
         setup: &Setup,
         run: &dyn crate::protocol::RunningSim,
@@ -324,7 +324,7 @@ impl<P: Explorable> Explorer for P {
             Search::Bfs | Search::Dfs => check_core::<P>(setup, options, None),
         }
     }
-    fn from_here(
+    fn can_it_break(
         &self,
         setup: &Setup,
         run: &dyn crate::protocol::RunningSim,
