@@ -248,6 +248,19 @@ fn network_moves_and_the_flag_are_refused_where_they_cannot_apply() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
+    let timed = dir.join("timed.json");
+    std::fs::write(
+        &timed,
+        r#"{"version": 1, "setup": {"mode": "paxos"}, "moves": []}"#,
+    )
+    .unwrap();
+    let out = beat_paxos(&["check", "--from-replay", timed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the checker answers in a network player's round"),
+        "{stderr}"
+    );
     // Left alone, a network player's round does nothing at all.
     let idle = json(&beat_paxos(&[
         "sim",
@@ -414,4 +427,31 @@ fn the_network_lessons_start_in_network_player_mode_and_the_amnesia_hint_is_a_wa
     assert_eq!(answer.answer, Answer::Yes);
     let played = play_the_way(round, &answer);
     assert!(amnesia.met(&played).is_some());
+}
+
+#[test]
+fn a_round_played_by_hand_rewinds_to_any_moment_exactly() {
+    let mut round = Round::new(player_setup(paxos::MODE, None));
+    round.attack(Attack::Fire(0, 0)).unwrap();
+    for _ in 0..6 {
+        let next = next_move(&round).unwrap();
+        round.attack(next).unwrap();
+    }
+    let whole = round.simulation.trace_lines(0);
+    let line = round.line().to_vec();
+    for tick in [0, 75, 200, 300, 75, round.frontier()] {
+        round.seek(tick);
+        let by_then = line.iter().filter(|m| m.tick <= tick).cloned().collect();
+        let mut fresh = Round::with_plan(round.setup.clone(), by_then);
+        fresh.play_to_end();
+        let trace = round.simulation.trace_lines(0);
+        assert_eq!(trace, fresh.simulation.trace_lines(0), "at {tick}");
+        assert_eq!(trace[..], whole[..trace.len()]);
+        assert_eq!(round.network_choices(), fresh.network_choices());
+    }
+    assert_eq!(
+        round.simulation.trace_lines(0),
+        whole,
+        "back at the frontier"
+    );
 }
