@@ -933,7 +933,11 @@ fn raft_from_its_start_the_network_players_checker_answers_no_as_check_does() {
     use beat_paxos::round::Round;
     let mut setup = small(raft::MODE, None);
     let explorer = protocols::explorer(raft::MODE).unwrap();
-    let options = network_player_options(explorer, 1, 5);
+    // No timeout: a loaded machine must not turn the answer into "unknown".
+    let options = beat_paxos::explore::CheckOptions {
+        timeout: None,
+        ..network_player_options(explorer, 1, 5)
+    };
     let report = explorer.check(&setup, &options);
     setup.network_player = true;
     let round = Round::new(setup);

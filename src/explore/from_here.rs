@@ -23,7 +23,11 @@ use crate::sim::{Action, Actor, NodeId};
 /// The states a "can this still break?" search generates at most unless told otherwise: enough
 /// for Raft's 3 servers and a client from the start (428,185 generated, about 0.8 s of CPU
 /// natively); Paxos's 3 nodes need 11,223 (see `docs/checking.md`).
-pub const FROM_HERE_MAX_STATES: usize = 500_000;
+pub const FROM_HERE_MAX_STATES: usize = 1_000_000;
+
+/// How long a "can this still break?" search may take natively before it answers "unknown" (a
+/// 5-node Paxos round does not finish within the states budget; the panel should not hang).
+pub const FROM_HERE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What the checker answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -85,7 +89,8 @@ pub struct FromHere {
 /// The options of a "can this still break?" search: the core search on a duplicating network
 /// (the player may deliver copies; a way needing more than `copies_left` is looked for again
 /// without copies), with `max_crashes` nodes down at most, the protocol's own depth bound
-/// (ec-counter, Raft), and [`FROM_HERE_MAX_STATES`].
+/// (ec-counter, Raft), [`FROM_HERE_MAX_STATES`], and natively [`FROM_HERE_TIMEOUT`] (the browser
+/// has no clock here: states only).
 pub fn network_player_options(
     explorer: &dyn super::Explorer,
     max_crashes: usize,
@@ -97,6 +102,7 @@ pub fn network_player_options(
         max_crashes,
         max_depth: explorer.default_max_depth(),
         max_states: Some(FROM_HERE_MAX_STATES),
+        timeout: Some(FROM_HERE_TIMEOUT),
         max_copies: Some(copies_left),
         ..CheckOptions::default()
     }

@@ -37,7 +37,8 @@ pub use adapter::{Explored, NodeState};
 pub use budget::{Budget, Incomplete};
 use dfs::{DELIVERED_AGAIN_BIT, Dfs, Event};
 pub use from_here::{
-    Answer, FROM_HERE_MAX_STATES, FromHere, NetworkStep, from_here, network_player_options,
+    Answer, FROM_HERE_MAX_STATES, FROM_HERE_TIMEOUT, FromHere, NetworkStep, from_here,
+    network_player_options,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use model::{Exploration, ExploreState, SAFETY};
