@@ -425,6 +425,16 @@ fn the_network_lessons_start_in_network_player_mode_and_the_amnesia_hint_is_a_wa
     let round = Round::new(amnesia.setup().unwrap());
     let answer = ask(&round, 1);
     assert_eq!(answer.answer, Answer::Yes);
+    let crashes = answer
+        .steps
+        .iter()
+        .filter(|step| matches!(step.action, beat_paxos::sim::Action::Kill { .. }))
+        .count();
+    assert_eq!(
+        (answer.steps.len(), crashes),
+        (13, 1),
+        "shortened from depth first's first way (27 moves, four crashes)"
+    );
     let played = play_the_way(round, &answer);
     assert!(amnesia.met(&played).is_some());
 }

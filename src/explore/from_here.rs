@@ -220,7 +220,7 @@ pub fn from_here<P: Explorable>(
             network: NetworkKind::Unordered,
             ..options.clone()
         };
-        let again = search::<P>(setup, run, &unordered, started, slots, net)?;
+        let again = search::<P>(setup, run, &unordered, started, slots.clone(), net.clone())?;
         if again.way.is_some() {
             report.network = NetworkKind::Unordered;
             found = Found {
@@ -229,6 +229,30 @@ pub fn from_here<P: Explorable>(
                 depth: found.depth.max(again.depth),
                 ..again
             };
+        }
+    }
+    // Depth first finds a way, not a short one (it may crash a node again and again): a few
+    // small searches within a depth bound look for a shorter one, so that the hint is a handful
+    // of moves. The counts reported stay those of the search that answered.
+    if let Some(long) = found.way.as_ref().map(|way| way.steps.len()) {
+        for depth in [long / 3, long / 2, 2 * long / 3] {
+            if depth < 2 {
+                continue;
+            }
+            let bounded = CheckOptions {
+                network: report.network,
+                max_depth: Some(options.max_depth.map_or(depth + 1, |d| d.min(depth + 1))),
+                ..options.clone()
+            };
+            let shorter = search::<P>(setup, run, &bounded, started, slots.clone(), net.clone())?;
+            if let Some(way) = shorter.way.filter(|way| {
+                way.confirmed
+                    && way.steps.len() < long
+                    && options.max_copies.is_none_or(|left| copies(way) <= left)
+            }) {
+                found.way = Some(way);
+                break;
+            }
         }
     }
     let seconds = started.map(|started| started.elapsed().as_secs_f64());
