@@ -9,7 +9,7 @@ use crate::sim::{Action, DropReason, Faults, MsgId, NodeId, Tick};
 use crate::view::{MessageLook, Place};
 
 /// One trace entry as the diagram needs it, protocol-neutral (see
-/// [`RunningSim::diagram_entries`](crate::protocol::RunningSim::diagram_entries)).
+/// [`AnyEngine::diagram_entries`](crate::protocol::AnyEngine::diagram_entries)).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
     Sent {

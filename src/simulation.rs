@@ -1,23 +1,23 @@
-//! A running simulation of any protocol: the simulator of a [`Model`] behind the [`RunningSim`]
+//! A running simulation of any protocol: the simulator of a [`Model`] behind the [`AnyEngine`]
 //! interface the CLI, the game, chaos and the tests use, and [`run`] from setup to summary.
 
 use crate::chaos::Adversary;
-// `Running` and `model_sim` live beside `RunningSim` in the contract; kept reachable here too.
-pub use crate::protocol::Running;
-use crate::protocol::model_sim;
-use crate::protocol::{Model, ModelSim, RunningSim, Setup, Summary};
+// `Running` and `engine_of` live beside `AnyEngine` in the contract; kept reachable here too.
+pub use crate::protocol::TypedEngine;
+use crate::protocol::engine_of;
+use crate::protocol::{AnyEngine, Model, ProtocolEngine, Setup, Summary};
 use crate::sim::{Action, ActionError, NodeId, Tick, TraceDigest};
 
 /// A running simulation of whichever protocol its setup names, with the chaos adversary
 /// watching it if the setup is a chaos run.
 ///
-/// Its adversary cannot be stepped past: nothing hands out the `&mut dyn RunningSim` inside.
+/// Its adversary cannot be stepped past: nothing hands out the `&mut dyn AnyEngine` inside.
 ///
 /// ```compile_fail
-/// use beat_paxos::protocol::{RunningSim, Setup};
+/// use beat_paxos::protocol::{AnyEngine, Setup};
 /// use beat_paxos::simulation::Simulation;
 /// let mut run = Simulation::new(&Setup::for_mode(beat_paxos::protocols::paxos::MODE), false);
-/// let inner: &mut dyn RunningSim = &mut *run; // no DerefMut
+/// let inner: &mut dyn AnyEngine = &mut *run; // no DerefMut
 /// inner.step_one();
 /// ```
 ///
@@ -28,14 +28,14 @@ use crate::sim::{Action, ActionError, NodeId, Tick, TraceDigest};
 /// assert!(run.step_one()); // through the adversary, when there is one
 /// ```
 pub struct Simulation {
-    sim: Box<dyn RunningSim>,
+    sim: Box<dyn AnyEngine>,
     adversary: Option<Adversary>,
 }
 
-// Reading only: there is no `DerefMut`, so no `&mut dyn RunningSim` can be taken from a
+// Reading only: there is no `DerefMut`, so no `&mut dyn AnyEngine` can be taken from a
 // `Simulation` and stepped past its adversary. Everything that changes the run is a method below.
 impl std::ops::Deref for Simulation {
-    type Target = dyn RunningSim;
+    type Target = dyn AnyEngine;
     fn deref(&self) -> &Self::Target {
         &*self.sim
     }
@@ -54,7 +54,7 @@ impl Simulation {
         simulation
     }
 
-    /// A copy of the run as it stands, without its trace: see [`Sim::snapshot`].
+    /// A copy of the run as it stands, without its trace: see [`Engine::snapshot`].
     pub fn snapshot(&self) -> Simulation {
         Simulation {
             sim: self.sim.snapshot(),
@@ -62,7 +62,7 @@ impl Simulation {
         }
     }
 
-    /// Continues from a snapshot of this run's line: see [`Sim::restore`].
+    /// Continues from a snapshot of this run's line: see [`Engine::restore`].
     pub fn restore(&mut self, snapshot: &Simulation) -> Result<(), String> {
         self.sim.restore(&*snapshot.sim)?;
         self.adversary = snapshot.adversary.clone();
@@ -70,11 +70,11 @@ impl Simulation {
     }
 
     /// The simulator inside, if it runs protocol `P`.
-    pub fn of<P: Model>(&self) -> Option<&ModelSim<P>> {
-        model_sim::<P>(&*self.sim)
+    pub fn of<P: Model>(&self) -> Option<&ProtocolEngine<P>> {
+        engine_of::<P>(&*self.sim)
     }
 
-    /// Applies a player's or a scenario's action now (see [`RunningSim::apply`]).
+    /// Applies a player's or a scenario's action now (see [`AnyEngine::apply`]).
     pub fn apply(&mut self, action: Action) -> Result<(), ActionError> {
         self.sim.apply(action)
     }
@@ -83,17 +83,17 @@ impl Simulation {
         self.sim.schedule(at, action)
     }
 
-    /// See [`RunningSim::stream_trace`].
+    /// See [`AnyEngine::stream_trace`].
     pub fn stream_trace(&mut self, out: Box<dyn std::io::Write + Send + Sync>) {
         self.sim.stream_trace(out)
     }
 
-    /// See [`RunningSim::finish_trace`].
+    /// See [`AnyEngine::finish_trace`].
     pub fn finish_trace(&mut self) -> std::io::Result<TraceDigest> {
         self.sim.finish_trace()
     }
 
-    /// See [`RunningSim::forget_kept_trace`].
+    /// See [`AnyEngine::forget_kept_trace`].
     pub fn forget_kept_trace(&mut self) {
         self.sim.forget_kept_trace()
     }

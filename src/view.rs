@@ -131,7 +131,7 @@ pub struct MessageLook {
     pub shape: MessageShape,
 }
 
-/// What the network player can do now (`RunningSim::network_choices`): the messages waiting on
+/// What the network player can do now (`AnyEngine::network_choices`): the messages waiting on
 /// their links and the timers that can fire. What the game draws as parked messages and timer
 /// buttons; each entry names the move that acts on it (`round::Attack::Deliver(id)`,
 /// `DeliverCopy(id)`, `Drop(id)`, `Fire(node, timer)`).

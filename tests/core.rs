@@ -542,7 +542,9 @@ fn chaos_counts_converged_counters_and_decided_paxos_runs() {
 /// reordering, the orderings where protocol bugs live would never be tried.
 #[test]
 fn messages_sent_together_can_overtake_each_other() {
-    use beat_paxos::sim::{Actor, Checker, Cx, NetConfig, NodeId, Sim, SimConfig, Tick, Violation};
+    use beat_paxos::sim::{
+        Actor, Checker, Cx, Engine, EngineConfig, NetConfig, NodeId, Tick, Violation,
+    };
 
     /// Node 0 sends 0..20 to node 1 at start; node 1 notes what arrives.
     #[derive(Clone, Debug, Hash)]
@@ -570,7 +572,7 @@ fn messages_sent_together_can_overtake_each_other() {
         }
     }
     let arrivals = |jitter| {
-        let config = SimConfig {
+        let config = EngineConfig {
             seed: 7,
             net: NetConfig {
                 base_delay: 10,
@@ -579,7 +581,7 @@ fn messages_sent_together_can_overtake_each_other() {
             max_down: 0,
             record_trace: false,
         };
-        let mut sim = Sim::new(vec![Burst, Burst], Arrivals::default(), config);
+        let mut sim = Engine::new(vec![Burst, Burst], Arrivals::default(), config);
         sim.run_until(100);
         sim.checker().0.clone()
     };

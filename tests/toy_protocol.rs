@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use beat_paxos::chaos;
 use beat_paxos::protocol::{
-    ChaosFault, Info, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
-    base_view,
+    ChaosFault, Info, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary,
+    Variant, base_view,
 };
 use beat_paxos::sim::{Action, Actor, Checker, Cx, InFlight, NodeId, Tick, Violation};
 use beat_paxos::simulation::{Simulation, run};
@@ -141,7 +141,7 @@ impl Checker<ToyNote> for ToyChecker {
 
 // ---- view.rs: what the player sees -------------------------------------------------------------
 
-fn node_view(sim: &ModelSim<Toy>, id: NodeId) -> NodeView {
+fn node_view(sim: &ProtocolEngine<Toy>, id: NodeId) -> NodeView {
     let node = &sim.actors()[id];
     let mut view = base_view(sim, id, format!("node {id}"), colour_letter(id).into(), id);
     view.value = Some(node.value);
@@ -216,19 +216,19 @@ impl Model for Toy {
             .collect();
         (nodes, ToyChecker::default())
     }
-    fn finished(sim: &ModelSim<Self>) -> bool {
+    fn finished(sim: &ProtocolEngine<Self>) -> bool {
         sim.checker().decisions.len() == sim.actors().len()
     }
-    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
+    fn won_at(sim: &ProtocolEngine<Self>) -> Option<Tick> {
         sim.checker().first_decision
     }
-    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
+    fn summarize(sim: &ProtocolEngine<Self>, summary: &mut Summary) {
         let checker = sim.checker();
         summary.decided = checker.first_decision.is_some();
         summary.decision_tick = checker.first_decision;
         summary.value = checker.decisions.values().next().map(u64::to_string);
     }
-    fn node_view(sim: &ModelSim<Self>, _setup: &Setup, node: NodeId) -> NodeView {
+    fn node_view(sim: &ProtocolEngine<Self>, _setup: &Setup, node: NodeId) -> NodeView {
         node_view(sim, node)
     }
     fn message_look(_setup: &Setup, message: &InFlight<Value>) -> MessageLook {
@@ -244,7 +244,7 @@ impl Model for Toy {
             ToyNote::Decided { value } => Some(format!("decides {value}")),
         }
     }
-    fn checks(sim: &ModelSim<Self>, _setup: &Setup) -> Checks {
+    fn checks(sim: &ProtocolEngine<Self>, _setup: &Setup) -> Checks {
         Checks {
             heading: "Safety",
             lines: vec![CheckLine::property(
@@ -254,7 +254,7 @@ impl Model for Toy {
             gauge: None,
         }
     }
-    fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
+    fn results(sim: &ProtocolEngine<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
         ResultsView {
             title: "Decided",
             headline: format!(

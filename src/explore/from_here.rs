@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::budget::{Budget, Incomplete};
 use super::dfs::{Dfs, Envelope, Event, Slot};
 use super::{CheckOptions, Explorable, NetworkKind, describe_path};
-use crate::protocol::{RunningSim, Setup, model_sim};
+use crate::protocol::{AnyEngine, Setup, engine_of};
 use crate::sim::{Action, Actor, NodeId};
 
 /// The states a "can this still break?" search generates at most unless told otherwise: enough
@@ -113,11 +113,11 @@ pub fn network_player_options(
 /// browser, which has no clock here).
 pub fn from_here<P: Explorable>(
     setup: &Setup,
-    run: &dyn RunningSim,
+    run: &dyn AnyEngine,
     options: &CheckOptions,
     started: Option<Instant>,
 ) -> Result<FromHere, String> {
-    let Some(sim) = model_sim::<P>(run) else {
+    let Some(sim) = engine_of::<P>(run) else {
         return Err(format!("the run is not one of {}", setup.mode.name()));
     };
     if sim.network_running().is_none() {
@@ -302,13 +302,13 @@ struct Way {
 /// into moves, played on a copy of `run` to confirm them.
 fn search<P: Explorable>(
     setup: &Setup,
-    run: &dyn RunningSim,
+    run: &dyn AnyEngine,
     options: &CheckOptions,
     started: Option<Instant>,
     slots: Vec<Slot<P::Actor>>,
     net: Vec<Envelope<<P::Actor as Actor>::Msg>>,
 ) -> Result<Found, String> {
-    let sim = model_sim::<P>(run).ok_or("the run changed protocol")?;
+    let sim = engine_of::<P>(run).ok_or("the run changed protocol")?;
     let budget = match started {
         Some(started) => Budget::new(
             started,
@@ -385,11 +385,11 @@ fn search<P: Explorable>(
 /// if the run cannot take it. A delivery the rest of the path repeats (`later`) delivers a copy
 /// and keeps the message waiting, unless enough identical messages wait.
 fn action_for<P: Explorable>(
-    run: &dyn RunningSim,
+    run: &dyn AnyEngine,
     event: &Event<P::Actor>,
     later: &[Event<P::Actor>],
 ) -> Option<Action> {
-    let sim = model_sim::<P>(run)?;
+    let sim = engine_of::<P>(run)?;
     let waiting = |from: NodeId, to: NodeId, msg: &<P::Actor as Actor>::Msg| {
         sim.in_flight()
             .filter(|m| !m.doomed && m.from == from && m.to == to && m.msg == *msg)

@@ -301,7 +301,7 @@ pub trait Explorer: Sync {
     fn can_it_break(
         &self,
         setup: &Setup,
-        run: &dyn crate::protocol::RunningSim,
+        run: &dyn crate::protocol::AnyEngine,
         options: &CheckOptions,
     ) -> Result<FromHere, String>;
 }
@@ -328,7 +328,7 @@ impl<P: Explorable> Explorer for P {
     fn can_it_break(
         &self,
         setup: &Setup,
-        run: &dyn crate::protocol::RunningSim,
+        run: &dyn crate::protocol::AnyEngine,
         options: &CheckOptions,
     ) -> Result<FromHere, String> {
         #[cfg(not(target_arch = "wasm32"))]

@@ -109,7 +109,7 @@ pub struct Setup {
     pub script: Vec<ScriptStep>,
     /// The player is the network (`--network-player`, `net=player` in links): each message
     /// waits on its link and each timer waits until the player delivers or fires it
-    /// (`sim::Sim::network_player`).
+    /// (`sim::Engine::network_player`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub network_player: bool,
 }

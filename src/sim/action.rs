@@ -71,7 +71,7 @@ pub enum Action {
         copy: bool,
     },
     /// Network player: fire now the `timer`-th of the timers `node` has armed, in the order
-    /// armed (see `Sim::armed_timers`).
+    /// armed (see `Engine::armed_timers`).
     Fire {
         node: NodeId,
         #[serde(default)]

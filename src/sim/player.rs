@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 
 use super::pacing::Pacing;
 use super::scheduler::Due;
-use super::{Action, ActionError, Actor, Checker, MsgId, NodeId, Sim, SimConfig};
+use super::{Action, ActionError, Actor, Checker, Engine, EngineConfig, MsgId, NodeId};
 
-impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
     /// A cluster whose network is the player: nothing arrives and no timer fires until the
     /// player's [`Action::Deliver`] and [`Action::Fire`] (or [`Action::Network`] lets it run).
     /// Scheduled actions still apply at their ticks.
-    pub fn network_player(actors: Vec<A>, checker: C, config: SimConfig) -> Self {
+    pub fn network_player(actors: Vec<A>, checker: C, config: EngineConfig) -> Self {
         let pacing = Pacing::Player {
             running: false,
             timers_due: BTreeMap::new(),

@@ -4,7 +4,7 @@
 use super::EcCounter;
 use super::node::{EcNode, EcShape, Msg, Note, Op};
 use crate::diagram::MarkKind;
-use crate::protocol::{ModelSim, Outcome, Setup, base_view};
+use crate::protocol::{Outcome, ProtocolEngine, Setup, base_view};
 use crate::sim::{Event, InFlight, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
@@ -59,7 +59,7 @@ pub fn layout(shape: EcShape) -> Vec<Place> {
     servers.chain(clients).collect()
 }
 
-pub fn node(sim: &ModelSim<EcCounter>, shape: EcShape, id: NodeId) -> NodeView {
+pub fn node(sim: &ProtocolEngine<EcCounter>, shape: EcShape, id: NodeId) -> NodeView {
     match &sim.actors()[id] {
         EcNode::Server(s) => {
             let mut view = base_view(
@@ -137,7 +137,7 @@ pub fn note(note: &Note) -> Option<String> {
     }
 }
 
-pub fn checks(sim: &ModelSim<EcCounter>, shape: EcShape) -> Checks {
+pub fn checks(sim: &ProtocolEngine<EcCounter>, shape: EcShape) -> Checks {
     let violations = sim.violations();
     let checker = sim.checker();
     let done = format!("clients done {}/{}", checker.clients_done, shape.clients);
@@ -176,7 +176,7 @@ pub fn checks(sim: &ModelSim<EcCounter>, shape: EcShape) -> Checks {
     }
 }
 
-pub fn results(sim: &ModelSim<EcCounter>, outcome: &Outcome) -> ResultsView {
+pub fn results(sim: &ProtocolEngine<EcCounter>, outcome: &Outcome) -> ResultsView {
     let checker = sim.checker();
     ResultsView {
         title: "Converged",
