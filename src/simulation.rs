@@ -1,23 +1,21 @@
-//! A running simulation of any protocol: the simulator of a [`Model`] behind the [`RunningSim`]
+//! A running simulation of any protocol: the simulator of a [`Model`] behind the [`AnyEngine`]
 //! interface the CLI, the game, chaos and the tests use, and [`run`] from setup to summary.
 
 use crate::chaos::Adversary;
-// `Running` and `model_sim` live beside `RunningSim` in the contract; kept reachable here too.
-pub use crate::protocol::Running;
-use crate::protocol::model_sim;
-use crate::protocol::{Model, ModelSim, RunningSim, Setup, Summary};
+use crate::protocol::{AnyEngine, Model, ProtocolEngine, Setup, Summary, engine_of};
 use crate::sim::{Action, ActionError, NodeId, Tick, TraceDigest};
 
 /// A running simulation of whichever protocol its setup names, with the chaos adversary
 /// watching it if the setup is a chaos run.
 ///
-/// Its adversary cannot be stepped past: nothing hands out the `&mut dyn RunningSim` inside.
+/// Its adversary cannot be stepped past: nothing hands out the `&mut dyn AnyEngine` inside, and
+/// there is no `Deref` to it either; [`engine`](Self::engine) lends it out to read.
 ///
 /// ```compile_fail
-/// use beat_paxos::protocol::{RunningSim, Setup};
+/// use beat_paxos::protocol::{AnyEngine, Setup};
 /// use beat_paxos::simulation::Simulation;
 /// let mut run = Simulation::new(&Setup::for_mode(beat_paxos::protocols::paxos::MODE), false);
-/// let inner: &mut dyn RunningSim = &mut *run; // no DerefMut
+/// let inner: &mut dyn AnyEngine = run.engine(); // read only
 /// inner.step_one();
 /// ```
 ///
@@ -28,20 +26,18 @@ use crate::sim::{Action, ActionError, NodeId, Tick, TraceDigest};
 /// assert!(run.step_one()); // through the adversary, when there is one
 /// ```
 pub struct Simulation {
-    sim: Box<dyn RunningSim>,
+    sim: Box<dyn AnyEngine>,
     adversary: Option<Adversary>,
 }
 
-// Reading only: there is no `DerefMut`, so no `&mut dyn RunningSim` can be taken from a
-// `Simulation` and stepped past its adversary. Everything that changes the run is a method below.
-impl std::ops::Deref for Simulation {
-    type Target = dyn RunningSim;
-    fn deref(&self) -> &Self::Target {
+impl Simulation {
+    /// The run as it stands, to read (what the views, the CLI and the tests look at). A shared
+    /// reference only: everything that changes the run is a method of `Simulation`, so nothing
+    /// can step past its adversary.
+    pub fn engine(&self) -> &dyn AnyEngine {
         &*self.sim
     }
-}
 
-impl Simulation {
     /// A fresh simulation of `setup` with its scenario actions scheduled.
     pub fn new(setup: &Setup, record_trace: bool) -> Simulation {
         let mut simulation = Simulation {
@@ -54,7 +50,7 @@ impl Simulation {
         simulation
     }
 
-    /// A copy of the run as it stands, without its trace: see [`Sim::snapshot`].
+    /// A copy of the run as it stands, without its trace: see [`Engine::snapshot`].
     pub fn snapshot(&self) -> Simulation {
         Simulation {
             sim: self.sim.snapshot(),
@@ -62,7 +58,7 @@ impl Simulation {
         }
     }
 
-    /// Continues from a snapshot of this run's line: see [`Sim::restore`].
+    /// Continues from a snapshot of this run's line: see [`Engine::restore`].
     pub fn restore(&mut self, snapshot: &Simulation) -> Result<(), String> {
         self.sim.restore(&*snapshot.sim)?;
         self.adversary = snapshot.adversary.clone();
@@ -70,11 +66,11 @@ impl Simulation {
     }
 
     /// The simulator inside, if it runs protocol `P`.
-    pub fn of<P: Model>(&self) -> Option<&ModelSim<P>> {
-        model_sim::<P>(&*self.sim)
+    pub fn of<P: Model>(&self) -> Option<&ProtocolEngine<P>> {
+        engine_of::<P>(&*self.sim)
     }
 
-    /// Applies a player's or a scenario's action now (see [`RunningSim::apply`]).
+    /// Applies a player's or a scenario's action now (see [`AnyEngine::apply`]).
     pub fn apply(&mut self, action: Action) -> Result<(), ActionError> {
         self.sim.apply(action)
     }
@@ -83,17 +79,17 @@ impl Simulation {
         self.sim.schedule(at, action)
     }
 
-    /// See [`RunningSim::stream_trace`].
+    /// See [`AnyEngine::stream_trace`].
     pub fn stream_trace(&mut self, out: Box<dyn std::io::Write + Send + Sync>) {
         self.sim.stream_trace(out)
     }
 
-    /// See [`RunningSim::finish_trace`].
+    /// See [`AnyEngine::finish_trace`].
     pub fn finish_trace(&mut self) -> std::io::Result<TraceDigest> {
         self.sim.finish_trace()
     }
 
-    /// See [`RunningSim::forget_kept_trace`].
+    /// See [`AnyEngine::forget_kept_trace`].
     pub fn forget_kept_trace(&mut self) {
         self.sim.forget_kept_trace()
     }
@@ -138,9 +134,11 @@ impl Simulation {
         mut keep_going: impl FnMut(&Simulation) -> bool,
     ) -> bool {
         loop {
-            let target = self.events_processed().saturating_add(slice);
-            while self.events_processed() < target {
-                if self.finished() || self.next_due().is_none_or(|tick| tick > max_ticks) {
+            let target = self.engine().events_processed().saturating_add(slice);
+            while self.engine().events_processed() < target {
+                if self.engine().finished()
+                    || self.engine().next_due().is_none_or(|tick| tick > max_ticks)
+                {
                     // Nothing is left to run: this only checks the rest of a script.
                     self.run_to_end(max_ticks);
                     return true;
@@ -174,26 +172,26 @@ impl Simulation {
     }
 
     pub fn is_down(&self, node: NodeId) -> bool {
-        self.faults().is_down(node)
+        self.engine().faults().is_down(node)
     }
 
     pub fn slow_factor(&self, node: NodeId) -> u32 {
-        self.faults().slow_factor(node)
+        self.engine().faults().slow_factor(node)
     }
 
     /// Whether messages from `from` currently reach `to`.
     pub fn link_open(&self, from: NodeId, to: NodeId) -> bool {
-        self.faults().link_open(from, to)
+        self.engine().faults().link_open(from, to)
     }
 
     /// No node down or slowed, no link cut, no partition.
     pub fn all_healed(&self) -> bool {
-        self.faults().all_healed()
+        self.engine().faults().all_healed()
     }
 
     /// Writes the event history as JSON lines.
     pub fn write_trace(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        for line in self.trace_lines(0) {
+        for line in self.engine().trace_lines(0) {
             out.write_all(line.as_bytes())?;
         }
         Ok(())
@@ -204,5 +202,5 @@ impl Simulation {
 pub fn run(setup: &Setup, record_trace: bool) -> (Summary, Simulation) {
     let mut simulation = Simulation::new(setup, record_trace);
     simulation.run_to_end(setup.max_ticks);
-    (simulation.summary(setup), simulation)
+    (simulation.engine().summary(setup), simulation)
 }

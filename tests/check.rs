@@ -64,7 +64,7 @@ fn finds_and_replays(
     let setup = Setup::from_scenario(&scenario).unwrap();
     assert_eq!(setup.broken, Some(broken));
     let (summary, run) = simulation::run(&setup, false);
-    assert_eq!(run.script_error(), None);
+    assert_eq!(run.engine().script_error(), None);
     assert_eq!(
         summary.violations.first().map(|v| v.kind.as_str()),
         Some(violation.kind.as_str()),

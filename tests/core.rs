@@ -41,13 +41,13 @@ fn chaos_property(mode: Mode, nodes: usize, runs: u64) {
             "{mode:?} n={nodes} seed {seed} never decided/converged: {summary:?}"
         );
         assert!(
-            world.finished(),
+            world.engine().finished(),
             "{mode:?} n={nodes} seed {seed} did not finish"
         );
         // The round ends at the decision; the rest of the schedule (and the adversary's) must
         // still heal every fault.
         let mut world = world;
-        while world.pending_actions() > 0 {
+        while world.engine().pending_actions() > 0 {
             world.step_one();
         }
         assert!(
@@ -449,7 +449,7 @@ fn the_counter_converges_after_a_partition_heals() {
     assert!(sim.checker().spread() > 0, "a partitioned counter diverges");
     assert_eq!(sim.checker().converged_at, None);
     world.run_to_end(setup.max_ticks);
-    let summary = world.summary(&setup);
+    let summary = world.engine().summary(&setup);
     assert!(summary.violations.is_empty(), "{summary:?}");
     assert!(
         detail(&summary, "converged_tick").as_u64().unwrap() > 4000,
@@ -542,7 +542,9 @@ fn chaos_counts_converged_counters_and_decided_paxos_runs() {
 /// reordering, the orderings where protocol bugs live would never be tried.
 #[test]
 fn messages_sent_together_can_overtake_each_other() {
-    use beat_paxos::sim::{Actor, Checker, Cx, NetConfig, NodeId, Sim, SimConfig, Tick, Violation};
+    use beat_paxos::sim::{
+        Actor, Checker, Cx, Engine, EngineConfig, NetConfig, NodeId, Tick, Violation,
+    };
 
     /// Node 0 sends 0..20 to node 1 at start; node 1 notes what arrives.
     #[derive(Clone, Debug, Hash)]
@@ -570,7 +572,7 @@ fn messages_sent_together_can_overtake_each_other() {
         }
     }
     let arrivals = |jitter| {
-        let config = SimConfig {
+        let config = EngineConfig {
             seed: 7,
             net: NetConfig {
                 base_delay: 10,
@@ -579,7 +581,7 @@ fn messages_sent_together_can_overtake_each_other() {
             max_down: 0,
             record_trace: false,
         };
-        let mut sim = Sim::new(vec![Burst, Burst], Arrivals::default(), config);
+        let mut sim = Engine::new(vec![Burst, Burst], Arrivals::default(), config);
         sim.run_until(100);
         sim.checker().0.clone()
     };
@@ -941,7 +943,7 @@ fn the_trace_path_is_checked_before_the_run_and_the_trace_streams_to_it() {
     let mut setup = Setup::for_mode(ec_counter::MODE);
     setup.seed = 5;
     let (_, world) = run::run(&chaos::with_chaos(&setup), true);
-    assert_eq!(world.trace_lines(0).concat().into_bytes(), bytes);
+    assert_eq!(world.engine().trace_lines(0).concat().into_bytes(), bytes);
 }
 
 #[test]

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use beat_paxos::chaos;
 use beat_paxos::protocol::{
-    ChaosFault, Info, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
-    base_view,
+    ChaosFault, Info, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary,
+    Variant, base_view,
 };
 use beat_paxos::sim::{Action, Actor, Checker, Cx, InFlight, NodeId, Tick, Violation};
 use beat_paxos::simulation::{Simulation, run};
@@ -141,7 +141,7 @@ impl Checker<ToyNote> for ToyChecker {
 
 // ---- view.rs: what the player sees -------------------------------------------------------------
 
-fn node_view(sim: &ModelSim<Toy>, id: NodeId) -> NodeView {
+fn node_view(sim: &ProtocolEngine<Toy>, id: NodeId) -> NodeView {
     let node = &sim.actors()[id];
     let mut view = base_view(sim, id, format!("node {id}"), colour_letter(id).into(), id);
     view.value = Some(node.value);
@@ -216,19 +216,19 @@ impl Model for Toy {
             .collect();
         (nodes, ToyChecker::default())
     }
-    fn finished(sim: &ModelSim<Self>) -> bool {
+    fn finished(sim: &ProtocolEngine<Self>) -> bool {
         sim.checker().decisions.len() == sim.actors().len()
     }
-    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
+    fn won_at(sim: &ProtocolEngine<Self>) -> Option<Tick> {
         sim.checker().first_decision
     }
-    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
+    fn summarize(sim: &ProtocolEngine<Self>, summary: &mut Summary) {
         let checker = sim.checker();
         summary.decided = checker.first_decision.is_some();
         summary.decision_tick = checker.first_decision;
         summary.value = checker.decisions.values().next().map(u64::to_string);
     }
-    fn node_view(sim: &ModelSim<Self>, _setup: &Setup, node: NodeId) -> NodeView {
+    fn node_view(sim: &ProtocolEngine<Self>, _setup: &Setup, node: NodeId) -> NodeView {
         node_view(sim, node)
     }
     fn message_look(_setup: &Setup, message: &InFlight<Value>) -> MessageLook {
@@ -244,7 +244,7 @@ impl Model for Toy {
             ToyNote::Decided { value } => Some(format!("decides {value}")),
         }
     }
-    fn checks(sim: &ModelSim<Self>, _setup: &Setup) -> Checks {
+    fn checks(sim: &ProtocolEngine<Self>, _setup: &Setup) -> Checks {
         Checks {
             heading: "Safety",
             lines: vec![CheckLine::property(
@@ -254,7 +254,7 @@ impl Model for Toy {
             gauge: None,
         }
     }
-    fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
+    fn results(sim: &ProtocolEngine<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
         ResultsView {
             title: "Decided",
             headline: format!(
@@ -288,15 +288,15 @@ fn a_fault_free_run_decides_the_smallest_value_everywhere() {
     );
     let smallest = (0..4).map(|id| (42 + 7 * id) % 100).min().unwrap();
     assert_eq!(summary.value, Some(smallest.to_string()));
-    assert!(simulation.finished());
-    let views = simulation.node_views(&setup);
+    assert!(simulation.engine().finished());
+    let views = simulation.engine().node_views(&setup);
     assert_eq!(views.len(), 4);
     assert!(
         views
             .iter()
             .all(|v| v.done == Some(("DECIDED", smallest.to_string())))
     );
-    let log = simulation.log_lines(&setup, 0);
+    let log = simulation.engine().log_lines(&setup, 0);
     assert_eq!(log.iter().filter(|l| l.text.contains("decides")).count(), 4);
 }
 
@@ -316,12 +316,12 @@ fn chaos_and_player_attacks_reach_it_and_it_stays_safe() {
     simulation.apply(Action::Kill { node: 1 }).unwrap();
     assert!(simulation.apply(Action::Kill { node: 2 }).is_err());
     simulation.run_until(1_000);
-    let views = simulation.node_views(&setup);
+    let views = simulation.engine().node_views(&setup);
     assert!(
         views[0].down && views[0].done.is_none(),
         "a down node handles nothing"
     );
-    assert!(!simulation.finished());
+    assert!(!simulation.engine().finished());
 }
 
 #[test]

@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use crate::protocol::{Aim, RunningSim, Setup, Strikes, Upcoming};
+use crate::protocol::{Aim, AnyEngine, Setup, Strikes, Upcoming};
 use crate::sim::quorum::majority;
 use crate::sim::{Action, MsgId, NodeId, SimRng, Tick};
 
@@ -217,7 +217,7 @@ impl Adversary {
 
     /// Processes the next event of `sim`, striking before or after it if its moment has come.
     /// Returns false when nothing is left to happen.
-    pub fn step(&mut self, sim: &mut dyn RunningSim) -> bool {
+    pub fn step(&mut self, sim: &mut dyn AnyEngine) -> bool {
         let Some((tick, upcoming)) = sim.upcoming() else {
             return false;
         };
@@ -240,7 +240,7 @@ impl Adversary {
     }
 
     /// The situations this run reached (the protocol's own are added by the caller).
-    pub fn situations(&self, sim: &dyn RunningSim) -> Vec<&'static str> {
+    pub fn situations(&self, sim: &dyn AnyEngine) -> Vec<&'static str> {
         let mut seen: Vec<&'static str> = self.seen.iter().copied().collect();
         if sim.stats().dropped > 0 {
             seen.push(situation::MESSAGE_LOST);
@@ -261,7 +261,7 @@ impl Adversary {
             .map(|s| &s.kind)
     }
 
-    fn before(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) {
+    fn before(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn AnyEngine) {
         if let Some(&StrikeKind::Flood { lasting }) = self.armed(tick) {
             self.strikes.pop_front();
             self.flood_until = tick + lasting;
@@ -319,7 +319,7 @@ impl Adversary {
 
     /// Keeps message `id`, arriving now, on the wire one hop more: a copy of it one hop later,
     /// and the message itself dropped. Returns whether it did.
-    fn hold_on(&mut self, id: MsgId, sim: &mut dyn RunningSim) -> bool {
+    fn hold_on(&mut self, id: MsgId, sim: &mut dyn AnyEngine) -> bool {
         let copy = Action::Duplicate {
             message: id,
             delay: self.hop,
@@ -329,7 +329,7 @@ impl Adversary {
 
     /// If `upcoming` is a message the hold takes (a vote or commit to its node, while it is
     /// taking them): holds it, returning true.
-    fn take_to_hold(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) -> bool {
+    fn take_to_hold(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn AnyEngine) -> bool {
         let (
             Some(hold),
             &Upcoming::Arrival {
@@ -365,7 +365,7 @@ impl Adversary {
     /// If `upcoming` is a held message arriving: holds it one hop more (returning true), or,
     /// once its round is over for one of its ends (or the hold has lasted long enough), lets it
     /// arrive.
-    fn keep_holding(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn RunningSim) -> bool {
+    fn keep_holding(&mut self, tick: Tick, upcoming: &Upcoming, sim: &mut dyn AnyEngine) -> bool {
         let (
             Some(hold),
             &Upcoming::Arrival {
@@ -445,7 +445,7 @@ impl Adversary {
         upcoming: &Upcoming,
         delivered: bool,
         crashed: bool,
-        sim: &mut dyn RunningSim,
+        sim: &mut dyn AnyEngine,
     ) {
         self.hold_after(tick, upcoming, delivered);
         match *upcoming {
@@ -515,7 +515,7 @@ impl Adversary {
     }
 
     /// A commit from `from` reached `to`: the first strike may be counting them.
-    fn count_commit(&mut self, tick: Tick, from: NodeId, to: NodeId, sim: &mut dyn RunningSim) {
+    fn count_commit(&mut self, tick: Tick, from: NodeId, to: NodeId, sim: &mut dyn AnyEngine) {
         let needed = match self.armed(tick) {
             Some(&StrikeKind::Forget { accepts }) => accepts,
             Some(&StrikeKind::Depose { accepts, .. }) if accepts > 0 => accepts,
@@ -545,7 +545,7 @@ impl Adversary {
 
     /// Crashes enough of `receivers` (one at a time, each recovering a few hops later) that the
     /// targets outside `leader`'s side are a majority, and splits that side off until well after.
-    fn forget(&mut self, leader: NodeId, receivers: &[NodeId], sim: &mut dyn RunningSim) {
+    fn forget(&mut self, leader: NodeId, receivers: &[NodeId], sim: &mut dyn AnyEngine) {
         let informed = |n: &NodeId| *n == leader || receivers.contains(n);
         let uninformed = self.targets.iter().filter(|n| !informed(n)).count();
         let victims = self
@@ -586,7 +586,7 @@ impl Adversary {
     }
 
     /// Cuts `leader` off from the other targets (or crashes it) for a while.
-    fn depose(&mut self, leader: NodeId, crash: bool, sim: &mut dyn RunningSim) {
+    fn depose(&mut self, leader: NodeId, crash: bool, sim: &mut dyn AnyEngine) {
         if !self.targets.contains(&leader) {
             return; // an ec-counter client: not ours to cut off
         }
@@ -604,7 +604,7 @@ impl Adversary {
         }
     }
 
-    fn split(&mut self, groups: Vec<Vec<NodeId>>, heal_at: Tick, sim: &mut dyn RunningSim) {
+    fn split(&mut self, groups: Vec<Vec<NodeId>>, heal_at: Tick, sim: &mut dyn AnyEngine) {
         if sim.apply(Action::Partition { groups }).is_ok() {
             self.seen.insert(situation::PARTITION);
             self.faults.insert(fault::PARTITION);

@@ -329,7 +329,7 @@ fn keyboard(
         attacks.write(PlayerAttack(Attack::HealAll));
     }
     if keys.just_pressed(KeyCode::KeyP)
-        && let Some(paused) = round.simulation.clients_paused()
+        && let Some(paused) = round.simulation.engine().clients_paused()
     {
         attacks.write(PlayerAttack(Attack::PauseClients(!paused)));
     }

@@ -24,13 +24,13 @@ pub struct Lesson {
     pub replay: &'static str,
     /// When the objective was first met in this run, reading its trace up to now (so a rewind
     /// before that moment makes it open again). `None` while it is not.
-    pub goal: fn(&dyn RunningSim) -> Option<Tick>,
+    pub goal: fn(&dyn AnyEngine) -> Option<Tick>,
     /// The round starts paused, saying this (a lesson read step by step, or one whose move
     /// comes first thing).
     pub starts_paused: Option<&'static str>,
     /// The moments the move must come at, read from the run's trace up to now: the game stops
     /// at each and says what to do, so no lesson needs quick fingers. [`no_pauses`] if none.
-    pub pauses: fn(&dyn RunningSim) -> Vec<Pause>,
+    pub pauses: fn(&dyn AnyEngine) -> Vec<Pause>,
 }
 
 /// A moment a lesson stops at: when, and what to do now, in words computed from the run
@@ -42,12 +42,12 @@ pub struct Pause {
 }
 
 /// The pauses of a lesson whose move has no particular moment.
-pub fn no_pauses(_run: &dyn RunningSim) -> Vec<Pause> {
+pub fn no_pauses(_run: &dyn AnyEngine) -> Vec<Pause> {
     Vec::new()
 }
 
 /// The objective of a break-it lesson: a checker caught a broken property.
-pub fn first_violation(run: &dyn RunningSim) -> Option<Tick> {
+pub fn first_violation(run: &dyn AnyEngine) -> Option<Tick> {
     run.violations().first().map(|violation| violation.tick)
 }
 

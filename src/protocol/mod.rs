@@ -29,7 +29,7 @@ pub use setup::*;
 #[derive(Clone, Copy)]
 pub struct Mode {
     protocol: &'static dyn Protocol,
-    start: fn(&Setup, bool) -> Box<dyn RunningSim>,
+    start: fn(&Setup, bool) -> Box<dyn AnyEngine>,
 }
 
 impl std::ops::Deref for Mode {
@@ -40,8 +40,8 @@ impl std::ops::Deref for Mode {
 }
 
 /// A fresh simulation of protocol `P`.
-fn start<P: Model>(setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
-    Box::new(Running::<P>::new(setup, record_trace))
+fn start<P: Model>(setup: &Setup, record_trace: bool) -> Box<dyn AnyEngine> {
+    Box::new(TypedEngine::<P>::new(setup, record_trace))
 }
 
 impl PartialEq for Mode {
@@ -73,7 +73,7 @@ impl Mode {
     }
 
     /// A fresh simulation of `setup` (nothing scheduled yet).
-    pub fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn RunningSim> {
+    pub fn start(&self, setup: &Setup, record_trace: bool) -> Box<dyn AnyEngine> {
         (self.start)(setup, record_trace)
     }
 

@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::diagram::MarkKind;
-use crate::sim::{Actor, Checker, Event, InFlight, NetConfig, NodeId, Sim, SimRng, Tick, Traced};
+use crate::sim::{
+    Actor, Checker, Engine, Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced,
+};
 use crate::view::{
     CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView, clockwise_from_top,
 };
@@ -107,9 +109,9 @@ pub trait Protocol: Sync + 'static {
 /// They must depend only on the run (and the seed), so that a chaos run replays exactly.
 pub trait Strikes: Send + Sync {
     /// Before a step: note what `after` compares against.
-    fn before(&mut self, sim: &dyn RunningSim);
+    fn before(&mut self, sim: &dyn AnyEngine);
     /// After the step: strike now, through `sim`'s actions, if the step made the moment.
-    fn after(&mut self, sim: &mut dyn RunningSim);
+    fn after(&mut self, sim: &mut dyn AnyEngine);
     /// A copy, for the snapshots a rewind restores.
     fn boxed_clone(&self) -> Box<dyn Strikes>;
 }
@@ -154,15 +156,15 @@ pub trait Model: Protocol + Sized {
     /// The cluster's actors and a fresh checker.
     fn build(setup: &Setup) -> (Vec<Self::Actor>, Self::Checker);
     /// The round is over (every node decided, the counter converged and healed).
-    fn finished(sim: &ModelSim<Self>) -> bool;
+    fn finished(sim: &ProtocolEngine<Self>) -> bool;
     /// When the cluster won the round (Paxos decided; the counter converged once its clients
     /// were done), if it has.
-    fn won_at(sim: &ModelSim<Self>) -> Option<Tick>;
+    fn won_at(sim: &ProtocolEngine<Self>) -> Option<Tick>;
     /// Fills in a finished run's summary: `decided`, `value`, `decision_tick` (and `ballots`,
     /// for a protocol with leaders), and the protocol's own fields in `details`; runs its
     /// end-of-run checks.
-    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary);
-    fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView;
+    fn summarize(sim: &ProtocolEngine<Self>, summary: &mut Summary);
+    fn node_view(sim: &ProtocolEngine<Self>, setup: &Setup, node: NodeId) -> NodeView;
     fn message_look(setup: &Setup, message: &InFlight<<Self::Actor as Actor>::Msg>) -> MessageLook;
     /// A note in words for the event log ("starts ballot 2.G"), or none to leave it out.
     fn note_text(note: &<Self::Actor as Actor>::Note) -> Option<String>;
@@ -172,23 +174,23 @@ pub trait Model: Protocol + Sized {
         None
     }
     /// Majorities to outline on the cluster, worked out from the trace (none by default).
-    fn quorums(_sim: &ModelSim<Self>) -> Quorums {
+    fn quorums(_sim: &ProtocolEngine<Self>) -> Quorums {
         Quorums::default()
     }
     /// One protocol step in plain words, for classroom captions: `step` holds the trace entries
     /// of one node handling one thing (a delivery, a timer), in order. None if the step is not
     /// worth a caption (a promise that does not yet make a majority).
     fn caption(
-        _sim: &ModelSim<Self>,
+        _sim: &ProtocolEngine<Self>,
         _setup: &Setup,
         _step: &[Traced<Self::Actor>],
     ) -> Option<String> {
         None
     }
-    fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks;
-    fn results(sim: &ModelSim<Self>, setup: &Setup, outcome: &Outcome) -> ResultsView;
+    fn checks(sim: &ProtocolEngine<Self>, setup: &Setup) -> Checks;
+    fn results(sim: &ProtocolEngine<Self>, setup: &Setup, outcome: &Outcome) -> ResultsView;
     /// Whether the clients are paused, for protocols that have clients.
-    fn clients_paused(_sim: &ModelSim<Self>) -> Option<bool> {
+    fn clients_paused(_sim: &ProtocolEngine<Self>) -> Option<bool> {
         None
     }
     /// What `message` does in the protocol, so that chaos can aim its faults at it.
@@ -197,7 +199,7 @@ pub trait Model: Protocol + Sized {
     }
     /// The protocol's own dangerous situations this run reached so far (chaos counts how often
     /// each occurs): `two_values_proposed`.
-    fn dangers(_sim: &ModelSim<Self>) -> Vec<&'static str> {
+    fn dangers(_sim: &ProtocolEngine<Self>) -> Vec<&'static str> {
         Vec::new()
     }
 }
@@ -219,12 +221,12 @@ pub enum Aim {
 }
 
 /// The simulator of protocol `P`.
-pub type ModelSim<P> = Sim<<P as Model>::Actor, <P as Model>::Checker>;
+pub type ProtocolEngine<P> = Engine<<P as Model>::Actor, <P as Model>::Checker>;
 
 /// A node's view with what the network knows filled in (down, slowed, drop armed); the protocol
 /// adds the rest.
 pub fn base_view<A: Actor, C: Checker<A::Note>>(
-    sim: &Sim<A, C>,
+    sim: &Engine<A, C>,
     id: NodeId,
     title: String,
     mark: String,

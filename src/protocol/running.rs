@@ -1,4 +1,4 @@
-//! The erased running simulation that the CLI, the game and chaos call: [`RunningSim`], and what
+//! The erased running simulation that the CLI, the game and chaos call: [`AnyEngine`], and what
 //! it reports ([`Summary`], [`Outcome`]).
 
 use std::any::Any;
@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::*;
 use crate::diagram::{Entry, Stamped};
 use crate::sim::{
-    Action, ActionError, Event, Faults, InFlight, MessageStats, MsgId, Next, NodeId, Sim,
-    SimConfig, Tick, TraceDigest, Violation,
+    Action, ActionError, Engine, EngineConfig, Event, Faults, InFlight, MessageStats, MsgId, Next,
+    NodeId, Tick, TraceDigest, Violation,
 };
 use crate::view::{self, Checks, LogLine, MessageView, NodeView, Quorums, ResultsView};
 
@@ -34,7 +34,7 @@ pub enum Upcoming {
 }
 
 /// A running simulation of some protocol, as everything outside the protocol sees it.
-pub trait RunningSim: Send + Sync {
+pub trait AnyEngine: Send + Sync {
     fn now(&self) -> Tick;
     fn apply(&mut self, action: Action) -> Result<(), crate::sim::ActionError>;
     fn schedule(&mut self, at: Tick, action: Action);
@@ -86,11 +86,11 @@ pub trait RunningSim: Send + Sync {
     fn caption(&self, setup: &Setup) -> Option<(Tick, String)>;
     /// For tests that look inside one protocol's simulator.
     fn as_any(&self) -> &dyn Any;
-    /// A copy of the run as it stands, without its trace (see [`Sim::snapshot`]).
-    fn snapshot(&self) -> Box<dyn RunningSim>;
-    /// Continues from a snapshot of this run's line (see [`Sim::restore`]).
-    fn restore(&mut self, snapshot: &dyn RunningSim) -> Result<(), String>;
-    /// Drops the trace kept beyond now (see [`Sim::forget_kept_trace`]).
+    /// A copy of the run as it stands, without its trace (see [`Engine::snapshot`]).
+    fn snapshot(&self) -> Box<dyn AnyEngine>;
+    /// Continues from a snapshot of this run's line (see [`Engine::restore`]).
+    fn restore(&mut self, snapshot: &dyn AnyEngine) -> Result<(), String>;
+    /// Drops the trace kept beyond now (see [`Engine::forget_kept_trace`]).
     fn forget_kept_trace(&mut self);
     /// The latest tick before `tick` at which the trace holds an event.
     fn moment_before(&self, tick: Tick) -> Option<Tick>;
@@ -180,12 +180,14 @@ impl Serialize for SummaryFields {
 }
 
 /// The simulator of protocol `P` behind `run`, if it runs `P`.
-pub fn model_sim<P: Model>(run: &dyn RunningSim) -> Option<&ModelSim<P>> {
-    run.as_any().downcast_ref::<Running<P>>().map(|r| &r.sim)
+pub fn engine_of<P: Model>(run: &dyn AnyEngine) -> Option<&ProtocolEngine<P>> {
+    run.as_any()
+        .downcast_ref::<TypedEngine<P>>()
+        .map(|r| &r.sim)
 }
 
-/// The simulator of protocol `P`, as a [`RunningSim`].
-/// How many steps back [`RunningSim::caption`] looks for one worth a caption.
+/// The simulator of protocol `P`, as a [`AnyEngine`].
+/// How many steps back [`AnyEngine::caption`] looks for one worth a caption.
 const CAPTION_LOOKBACK: usize = 256;
 
 /// The node whose step an event belongs to: the sender of a send, the receiver of a delivery,
@@ -199,13 +201,13 @@ fn acting_node<A: crate::sim::Actor>(event: &Event<A>) -> Option<NodeId> {
     }
 }
 
-pub struct Running<P: Model> {
-    sim: ModelSim<P>,
+pub(crate) struct TypedEngine<P: Model> {
+    sim: ProtocolEngine<P>,
 }
 
-impl<P: Model> Running<P> {
-    pub fn new(setup: &Setup, record_trace: bool) -> Running<P> {
-        let config = SimConfig {
+impl<P: Model> TypedEngine<P> {
+    pub(crate) fn new(setup: &Setup, record_trace: bool) -> TypedEngine<P> {
+        let config = EngineConfig {
             seed: setup.seed,
             net: setup.net,
             max_down: setup.max_down(),
@@ -213,15 +215,15 @@ impl<P: Model> Running<P> {
         };
         let (actors, checker) = P::build(setup);
         let sim = if setup.script.is_empty() {
-            Sim::new(actors, checker, config)
+            Engine::new(actors, checker, config)
         } else {
-            Sim::scripted(actors, checker, config, setup.script.clone())
+            Engine::scripted(actors, checker, config, setup.script.clone())
         };
-        Running { sim }
+        TypedEngine { sim }
     }
 }
 
-impl<P: Model> RunningSim for Running<P> {
+impl<P: Model> AnyEngine for TypedEngine<P> {
     fn now(&self) -> Tick {
         self.sim.now()
     }
@@ -478,13 +480,13 @@ impl<P: Model> RunningSim for Running<P> {
     fn as_any(&self) -> &dyn Any {
         self
     }
-    fn snapshot(&self) -> Box<dyn RunningSim> {
-        Box::new(Running::<P> {
+    fn snapshot(&self) -> Box<dyn AnyEngine> {
+        Box::new(TypedEngine::<P> {
             sim: self.sim.snapshot(),
         })
     }
-    fn restore(&mut self, snapshot: &dyn RunningSim) -> Result<(), String> {
-        match snapshot.as_any().downcast_ref::<Running<P>>() {
+    fn restore(&mut self, snapshot: &dyn AnyEngine) -> Result<(), String> {
+        match snapshot.as_any().downcast_ref::<TypedEngine<P>>() {
             Some(snapshot) => self.sim.restore(&snapshot.sim),
             None => Err("the snapshot is of another protocol".into()),
         }

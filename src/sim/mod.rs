@@ -2,7 +2,7 @@
 //! messages with faults, and I/O-free protocol actors driven by an event queue.
 //!
 //! An [`Actor`] is one node's state machine. It never does I/O: it is handed a [`Cx`] and pushes
-//! effects (send, set or cancel a timer, record a note for the checkers). The [`Sim`] owns time,
+//! effects (send, set or cancel a timer, record a note for the checkers). The [`Engine`] owns time,
 //! the network and the faults, applies the effects, and feeds every note to a [`Checker`].
 
 pub mod action;
@@ -22,7 +22,7 @@ pub use actor::{Actor, Cx, Effect, notes, sent};
 pub use checker::{Checker, Violation};
 pub use network::{Faults, NetConfig};
 pub use rng::SimRng;
-pub use scheduler::{InFlight, Next, Sim, SimConfig};
+pub use scheduler::{Engine, EngineConfig, InFlight, Next};
 pub use script::ScriptStep;
 pub use trace::{DropReason, Event, FNV_OFFSET, MessageStats, TraceDigest, Traced, fnv1a64};
 

@@ -8,7 +8,7 @@
 
 use super::scheduler::Due;
 use super::script::ScriptRun;
-use super::{Actor, Checker, NodeId, Sim, SimRng, Tick};
+use super::{Actor, Checker, Engine, NodeId, SimRng, Tick};
 
 #[derive(Clone, Debug)]
 pub(super) enum Pacing {
@@ -33,7 +33,7 @@ impl Pacing {
     }
 }
 
-impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
     /// The generator a handler of `node` draws from, when not the run's own: a scripted run
     /// draws as the model checker does, from the node's state, so a node picks the values the
     /// checker saw.
@@ -99,7 +99,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Cx, NetConfig, SimConfig, Violation};
+    use super::super::{Cx, EngineConfig, NetConfig, Violation};
     use super::*;
 
     /// Each node draws one number when it starts and keeps it.
@@ -124,8 +124,8 @@ mod tests {
         fn observe(&mut self, _: Tick, _: NodeId, _: &(), _: &mut Vec<Violation>) {}
     }
 
-    fn config() -> SimConfig {
-        SimConfig {
+    fn config() -> EngineConfig {
+        EngineConfig {
             seed: 7,
             net: NetConfig {
                 base_delay: 10,
@@ -138,15 +138,15 @@ mod tests {
 
     #[test]
     fn a_timed_run_draws_from_its_seed_and_a_scripted_one_from_each_node_state() {
-        let drawn = |sim: &Sim<Draw, Nothing>| -> Vec<u64> {
+        let drawn = |sim: &Engine<Draw, Nothing>| -> Vec<u64> {
             sim.actors().iter().map(|a| a.0.unwrap()).collect()
         };
-        let timed = Sim::new(vec![Draw::default(); 2], Nothing, config());
+        let timed = Engine::new(vec![Draw::default(); 2], Nothing, config());
         let mut seeded = SimRng::new(7, 0);
         let in_turn = vec![seeded.below(1_000_000), seeded.below(1_000_000)];
         assert_eq!(drawn(&timed), in_turn, "one generator, drawn in turn");
 
-        let scripted = Sim::scripted(vec![Draw::default(); 2], Nothing, config(), Vec::new());
+        let scripted = Engine::scripted(vec![Draw::default(); 2], Nothing, config(), Vec::new());
         let by_state: Vec<u64> = (0..2)
             .map(|node| SimRng::for_state(7, node, &Draw::default()).below(1_000_000))
             .collect();

@@ -1,4 +1,4 @@
-//! The scheduler: [`Sim`] owns time, the network and the faults, takes due events off its queue
+//! The scheduler: [`Engine`] owns time, the network and the faults, takes due events off its queue
 //! in order, applies actors' effects and feeds every note to the checker. When each event is due
 //! is its pacing's to say: delays and the seed, or a script (see [`pacing`](super::pacing)).
 
@@ -46,10 +46,10 @@ impl<M> InFlight<M> {
     }
 }
 
-/// What the next due event is, as [`Sim::peek_next`] shows it.
+/// What the next due event is, as [`Engine::peek_next`] shows it.
 #[derive(Debug)]
 pub enum Next<'a, M> {
-    /// A message reaches the end of its link (it may still be lost there: see [`Sim::deliverable`]).
+    /// A message reaches the end of its link (it may still be lost there: see [`Engine::deliverable`]).
     Arrival(&'a InFlight<M>),
     /// A message that was dropped on the way: nothing happens.
     Gone,
@@ -73,19 +73,19 @@ pub(super) enum Due {
 
 /// Cluster-wide settings the simulator enforces.
 #[derive(Clone, Debug)]
-pub struct SimConfig {
+pub struct EngineConfig {
     pub seed: u64,
     pub net: NetConfig,
     /// How many attackable nodes may be down at once.
     pub max_down: usize,
     /// Keep the full event history in memory (the game does; bulk chaos runs need not, and
-    /// `--trace` streams it to a file instead, see [`Sim::stream_trace`]).
+    /// `--trace` streams it to a file instead, see [`Engine::stream_trace`]).
     pub record_trace: bool,
 }
 
-pub struct Sim<A: Actor, C: Checker<A::Note>> {
+pub struct Engine<A: Actor, C: Checker<A::Note>> {
     pub(super) now: Tick,
-    pub(super) config: SimConfig,
+    pub(super) config: EngineConfig,
     pub(super) rng: SimRng,
     pub(super) actors: Vec<A>,
     pub(super) faults: Faults,
@@ -103,7 +103,7 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     pub(super) pending_scheduled: usize,
     /// The event history of the run's line: the first `trace_len` entries are the history so
     /// far; any beyond are what happened next last time this line was run, kept when the run is
-    /// restored to an earlier snapshot (see [`Sim::restore`]) and written over as it runs again.
+    /// restored to an earlier snapshot (see [`Engine::restore`]) and written over as it runs again.
     pub(super) trace: Vec<Traced<A>>,
     pub(super) trace_len: usize,
     pub(super) stream: Option<TraceStream>,
@@ -118,18 +118,23 @@ pub struct Sim<A: Actor, C: Checker<A::Note>> {
     pub(super) pacing: Pacing,
 }
 
-impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
     /// A cluster of `actors`, started at tick 0.
-    pub fn new(actors: Vec<A>, checker: C, config: SimConfig) -> Self {
+    pub fn new(actors: Vec<A>, checker: C, config: EngineConfig) -> Self {
         let mut sim = Self::unstarted(actors, checker, config, Pacing::Timed);
         sim.start_nodes();
         sim
     }
 
     /// A cluster at tick 0 whose nodes have not run `on_start` yet.
-    pub(super) fn unstarted(actors: Vec<A>, checker: C, config: SimConfig, pacing: Pacing) -> Self {
+    pub(super) fn unstarted(
+        actors: Vec<A>,
+        checker: C,
+        config: EngineConfig,
+        pacing: Pacing,
+    ) -> Self {
         let n = actors.len();
-        Sim {
+        Engine {
             now: 0,
             rng: SimRng::new(config.seed, 0),
             config,
@@ -167,7 +172,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     pub fn now(&self) -> Tick {
         self.now
     }
-    pub fn config(&self) -> &SimConfig {
+    pub fn config(&self) -> &EngineConfig {
         &self.config
     }
     pub fn actors(&self) -> &[A] {
@@ -182,9 +187,9 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
     pub fn in_flight_count(&self) -> usize {
         self.in_flight.len()
     }
-    /// The event history kept in memory (empty once it streams, see [`Sim::stream_trace`]).
+    /// The event history kept in memory (empty once it streams, see [`Engine::stream_trace`]).
     pub fn trace(&self) -> &[Traced<A>] {
-        // A snapshot holds no trace, only its length (see `Sim::snapshot`).
+        // A snapshot holds no trace, only its length (see `Engine::snapshot`).
         &self.trace[..self.trace_len.min(self.trace.len())]
     }
     /// When an action (the player's or a scheduled one) last applied, if any has.
@@ -194,7 +199,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
 
     /// From now on writes every event to `out` as a JSON line instead of keeping it, after the
     /// events kept so far: memory stays flat however long the run. Write errors are kept for
-    /// [`Sim::finish_trace`].
+    /// [`Engine::finish_trace`].
     pub fn stream_trace(&mut self, out: Box<dyn Write + Send + Sync>) {
         let mut stream = TraceStream {
             out,
@@ -637,8 +642,8 @@ mod tests {
         }
     }
 
-    fn echo_sim(nodes: usize) -> Sim<Echo, Notes> {
-        let config = SimConfig {
+    fn echo_sim(nodes: usize) -> Engine<Echo, Notes> {
+        let config = EngineConfig {
             seed: 3,
             net: NetConfig {
                 base_delay: 10,
@@ -647,7 +652,7 @@ mod tests {
             max_down: 1,
             record_trace: true,
         };
-        Sim::new(
+        Engine::new(
             vec![
                 Echo {
                     count: 0,
@@ -1099,11 +1104,11 @@ mod tests {
         );
     }
 
-    fn echo_script(steps: serde_json::Value) -> Sim<Echo, Notes> {
+    fn echo_script(steps: serde_json::Value) -> Engine<Echo, Notes> {
         let mut config = echo_sim(2).config().clone();
         config.net.base_delay = 10;
         let steps: Vec<ScriptStep> = serde_json::from_value(steps).unwrap();
-        Sim::scripted(
+        Engine::scripted(
             vec![
                 Echo {
                     count: 0,

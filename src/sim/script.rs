@@ -17,7 +17,9 @@ use serde_json::Value;
 
 use super::pacing::Pacing;
 use super::scheduler::Due;
-use super::{Action, ActionError, Actor, Checker, DropReason, MsgId, NodeId, Sim, SimConfig, Tick};
+use super::{
+    Action, ActionError, Actor, Checker, DropReason, Engine, EngineConfig, MsgId, NodeId, Tick,
+};
 
 /// One event of a script. Messages and timers are written as they appear in the trace
 /// (`{"type": "prepare", "ballot": {"round": 1, "node": 0}}`, `"Election"`).
@@ -223,10 +225,15 @@ impl ScriptRun {
 
 /// The scripted pacing of the scheduler: its events come from the script, in order, not from
 /// delays and the seed (see [`pacing`](super::pacing)).
-impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
     /// A cluster whose events come from `steps` rather than from delays and the seed. Scheduled
     /// actions still apply at their ticks.
-    pub fn scripted(actors: Vec<A>, checker: C, config: SimConfig, steps: Vec<ScriptStep>) -> Self {
+    pub fn scripted(
+        actors: Vec<A>,
+        checker: C,
+        config: EngineConfig,
+        steps: Vec<ScriptStep>,
+    ) -> Self {
         let run = ScriptRun::new(steps, config.net.base_delay);
         let dues: Vec<(Tick, Due)> = (0..run.steps.len())
             .map(|k| (run.tick_of(k), Due::Script(k)))

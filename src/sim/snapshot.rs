@@ -1,18 +1,18 @@
 //! Snapshots: a copy of a run without its trace, and restoring one on the same line, so that a
 //! round can seek back and forth (see `Round::seek`).
 
-use super::{Actor, Checker, Sim, Traced};
+use super::{Actor, Checker, Engine, Traced};
 
-impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
+impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
     /// A copy of the run as it stands, without its trace (a snapshot only needs the trace's
     /// length: the history before it is the same on the run it is restored into) and without a
     /// streamed trace's writer: for seeking within a round (see `Round::seek`). Its own
-    /// [`Sim::trace`] is empty.
+    /// [`Engine::trace`] is empty.
     pub fn snapshot(&self) -> Self
     where
         C: Clone,
     {
-        Sim {
+        Engine {
             now: self.now,
             config: self.config.clone(),
             rng: self.rng.clone(),
@@ -70,7 +70,7 @@ impl<A: Actor, C: Checker<A::Note>> Sim<A, C> {
         self.trace.truncate(self.trace_len);
     }
 
-    /// The trace with what is kept beyond now (see [`Sim::restore`]): what happens next on this
+    /// The trace with what is kept beyond now (see [`Engine::restore`]): what happens next on this
     /// line, as far as it was run before.
     pub fn kept_trace(&self) -> &[Traced<A>] {
         &self.trace

@@ -3,8 +3,8 @@
 
 use super::EcCounter;
 use super::node::{EcNode, Msg, Note};
-use crate::protocol::model_sim;
-use crate::protocol::{Lesson, Pause, RunningSim, first_violation, no_pauses};
+use crate::protocol::engine_of;
+use crate::protocol::{AnyEngine, Lesson, Pause, first_violation, no_pauses};
 use crate::sim::{Action, Event, Faults, Tick};
 
 pub const LESSONS: &[Lesson] = &[
@@ -75,10 +75,10 @@ const DIVERGE_HOLD: Tick = 150;
 /// Reads the trace in order with each server's value and the network's faults as they were at
 /// each event; the first tick at which `met` says yes.
 fn first_moment(
-    run: &dyn RunningSim,
+    run: &dyn AnyEngine,
     mut met: impl FnMut(Tick, &Event<EcNode>, &[u64], &Faults) -> bool,
 ) -> Option<Tick> {
-    let sim = model_sim::<EcCounter>(run).expect("an ec-counter lesson runs ec-counter");
+    let sim = engine_of::<EcCounter>(run).expect("an ec-counter lesson runs ec-counter");
     let servers = sim
         .actors()
         .iter()
@@ -103,7 +103,7 @@ fn apart(faults: &Faults, a: usize, b: usize) -> bool {
     !faults.link_open(a, b) || !faults.link_open(b, a)
 }
 
-fn apart_and_different(run: &dyn RunningSim) -> Option<Tick> {
+fn apart_and_different(run: &dyn AnyEngine) -> Option<Tick> {
     let mut since: Option<Tick> = None;
     first_moment(run, |tick, _, values, faults| {
         let servers = values.len();
@@ -117,7 +117,7 @@ fn apart_and_different(run: &dyn RunningSim) -> Option<Tick> {
     })
 }
 
-fn healed_and_converged_to_the_maximum(run: &dyn RunningSim) -> Option<Tick> {
+fn healed_and_converged_to_the_maximum(run: &dyn AnyEngine) -> Option<Tick> {
     let mut largest = 0;
     let mut diverged = false;
     let mut healed = false;
@@ -136,8 +136,8 @@ fn healed_and_converged_to_the_maximum(run: &dyn RunningSim) -> Option<Tick> {
 }
 
 /// A pause as the first client sends its set, naming the server whose answer to drop.
-fn pause_as_the_first_set_is_sent(run: &dyn RunningSim) -> Vec<Pause> {
-    let Some(sim) = model_sim::<EcCounter>(run) else {
+fn pause_as_the_first_set_is_sent(run: &dyn AnyEngine) -> Vec<Pause> {
+    let Some(sim) = engine_of::<EcCounter>(run) else {
         return Vec::new();
     };
     sim.trace()

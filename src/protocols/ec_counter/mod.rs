@@ -11,7 +11,7 @@ pub mod view;
 use crate::diagram::MarkKind;
 use crate::protocol::Info;
 use crate::protocol::{
-    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
+    Aim, ChaosFault, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary, Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, ResultsView};
@@ -90,7 +90,7 @@ impl EcCounter {
     /// How long correct servers need to agree once the clients are done and the network is
     /// whole: each sends its value within a sync period and it arrives within a hop. Two rounds
     /// cover a sync lost to an armed `drop_next`; the third is margin.
-    fn sync_grace(sim: &ModelSim<Self>) -> Tick {
+    fn sync_grace(sim: &ProtocolEngine<Self>) -> Tick {
         let period = sim
             .actors()
             .iter()
@@ -238,14 +238,14 @@ impl Model for EcCounter {
     }
 
     /// Converged, with every fault healed and every scheduled action applied.
-    fn finished(sim: &ModelSim<Self>) -> bool {
+    fn finished(sim: &ProtocolEngine<Self>) -> bool {
         sim.checker().converged_at.is_some()
             && sim.faults().all_healed()
             && sim.pending_actions() == 0
     }
 
     /// The score is how long the servers stayed apart after the last client request.
-    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
+    fn won_at(sim: &ProtocolEngine<Self>) -> Option<Tick> {
         let checker = sim.checker();
         match (checker.converged_at, checker.clients_done_at) {
             (Some(converged), Some(_)) if EcCounter::finished(sim) => Some(converged),
@@ -253,7 +253,7 @@ impl Model for EcCounter {
         }
     }
 
-    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
+    fn summarize(sim: &ProtocolEngine<Self>, summary: &mut Summary) {
         let checker = sim.checker();
         let end = RunEnd {
             tick: sim.now(),
@@ -284,7 +284,7 @@ impl Model for EcCounter {
         details.set("max_acknowledged", checker.max_acknowledged);
     }
 
-    fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView {
+    fn node_view(sim: &ProtocolEngine<Self>, setup: &Setup, node: NodeId) -> NodeView {
         view::node(sim, EcCounter::shape(setup), node)
     }
 
@@ -300,15 +300,19 @@ impl Model for EcCounter {
         view::mark(event)
     }
 
-    fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks {
+    fn checks(sim: &ProtocolEngine<Self>, setup: &Setup) -> Checks {
         view::checks(sim, EcCounter::shape(setup))
     }
 
-    fn caption(_sim: &ModelSim<Self>, setup: &Setup, step: &[Traced<EcNode>]) -> Option<String> {
+    fn caption(
+        _sim: &ProtocolEngine<Self>,
+        setup: &Setup,
+        step: &[Traced<EcNode>],
+    ) -> Option<String> {
         view::caption(setup, step)
     }
 
-    fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
+    fn results(sim: &ProtocolEngine<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
         view::results(sim, outcome)
     }
 
@@ -321,7 +325,7 @@ impl Model for EcCounter {
         }
     }
 
-    fn clients_paused(sim: &ModelSim<Self>) -> Option<bool> {
+    fn clients_paused(sim: &ProtocolEngine<Self>) -> Option<bool> {
         Some(
             sim.actors()
                 .iter()
@@ -404,32 +408,35 @@ mod tests {
             converged.is_some(),
             "five requests per client are done long before"
         );
-        assert!(!simulation.finished(), "a slow-down is still to come");
-        assert_eq!(simulation.won_at(), None);
+        assert!(
+            !simulation.engine().finished(),
+            "a slow-down is still to come"
+        );
+        assert_eq!(simulation.engine().won_at(), None);
         simulation.run_until(55_000);
-        assert!(!simulation.finished(), "server 0 is slowed");
-        assert_eq!(simulation.won_at(), None);
+        assert!(!simulation.engine().finished(), "server 0 is slowed");
+        assert_eq!(simulation.engine().won_at(), None);
         simulation.run_until(60_000);
-        assert!(simulation.finished());
+        assert!(simulation.engine().finished());
         let checker = simulation.of::<EcCounter>().unwrap().checker();
         assert!(checker.clients_done_at.is_some());
-        assert_eq!(simulation.won_at(), converged);
+        assert_eq!(simulation.engine().won_at(), converged);
     }
 
     #[test]
     fn pausing_reaches_every_client() {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, false);
-        assert_eq!(simulation.clients_paused(), Some(false));
+        assert_eq!(simulation.engine().clients_paused(), Some(false));
         simulation.apply(Action::PauseClients).unwrap();
-        assert_eq!(simulation.clients_paused(), Some(true));
+        assert_eq!(simulation.engine().clients_paused(), Some(true));
         let sim = simulation.of::<EcCounter>().unwrap();
         let clients: Vec<&Client> = sim.actors().iter().filter_map(EcNode::as_client).collect();
         assert_eq!(clients.len(), 5);
         assert!(clients.iter().all(|c| c.paused));
         assert_eq!(sim.actors().iter().filter_map(EcNode::as_server).count(), 3);
         simulation.apply(Action::ResumeClients).unwrap();
-        assert_eq!(simulation.clients_paused(), Some(false));
+        assert_eq!(simulation.engine().clients_paused(), Some(false));
     }
 
     #[test]
@@ -437,7 +444,7 @@ mod tests {
         let mut setup = Setup::for_mode(MODE);
         setup.set_knob("requests", 3).unwrap();
         let (_, simulation) = crate::simulation::run(&setup, true);
-        let log = simulation.log_lines(&setup, 0);
+        let log = simulation.engine().log_lines(&setup, 0);
         let mut told = 0;
         for traced in simulation.of::<EcCounter>().unwrap().trace() {
             let crate::sim::Event::Note { node, note } = &traced.event else {

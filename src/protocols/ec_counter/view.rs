@@ -4,7 +4,7 @@
 use super::EcCounter;
 use super::node::{EcNode, EcShape, Msg, Note, Op};
 use crate::diagram::MarkKind;
-use crate::protocol::{ModelSim, Outcome, Setup, base_view};
+use crate::protocol::{Outcome, ProtocolEngine, Setup, base_view};
 use crate::sim::{Event, InFlight, NodeId, Traced};
 use crate::view::{
     CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
@@ -59,7 +59,7 @@ pub fn layout(shape: EcShape) -> Vec<Place> {
     servers.chain(clients).collect()
 }
 
-pub fn node(sim: &ModelSim<EcCounter>, shape: EcShape, id: NodeId) -> NodeView {
+pub fn node(sim: &ProtocolEngine<EcCounter>, shape: EcShape, id: NodeId) -> NodeView {
     match &sim.actors()[id] {
         EcNode::Server(s) => {
             let mut view = base_view(
@@ -137,7 +137,7 @@ pub fn note(note: &Note) -> Option<String> {
     }
 }
 
-pub fn checks(sim: &ModelSim<EcCounter>, shape: EcShape) -> Checks {
+pub fn checks(sim: &ProtocolEngine<EcCounter>, shape: EcShape) -> Checks {
     let violations = sim.violations();
     let checker = sim.checker();
     let done = format!("clients done {}/{}", checker.clients_done, shape.clients);
@@ -176,7 +176,7 @@ pub fn checks(sim: &ModelSim<EcCounter>, shape: EcShape) -> Checks {
     }
 }
 
-pub fn results(sim: &ModelSim<EcCounter>, outcome: &Outcome) -> ResultsView {
+pub fn results(sim: &ProtocolEngine<EcCounter>, outcome: &Outcome) -> ResultsView {
     let checker = sim.checker();
     ResultsView {
         title: "Converged",
@@ -319,7 +319,7 @@ mod tests {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, true);
         simulation.run_until(1_000);
-        let views = simulation.node_views(&setup);
+        let views = simulation.engine().node_views(&setup);
         assert_eq!(views.len(), 8);
         assert!(views[..3].iter().all(|v| !v.light && v.value.is_some()));
         let client = &views[3];
@@ -329,15 +329,16 @@ mod tests {
         );
         assert!(client.status[0].ends_with("/100"));
         let sync = loop {
-            let now = simulation.now() as f64;
+            let now = simulation.engine().now() as f64;
             if let Some(sync) = simulation
+                .engine()
                 .message_views(&setup, now)
                 .into_iter()
                 .find(|m| m.look.shape == MessageShape::Diamond)
             {
                 break sync;
             }
-            let now = simulation.now();
+            let now = simulation.engine().now();
             simulation.run_until(now + 1);
         };
         assert!(sync.look.label.starts_with("sync(") && sync.look.colour == sync.from);

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, PaxosNode, Value};
-use crate::protocol::model_sim;
-use crate::protocol::{Lesson, ModelSim, Pause, RunningSim, first_violation, no_pauses};
+use crate::protocol::engine_of;
+use crate::protocol::{AnyEngine, Lesson, Pause, ProtocolEngine, first_violation, no_pauses};
 use crate::sim::quorum::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
 use crate::view::colour_name;
@@ -223,14 +223,14 @@ pub const LESSONS: &[Lesson] = &[
     },
 ];
 
-fn paxos(run: &dyn RunningSim) -> &ModelSim<Paxos> {
-    model_sim::<Paxos>(run).expect("a Paxos lesson runs Paxos")
+fn paxos(run: &dyn AnyEngine) -> &ProtocolEngine<Paxos> {
+    engine_of::<Paxos>(run).expect("a Paxos lesson runs Paxos")
 }
 
 /// The first tick at which `met` says yes, reading the trace in order with the network's faults
 /// as they were at each event.
 fn first_moment(
-    run: &dyn RunningSim,
+    run: &dyn AnyEngine,
     mut met: impl FnMut(Tick, &Event<PaxosNode>, &Faults) -> bool,
 ) -> Option<Tick> {
     let sim = paxos(run);
@@ -246,7 +246,7 @@ fn first_moment(
 /// Every moment `words` has something to say about, reading the trace as [`first_moment`] does:
 /// the lesson's pauses.
 fn moments(
-    run: &dyn RunningSim,
+    run: &dyn AnyEngine,
     mut words: impl FnMut(&Event<PaxosNode>, &Faults) -> Option<String>,
 ) -> Vec<Pause> {
     let sim = paxos(run);
@@ -266,7 +266,7 @@ fn moments(
 }
 
 /// A pause as the first ballot starts, naming its leader, then saying what to do.
-fn as_the_first_leader_starts(run: &dyn RunningSim, then: &str) -> Vec<Pause> {
+fn as_the_first_leader_starts(run: &dyn AnyEngine, then: &str) -> Vec<Pause> {
     let mut seen = false;
     moments(run, |event, _| {
         let (node, ballot) = ballot_started(event).filter(|_| !seen)?;
@@ -278,21 +278,21 @@ fn as_the_first_leader_starts(run: &dyn RunningSim, then: &str) -> Vec<Pause> {
     })
 }
 
-fn leader_crash_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn leader_crash_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     as_the_first_leader_starts(
         run,
         "Kill it now, before the cluster decides: double-click it, or select it and press K.",
     )
 }
 
-fn cut_off_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn cut_off_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     as_the_first_leader_starts(
         run,
         "Cut off one of the other nodes now: select it, then press I.",
     )
 }
 
-fn no_majority_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn no_majority_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     as_the_first_leader_starts(
         run,
         "Split the cluster now, while the game waits: kill purple (double-click it), then \
@@ -300,7 +300,7 @@ fn no_majority_pauses(run: &dyn RunningSim) -> Vec<Pause> {
     )
 }
 
-fn accept_after_promise_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn accept_after_promise_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     as_the_first_leader_starts(
         run,
         "It is in phase 1: slow it now (hold the mouse on it, or select it and press S), so \
@@ -309,7 +309,7 @@ fn accept_after_promise_pauses(run: &dyn RunningSim) -> Vec<Pause> {
 }
 
 /// A pause at each ballot started before the first decision: each new leader is the one to slow.
-fn dueling_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn dueling_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut decided = false;
     moments(run, |event, _| {
         decided |= is_decision(event);
@@ -323,7 +323,7 @@ fn dueling_pauses(run: &dyn RunningSim) -> Vec<Pause> {
 }
 
 /// A pause as the first leader decides (its p2b replies have arrived), naming it.
-fn as_the_leader_decides(run: &dyn RunningSim) -> Vec<Pause> {
+fn as_the_leader_decides(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut decided = false;
     moments(run, |event, _| {
         let Event::Note {
@@ -345,16 +345,16 @@ fn as_the_leader_decides(run: &dyn RunningSim) -> Vec<Pause> {
     })
 }
 
-fn cannot_disagree_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn cannot_disagree_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     as_the_leader_decides(run)
 }
 
-fn skip_highest_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn skip_highest_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     as_the_leader_decides(run)
 }
 
 /// A pause as each of the first two leaders proposes.
-fn highest_ballot_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn highest_ballot_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut leaders: Vec<NodeId> = Vec::new();
     moments(run, |event, _| {
         let Event::Note {
@@ -382,7 +382,7 @@ const AMNESIA_BRIDGE: NodeId = 1;
 
 /// Two pauses: as green first accepts (kill it), and as the first message to the dead green is
 /// lost after a node decided (recover it).
-fn amnesia_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn amnesia_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let green = AMNESIA_BRIDGE;
     let (mut killed, mut recovered) = (false, false);
     let mut decided: Option<NodeId> = None;
@@ -451,11 +451,11 @@ fn ballot_started(event: &Event<PaxosNode>) -> Option<(NodeId, Ballot)> {
     }
 }
 
-fn first_decision(run: &dyn RunningSim) -> Option<Tick> {
+fn first_decision(run: &dyn AnyEngine) -> Option<Tick> {
     first_moment(run, |_, event, _| is_decision(event))
 }
 
-fn leader_killed_then_decided(run: &dyn RunningSim) -> Option<Tick> {
+fn leader_killed_then_decided(run: &dyn AnyEngine) -> Option<Tick> {
     let mut latest: BTreeMap<NodeId, Ballot> = BTreeMap::new();
     let mut highest = Ballot::default();
     let mut decided = false;
@@ -487,7 +487,7 @@ fn leader_killed_then_decided(run: &dyn RunningSim) -> Option<Tick> {
 /// Three ballots before the first decision, and a duel among them: a live leader's ballot
 /// refused because an acceptor had promised another node's higher one. Killing one leader after
 /// another also starts three ballots, but nobody overtakes anybody.
-fn three_ballots_before_deciding(run: &dyn RunningSim) -> Option<Tick> {
+fn three_ballots_before_deciding(run: &dyn AnyEngine) -> Option<Tick> {
     let mut ballots = 0;
     let mut duel = false;
     let mut decided = false;
@@ -525,7 +525,7 @@ fn cut_off(faults: &Faults, node: NodeId) -> bool {
             .all(|other| !faults.link_open(node, other) && !faults.link_open(other, node))
 }
 
-fn decided_with_a_node_cut_off(run: &dyn RunningSim) -> Option<Tick> {
+fn decided_with_a_node_cut_off(run: &dyn AnyEngine) -> Option<Tick> {
     let mut decided = false;
     first_moment(run, |_, event, faults| {
         if is_decision(event) && !decided {
@@ -554,7 +554,7 @@ fn majority_reachable(faults: &Faults) -> bool {
 /// How long (ticks) the cluster must stay without a majority in `no-majority`.
 const NO_MAJORITY_HOLD: Tick = 400;
 
-fn held_without_majority_then_decided(run: &dyn RunningSim) -> Option<Tick> {
+fn held_without_majority_then_decided(run: &dyn AnyEngine) -> Option<Tick> {
     let mut decided = false;
     let mut since: Option<Tick> = None;
     let mut held = false;
@@ -580,7 +580,7 @@ fn held_without_majority_then_decided(run: &dyn RunningSim) -> Option<Tick> {
     })
 }
 
-fn new_leader_adopted_the_chosen_value(run: &dyn RunningSim) -> Option<Tick> {
+fn new_leader_adopted_the_chosen_value(run: &dyn AnyEngine) -> Option<Tick> {
     let n = paxos(run).actors().len();
     let mut accepted: BTreeMap<Ballot, Vec<NodeId>> = BTreeMap::new();
     let mut chosen: Option<(Ballot, NodeId)> = None;
@@ -610,7 +610,7 @@ fn new_leader_adopted_the_chosen_value(run: &dyn RunningSim) -> Option<Tick> {
 /// A leader whose counted promises (its own included) carried two different values, and that
 /// proposed the one accepted at the highest ballot, another node's: the leader gives up a value
 /// it had accepted itself, so the choice is visibly the rule's, not the leader's.
-fn highest_of_two_values_proposed(run: &dyn RunningSim) -> Option<Tick> {
+fn highest_of_two_values_proposed(run: &dyn AnyEngine) -> Option<Tick> {
     super::story::phase_ones(paxos(run))
         .into_iter()
         .find(|one| {

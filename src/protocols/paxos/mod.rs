@@ -12,7 +12,7 @@ pub mod view;
 use crate::diagram::MarkKind;
 use crate::protocol::Info;
 use crate::protocol::{
-    Aim, ChaosFault, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary, Variant,
+    Aim, ChaosFault, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary, Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
 use crate::view::{
@@ -168,15 +168,15 @@ impl Model for Paxos {
         )
     }
 
-    fn finished(sim: &ModelSim<Self>) -> bool {
+    fn finished(sim: &ProtocolEngine<Self>) -> bool {
         sim.checker().decisions.len() == sim.actors().len()
     }
 
-    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
+    fn won_at(sim: &ProtocolEngine<Self>) -> Option<Tick> {
         sim.checker().first_decision
     }
 
-    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
+    fn summarize(sim: &ProtocolEngine<Self>, summary: &mut Summary) {
         let checker = sim.checker();
         summary.decided = checker.first_decision.is_some();
         summary.value = checker
@@ -188,7 +188,7 @@ impl Model for Paxos {
         summary.ballots = Some(checker.ballots_started);
     }
 
-    fn node_view(sim: &ModelSim<Self>, _setup: &Setup, node: NodeId) -> NodeView {
+    fn node_view(sim: &ProtocolEngine<Self>, _setup: &Setup, node: NodeId) -> NodeView {
         view::node(sim, node)
     }
 
@@ -204,19 +204,23 @@ impl Model for Paxos {
         view::mark(event)
     }
 
-    fn checks(sim: &ModelSim<Self>, _setup: &Setup) -> Checks {
+    fn checks(sim: &ProtocolEngine<Self>, _setup: &Setup) -> Checks {
         view::checks(sim)
     }
 
-    fn quorums(sim: &ModelSim<Self>) -> Quorums {
+    fn quorums(sim: &ProtocolEngine<Self>) -> Quorums {
         view::quorums(sim)
     }
 
-    fn caption(sim: &ModelSim<Self>, _setup: &Setup, step: &[Traced<PaxosNode>]) -> Option<String> {
+    fn caption(
+        sim: &ProtocolEngine<Self>,
+        _setup: &Setup,
+        step: &[Traced<PaxosNode>],
+    ) -> Option<String> {
         view::caption(sim, step)
     }
 
-    fn results(sim: &ModelSim<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
+    fn results(sim: &ProtocolEngine<Self>, _setup: &Setup, outcome: &Outcome) -> ResultsView {
         view::results(sim, outcome)
     }
 
@@ -229,7 +233,7 @@ impl Model for Paxos {
         }
     }
 
-    fn dangers(sim: &ModelSim<Self>) -> Vec<&'static str> {
+    fn dangers(sim: &ProtocolEngine<Self>) -> Vec<&'static str> {
         if sim.checker().values_proposed() >= 2 {
             vec!["two_values_proposed"]
         } else {
@@ -337,7 +341,7 @@ mod tests {
     fn a_round_is_won_at_the_first_decision_and_over_when_everyone_knows() {
         let setup = setup(5);
         let mut simulation = Simulation::new(&setup, false);
-        while simulation.won_at().is_none() {
+        while simulation.engine().won_at().is_none() {
             assert!(simulation.step_one(), "never decided");
         }
         let first = simulation
@@ -346,12 +350,12 @@ mod tests {
             .checker()
             .first_decision
             .unwrap();
-        assert_eq!(simulation.won_at(), Some(first));
+        assert_eq!(simulation.engine().won_at(), Some(first));
         simulation.run_to_end(setup.max_ticks);
-        assert!(simulation.finished());
+        assert!(simulation.engine().finished());
         let checker = simulation.of::<Paxos>().unwrap().checker();
         assert_eq!(checker.decisions.len(), 5);
-        let summary = simulation.summary(&setup);
+        let summary = simulation.engine().summary(&setup);
         assert_eq!(summary.decision_tick, Some(first));
         assert_eq!(summary.ballots, Some(checker.ballots_started));
     }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, Value, Variant};
-use crate::protocol::ModelSim;
+use crate::protocol::ProtocolEngine;
 use crate::sim::quorum::majority;
 use crate::sim::{Action, Event, MsgId, NodeId, Tick};
 use crate::view::colour_name;
@@ -74,7 +74,7 @@ pub(super) struct Story {
 }
 
 impl Story {
-    pub(super) fn read(sim: &ModelSim<Paxos>) -> Story {
+    pub(super) fn read(sim: &ProtocolEngine<Paxos>) -> Story {
         let n = sim.actors().len();
         let need = majority(n);
         let amnesiac: Vec<bool> = sim
@@ -270,13 +270,13 @@ impl Story {
 }
 
 /// Every leader's finished phase 1 so far, in order, read from the trace.
-pub(super) fn phase_ones(sim: &ModelSim<Paxos>) -> Vec<PhaseOne> {
+pub(super) fn phase_ones(sim: &ProtocolEngine<Paxos>) -> Vec<PhaseOne> {
     Story::read(sim).phase_ones
 }
 
 /// When `node` accepted `ballot` below a promise it had made, as the trace shows.
 pub(super) fn late_accept(
-    sim: &ModelSim<Paxos>,
+    sim: &ProtocolEngine<Paxos>,
     node: NodeId,
     ballot: Ballot,
 ) -> Option<LateAccept> {

@@ -7,7 +7,7 @@ use super::node::{Ballot, Msg, Note, PaxosNode, Role, Value, Variant};
 use super::story::{PhaseOne, Story, late_accept};
 use super::{Paxos, PaxosChecker};
 use crate::diagram::MarkKind;
-use crate::protocol::{ModelSim, Outcome, base_view};
+use crate::protocol::{Outcome, ProtocolEngine, base_view};
 use crate::sim::quorum::majority;
 use crate::sim::{Event, NodeId, Traced};
 use crate::view::{
@@ -67,7 +67,7 @@ fn accepted_text(accepted: Option<(super::Ballot, usize)>) -> String {
     accepted.map_or("-".into(), |(b, v)| format!("{b}={}", colour_name(v)))
 }
 
-pub fn node(sim: &ModelSim<Paxos>, id: NodeId) -> NodeView {
+pub fn node(sim: &ProtocolEngine<Paxos>, id: NodeId) -> NodeView {
     let node: &PaxosNode = &sim.actors()[id];
     let mut view = base_view(
         sim,
@@ -142,7 +142,7 @@ pub fn verdict(checker: &PaxosChecker) -> String {
     }
 }
 
-pub fn checks(sim: &ModelSim<Paxos>) -> Checks {
+pub fn checks(sim: &ProtocolEngine<Paxos>) -> Checks {
     let violations = sim.violations();
     let checker = sim.checker();
     let chosen = match checker.chosen {
@@ -181,7 +181,7 @@ pub fn checks(sim: &ModelSim<Paxos>) -> Checks {
     }
 }
 
-pub fn results(sim: &ModelSim<Paxos>, outcome: &Outcome) -> ResultsView {
+pub fn results(sim: &ProtocolEngine<Paxos>, outcome: &Outcome) -> ResultsView {
     let checker = sim.checker();
     let violations = sim.violations();
     let value = checker.decisions.values().next().copied();
@@ -271,7 +271,7 @@ fn names(nodes: &BTreeSet<NodeId>) -> String {
 /// majority of each ballot nodes decided at, and the nodes the promise majority shares with an
 /// earlier accept majority. The legend says what happened, including the proposal the leader
 /// actually made and, when it differs from a value already chosen, why as far as the trace shows.
-pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
+pub fn quorums(sim: &ProtocolEngine<Paxos>) -> Quorums {
     let story = Story::read(sim);
     let mut quorums = Quorums::default();
     if let Some(one) = story.phase_ones.last() {
@@ -380,7 +380,7 @@ pub fn quorums(sim: &ModelSim<Paxos>) -> Quorums {
 }
 
 /// One Paxos step in plain words (see [`crate::protocol::Model::caption`]).
-pub fn caption(sim: &ModelSim<Paxos>, step: &[Traced<PaxosNode>]) -> Option<String> {
+pub fn caption(sim: &ProtocolEngine<Paxos>, step: &[Traced<PaxosNode>]) -> Option<String> {
     let name = |n: NodeId| colour_name(n);
     step.iter().find_map(|traced| match &traced.event {
         Event::Note { node, note } => match *note {
@@ -528,14 +528,14 @@ mod tests {
         let mut simulation = Simulation::new(&setup, true);
         simulation.apply(Action::Kill { node: 2 }).unwrap();
         simulation.run_until(5_000);
-        let views = simulation.node_views(&setup);
+        let views = simulation.engine().node_views(&setup);
         assert_eq!(
             views.iter().map(|v| v.mark.as_str()).collect::<Vec<_>>(),
             ["R", "G", "B"]
         );
         assert!(views[2].down && views[2].status[0] == "down");
         assert!(views[0].done.is_some() || views[1].done.is_some());
-        let log = simulation.log_lines(&setup, 0);
+        let log = simulation.engine().log_lines(&setup, 0);
         assert!(
             log.iter()
                 .any(|l| l.text == "blue killed" && l.kind == LogKind::Player)
@@ -548,13 +548,13 @@ mod tests {
     fn messages_take_their_leaders_colour_and_move_along() {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, true);
-        while simulation.in_flight_count() == 0 {
-            let now = simulation.now();
+        while simulation.engine().in_flight_count() == 0 {
+            let now = simulation.engine().now();
             simulation.run_until(now + 1);
         }
-        let now = simulation.now() as f64;
-        let first = simulation.message_views(&setup, now);
-        let later = simulation.message_views(&setup, now + 30.0);
+        let now = simulation.engine().now() as f64;
+        let first = simulation.engine().message_views(&setup, now);
+        let later = simulation.engine().message_views(&setup, now + 30.0);
         assert!(!first.is_empty());
         for (a, b) in first.iter().zip(&later) {
             assert_eq!(a.look.label, "p1a");

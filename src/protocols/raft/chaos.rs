@@ -18,7 +18,7 @@
 //! asks them after each step (`Protocol::strikes`).
 
 use super::{Raft, RaftNode};
-use crate::protocol::{RunningSim, Setup, Strikes, model_sim};
+use crate::protocol::{AnyEngine, Setup, Strikes, engine_of};
 use crate::sim::quorum::majority;
 use crate::sim::{Action, NodeId, SimRng, Tick};
 
@@ -87,8 +87,8 @@ impl RaftStrikes {
 }
 
 /// What the strikes watch of each server.
-fn seen(sim: &dyn RunningSim) -> Vec<Seen> {
-    let sim = model_sim::<Raft>(sim).expect("a Raft simulation");
+fn seen(sim: &dyn AnyEngine) -> Vec<Seen> {
+    let sim = engine_of::<Raft>(sim).expect("a Raft simulation");
     sim.actors()
         .iter()
         .filter_map(RaftNode::as_server)
@@ -103,10 +103,10 @@ fn seen(sim: &dyn RunningSim) -> Vec<Seen> {
 }
 
 impl Strikes for RaftStrikes {
-    fn before(&mut self, sim: &dyn RunningSim) {
+    fn before(&mut self, sim: &dyn AnyEngine) {
         self.before = seen(sim);
     }
-    fn after(&mut self, sim: &mut dyn RunningSim) {
+    fn after(&mut self, sim: &mut dyn AnyEngine) {
         let before = std::mem::take(&mut self.before);
         Strike {
             plan: self.plan,
@@ -122,7 +122,7 @@ impl Strikes for RaftStrikes {
 /// One step's strikes, on the simulation.
 struct Strike<'a> {
     plan: Plan,
-    sim: &'a mut dyn RunningSim,
+    sim: &'a mut dyn AnyEngine,
 }
 
 impl Strike<'_> {

@@ -4,8 +4,8 @@
 
 use super::node::{Note, RaftNode};
 use super::{Raft, RaftChecker};
-use crate::protocol::model_sim;
-use crate::protocol::{Lesson, ModelSim, Pause, RunningSim, first_violation};
+use crate::protocol::engine_of;
+use crate::protocol::{AnyEngine, Lesson, Pause, ProtocolEngine, first_violation};
 use crate::sim::{Action, Event, NodeId, Tick};
 use crate::view::colour_name;
 
@@ -146,12 +146,12 @@ pub const LESSONS: &[Lesson] = &[
     },
 ];
 
-fn raft(run: &dyn RunningSim) -> &ModelSim<Raft> {
-    model_sim::<Raft>(run).expect("a Raft lesson runs Raft")
+fn raft(run: &dyn AnyEngine) -> &ProtocolEngine<Raft> {
+    engine_of::<Raft>(run).expect("a Raft lesson runs Raft")
 }
 
 /// When the last client had its last command acknowledged, as the checker followed the run.
-fn every_command_committed(run: &dyn RunningSim) -> Option<Tick> {
+fn every_command_committed(run: &dyn AnyEngine) -> Option<Tick> {
     let sim = raft(run);
     let clients = sim.actors().iter().filter_map(RaftNode::as_client).count();
     let checker: &RaftChecker = sim.checker();
@@ -162,7 +162,7 @@ fn every_command_committed(run: &dyn RunningSim) -> Option<Tick> {
 
 /// A leader killed after it committed an entry, a later term's leader that holds that entry,
 /// and then every client done: met at the last client's last acknowledgement.
-fn leader_killed_after_a_commit_then_all_committed(run: &dyn RunningSim) -> Option<Tick> {
+fn leader_killed_after_a_commit_then_all_committed(run: &dyn AnyEngine) -> Option<Tick> {
     let sim = raft(run);
     let clients = sim.actors().iter().filter_map(RaftNode::as_client).count();
     let mut leader: Option<(NodeId, u64)> = None;
@@ -207,7 +207,7 @@ fn leader_killed_after_a_commit_then_all_committed(run: &dyn RunningSim) -> Opti
 }
 
 /// The first commit by a leader.
-fn leader_crash_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn leader_crash_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut leader = None;
     let mut seen = false;
     moments(run, |event| {
@@ -230,7 +230,7 @@ fn leader_crash_pauses(run: &dyn RunningSim) -> Vec<Pause> {
 
 /// A server that led a term cut its log below an entry of that term: the entry it appended as
 /// leader was overwritten.
-fn own_entry_overwritten(run: &dyn RunningSim) -> Option<Tick> {
+fn own_entry_overwritten(run: &dyn AnyEngine) -> Option<Tick> {
     let sim = raft(run);
     let mut led: Vec<Option<u64>> = vec![None; sim.actors().len()];
     let mut logs: Vec<Vec<u64>> = vec![Vec::new(); sim.actors().len()];
@@ -253,7 +253,7 @@ fn own_entry_overwritten(run: &dyn RunningSim) -> Option<Tick> {
 }
 
 /// The first entry a leader appends.
-fn old_leader_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn old_leader_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut leader = None;
     let mut seen = false;
     moments(run, |event| {
@@ -277,7 +277,7 @@ fn old_leader_pauses(run: &dyn RunningSim) -> Vec<Pause> {
 
 /// A pause at each trace event `words` has something to say about.
 fn moments(
-    run: &dyn RunningSim,
+    run: &dyn AnyEngine,
     mut words: impl FnMut(&Event<RaftNode>) -> Option<String>,
 ) -> Vec<Pause> {
     raft(run)
@@ -300,7 +300,7 @@ fn note(event: &Event<RaftNode>) -> Option<(NodeId, &Note)> {
 }
 
 /// The first vote a server grants another.
-fn forget_vote_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn forget_vote_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut voted = false;
     moments(run, |event| {
         let (node, &Note::Voted { candidate, .. }) = note(event)? else {
@@ -323,7 +323,7 @@ fn forget_vote_pauses(run: &dyn RunningSim) -> Vec<Pause> {
 
 /// Blue rejoining while it must stay away, the first commit, and the moment to isolate the
 /// leader.
-fn no_up_to_date_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn no_up_to_date_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut committed = false;
     let mut heals = 0;
     let mut pauses = moments(run, |event| match event {
@@ -362,7 +362,7 @@ fn no_up_to_date_pauses(run: &dyn RunningSim) -> Vec<Pause> {
 
 /// The first two leaders' first appends, every rejoining of the second until the old entry is
 /// committed, and that commit.
-fn commit_old_term_pauses(run: &dyn RunningSim) -> Vec<Pause> {
+fn commit_old_term_pauses(run: &dyn AnyEngine) -> Vec<Pause> {
     let mut leaders: Vec<(NodeId, u64)> = Vec::new();
     let mut isolated = 0;
     let mut committed = false;

@@ -20,7 +20,7 @@ mod tests;
 
 use crate::diagram::MarkKind;
 use crate::protocol::{
-    Aim, ChaosFault, Info, Knob, Mode, Model, ModelSim, Outcome, Protocol, Setup, Summary,
+    Aim, ChaosFault, Info, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView};
@@ -118,7 +118,7 @@ impl Raft {
         }
     }
 
-    fn clients(sim: &ModelSim<Self>) -> usize {
+    fn clients(sim: &ProtocolEngine<Self>) -> usize {
         sim.actors().iter().filter_map(RaftNode::as_client).count()
     }
 }
@@ -249,19 +249,19 @@ impl Model for Raft {
     }
 
     /// Every command committed and acknowledged: every client is done.
-    fn finished(sim: &ModelSim<Self>) -> bool {
+    fn finished(sim: &ProtocolEngine<Self>) -> bool {
         sim.checker().clients_done >= Raft::clients(sim)
     }
 
     /// When the last client heard its last command acknowledged.
-    fn won_at(sim: &ModelSim<Self>) -> Option<Tick> {
+    fn won_at(sim: &ProtocolEngine<Self>) -> Option<Tick> {
         let checker = sim.checker();
         checker
             .last_done_at
             .filter(|_| checker.clients_done >= Raft::clients(sim))
     }
 
-    fn summarize(sim: &ModelSim<Self>, summary: &mut Summary) {
+    fn summarize(sim: &ProtocolEngine<Self>, summary: &mut Summary) {
         let checker = sim.checker();
         summary.decided = Raft::finished(sim);
         summary.decision_tick = Raft::won_at(sim);
@@ -269,7 +269,7 @@ impl Model for Raft {
         summary.ballots = Some(checker.leaders.len() as u64);
     }
 
-    fn node_view(sim: &ModelSim<Self>, setup: &Setup, node: NodeId) -> NodeView {
+    fn node_view(sim: &ProtocolEngine<Self>, setup: &Setup, node: NodeId) -> NodeView {
         view::node(sim, Raft::shape(setup), node)
     }
 
@@ -285,23 +285,27 @@ impl Model for Raft {
         view::mark(event)
     }
 
-    fn quorums(sim: &ModelSim<Self>) -> Quorums {
+    fn quorums(sim: &ProtocolEngine<Self>) -> Quorums {
         view::quorums(sim)
     }
 
-    fn caption(sim: &ModelSim<Self>, setup: &Setup, step: &[Traced<RaftNode>]) -> Option<String> {
+    fn caption(
+        sim: &ProtocolEngine<Self>,
+        setup: &Setup,
+        step: &[Traced<RaftNode>],
+    ) -> Option<String> {
         view::caption(sim, Raft::shape(setup), step)
     }
 
-    fn checks(sim: &ModelSim<Self>, setup: &Setup) -> Checks {
+    fn checks(sim: &ProtocolEngine<Self>, setup: &Setup) -> Checks {
         view::checks(sim, Raft::shape(setup))
     }
 
-    fn results(sim: &ModelSim<Self>, setup: &Setup, outcome: &Outcome) -> ResultsView {
+    fn results(sim: &ProtocolEngine<Self>, setup: &Setup, outcome: &Outcome) -> ResultsView {
         view::results(sim, Raft::shape(setup), outcome)
     }
 
-    fn clients_paused(sim: &ModelSim<Self>) -> Option<bool> {
+    fn clients_paused(sim: &ProtocolEngine<Self>) -> Option<bool> {
         Some(
             sim.actors()
                 .iter()
@@ -323,7 +327,7 @@ impl Model for Raft {
         }
     }
 
-    fn dangers(sim: &ModelSim<Self>) -> Vec<&'static str> {
+    fn dangers(sim: &ProtocolEngine<Self>) -> Vec<&'static str> {
         view::dangers(sim)
     }
 }

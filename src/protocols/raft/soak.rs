@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::{RaftChecker, RaftNode, RaftShape, RaftTiming, Variant};
-use crate::sim::{Action, NetConfig, NodeId, Sim, SimConfig, SimRng, Tick};
+use crate::sim::{Action, Engine, EngineConfig, NetConfig, NodeId, SimRng, Tick};
 
 /// Clients, and commands each, in a soak run.
 const CLIENTS: usize = 2;
@@ -23,7 +23,7 @@ pub fn chaos_run(
     servers: usize,
     faults_end: Tick,
     variant: Variant,
-) -> Sim<RaftNode, RaftChecker> {
+) -> Engine<RaftNode, RaftChecker> {
     let shape = RaftShape {
         servers,
         clients: CLIENTS,
@@ -34,14 +34,14 @@ pub fn chaos_run(
         think_time: 2_000,
         ..RaftTiming::default()
     };
-    let config = SimConfig {
+    let config = EngineConfig {
         seed,
         net: NetConfig::default(),
         max_down: (servers - 1) / 2,
         record_trace: false,
     };
     let nodes = RaftNode::cluster(shape, variant, timing);
-    let mut sim = Sim::new(nodes, RaftChecker::new(servers), config);
+    let mut sim = Engine::new(nodes, RaftChecker::new(servers), config);
     let mut dice = SimRng::new(seed, 1);
     let mut at = 0;
     while at < faults_end {

@@ -5,19 +5,19 @@
 use super::checker::{ELECTION_SAFETY, LEADER_COMPLETENESS, LINEARIZABILITY, STATE_MACHINE_SAFETY};
 use super::server::Role;
 use super::*;
-use crate::sim::{Action, NetConfig, NodeId, ScriptStep, Sim, SimConfig};
+use crate::sim::{Action, Engine, EngineConfig, NetConfig, NodeId, ScriptStep};
 
-type RaftSim = Sim<RaftNode, RaftChecker>;
+type RaftSim = Engine<RaftNode, RaftChecker>;
 
 fn run(nodes: Vec<RaftNode>, seed: u64, max_down: usize) -> RaftSim {
     let checker = RaftChecker::for_cluster(&nodes);
-    let config = SimConfig {
+    let config = EngineConfig {
         seed,
         net: NetConfig::default(),
         max_down,
         record_trace: false,
     };
-    Sim::new(nodes, checker, config)
+    Engine::new(nodes, checker, config)
 }
 
 fn server(sim: &RaftSim, node: NodeId) -> &server::Server {
@@ -222,13 +222,13 @@ fn vote_twice(variant: Variant) -> RaftSim {
         deliver(1, 2, vote(variant == Variant::ForgetVote)),
     ];
     let checker = RaftChecker::for_cluster(&nodes);
-    let config = SimConfig {
+    let config = EngineConfig {
         seed: 1,
         net: NetConfig::default(),
         max_down: 1,
         record_trace: false,
     };
-    let mut sim = Sim::scripted(nodes, checker, config, script);
+    let mut sim = Engine::scripted(nodes, checker, config, script);
     sim.run_until(2_000);
     assert_eq!(sim.script_error(), None);
     sim

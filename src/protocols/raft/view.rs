@@ -11,7 +11,7 @@ use super::checker::{
 use super::node::{Entry, Index, Msg, Note, RaftNode, RaftShape, Term, Variant};
 use super::server::{Role, Server};
 use crate::diagram::MarkKind;
-use crate::protocol::{ModelSim, Outcome, base_view};
+use crate::protocol::{Outcome, ProtocolEngine, base_view};
 use crate::sim::quorum::majority;
 use crate::sim::{Event, InFlight, NodeId, Traced};
 use crate::view::{
@@ -132,7 +132,7 @@ fn log_in_full(log: &[Entry]) -> String {
     entries.join(" ")
 }
 
-fn server_view(sim: &ModelSim<Raft>, s: &Server) -> NodeView {
+fn server_view(sim: &ProtocolEngine<Raft>, s: &Server) -> NodeView {
     let mut view = base_view(
         sim,
         s.id,
@@ -189,7 +189,7 @@ fn server_view(sim: &ModelSim<Raft>, s: &Server) -> NodeView {
     view
 }
 
-pub fn node(sim: &ModelSim<Raft>, shape: RaftShape, id: NodeId) -> NodeView {
+pub fn node(sim: &ProtocolEngine<Raft>, shape: RaftShape, id: NodeId) -> NodeView {
     match &sim.actors()[id] {
         RaftNode::Server(s) => server_view(sim, s),
         RaftNode::Client(c) => {
@@ -280,7 +280,7 @@ pub fn mark(event: &Event<RaftNode>) -> Option<(NodeId, MarkKind, String)> {
 }
 
 /// The leader of the latest term won, if any.
-fn latest_leader(sim: &ModelSim<Raft>) -> Option<(Term, NodeId)> {
+fn latest_leader(sim: &ProtocolEngine<Raft>) -> Option<(Term, NodeId)> {
     sim.checker()
         .leaders
         .iter()
@@ -288,7 +288,7 @@ fn latest_leader(sim: &ModelSim<Raft>) -> Option<(Term, NodeId)> {
         .map(|(t, n)| (*t, *n))
 }
 
-pub fn checks(sim: &ModelSim<Raft>, shape: RaftShape) -> Checks {
+pub fn checks(sim: &ProtocolEngine<Raft>, shape: RaftShape) -> Checks {
     let violations = sim.violations();
     let checker = sim.checker();
     let mut lines = vec![
@@ -336,7 +336,7 @@ pub fn checks(sim: &ModelSim<Raft>, shape: RaftShape) -> Checks {
     }
 }
 
-pub fn results(sim: &ModelSim<Raft>, shape: RaftShape, outcome: &Outcome) -> ResultsView {
+pub fn results(sim: &ProtocolEngine<Raft>, shape: RaftShape, outcome: &Outcome) -> ResultsView {
     let checker = sim.checker();
     let violations = sim.violations();
     let broken = sim
@@ -385,7 +385,7 @@ fn names(nodes: &BTreeSet<NodeId>) -> String {
 /// trace's `Voted` notes of its term), the servers whose logs match the leader's up to its
 /// commit index (its `matchIndex`, now), and the servers in both: the overlap that carried every
 /// committed entry into the leader's term.
-pub fn quorums(sim: &ModelSim<Raft>) -> Quorums {
+pub fn quorums(sim: &ProtocolEngine<Raft>) -> Quorums {
     let mut quorums = Quorums::default();
     let Some((term, leader)) = latest_leader(sim) else {
         return quorums;
@@ -452,7 +452,7 @@ pub fn quorums(sim: &ModelSim<Raft>) -> Quorums {
 
 /// One Raft step in plain words (see [`crate::protocol::Model::caption`]).
 pub fn caption(
-    sim: &ModelSim<Raft>,
+    sim: &ProtocolEngine<Raft>,
     shape: RaftShape,
     step: &[Traced<RaftNode>],
 ) -> Option<String> {
@@ -503,7 +503,7 @@ pub fn caption(
 }
 
 /// The dangerous situations this run reached (see `checker::situation`).
-pub fn dangers(sim: &ModelSim<Raft>) -> Vec<&'static str> {
+pub fn dangers(sim: &ProtocolEngine<Raft>) -> Vec<&'static str> {
     sim.checker().situations.iter().copied().collect()
 }
 
@@ -553,18 +553,19 @@ mod tests {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, true);
         let mut heartbeat = None;
-        while heartbeat.is_none() && simulation.now() < 10_000 {
-            let now = simulation.now();
+        while heartbeat.is_none() && simulation.engine().now() < 10_000 {
+            let now = simulation.engine().now();
             simulation.run_until(now + 5);
             heartbeat = simulation
-                .message_views(&setup, simulation.now() as f64)
+                .engine()
+                .message_views(&setup, simulation.engine().now() as f64)
                 .into_iter()
                 .find(|m| m.look.label == "heartbeat");
         }
         let heartbeat = heartbeat.expect("a leader sends heartbeats");
         assert_eq!(heartbeat.look.shape, MessageShape::Diamond);
         assert_eq!(heartbeat.look.colour, heartbeat.from, "the leader's colour");
-        let views = simulation.node_views(&setup);
+        let views = simulation.engine().node_views(&setup);
         let leaders: Vec<&NodeView> = views.iter().filter(|v| v.leading.is_some()).collect();
         assert_eq!(leaders.len(), 1, "{views:?}");
         let leader = leaders[0];
@@ -583,7 +584,7 @@ mod tests {
         }
         let client = &views[5];
         assert!(client.light && client.title == "client 1", "{client:?}");
-        let quorums = simulation.quorums();
+        let quorums = simulation.engine().quorums();
         assert_eq!(quorums.outlines[0].colour, leader.id);
         assert!(quorums.outlines[0].members.len() >= 3, "{quorums:?}");
     }
