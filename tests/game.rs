@@ -709,6 +709,35 @@ fn at_five_frames_a_second_clicks_double_clicks_holds_and_space_all_work() {
 }
 
 #[test]
+fn at_two_frames_a_second_a_double_tap_is_timed_between_the_taps_not_the_frames() {
+    use beat_paxos::game::input::PointerEvent::{Press, Release};
+    let mut app = game(Setup::for_mode(paxos::MODE), None);
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(
+        std::time::Duration::from_millis(500),
+    ));
+    app.update();
+    let green = node_place(&mut app, 1);
+
+    // The first tap ends just before a frame, the second starts just after: two frames 0.5 s
+    // apart see them, more than a double tap's 0.4 s, but the taps themselves may be close.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert!(
+        round(&app).simulation.is_down(1),
+        "a double tap split by a slow frame killed green"
+    );
+
+    // Two taps with a whole frame between them are at least 0.5 s apart: two single taps.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    app.update();
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert!(
+        round(&app).simulation.is_down(1),
+        "taps a frame apart are not a double tap"
+    );
+}
+
+#[test]
 fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames_a_second() {
     use beat_paxos::game::input::PointerEvent::{Press, Release};
     use beat_paxos::game::lesson::ActiveLesson;
