@@ -71,10 +71,14 @@ try {
   const br = await headersFor(wasmName, "gzip, deflate, br, zstd");
   const gz = await headersFor(wasmName, "gzip, deflate");
   const plain = await headersFor(wasmName, "identity");
-  check("the .wasm is served precompressed with the right headers",
+  const html = await headersFor("", "gzip, deflate, br, zstd");
+  check("the .wasm is served precompressed with the right headers, kept by the browser; the page revalidated",
     br["content-encoding"] === "br" && gz["content-encoding"] === "gzip" && plain["content-encoding"] === undefined
-      && [br, gz, plain].every((h) => h["content-type"] === "application/wasm" && h.vary === "Accept-Encoding"),
-    `br ${br["content-length"]} bytes, gzip ${gz["content-length"]}, identity ${plain["content-length"]}`);
+      && [br, gz, plain].every((h) => h["content-type"] === "application/wasm" && h.vary === "Accept-Encoding"
+        && h["cache-control"].includes("immutable"))
+      && html["cache-control"] === "no-cache" && html.etag !== undefined,
+    `br ${br["content-length"]} bytes, gzip ${gz["content-length"]}, identity ${plain["content-length"]}; `
+      + `wasm ${br["cache-control"]}, page ${html["cache-control"]}`);
 
   // 1 + 2: a shared link, and the same run as native.
   const { page, errors, firstFrameMs } = await open("?mode=paxos&nodes=3&seed=42&speed=5");
