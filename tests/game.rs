@@ -106,13 +106,13 @@ fn going_back_shows_that_moment_and_a_move_there_forks_the_round() {
     assert_eq!(rewound.line().len(), 2);
     assert_eq!(rewound.frontier(), frontier);
     assert_eq!(
-        rewound.simulation.trace_lines(0),
-        fresh.simulation.trace_lines(0),
+        rewound.simulation.engine().trace_lines(0),
+        fresh.simulation.engine().trace_lines(0),
         "the same history as a fresh run stopped at 500"
     );
     let (trace_len, in_flight) = (
-        rewound.simulation.trace_len(),
-        rewound.simulation.in_flight_count(),
+        rewound.simulation.engine().trace_len(),
+        rewound.simulation.engine().in_flight_count(),
     );
     assert_eq!(app.world().resource::<Frame>().new_trace, 0..trace_len);
     assert_eq!(
@@ -153,7 +153,7 @@ fn one_node_entity_per_node_and_one_sprite_per_message_in_flight() {
     for _ in 0..600 {
         app.update();
         let sprites = count::<(With<MessageSprite>, Without<Fading>)>(&mut app);
-        let in_flight = round(&app).simulation.in_flight_count();
+        let in_flight = round(&app).simulation.engine().in_flight_count();
         assert_eq!(sprites, in_flight, "at tick {}", round(&app).now());
         most = most.max(sprites);
         frames_with_messages += usize::from(sprites > 0);
@@ -526,7 +526,7 @@ fn a_caught_violation_pauses_the_game_once_and_says_what_failed() {
         app.update();
     }
     app.update(); // the seek back to the very moment
-    let violation = round(&app).simulation.violations()[0].clone();
+    let violation = round(&app).simulation.engine().violations()[0].clone();
     let alarm = app.world().resource::<ViolationAlarm>();
     assert_eq!(alarm.caught.as_ref(), Some(&violation));
     assert!(alarm.open);
@@ -540,12 +540,12 @@ fn a_caught_violation_pauses_the_game_once_and_says_what_failed() {
     app.world_mut().resource_mut::<ViolationAlarm>().open = false;
     app.world_mut().write_message(Seek(violation.tick - 50));
     app.update();
-    assert!(round(&app).simulation.violations().is_empty());
+    assert!(round(&app).simulation.engine().violations().is_empty());
     app.world_mut().resource_mut::<Clock>().paused = false;
     while round(&app).now() < violation.tick + 100 {
         app.update();
     }
-    assert!(!round(&app).simulation.violations().is_empty());
+    assert!(!round(&app).simulation.engine().violations().is_empty());
     assert!(!app.world().resource::<ViolationAlarm>().open);
     assert!(!app.world().resource::<Clock>().paused);
     std::fs::remove_dir_all(&dir).ok();
@@ -709,6 +709,35 @@ fn at_five_frames_a_second_clicks_double_clicks_holds_and_space_all_work() {
 }
 
 #[test]
+fn at_two_frames_a_second_a_double_tap_is_timed_between_the_taps_not_the_frames() {
+    use beat_paxos::game::input::PointerEvent::{Press, Release};
+    let mut app = game(Setup::for_mode(paxos::MODE), None);
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(
+        std::time::Duration::from_millis(500),
+    ));
+    app.update();
+    let green = node_place(&mut app, 1);
+
+    // The first tap ends just before a frame, the second starts just after: two frames 0.5 s
+    // apart see them, more than a double tap's 0.4 s, but the taps themselves may be close.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert!(
+        round(&app).simulation.is_down(1),
+        "a double tap split by a slow frame killed green"
+    );
+
+    // Two taps with a whole frame between them are at least 0.5 s apart: two single taps.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    app.update();
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert!(
+        round(&app).simulation.is_down(1),
+        "taps a frame apart are not a double tap"
+    );
+}
+
+#[test]
 fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames_a_second() {
     use beat_paxos::game::input::PointerEvent::{Press, Release};
     use beat_paxos::game::lesson::ActiveLesson;
@@ -723,7 +752,7 @@ fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames
         app.update();
     }
     app.update(); // the seek back to the moment
-    let pauses = (lesson.pauses)(&*round(&app).simulation);
+    let pauses = (lesson.pauses)(round(&app).simulation.engine());
     let pause = pauses.first().expect("a pause").clone();
     assert!(app.world().resource::<Clock>().paused);
     assert_eq!(
@@ -733,6 +762,7 @@ fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames
     );
     let leader = round(&app)
         .simulation
+        .engine()
         .node_views(&round(&app).setup)
         .iter()
         .position(|view| view.leading.is_some())

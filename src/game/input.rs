@@ -37,9 +37,12 @@ pub(super) fn plugin(app: &mut App) {
 
 /// Hold a node this long (seconds) to slow it rather than click it.
 const HOLD_SECONDS: f32 = 0.35;
-/// A press this soon after a click's release, on the same node, makes a double-click (timed
-/// from release to press, as phones time a double tap, so a slow frame between the two taps
-/// does not count against it; two clicks read in one frame are 0 s apart).
+/// A press this soon after a click's release, on the same node, makes a double-click. It is
+/// timed from release to press, as phones time a double tap, and between the taps themselves as
+/// nearly as a frame can tell: events carry no time, so a release read in one frame counts as
+/// at that frame's end and a press read in a later frame as at that frame's start. However
+/// slow the frames, two taps close enough together are a double tap (and two read in one frame
+/// always are).
 const DOUBLE_SECONDS: f32 = 0.4;
 /// A press that moves further than this (world units) is a drag.
 const DRAG_DISTANCE: f32 = 14.0;
@@ -194,6 +197,8 @@ fn pointer_gestures(
     mut hover: ResMut<Hover>,
 ) {
     let now = time.elapsed_secs();
+    // The earliest moment this frame's events can have happened: just after the last frame.
+    let frame_start = now - time.delta_secs();
     let message_at = |at: Vec2| {
         messages
             .iter()
@@ -229,7 +234,7 @@ fn pointer_gestures(
                 }
                 let node = node_at(at);
                 let double = pointer.last_click.is_some_and(|(last, released)| {
-                    Some(last) == node && now - released <= DOUBLE_SECONDS
+                    Some(last) == node && frame_start - released <= DOUBLE_SECONDS
                 });
                 pointer.press = Some(Press {
                     at,
@@ -329,7 +334,7 @@ fn keyboard(
         attacks.write(PlayerAttack(Attack::HealAll));
     }
     if keys.just_pressed(KeyCode::KeyP)
-        && let Some(paused) = round.simulation.clients_paused()
+        && let Some(paused) = round.simulation.engine().clients_paused()
     {
         attacks.write(PlayerAttack(Attack::PauseClients(!paused)));
     }

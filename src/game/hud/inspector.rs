@@ -108,7 +108,7 @@ fn cluster_actions(ui: &mut egui::Ui, inspector: &mut Inspector) {
         if ui.button("heal network (H)").clicked() {
             attacks.write(PlayerAttack(Attack::HealAll));
         }
-        if let Some(paused) = round.simulation.clients_paused() {
+        if let Some(paused) = round.simulation.engine().clients_paused() {
             let label = if paused {
                 "resume clients (P)"
             } else {
