@@ -20,7 +20,9 @@ use beat_paxos::round::Attack;
 fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
     let scores = scores.map_or(ScoreStore::Memory, ScoreStore::File);
     let mut app = App::new();
-    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin::default()))
+    // Transforms propagate as in the game, so that what the pointer finds is where it is drawn.
+    let plugins = (MinimalPlugins, StatesPlugin, AssetPlugin::default());
+    app.add_plugins((plugins, bevy::transform::TransformPlugin))
         .init_asset::<Image>()
         .insert_resource(TimeUpdateStrategy::FixedTimesteps(1))
         .insert_resource(scores);
@@ -878,4 +880,83 @@ fn a_lesson_given_at_launch_opens_paused_as_the_command_line_and_links_ask() {
     assert_eq!(active.map(|a| a.lesson.name), Some(lesson.name));
     assert!(app.world().resource::<Clock>().paused);
     assert_eq!(round(&app).now(), 0, "stopped before the first step");
+}
+
+#[test]
+fn the_network_player_clicks_a_parked_message_to_deliver_it_and_messages_on_one_link_fan_out() {
+    use beat_paxos::game::input::PointerEvent::{Press, Release};
+    let mut setup = Setup::for_mode(paxos::MODE);
+    setup.network_player = true;
+    let mut app = game(setup, None);
+    for _ in 0..20 {
+        app.update();
+    }
+    assert_eq!(round(&app).now(), 0, "nothing moves by itself");
+    // Red's election timer fires: its prepares wait on its links to green and blue.
+    app.world_mut()
+        .write_message(PlayerAttack(Attack::Fire(0, 0)));
+    app.update();
+    app.update();
+    let waiting = round(&app).network_choices().unwrap().messages;
+    assert_eq!(waiting.len(), 2, "red's prepares wait: {waiting:?}");
+    let sprites: Vec<(u64, Vec2)> = app
+        .world_mut()
+        .query_filtered::<(&MessageSprite, &GlobalTransform), Without<Fading>>()
+        .iter(app.world())
+        .map(|(m, t)| (m.id, t.translation().truncate()))
+        .collect();
+    assert_eq!(sprites.len(), 2);
+    // Parked near their receivers, not at red.
+    let red = node_place(&mut app, 0);
+    for (id, at) in &sprites {
+        let to = node_place(&mut app, waiting.iter().find(|m| m.id == *id).unwrap().to);
+        assert!(
+            at.distance(to) < at.distance(red),
+            "message {id} is parked near its receiver"
+        );
+    }
+    // A click on one delivers it: the move is a delivery, and it is gone from the links.
+    let (id, at) = sprites[0];
+    pointer(&mut app, &[Press(at), Release(at)]);
+    app.update();
+    let moves = &round(&app).moves;
+    assert_eq!(moves.last().map(|m| &m.attack), Some(&Attack::Deliver(id)));
+    let waiting = round(&app).network_choices().unwrap().messages;
+    assert!(waiting.iter().all(|m| m.id != id), "delivered");
+    // The receiver's promise now waits on the link back to red beside the other prepare.
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+
+    // Red times out again: a second prepare waits on each of its links, and the two on one link
+    // are drawn apart, the first sent nearer the receiver.
+    let timer = round(&app).network_choices().unwrap().timers;
+    let red_timer = timer
+        .iter()
+        .find(|t| t.node == 0)
+        .expect("red's timer is armed again");
+    let attack = Attack::Fire(0, red_timer.timer);
+    app.world_mut().write_message(PlayerAttack(attack));
+    app.update();
+    app.update();
+    let waiting = round(&app).network_choices().unwrap().messages;
+    let on_link: Vec<u64> = waiting
+        .iter()
+        .filter(|m| m.from == 0 && m.to == 2)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(on_link.len(), 2, "{waiting:?}");
+    let at = |app: &mut App, id: u64| {
+        app.world_mut()
+            .query::<(&MessageSprite, &GlobalTransform)>()
+            .iter(app.world())
+            .find(|(m, _)| m.id == id)
+            .map(|(_, t)| t.translation().truncate())
+            .unwrap()
+    };
+    let (first, second) = (at(&mut app, on_link[0]), at(&mut app, on_link[1]));
+    let blue = node_place(&mut app, 2);
+    assert!(
+        first.distance(second) > 20.0,
+        "fanned out: {first} {second}"
+    );
+    assert!(first.distance(blue) < second.distance(blue));
 }

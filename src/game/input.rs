@@ -188,7 +188,7 @@ type LiveMessages<'w, 's> =
 /// Press, hold, drag, click and double-click on nodes and messages, from the pointer's events
 /// in order; only holding to slow reads the clock.
 fn pointer_gestures(
-    time: Res<Time<Real>>,
+    (time, current): (Res<Time<Real>>, Option<Res<CurrentRound>>),
     mut events: MessageReader<PointerEvent>,
     mut pointer: ResMut<Pointer>,
     (nodes, messages): (Query<&NodeEntity>, LiveMessages),
@@ -197,6 +197,7 @@ fn pointer_gestures(
     mut hover: ResMut<Hover>,
 ) {
     let now = time.elapsed_secs();
+    let held = current.is_some_and(|current| current.round.network_held());
     // The earliest moment this frame's events can have happened: just after the last frame.
     let frame_start = now - time.delta_secs();
     let message_at = |at: Vec2| {
@@ -228,7 +229,13 @@ fn pointer_gestures(
                     .iter()
                     .any(|n| at.distance(Vec2::new(n.place.x, n.place.y)) <= n.place.radius);
                 if let Some(message) = message_at(at).filter(|_| !over_disc) {
-                    attacks.write(PlayerAttack(Attack::Drop(message)));
+                    // The network player delivers what it clicks; everyone else drops it.
+                    let attack = if held {
+                        Attack::Deliver(message)
+                    } else {
+                        Attack::Drop(message)
+                    };
+                    attacks.write(PlayerAttack(attack));
                     pointer.press = None;
                     continue;
                 }

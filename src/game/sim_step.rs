@@ -210,10 +210,13 @@ fn start_round(
     if number == 1 && settings.lesson.is_none() {
         // Nothing moves until the first timeout; tell a new player what they can do meanwhile
         // (a lesson's panel says what to do in its own words).
-        feedback.write(Feedback(
+        let hint = if settings.setup.network_player {
+            "You are the network: fire a node's timer in the side panel, then click a waiting \
+             message to deliver it."
+        } else {
             "Attack! Double-click a node to kill it, hold it to slow it, drag between nodes to cut a link."
-                .into(),
-        ));
+        };
+        feedback.write(Feedback(hint.into()));
     }
     commands.insert_resource(CurrentRound {
         round: Round::with_plan(settings.setup.clone(), std::mem::take(&mut settings.plan)),

@@ -17,7 +17,8 @@ pub(super) struct Inspector<'w> {
     current: Res<'w, CurrentRound>,
     frame: Res<'w, Frame>,
     selection: ResMut<'w, Selection>,
-    attacks: MessageWriter<'w, PlayerAttack>,
+    /// The play screen's one writer of moves: the network panel writes through it too.
+    pub(super) attacks: MessageWriter<'w, PlayerAttack>,
 }
 
 pub(super) fn show(ui: &mut egui::Ui, inspector: &mut Inspector) {
