@@ -551,8 +551,8 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
         simulation.stream_trace(Box::new(std::io::BufWriter::new(file)));
     }
     let finished = run_watched(&mut simulation, setup.max_ticks)?;
-    let mut summary = simulation.summary(&setup);
-    if let Some(problem) = simulation.script_error() {
+    let mut summary = simulation.engine().summary(&setup);
+    if let Some(problem) = simulation.engine().script_error() {
         return Err(CliError(match &args.cluster.scenario {
             Some(path) => format!("{}: {problem}", path.display()),
             None => problem.to_string(),
@@ -591,11 +591,11 @@ fn run_watched(simulation: &mut Simulation, max_ticks: Tick) -> Result<bool, Cli
     let finished = simulation.run_to_end_in_slices(max_ticks, 4096, |run| {
         if terminal && shown.elapsed() >= std::time::Duration::from_secs(1) {
             shown = std::time::Instant::now();
-            let rate = run.events_processed() as f64 / started.elapsed().as_secs_f64();
+            let rate = run.engine().events_processed() as f64 / started.elapsed().as_secs_f64();
             eprint!(
                 "\rtick {} of at most {max_ticks}, {} events, {rate:.0} events/s   ",
-                run.now(),
-                run.events_processed()
+                run.engine().now(),
+                run.engine().events_processed()
             );
         }
         !INTERRUPTED.load(Ordering::SeqCst)
@@ -966,7 +966,7 @@ fn check_from_replay(path: &Path, args: &CheckArgs) -> Result<(), CliError> {
         ..CheckOptions::default()
     };
     let mut answer = explorer
-        .can_it_break(&round.setup, &*round.simulation, &options)
+        .can_it_break(&round.setup, round.simulation.engine(), &options)
         .map_err(|problem| CliError(format!("{}: {problem}", path.display())))?;
     if args.no_timing {
         answer.seconds = None;

@@ -324,14 +324,15 @@ impl Round {
     pub fn left_alone(&self) -> Option<Tick> {
         *self.left_alone.get_or_init(|| {
             let mut alone = Simulation::new(&self.setup, false);
-            while alone.won_at().is_none()
+            while alone.engine().won_at().is_none()
                 && alone
+                    .engine()
                     .next_due()
                     .is_some_and(|due| due <= self.setup.max_ticks)
             {
                 alone.step_one();
             }
-            alone.won_at()
+            alone.engine().won_at()
         })
     }
 
@@ -346,7 +347,7 @@ impl Round {
     }
 
     pub fn now(&self) -> Tick {
-        self.simulation.now()
+        self.simulation.engine().now()
     }
 
     /// Ticks of one message hop at normal speed, the unit attack durations are measured in.
@@ -381,14 +382,14 @@ impl Round {
     /// Whether this is a network player's round whose network waits for the player (it was not
     /// let run): then time moves only with the player's moves.
     pub fn network_held(&self) -> bool {
-        self.simulation.network_running() == Some(false)
+        self.simulation.engine().network_running() == Some(false)
     }
 
     /// What the network player can do now: the messages waiting on their links (by
     /// destination, in the order sent) and the timers that can fire. `None` unless the round's
     /// setup is a network player's (`Setup::network_player`).
     pub fn network_choices(&self) -> Option<crate::view::NetworkChoices> {
-        self.simulation.network_choices(&self.setup)
+        self.simulation.engine().network_choices(&self.setup)
     }
 
     /// Applies an attack now and records it in `moves`, or says why not (changing nothing).
@@ -532,7 +533,7 @@ impl Round {
     /// while paused).
     pub fn step(&mut self) {
         let next_move = self.planned().first().map(|m| m.tick);
-        let next = match (self.simulation.next_due(), next_move) {
+        let next = match (self.simulation.engine().next_due(), next_move) {
             (Some(event), Some(planned)) => Some(event.min(planned)),
             (event, planned) => event.or(planned),
         };
@@ -545,7 +546,7 @@ impl Round {
     /// at its tick after the events due then, keeping snapshots along the way.
     fn run_to(&mut self, until: Tick) {
         loop {
-            let next_event = self.simulation.next_due().filter(|t| *t <= until);
+            let next_event = self.simulation.engine().next_due().filter(|t| *t <= until);
             let next_move = self
                 .planned()
                 .first()
@@ -573,8 +574,8 @@ impl Round {
         let since = self
             .snapshots
             .last()
-            .map_or(0, |s| s.simulation.events_processed());
-        if self.simulation.events_processed() >= since + self.snapshot_spacing {
+            .map_or(0, |s| s.simulation.engine().events_processed());
+        if self.simulation.engine().events_processed() >= since + self.snapshot_spacing {
             self.take_snapshot();
         }
     }
@@ -606,7 +607,7 @@ impl Round {
     fn forget_after_now(&mut self) {
         let (now, applied) = (self.now(), self.moves.len());
         self.snapshots
-            .retain(|s| s.simulation.now() <= now && s.moves.len() <= applied);
+            .retain(|s| s.simulation.engine().now() <= now && s.moves.len() <= applied);
         self.simulation.forget_kept_trace();
     }
 
@@ -640,9 +641,12 @@ impl Round {
         let start = self
             .snapshots
             .iter()
-            .rposition(|s| s.simulation.now() <= target)
+            .rposition(|s| s.simulation.engine().now() <= target)
             .unwrap_or(0);
-        let snapshot_now = self.snapshots.get(start).map(|s| s.simulation.now());
+        let snapshot_now = self
+            .snapshots
+            .get(start)
+            .map(|s| s.simulation.engine().now());
         // Running on from now is as good as restoring a snapshot when none is closer.
         let run_on = self.now() <= target && snapshot_now.is_none_or(|t| t <= self.now());
         if !run_on {
@@ -709,8 +713,12 @@ impl Round {
     /// latest earlier tick at which something happened (or 0, the start).
     pub fn previous_moment(&self) -> Option<Tick> {
         let now = self.now();
-        let last = self.simulation.moment_before(now.saturating_add(1))?;
+        let last = self
+            .simulation
+            .engine()
+            .moment_before(now.saturating_add(1))?;
         self.simulation
+            .engine()
             .moment_before(last)
             .or((last > 0).then_some(0))
     }
@@ -719,11 +727,11 @@ impl Round {
     /// reached, else the next event due or planned move (where [`Round::step`] goes).
     pub fn next_moment(&self) -> Option<Tick> {
         let now = self.now();
-        if let Some(kept) = self.simulation.moment_after(now) {
+        if let Some(kept) = self.simulation.engine().moment_after(now) {
             return Some(kept);
         }
         let next_move = self.planned().first().map(|m| m.tick);
-        [self.simulation.next_due(), next_move]
+        [self.simulation.engine().next_due(), next_move]
             .into_iter()
             .flatten()
             .filter(|t| *t > now)
@@ -744,10 +752,14 @@ impl Round {
     pub fn play_to_end(&mut self) {
         let max_ticks = self.setup.max_ticks;
         loop {
-            if self.simulation.finished() {
+            if self.simulation.engine().finished() {
                 break;
             }
-            let next_event = self.simulation.next_due().filter(|t| *t <= max_ticks);
+            let next_event = self
+                .simulation
+                .engine()
+                .next_due()
+                .filter(|t| *t <= max_ticks);
             let next_move = self.planned().first().map(|m| m.tick);
             match (next_event, next_move.filter(|t| *t <= max_ticks)) {
                 (Some(event), Some(planned)) if planned < event => {
@@ -785,7 +797,7 @@ impl Round {
 
     fn update_outcome(&mut self) {
         if self.outcome.is_none()
-            && let Some(tick) = self.simulation.won_at()
+            && let Some(tick) = self.simulation.engine().won_at()
         {
             self.outcome = Some(Outcome::new(tick, self.left_alone()));
         }
@@ -904,20 +916,22 @@ mod tests {
     #[test]
     fn duplicates_cost_a_point_arrive_a_hop_late_and_are_limited() {
         let mut round = paxos_round();
-        while round.simulation.in_flight_count() == 0 {
+        while round.simulation.engine().in_flight_count() == 0 {
             round.step();
         }
         let message = round
             .simulation
+            .engine()
             .message_views(&round.setup, round.now() as f64)[0]
             .id;
         round.attack(Attack::Duplicate(message)).unwrap();
         assert_eq!(round.budget_left, FAULT_BUDGET - 1);
         let views = round
             .simulation
+            .engine()
             .message_views(&round.setup, round.now() as f64);
         assert_eq!(views.iter().filter(|m| m.duplicate).count(), 1);
-        assert_eq!(round.simulation.stats().duplicated, 1);
+        assert_eq!(round.simulation.engine().stats().duplicated, 1);
         for _ in 1..DUPLICATES_PER_ROUND {
             round.attack(Attack::DuplicateNext(1)).unwrap();
         }
@@ -941,7 +955,7 @@ mod tests {
             calm.advance(10);
         }
         let calm_outcome = calm.outcome.clone().unwrap();
-        let decided = calm.simulation.summary(&calm.setup).decision_tick;
+        let decided = calm.simulation.engine().summary(&calm.setup).decision_tick;
         assert!(decided.is_some_and(|t| t > 0));
         assert_eq!(
             calm_outcome,
@@ -982,7 +996,10 @@ mod tests {
         setup.set_knob("requests", 10).unwrap();
         let mut alone = Simulation::new(&setup, false);
         alone.run_to_end(setup.max_ticks);
-        let converged_alone = alone.won_at().expect("left alone, the counter converges");
+        let converged_alone = alone
+            .engine()
+            .won_at()
+            .expect("left alone, the counter converges");
 
         // A server down from early on until well after the round left alone converged: its
         // clients cannot finish while it is down, so the counter converges later.
@@ -1006,7 +1023,7 @@ mod tests {
         assert_eq!(outcome.left_alone, Some(converged_alone));
         assert!(outcome.tick > converged_alone + 500, "{outcome:?}");
         assert_eq!(outcome.score, outcome.tick - converged_alone);
-        assert!(round.simulation.violations().is_empty());
+        assert!(round.simulation.engine().violations().is_empty());
         // The live score stays at 0 until the round left alone would have converged, then
         // counts up to the final score.
         assert!(live_scores.windows(2).all(|w| w[0] <= w[1]));
@@ -1077,7 +1094,7 @@ mod tests {
             "thinned: {} snapshots",
             round.snapshot_count()
         );
-        let whole = round.simulation.trace_lines(0);
+        let whole = round.simulation.engine().trace_lines(0);
         let line = round.line().to_vec();
         for tick in [
             19_999, 0, 2_999, 3_000, 3_001, 15_555, 1, 20_000, 4_000, 11_111,
@@ -1090,12 +1107,12 @@ mod tests {
                 fresh.attack(line[1].attack.clone()).unwrap();
                 fresh.advance(tick - 3_000);
             }
-            let trace = round.simulation.trace_lines(0);
-            assert_eq!(trace, fresh.simulation.trace_lines(0), "at {tick}");
+            let trace = round.simulation.engine().trace_lines(0);
+            assert_eq!(trace, fresh.simulation.engine().trace_lines(0), "at {tick}");
             assert_eq!(trace[..], whole[..trace.len()]);
             assert_eq!(
-                round.simulation.node_views(&round.setup),
-                fresh.simulation.node_views(&fresh.setup)
+                round.simulation.engine().node_views(&round.setup),
+                fresh.simulation.engine().node_views(&fresh.setup)
             );
             assert_eq!(
                 (round.budget_left, round.drops_left, &round.moves),

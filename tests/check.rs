@@ -64,7 +64,7 @@ fn finds_and_replays(
     let setup = Setup::from_scenario(&scenario).unwrap();
     assert_eq!(setup.broken, Some(broken));
     let (summary, run) = simulation::run(&setup, false);
-    assert_eq!(run.script_error(), None);
+    assert_eq!(run.engine().script_error(), None);
     assert_eq!(
         summary.violations.first().map(|v| v.kind.as_str()),
         Some(violation.kind.as_str()),
@@ -942,7 +942,7 @@ fn raft_from_its_start_the_network_players_checker_answers_no_as_check_does() {
     setup.network_player = true;
     let round = Round::new(setup);
     let answer = explorer
-        .can_it_break(&round.setup, &*round.simulation, &options)
+        .can_it_break(&round.setup, round.simulation.engine(), &options)
         .unwrap();
     assert_eq!(answer.answer, Answer::No, "{}", answer.words);
     assert!(report.complete);

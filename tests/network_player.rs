@@ -26,7 +26,7 @@ fn player_setup(mode: Mode, broken: Option<&'static str>) -> Setup {
 
 /// The hash `sim --replay` prints for a trace: FNV-1a over its JSON lines.
 fn trace_hash(round: &Round) -> String {
-    let lines = round.simulation.trace_lines(0).concat();
+    let lines = round.simulation.engine().trace_lines(0).concat();
     format!("{:016x}", fnv1a64(FNV_OFFSET, lines.as_bytes()))
 }
 
@@ -45,7 +45,7 @@ fn ask(round: &Round, max_crashes: usize) -> FromHere {
     explorer
         .can_it_break(
             &round.setup,
-            &*round.simulation,
+            round.simulation.engine(),
             &network_player_options(explorer, max_crashes, round.duplicates_left as usize),
         )
         .unwrap()
@@ -77,7 +77,7 @@ fn messages_wait_on_their_links_and_timers_fire_only_when_the_player_fires_them(
     assert!(waiting[0].label.contains("p1a"), "{:?}", waiting[0]);
     round.advance(10_000);
     assert_eq!(
-        round.simulation.stats().delivered,
+        round.simulation.engine().stats().delivered,
         0,
         "nothing arrives by itself"
     );
@@ -166,15 +166,15 @@ fn letting_the_network_run_hands_delivery_back_and_holding_it_takes_it_again() {
     round.advance(40);
     assert_eq!(round.now(), before + 40, "the clock runs");
     assert!(
-        round.simulation.stats().delivered > 0,
+        round.simulation.engine().stats().delivered > 0,
         "the network delivers"
     );
     round.attack(Attack::RunNetwork(false)).unwrap();
     assert!(round.network_held());
-    let (now, delivered) = (round.now(), round.simulation.stats().delivered);
+    let (now, delivered) = (round.now(), round.simulation.engine().stats().delivered);
     round.advance(5_000);
     assert_eq!(
-        (round.now(), round.simulation.stats().delivered),
+        (round.now(), round.simulation.engine().stats().delivered),
         (now, delivered)
     );
     // Let it run to the end: timers armed while held fire by themselves too.
@@ -189,8 +189,8 @@ fn letting_the_network_run_hands_delivery_back_and_holding_it_takes_it_again() {
     // The replay runs until the round is finished, the game here until its outcome: the same
     // run, one a little longer.
     let (lines, replayed) = (
-        round.simulation.trace_lines(0),
-        again.simulation.trace_lines(0),
+        round.simulation.engine().trace_lines(0),
+        again.simulation.engine().trace_lines(0),
     );
     let common = lines.len().min(replayed.len());
     assert!(common > 20);
@@ -291,7 +291,7 @@ fn from_the_start_the_checkers_answer_agrees_with_check() {
         };
         let round = Round::new(setup.clone());
         let answer = explorer
-            .can_it_break(&round.setup, &*round.simulation, &options)
+            .can_it_break(&round.setup, round.simulation.engine(), &options)
             .unwrap();
         let mut plain = setup.clone();
         plain.network_player = false;
@@ -378,7 +378,7 @@ fn for_each_broken_paxos_and_counter_the_checker_finds_a_way_from_the_start_that
         assert!(answer.confirmed, "{broken}");
         let kind = answer.violation.clone().unwrap();
         let played = play_the_way(round, &answer);
-        let caught = &played.simulation.violations()[0];
+        let caught = &played.simulation.engine().violations()[0];
         assert!(
             kind.starts_with(&caught.kind),
             "{broken}: {kind} vs {caught:?}"
@@ -393,7 +393,7 @@ fn raft_forget_vote_is_found_from_the_start_and_played_out() {
     let answer = ask(&round, 1);
     assert_eq!(answer.answer, Answer::Yes, "{}", answer.words);
     let played = play_the_way(round, &answer);
-    assert!(!played.simulation.violations().is_empty());
+    assert!(!played.simulation.engine().violations().is_empty());
 }
 
 #[test]
@@ -413,7 +413,7 @@ fn the_network_lessons_start_in_network_player_mode_and_the_amnesia_hint_is_a_wa
     let duel = beat_paxos::lesson::find("network-duel").unwrap();
     let mut round = Round::from_replay(&duel.recording().unwrap());
     round.play_to_end();
-    assert!(round.outcome.is_none() && round.simulation.violations().is_empty());
+    assert!(round.outcome.is_none() && round.simulation.engine().violations().is_empty());
     assert_eq!(
         ask(&round, 0).answer,
         Answer::No,
@@ -447,20 +447,20 @@ fn a_round_played_by_hand_rewinds_to_any_moment_exactly() {
         let next = next_move(&round).unwrap();
         round.attack(next).unwrap();
     }
-    let whole = round.simulation.trace_lines(0);
+    let whole = round.simulation.engine().trace_lines(0);
     let line = round.line().to_vec();
     for tick in [0, 75, 200, 300, 75, round.frontier()] {
         round.seek(tick);
         let by_then = line.iter().filter(|m| m.tick <= tick).cloned().collect();
         let mut fresh = Round::with_plan(round.setup.clone(), by_then);
         fresh.play_to_end();
-        let trace = round.simulation.trace_lines(0);
-        assert_eq!(trace, fresh.simulation.trace_lines(0), "at {tick}");
+        let trace = round.simulation.engine().trace_lines(0);
+        assert_eq!(trace, fresh.simulation.engine().trace_lines(0), "at {tick}");
         assert_eq!(trace[..], whole[..trace.len()]);
         assert_eq!(round.network_choices(), fresh.network_choices());
     }
     assert_eq!(
-        round.simulation.trace_lines(0),
+        round.simulation.engine().trace_lines(0),
         whole,
         "back at the frontier"
     );

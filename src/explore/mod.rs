@@ -890,6 +890,6 @@ fn replays_to(setup: &Setup, kind: &str) -> bool {
         return false;
     }
     let (summary, simulation) = crate::simulation::run(setup, false);
-    simulation.script_error().is_none()
+    simulation.engine().script_error().is_none()
         && summary.violations.first().is_some_and(|v| v.kind == kind)
 }

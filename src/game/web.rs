@@ -205,7 +205,11 @@ fn forget_old_round(mut started: MessageReader<RoundStarted>) {
 
 /// Extends the running trace hash with this frame's new trace entries.
 fn hash_new_trace(current: Res<CurrentRound>, frame: Res<Frame>) {
-    let lines = current.round.simulation.trace_lines(frame.new_trace.start);
+    let lines = current
+        .round
+        .simulation
+        .engine()
+        .trace_lines(frame.new_trace.start);
     BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
         if frame.rewound {
@@ -263,7 +267,7 @@ fn publish_state(
         return;
     };
     let round = &current.round;
-    let simulation = &round.simulation;
+    let simulation = round.simulation.engine();
     let nodes: Vec<serde_json::Value> = frame
         .nodes
         .iter()

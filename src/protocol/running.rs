@@ -207,12 +207,12 @@ fn acting_node<A: crate::sim::Actor>(event: &Event<A>) -> Option<NodeId> {
     }
 }
 
-pub struct TypedEngine<P: Model> {
+pub(crate) struct TypedEngine<P: Model> {
     sim: ProtocolEngine<P>,
 }
 
 impl<P: Model> TypedEngine<P> {
-    pub fn new(setup: &Setup, record_trace: bool) -> TypedEngine<P> {
+    pub(crate) fn new(setup: &Setup, record_trace: bool) -> TypedEngine<P> {
         let config = EngineConfig {
             seed: setup.seed,
             net: setup.net,

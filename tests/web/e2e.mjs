@@ -71,10 +71,14 @@ try {
   const br = await headersFor(wasmName, "gzip, deflate, br, zstd");
   const gz = await headersFor(wasmName, "gzip, deflate");
   const plain = await headersFor(wasmName, "identity");
-  check("the .wasm is served precompressed with the right headers",
+  const html = await headersFor("", "gzip, deflate, br, zstd");
+  check("the .wasm is served precompressed with the right headers, kept by the browser; the page revalidated",
     br["content-encoding"] === "br" && gz["content-encoding"] === "gzip" && plain["content-encoding"] === undefined
-      && [br, gz, plain].every((h) => h["content-type"] === "application/wasm" && h.vary === "Accept-Encoding"),
-    `br ${br["content-length"]} bytes, gzip ${gz["content-length"]}, identity ${plain["content-length"]}`);
+      && [br, gz, plain].every((h) => h["content-type"] === "application/wasm" && h.vary === "Accept-Encoding"
+        && h["cache-control"].includes("immutable"))
+      && html["cache-control"] === "no-cache" && html.etag !== undefined,
+    `br ${br["content-length"]} bytes, gzip ${gz["content-length"]}, identity ${plain["content-length"]}; `
+      + `wasm ${br["cache-control"]}, page ${html["cache-control"]}`);
 
   // 1 + 2: a shared link, and the same run as native.
   const { page, errors, firstFrameMs } = await open("?mode=paxos&nodes=3&seed=42&speed=5");
@@ -228,6 +232,49 @@ try {
   await first.page.screenshot({ path: `${artifacts}/web-lesson1-start.png` });
   check("no console errors (lesson 1)", first.errors.length === 0, first.errors.join(" | "));
   await first.page.close();
+
+  // Raft by link: a round of 5 servers runs to every command committed, with the same trace as
+  // native; then 3 and 9 servers are drawn (screenshots for docs/raft.md).
+  const raftRun = JSON.parse(execFileSync(native, ["sim", "--mode", "raft", "--nodes", "5", "--seed", "3", "--trace", `${artifacts}/native-raft.jsonl`]));
+  const raft = await open("?mode=raft&servers=5&seed=3&speed=5");
+  await raft.page.waitForFunction((n) => window.beatPaxos.state().trace_len >= n, raftRun.trace_events, { timeout: 180_000 });
+  const raftHash = await raft.page.evaluate((n) => window.beatPaxos.traceHash(n), raftRun.trace_events);
+  await raft.page.waitForFunction(() => window.beatPaxos.state().outcome !== null, null, { timeout: 30_000 }).catch(() => {});
+  const raftState = await state(raft.page);
+  check("a Raft round: same trace as native, every command committed, safety held",
+    raftState.mode === "raft" && raftHash === raftRun.trace_hash && raftRun.value === "3 commands committed"
+      && raftState.outcome !== null && raftState.violations.length === 0,
+    `${raftRun.trace_events} events, native ${raftRun.trace_hash}, web ${raftHash}, outcome ${JSON.stringify(raftState.outcome)}`);
+  await raft.page.screenshot({ path: `${artifacts}/web-raft-5.png` });
+  check("no console errors (Raft round)", raft.errors.length === 0, raft.errors.join(" | "));
+  await raft.page.close();
+  for (const servers of [3, 9]) {
+    const sized = await open(`?mode=raft&servers=${servers}&seed=2&speed=5`);
+    await sized.page.waitForFunction(() => window.beatPaxos.state().tick > 1200, null, { timeout: 60_000 });
+    const drawn = await state(sized.page);
+    check(`a Raft round of ${servers} servers runs and draws them all`,
+      drawn.mode === "raft" && drawn.nodes.filter((n) => !n.name.startsWith("client")).length === servers
+        && drawn.violations.length === 0 && sized.errors.length === 0,
+      `${drawn.nodes.length} nodes, errors: ${sized.errors.join(" | ")}`);
+    await sized.page.screenshot({ path: `${artifacts}/web-raft-${servers}.png` });
+    await sized.page.close();
+  }
+
+  // A Raft break-it lesson's solution, by link: two leaders in one term are caught, and the
+  // game pauses on that moment.
+  const forgetVote = JSON.parse(execFileSync(native, ["lesson", "raft-break-forget-vote", "--solve"]));
+  const voted = await open(forgetVote.link + "&speed=5");
+  await voted.page.waitForFunction(() => window.beatPaxos.state().alarm !== null, null, { timeout: 180_000 });
+  await voted.page.waitForFunction(() => { const now = window.beatPaxos.state(); return now.tick === now.alarm.tick; }, null, { timeout: 10_000 }).catch(() => {});
+  await voted.page.waitForTimeout(500);
+  const twoLeaders = await state(voted.page);
+  check("a Raft lesson by link: forget-vote's two leaders caught, paused on that moment",
+    twoLeaders.mode === "raft" && twoLeaders.broken === "forget-vote" && twoLeaders.alarm.open && twoLeaders.paused
+      && twoLeaders.alarm.kind === "election-safety" && twoLeaders.alarm.tick === forgetVote.met_at && twoLeaders.tick === twoLeaders.alarm.tick,
+    JSON.stringify({ alarm: twoLeaders.alarm, tick: twoLeaders.tick, met_at: forgetVote.met_at }));
+  await voted.page.screenshot({ path: `${artifacts}/web-raft-forget-vote.png` });
+  check("no console errors (Raft lesson)", voted.errors.length === 0, voted.errors.join(" | "));
+  await voted.page.close();
 
   // A phone held upright: every attack by touch alone. The game publishes where it drew each
   // node; the fingers are Chromium's own touch events (through the DevTools protocol, since

@@ -17,7 +17,8 @@ pub(super) struct Inspector<'w> {
     current: Res<'w, CurrentRound>,
     frame: Res<'w, Frame>,
     selection: ResMut<'w, Selection>,
-    attacks: MessageWriter<'w, PlayerAttack>,
+    /// The play screen's one writer of moves: the network panel writes through it too.
+    pub(super) attacks: MessageWriter<'w, PlayerAttack>,
 }
 
 pub(super) fn show(ui: &mut egui::Ui, inspector: &mut Inspector) {
@@ -108,7 +109,7 @@ fn cluster_actions(ui: &mut egui::Ui, inspector: &mut Inspector) {
         if ui.button("heal network (H)").clicked() {
             attacks.write(PlayerAttack(Attack::HealAll));
         }
-        if let Some(paused) = round.simulation.clients_paused() {
+        if let Some(paused) = round.simulation.engine().clients_paused() {
             let label = if paused {
                 "resume clients (P)"
             } else {
