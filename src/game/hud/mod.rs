@@ -28,6 +28,7 @@ use super::sim_step::CurrentRound;
 use super::timeline::Seek;
 use crate::view::{CheckLine, CheckStatus, PALETTE};
 
+pub use network::ask as ask_checker;
 pub use toasts::Toasts;
 
 pub(super) fn plugin(app: &mut App) {

@@ -260,8 +260,9 @@ fn checker(
     panel.answer.played = now_played;
 }
 
-/// The checker's search from the round's present moment.
-fn ask(round: &Round) -> Result<FromHere, String> {
+/// "Can this still break?": the checker's search from the round's present moment, within the
+/// network player's bounds (its copies left, [`SEARCH_CRASHES`] crashes).
+pub fn ask(round: &Round) -> Result<FromHere, String> {
     let explorer = crate::protocols::explorer(round.setup.mode)
         .ok_or_else(|| format!("{} has no checker", round.setup.mode.name()))?;
     let options =
