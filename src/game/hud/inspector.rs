@@ -96,6 +96,18 @@ fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
     for (what, value) in &node.inspector {
         ui.monospace(format!("{what}: {value}"));
     }
+    // The network player's view of the node: what waits for it, in the order sent.
+    if let Some(choices) = round.network_choices() {
+        let incoming: Vec<String> = choices
+            .messages
+            .iter()
+            .filter(|message| message.to == node.id)
+            .map(|message| format!("#{} {}", message.id, message.label))
+            .collect();
+        if !incoming.is_empty() {
+            ui.monospace(format!("waiting for it: {}", incoming.join(", ")));
+        }
+    }
 }
 
 /// Attacks on the whole cluster rather than one node.
