@@ -172,6 +172,47 @@ pub struct MessageLook {
     pub light: bool,
 }
 
+/// What the network player can do now (`AnyEngine::network_choices`): the messages waiting on
+/// their links and the timers that can fire. What the game draws as parked messages and timer
+/// buttons; each entry names the move that acts on it (`round::Attack::Deliver(id)`,
+/// `DeliverCopy(id)`, `Drop(id)`, `Fire(node, timer)`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NetworkChoices {
+    /// Whether the network runs by itself for now (the player let it run).
+    pub running: bool,
+    /// By destination, and each destination's in the order they were sent.
+    pub messages: Vec<WaitingMessage>,
+    /// By node, and each node's in the order armed.
+    pub timers: Vec<ArmedTimer>,
+}
+
+/// A message on its link, waiting for the network player.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct WaitingMessage {
+    pub id: MsgId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent: Tick,
+    /// The message this one is a copy of, if the network made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<MsgId>,
+    /// Whether delivering it now reaches its receiver (not doomed, link open, receiver up):
+    /// otherwise it is lost on delivery.
+    pub deliverable: bool,
+    /// As its sprite is labelled: "p1a 1.R".
+    pub label: String,
+}
+
+/// A timer the network player can fire.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ArmedTimer {
+    pub node: NodeId,
+    /// Which of the node's armed timers, in the order armed (`Attack::Fire(node, timer)`).
+    pub timer: usize,
+    /// As the trace writes it: "Election".
+    pub name: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessageView {
     pub id: MsgId,
@@ -293,6 +334,11 @@ fn action_text(action: &Action, name: &impl Fn(NodeId) -> String) -> String {
         Action::Submit { node } => format!("a command submitted at {}", name(*node)),
         Action::PauseClients => "clients paused".into(),
         Action::ResumeClients => "clients resumed".into(),
+        Action::Deliver { copy: false, .. } => "you deliver a message".into(),
+        Action::Deliver { copy: true, .. } => "you deliver a copy of a message".into(),
+        Action::Fire { node, .. } => format!("you fire {}'s timer", name(*node)),
+        Action::Network { run: true } => "the network runs by itself".into(),
+        Action::Network { run: false } => "the network waits for you".into(),
     }
 }
 

@@ -64,7 +64,7 @@ fn finds_and_replays(
     let setup = Setup::from_scenario(&scenario).unwrap();
     assert_eq!(setup.broken, Some(broken));
     let (summary, run) = simulation::run(&setup, false);
-    assert_eq!(run.script_error(), None);
+    assert_eq!(run.engine().script_error(), None);
     assert_eq!(
         summary.violations.first().map(|v| v.kind.as_str()),
         Some(violation.kind.as_str()),
@@ -921,4 +921,31 @@ fn correct_raft_with_three_servers_and_a_crash_is_safe_on_a_duplicating_network(
     ] {
         assert!(reached.contains(&milestone), "{milestone}: {reached:?}");
     }
+}
+
+/// "Can this still break?" from the start of a network player's Raft round: the largest of the
+/// from-here searches of `tests/network_player.rs` (106,228 states, about a second in release),
+/// with the same count as `check --search core` on the same bounds.
+#[test]
+#[ignore]
+fn raft_from_its_start_the_network_players_checker_answers_no_as_check_does() {
+    use beat_paxos::explore::{Answer, network_player_options};
+    use beat_paxos::round::Round;
+    let mut setup = small(raft::MODE, None);
+    let explorer = protocols::explorer(raft::MODE).unwrap();
+    // No timeout: a loaded machine must not turn the answer into "unknown".
+    let options = beat_paxos::explore::CheckOptions {
+        timeout: None,
+        ..network_player_options(explorer, 1, 5)
+    };
+    let report = explorer.check(&setup, &options);
+    setup.network_player = true;
+    let round = Round::new(setup);
+    let answer = explorer
+        .can_it_break(&round.setup, round.simulation.engine(), &options)
+        .unwrap();
+    assert_eq!(answer.answer, Answer::No, "{}", answer.words);
+    assert!(report.complete);
+    assert_eq!(answer.unique_states, report.unique_states);
+    assert_eq!(answer.unique_states, 106_228);
 }

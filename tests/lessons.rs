@@ -214,6 +214,7 @@ fn the_command_lists_lessons_and_plays_them() {
             "amnesia",
             "skip-highest-accepted",
             "accept-after-promise",
+            "amnesia",
             "no-max",
             "forget-vote",
             "no-up-to-date-check",
@@ -268,7 +269,7 @@ fn follow<M: Model>(
     let mut later: Vec<(u64, Attack)> = Vec::new();
     while lesson.met(&round).is_none() && round.now() < 20_000 {
         later.sort_by_key(|(tick, _)| *tick);
-        let due = round.simulation.next_due();
+        let due = round.simulation.engine().next_due();
         match later.first() {
             Some((tick, _)) if due.is_none_or(|due| *tick < due) => {
                 let (tick, attack) = later.remove(0);
@@ -297,7 +298,7 @@ fn follow<M: Model>(
 
 /// The game stops the student at the moment the hint names: the lesson pauses right here.
 fn paused_here(lesson: &Lesson, round: &Round) {
-    let pauses = (lesson.pauses)(&*round.simulation);
+    let pauses = (lesson.pauses)(round.simulation.engine());
     assert!(
         pauses.iter().any(|pause| pause.tick == round.now()),
         "{}: the hint acts at tick {}, but the game pauses at {:?}",
@@ -633,7 +634,7 @@ fn raft_forget_vote_hint_kill_the_first_voter_and_cut_its_candidate_off_breaks_e
         });
     met(lesson, &round);
     assert_eq!(
-        round.simulation.violations()[0].kind,
+        round.simulation.engine().violations()[0].kind,
         "election-safety",
         "{:?}",
         round.moves
@@ -663,7 +664,7 @@ fn raft_leader_crash_hint_kill_the_leader_as_it_commits() {
         Vec::new()
     });
     met(lesson, &round);
-    assert!(round.simulation.violations().is_empty());
+    assert!(round.simulation.engine().violations().is_empty());
 }
 
 /// Raft's old-leader lesson, as its hint says: isolate the leader as it appends the first command.
@@ -689,5 +690,5 @@ fn raft_old_leader_hint_isolate_the_leader_as_it_appends() {
         Vec::new()
     });
     met(lesson, &round);
-    assert!(round.simulation.violations().is_empty());
+    assert!(round.simulation.engine().violations().is_empty());
 }

@@ -130,22 +130,29 @@ fn a_raft_round_replays_exactly_and_travels_in_a_link() {
     setup.seed = 4;
     let mut round = Round::new(setup.clone());
     round.advance(900);
-    let leader = (0..3).find(|n| round.simulation.node_views(&setup)[*n].leading.is_some());
+    let leader = (0..3).find(|n| {
+        round.simulation.engine().node_views(&setup)[*n]
+            .leading
+            .is_some()
+    });
     round
         .attack(Attack::Isolate(leader.expect("a leader by 0.9 s")))
         .unwrap();
-    while !round.simulation.finished() {
+    while !round.simulation.engine().finished() {
         round.advance(50);
     }
     let replay = Replay::parse(&Replay::of(&round).to_json()).unwrap();
     let summary = replay.run().unwrap();
     assert!(summary.decided);
     let mut again = Round::from_replay(&replay);
-    while !again.simulation.finished() {
+    while !again.simulation.engine().finished() {
         again.advance(7);
     }
     assert_eq!(again.moves, round.moves);
-    assert_eq!(again.simulation.won_at(), round.simulation.won_at());
+    assert_eq!(
+        again.simulation.engine().won_at(),
+        round.simulation.engine().won_at()
+    );
 
     let query = link::query_for_line(
         &setup,
@@ -190,7 +197,7 @@ fn a_rewound_raft_chaos_run_strikes_again_at_the_same_moments() {
     let setup = beat_paxos::chaos::with_chaos(&base);
     let whole = |sim: &mut Simulation| {
         sim.run_to_end(setup.max_ticks);
-        serde_json::to_value(sim.summary(&setup)).unwrap()
+        serde_json::to_value(sim.engine().summary(&setup)).unwrap()
     };
     let straight = whole(&mut Simulation::new(&setup, false));
     let violation = &straight["violations"][0];
@@ -210,7 +217,7 @@ fn a_command_submitted_at_the_leader_commits_and_the_round_replays_byte_identica
     setup.seed = 4;
     let mut round = Round::new(setup.clone());
     round.advance(900);
-    let views = round.simulation.node_views(&setup);
+    let views = round.simulation.engine().node_views(&setup);
     let leader = (0..3).find(|n| views[*n].leading.is_some());
     let leader = leader.expect("a leader by 0.9 s");
     let follower = (leader + 1) % 3;
@@ -222,7 +229,7 @@ fn a_command_submitted_at_the_leader_commits_and_the_round_replays_byte_identica
     round.attack(Attack::ToggleDown(follower)).unwrap();
     let down = round.attack(Attack::Submit(follower)).unwrap_err();
     assert!(down.contains("is down"), "{down}");
-    while !round.simulation.finished() {
+    while !round.simulation.engine().finished() {
         round.advance(50);
     }
     let sim = round.simulation.of::<raft::Raft>().unwrap();

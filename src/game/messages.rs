@@ -66,6 +66,29 @@ fn along(from: Place, to: Place, progress: f32) -> Vec2 {
     start.lerp(end, progress)
 }
 
+/// Where the messages waiting for the network player are parked on their links: the first sent
+/// nearest its receiver, the later ones queued back towards the sender, so that none hides
+/// another and each can be picked.
+fn parked_progress(messages: &[crate::view::MessageView]) -> HashMap<MsgId, f32> {
+    let mut links: HashMap<(usize, usize), Vec<MsgId>> = HashMap::new();
+    for message in messages {
+        links
+            .entry((message.from, message.to))
+            .or_default()
+            .push(message.id);
+    }
+    let mut parked = HashMap::new();
+    for waiting in links.values_mut() {
+        waiting.sort_unstable();
+        // Spread over the link's last 80% at most, closer together when many wait.
+        let gap = (0.7 / waiting.len() as f32).min(0.16);
+        for (place, id) in waiting.iter().enumerate() {
+            parked.insert(*id, 0.85 - gap * place as f32);
+        }
+    }
+    parked
+}
+
 /// The old round's sprites went with its `RoundEntity` cleanup; forget their ids.
 fn forget_old_round(
     mut started: MessageReader<RoundStarted>,
@@ -103,8 +126,16 @@ fn sync_messages(
     }
     let places: Vec<Place> = places.into_iter().flatten().collect();
     let live: HashSet<MsgId> = frame.messages.iter().map(|m| m.id).collect();
+    let parked = current
+        .round
+        .network_held()
+        .then(|| parked_progress(&frame.messages));
     for message in &frame.messages {
-        let position = along(places[message.from], places[message.to], message.progress);
+        let progress = parked
+            .as_ref()
+            .and_then(|parked| parked.get(&message.id).copied())
+            .unwrap_or(message.progress);
+        let position = along(places[message.from], places[message.to], progress);
         if let Some(&entity) = entities.by_id.get(&message.id) {
             if let Ok(mut transform) = sprites.get_mut(entity) {
                 transform.translation = position.extend(transform.translation.z);

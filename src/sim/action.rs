@@ -70,10 +70,33 @@ pub enum Action {
     Submit {
         node: NodeId,
     },
+    /// Network player: deliver in-flight message `message` now; with `copy`, deliver a copy of
+    /// it (with its own id) and leave it waiting.
+    Deliver {
+        message: MsgId,
+        #[serde(default, skip_serializing_if = "is_false")]
+        copy: bool,
+    },
+    /// Network player: fire now the `timer`-th of the timers `node` has armed, in the order
+    /// armed (see `Engine::armed_timers`).
+    Fire {
+        node: NodeId,
+        #[serde(default)]
+        timer: usize,
+    },
+    /// Network player: let the network deliver messages and fire timers by itself (`run`), or
+    /// hold them for the player again.
+    Network {
+        run: bool,
+    },
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The longest a duplicate may trail its original: long enough to arrive after any timeout a
@@ -138,7 +161,10 @@ impl<'de> Deserialize<'de> for TimedAction {
                     serde_path_to_error::deserialize::<_, NodeId>(value).map(drop)
                 }
                 "factor" => serde_path_to_error::deserialize::<_, u32>(value).map(drop),
-                "both" => serde_path_to_error::deserialize::<_, bool>(value).map(drop),
+                "both" | "copy" | "run" => {
+                    serde_path_to_error::deserialize::<_, bool>(value).map(drop)
+                }
+                "timer" => serde_path_to_error::deserialize::<_, usize>(value).map(drop),
                 "groups" => {
                     serde_path_to_error::deserialize::<_, Vec<Vec<NodeId>>>(value).map(drop)
                 }
@@ -219,6 +245,8 @@ impl Action {
             }
             Action::DropNext { from } => known(*from),
             Action::Submit { node } => known(*node),
+            Action::Fire { node, .. } => known(*node),
+            Action::Deliver { .. } | Action::Network { .. } => Ok(()),
             Action::DuplicateNext { from, delay } => {
                 known(*from)?;
                 check_delay(*delay)
@@ -268,6 +296,14 @@ pub enum ActionError {
     TakesNoCommands(NodeId),
     /// A command submitted at a node that is down.
     DownForCommands(NodeId),
+    /// A network player's move in a run whose network delivers by itself.
+    NotNetworkPlayer,
+    NoTimer {
+        node: NodeId,
+        timer: usize,
+    },
+    /// The network already runs by itself (`true`) or already waits for the player.
+    NetworkAlready(bool),
 }
 
 impl std::fmt::Display for ActionError {
@@ -302,6 +338,18 @@ impl std::fmt::Display for ActionError {
             ActionError::DownForCommands(n) => {
                 write!(f, "node {n} is down: a command needs a server that is up")
             }
+            ActionError::NotNetworkPlayer => f.write_str(
+                "the network delivers by itself in this round; delivering and firing by hand \
+                 needs the network-player mode (--network-player, net=player in links)",
+            ),
+            ActionError::NoTimer { node, timer: 0 } => {
+                write!(f, "node {node} has no timer armed")
+            }
+            ActionError::NoTimer { node, timer } => {
+                write!(f, "node {node} has no timer number {timer} armed")
+            }
+            ActionError::NetworkAlready(true) => f.write_str("the network already runs"),
+            ActionError::NetworkAlready(false) => f.write_str("the network already waits for you"),
             ActionError::BadDelay(delay) => write!(
                 f,
                 "a duplicate's delay of {delay} ticks is outside 0..={MAX_DUPLICATE_DELAY}"

@@ -121,6 +121,7 @@ impl Faults {
             | Action::PauseClients
             | Action::ResumeClients
             | Action::Submit { .. } => {}
+            Action::Deliver { .. } | Action::Fire { .. } | Action::Network { .. } => {}
         }
     }
 

@@ -75,7 +75,7 @@ pub(super) fn show(ui: &mut egui::Ui, live: &LiveChecks) {
         plot(ui, what, &live.history);
     }
     let round = &live.current.round;
-    for v in round.simulation.violations().iter().take(3) {
+    for v in round.simulation.engine().violations().iter().take(3) {
         ui.colored_label(
             BAD,
             format!("t={} {}: {}", seconds(v.tick), v.kind, v.detail),

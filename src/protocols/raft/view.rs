@@ -589,18 +589,19 @@ mod tests {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, true);
         let mut heartbeat = None;
-        while heartbeat.is_none() && simulation.now() < 10_000 {
-            let now = simulation.now();
+        while heartbeat.is_none() && simulation.engine().now() < 10_000 {
+            let now = simulation.engine().now();
             simulation.run_until(now + 5);
             heartbeat = simulation
-                .message_views(&setup, simulation.now() as f64)
+                .engine()
+                .message_views(&setup, simulation.engine().now() as f64)
                 .into_iter()
                 .find(|m| m.look.label == "heartbeat");
         }
         let heartbeat = heartbeat.expect("a leader sends heartbeats");
         assert!(heartbeat.look.light);
         assert_eq!(heartbeat.look.colour, heartbeat.from, "the leader's colour");
-        let views = simulation.node_views(&setup);
+        let views = simulation.engine().node_views(&setup);
         let leaders: Vec<&NodeView> = views.iter().filter(|v| v.leading.is_some()).collect();
         assert_eq!(leaders.len(), 1, "{views:?}");
         let leader = leaders[0];
@@ -627,7 +628,7 @@ mod tests {
         assert!(client.light && client.title == "client 1", "{client:?}");
         // The inspector offers a command at a server, not at a client.
         assert!(leader.takes_commands && !client.takes_commands);
-        let quorums = simulation.quorums();
+        let quorums = simulation.engine().quorums();
         assert_eq!(quorums.outlines[0].colour, leader.id);
         assert!(quorums.outlines[0].members.len() >= 3, "{quorums:?}");
     }
