@@ -959,4 +959,12 @@ fn the_network_player_clicks_a_parked_message_to_deliver_it_and_messages_on_one_
         "fanned out: {first} {second}"
     );
     assert!(first.distance(blue) < second.distance(blue));
+    // A tap off the second one's centre, towards the first, still picks the second.
+    let tap = second.lerp(first, 0.15);
+    pointer(&mut app, &[Press(tap), Release(tap)]);
+    let moves = &round(&app).moves;
+    assert_eq!(
+        moves.last().map(|m| &m.attack),
+        Some(&Attack::Deliver(on_link[1]))
+    );
 }

@@ -200,11 +200,16 @@ fn pointer_gestures(
     let held = current.is_some_and(|current| current.round.network_held());
     // The earliest moment this frame's events can have happened: just after the last frame.
     let frame_start = now - time.delta_secs();
+    // The nearest message within reach: a fingertip's on a small screen, where parked messages
+    // lie close together.
+    let message_reach = MESSAGE_REACH.max(0.6 * REACH_PIXELS * pointer.pixel_size);
     let message_at = |at: Vec2| {
         messages
             .iter()
-            .find(|(_, t)| t.translation().truncate().distance(at) <= MESSAGE_REACH)
-            .map(|(m, _)| m.id)
+            .map(|(m, t)| (m.id, t.translation().truncate().distance(at)))
+            .filter(|(_, distance)| *distance <= message_reach)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(id, _)| id)
     };
     // The message under the pointer is lit in the diagram too.
     hover.in_game = pointer.position.and_then(message_at);
