@@ -104,7 +104,7 @@ fn counter(requests: u64) -> (Setup, Vec<(Tick, Attack)>) {
 fn play(setup: &Setup, moves: &[(Tick, Attack)], max: Tick) -> Round {
     let mut round = Round::new(setup.clone());
     let mut moves = moves.iter().peekable();
-    while !round.simulation.finished() && round.now() < max {
+    while !round.simulation.engine().finished() && round.now() < max {
         while let Some((_, attack)) = moves.next_if(|(tick, _)| *tick <= round.now()) {
             round
                 .attack(attack.clone())
@@ -142,8 +142,8 @@ fn case(name: &str, setup: &Setup, moves: &[(Tick, Attack)], jumps: usize) {
     println!(
         "  played live to tick {frontier} in {:.2} s: {} events, {} trace entries, {} moves, {} snapshots",
         played.as_secs_f64(),
-        round.simulation.events_processed(),
-        round.simulation.trace_len(),
+        round.simulation.engine().events_processed(),
+        round.simulation.engine().trace_len(),
         round.moves.len(),
         round.snapshot_count()
     );
@@ -194,13 +194,15 @@ fn case(name: &str, setup: &Setup, moves: &[(Tick, Attack)], jumps: usize) {
         let simulation = &round.simulation;
         let mut diagram = round.setup.empty_diagram();
         diagram.extend(
-            simulation.diagram_entries(&round.setup, 0),
-            simulation.trace_len(),
+            simulation.engine().diagram_entries(&round.setup, 0),
+            simulation.engine().trace_len(),
         );
-        let log = simulation.log_lines(&round.setup, 0);
-        let nodes = simulation.node_views(&round.setup);
-        let messages = simulation.message_views(&round.setup, target as f64);
-        let checks = simulation.checks(&round.setup);
+        let log = simulation.engine().log_lines(&round.setup, 0);
+        let nodes = simulation.engine().node_views(&round.setup);
+        let messages = simulation
+            .engine()
+            .message_views(&round.setup, target as f64);
+        let checks = simulation.engine().checks(&round.setup);
         times.push(started.elapsed());
         std::hint::black_box((diagram, log, nodes, messages, checks));
     }

@@ -9,6 +9,17 @@ import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 
+/**
+ * How long a browser may keep a file. Trunk names every built file by a hash of its content
+ * (`beat-paxos-912896e3fba0f0ff_bg.wasm`), so those can be kept for a year and never asked for
+ * again: a second visit takes the .wasm, and the code compiled from it, from the browser's cache.
+ * Everything else (index.html, which names the hashed files) is checked with the server each time
+ * (`no-cache` with an ETag: a 304 when unchanged), so a new build is seen at once.
+ */
+export function cacheControl(file) {
+  return /(^|[-_.])[0-9a-f]{15,}[-_.]/.test(file.split("/").pop()) ? "public, max-age=31536000, immutable" : "no-cache";
+}
+
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
   ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json", ".png": "image/png",
@@ -56,6 +67,16 @@ export function serve(dir, port = 0, { log = null } = {}) {
       }
       if (compressible) headers.vary = "Accept-Encoding";
       if (body === null) body = await readFile(file);
+      headers["cache-control"] = cacheControl(file);
+      const { size, mtimeMs } = await stat(file);
+      headers.etag = `"${size.toString(16)}-${Math.round(mtimeMs).toString(16)}${headers["content-encoding"] ? "-" + headers["content-encoding"] : ""}"`;
+      if (req.headers["if-none-match"] === headers.etag) {
+        const kept = { "cache-control": headers["cache-control"], etag: headers.etag };
+        if (headers.vary) kept.vary = headers.vary;
+        res.writeHead(304, kept);
+        res.end();
+        return;
+      }
       headers["content-length"] = body.length;
       if (log) log(req.url, headers);
       res.writeHead(200, headers);

@@ -137,7 +137,7 @@ impl Tally {
     fn add_run(&mut self, setup: &Setup) {
         let mut simulation = Simulation::new(&with_chaos(setup), false);
         simulation.run_to_end(setup.max_ticks);
-        let summary = simulation.summary(setup);
+        let summary = simulation.engine().summary(setup);
         self.runs += 1;
         self.events += summary.events;
         if !summary.violations.is_empty() {

@@ -14,6 +14,7 @@ use crate::output_file::{self, OutputFile};
 use crate::protocol::Mode;
 use crate::protocols;
 use crate::replay::{Replay, ReplayFailure};
+use crate::round::Round;
 use crate::scenario::{self, Scenario, Setup};
 use crate::sim::{TICK_LIMIT, Tick};
 use crate::simulation::Simulation;
@@ -83,6 +84,10 @@ pub struct ClusterArgs {
     /// no-max.
     #[arg(long = "break")]
     pub broken: Option<String>,
+    /// The player is the network: every message waits on its link and every timer waits until
+    /// the player delivers or fires it (see docs/network-player.md).
+    #[arg(long)]
+    pub network_player: bool,
 }
 
 #[derive(Args, Debug)]
@@ -99,7 +104,7 @@ pub struct SimArgs {
     /// their ticks. The file sets the whole round, so no other flag may choose it, except
     /// `--max-ticks`, which stops it there (the round as the game shows it after going back to
     /// that tick, if it had not ended before).
-    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "chaos"])]
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "network_player", "chaos"])]
     pub replay: Option<PathBuf>,
     /// Write every event as JSON lines to this file, as the run goes.
     #[arg(long)]
@@ -134,9 +139,15 @@ pub struct CheckArgs {
     /// The core search: keep messages that can no longer do anything in the network.
     #[arg(long)]
     pub keep_dead_messages: bool,
-    /// How the network treats messages: unordered, duplicating or lossy.
-    #[arg(long, default_value = "unordered")]
-    pub network: NetworkKind,
+    /// How the network treats messages: unordered, duplicating or lossy (default unordered;
+    /// with --from-replay, duplicating: the network player may deliver copies).
+    #[arg(long)]
+    pub network: Option<NetworkKind>,
+    /// "Can this still break?": play this replay of a network player's round to its end, then
+    /// search every way on from that exact state (the game's question), instead of from the
+    /// start. Prints the answer, and a way as the player's moves if there is one.
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "network_player", "counterexample", "threads"])]
+    pub from_replay: Option<PathBuf>,
     /// How many nodes may be down at once.
     #[arg(long, default_value_t = 1, value_parser = whole_count, allow_hyphen_values = true)]
     pub max_crashes: usize,
@@ -190,10 +201,10 @@ pub struct GameArgs {
     pub window: Option<(u32, u32)>,
     /// Watch a replay file (JSON, see docs/replays.md): its round, its moves shown as they
     /// happen; make a move of your own at any moment to take over.
-    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken"])]
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "network_player"])]
     pub replay: Option<PathBuf>,
     /// Play a lesson (see `beat-paxos lesson --list`); it sets the whole round.
-    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "replay"])]
+    #[arg(long, conflicts_with_all = ["mode", "nodes", "clients", "requests", "seed", "scenario", "broken", "network_player", "replay"])]
     pub lesson: Option<String>,
     /// With `--lesson`: play the lesson's recorded solution (its moves play by themselves).
     #[arg(long, requires = "lesson")]
@@ -365,6 +376,7 @@ impl ClusterArgs {
         if let Some(broken) = &self.broken {
             scenario.broken = Some(broken.clone());
         }
+        scenario.network_player |= self.network_player;
         Setup::from_scenario(&scenario).map_err(|invalid| {
             let field = invalid.field.as_str();
             let flag_given = if field == mode.size_knob() {
@@ -374,6 +386,7 @@ impl ClusterArgs {
                     "clients" => self.clients.is_some().then_some("--clients"),
                     "requests" => self.requests.is_some().then_some("--requests"),
                     "break" => self.broken.is_some().then_some("--break"),
+                    "network_player" => self.network_player.then_some("--network-player"),
                     _ => None,
                 }
             };
@@ -429,7 +442,8 @@ impl GameArgs {
             || cluster.seed.is_some()
             || cluster.scenario.is_some()
             || cluster.broken.is_some()
-            || cluster.clients.is_some();
+            || cluster.clients.is_some()
+            || cluster.network_player;
         let (setup, plan) = match (replay, lesson) {
             (Some(replay), _) => (replay.setup, replay.moves),
             (None, Some(lesson)) => {
@@ -513,6 +527,7 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
     }
     if args.chaos {
         refuse_chaos_over_a_script(&setup, &args.cluster)?;
+        refuse_chaos_over_the_network_player(&setup)?;
         setup = chaos::with_chaos(&setup);
     }
     let cannot_write = |path: &PathBuf, e: std::io::Error| {
@@ -536,8 +551,8 @@ pub fn sim(args: &SimArgs) -> Result<(), CliError> {
         simulation.stream_trace(Box::new(std::io::BufWriter::new(file)));
     }
     let finished = run_watched(&mut simulation, setup.max_ticks)?;
-    let mut summary = simulation.summary(&setup);
-    if let Some(problem) = simulation.script_error() {
+    let mut summary = simulation.engine().summary(&setup);
+    if let Some(problem) = simulation.engine().script_error() {
         return Err(CliError(match &args.cluster.scenario {
             Some(path) => format!("{}: {problem}", path.display()),
             None => problem.to_string(),
@@ -576,11 +591,11 @@ fn run_watched(simulation: &mut Simulation, max_ticks: Tick) -> Result<bool, Cli
     let finished = simulation.run_to_end_in_slices(max_ticks, 4096, |run| {
         if terminal && shown.elapsed() >= std::time::Duration::from_secs(1) {
             shown = std::time::Instant::now();
-            let rate = run.events_processed() as f64 / started.elapsed().as_secs_f64();
+            let rate = run.engine().events_processed() as f64 / started.elapsed().as_secs_f64();
             eprint!(
                 "\rtick {} of at most {max_ticks}, {} events, {rate:.0} events/s   ",
-                run.now(),
-                run.events_processed()
+                run.engine().now(),
+                run.engine().events_processed()
             );
         }
         !INTERRUPTED.load(Ordering::SeqCst)
@@ -672,9 +687,22 @@ fn refuse_chaos_over_a_script(setup: &Setup, args: &ClusterArgs) -> Result<(), C
     )))
 }
 
+/// A network player's network waits for moves, which chaos runs have none of.
+fn refuse_chaos_over_the_network_player(setup: &Setup) -> Result<(), CliError> {
+    match setup.network_player {
+        true => Err(CliError(
+            "--network-player: a chaos run's network is the adversary's, so it cannot also be \
+             the player's (the network player plays rounds: the game, `sim --replay`)"
+                .into(),
+        )),
+        false => Ok(()),
+    }
+}
+
 pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
     let setup = args.cluster.setup()?;
     refuse_chaos_over_a_script(&setup, &args.cluster)?;
+    refuse_chaos_over_the_network_player(&setup)?;
     catch_interrupts()?;
     let mut show = |p: batch::Progress| {
         let rate = p.done as f64 / p.elapsed.as_secs_f64().max(1e-9);
@@ -714,6 +742,17 @@ pub fn chaos(args: &ChaosArgs) -> Result<(), CliError> {
 }
 
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.from_replay {
+        return check_from_replay(path, args);
+    }
+    if args.cluster.network_player {
+        return Err(CliError(
+            "--network-player: `check` explores every order of events from the start itself; \
+             to ask from a moment of a network player's round, give its replay with \
+             --from-replay"
+                .into(),
+        ));
+    }
     let explorer = protocols::explorer;
     let setup = args
         .cluster
@@ -817,7 +856,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     };
     let options = CheckOptions {
         search: args.search,
-        network: args.network,
+        network: args.network.unwrap_or(NetworkKind::Unordered),
         max_crashes: args.max_crashes,
         max_round,
         max_ballots: args.max_ballots,
@@ -829,6 +868,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         stop: Some(&INTERRUPTED),
         sleep_sets: !args.no_sleep_sets,
         drop_dead: !args.keep_dead_messages,
+        max_copies: None,
     };
     if let (Some(path), false) = (&args.cluster.scenario, setup.script.is_empty())
         && let Some(problem) = explorer.script_start_error(&setup, &options)
@@ -873,6 +913,76 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         std::process::exit(EXIT_INTERRUPTED);
     }
     Ok(())
+}
+
+/// `check --from-replay`: the replay's round played to its end, then "can this still break?"
+/// asked there, as the game asks it (`Explorer::can_it_break`).
+fn check_from_replay(path: &Path, args: &CheckArgs) -> Result<(), CliError> {
+    let replay = Replay::load(path).map_err(CliError)?;
+    let Some(explorer) = protocols::explorer(replay.setup.mode) else {
+        return Err(CliError(format!(
+            "{}: {} cannot be checked exhaustively",
+            path.display(),
+            replay.setup.mode.name()
+        )));
+    };
+    if args.max_crashes > replay.setup.max_down() {
+        return Err(CliError(format!(
+            "--max-crashes {}: at most {} of these nodes may be down at once",
+            args.max_crashes,
+            replay.setup.max_down()
+        )));
+    }
+    for (given, flag) in [
+        (args.max_round.is_some(), "--max-round"),
+        (args.max_ballots.is_some(), "--max-ballots"),
+    ] {
+        if given {
+            return Err(CliError(format!(
+                "{flag}: with --from-replay the rounds are bounded by where the round already \
+                 is (the search may go one round on from the highest reached); leave it out"
+            )));
+        }
+    }
+    if args.search != Search::Core && args.search != Search::Bfs {
+        return Err(CliError(
+            "--search: with --from-replay the search is the core one (`--search core`)".into(),
+        ));
+    }
+    if args.max_depth == Some(0) {
+        return Err(CliError("--max-depth: must be at least 1".into()));
+    }
+    if args.max_states == 0 {
+        return Err(CliError("--max-states: must be at least 1".into()));
+    }
+    let mut round = Round::from_replay(&replay);
+    round.play_to_end();
+    if let Some(problem) = round.playback_error() {
+        return Err(CliError(format!("{}: {problem}", path.display())));
+    }
+    catch_interrupts()?;
+    let options = CheckOptions {
+        search: Search::Core,
+        network: args.network.unwrap_or(NetworkKind::Duplicating),
+        max_crashes: args.max_crashes,
+        max_depth: args.max_depth.or(explorer.default_max_depth()),
+        timeout: args.timeout,
+        max_states: Some(args.max_states),
+        max_memory: args.max_memory.or_else(budget::default_max_memory),
+        stop: Some(&INTERRUPTED),
+        sleep_sets: !args.no_sleep_sets,
+        drop_dead: !args.keep_dead_messages,
+        max_copies: Some(round.duplicates_left as usize),
+        ..CheckOptions::default()
+    };
+    let mut answer = explorer
+        .can_it_break(&round.setup, round.simulation.engine(), &options)
+        .map_err(|problem| CliError(format!("{}: {problem}", path.display())))?;
+    if args.no_timing {
+        answer.seconds = None;
+        answer.states_per_sec = None;
+    }
+    print_json(&answer)
 }
 
 #[cfg(test)]

@@ -357,8 +357,11 @@ mod tests {
 
     fn built(round: &Round) -> Diagram {
         let mut diagram = round.setup.empty_diagram();
-        let len = round.simulation.trace_len();
-        diagram.extend(round.simulation.diagram_entries(&round.setup, 0), len);
+        let len = round.simulation.engine().trace_len();
+        diagram.extend(
+            round.simulation.engine().diagram_entries(&round.setup, 0),
+            len,
+        );
         diagram
     }
 
@@ -367,7 +370,7 @@ mod tests {
         let mut round = Round::new(Setup::for_mode(paxos::MODE));
         round.advance(3_000);
         let diagram = built(&round);
-        let stats = round.simulation.stats();
+        let stats = round.simulation.engine().stats();
         assert_eq!(diagram.arrows.len() as u64, stats.sent);
         let delivered = diagram
             .arrows
@@ -394,8 +397,14 @@ mod tests {
         for _ in 0..40 {
             round.advance(50);
             let from = pieces.read;
-            let len = round.simulation.trace_len();
-            pieces.extend(round.simulation.diagram_entries(&round.setup, from), len);
+            let len = round.simulation.engine().trace_len();
+            pieces.extend(
+                round
+                    .simulation
+                    .engine()
+                    .diagram_entries(&round.setup, from),
+                len,
+            );
         }
         let whole = built(&round);
         assert_eq!(pieces.arrows, whole.arrows);
@@ -446,11 +455,12 @@ mod tests {
     #[test]
     fn lost_and_copied_messages_are_marked() {
         let mut round = Round::new(Setup::for_mode(paxos::MODE));
-        while round.simulation.in_flight_count() < 2 {
+        while round.simulation.engine().in_flight_count() < 2 {
             round.step();
         }
         let views = round
             .simulation
+            .engine()
             .message_views(&round.setup, round.now() as f64);
         round.attack(Attack::Drop(views[0].id)).unwrap();
         round.attack(Attack::Duplicate(views[1].id)).unwrap();
@@ -490,6 +500,7 @@ mod tests {
             .expect("the servers converge at the end");
         let values: Vec<u64> = round
             .simulation
+            .engine()
             .node_views(&round.setup)
             .iter()
             .filter_map(|v| v.value)

@@ -54,7 +54,7 @@ impl Lesson {
 
     /// When the objective was met in `round`'s run so far, if it was.
     pub fn met(&self, round: &Round) -> Option<Tick> {
-        (self.goal)(&*round.simulation)
+        (self.goal)(round.simulation.engine())
     }
 
     /// The lesson's round played headless to its end, with the recorded solution or untouched.
@@ -79,6 +79,7 @@ impl Lesson {
             ended_at: round.now(),
             violations: round
                 .simulation
+                .engine()
                 .violations()
                 .iter()
                 .map(|v| v.kind.clone())

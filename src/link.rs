@@ -37,8 +37,9 @@ pub struct Link {
 
 /// The parameters a link may carry: these, and every protocol's knobs (a link writes those
 /// marked `in_link` always, the others when they differ from the default).
-const GENERAL: [&str; 10] = [
-    "mode", "nodes", "seed", "scenario", "lesson", "break", "speed", "present", "moves", "check",
+const GENERAL: [&str; 11] = [
+    "mode", "nodes", "seed", "scenario", "lesson", "break", "net", "speed", "present", "moves",
+    "check",
 ];
 
 fn known_parameters() -> Vec<&'static str> {
@@ -157,6 +158,14 @@ pub fn parse(query: &str) -> Link {
             Err(problem) => problems.push(format!("`break={name}`: {problem}")),
         }
     }
+    match get("net").filter(|_| lesson.is_none()) {
+        None => {}
+        Some("player") => setup.network_player = true,
+        Some(other) => problems.push(format!(
+            "`net={other}` is not `player` (the network player delivers every message; leave \
+             `net` out for a network that delivers by itself)"
+        )),
+    }
     let present = match get("present") {
         None | Some("0") => false,
         Some("1") => true,
@@ -266,15 +275,21 @@ fn attack_code(attack: &Attack) -> (char, Vec<u64>) {
         Attack::DuplicateNext(n) => ('W', vec![node(n)]),
         Attack::PauseClients(true) => ('P', vec![]),
         Attack::PauseClients(false) => ('R', vec![]),
+        Attack::Submit(n) => ('A', vec![node(n)]),
+        Attack::Deliver(id) => ('M', vec![*id]),
+        Attack::DeliverCopy(id) => ('O', vec![*id]),
+        Attack::Fire(n, timer) => ('T', vec![node(n), *timer as u64]),
+        Attack::RunNetwork(true) => ('G', vec![]),
+        Attack::RunNetwork(false) => ('L', vec![]),
     }
 }
 
 /// How many numbers the attack lettered `code` takes, if it is one.
 fn arity(code: char) -> Option<usize> {
     match code {
-        'H' | 'P' | 'R' => Some(0),
-        'K' | 'S' | 'F' | 'I' | 'D' | 'N' | 'U' | 'W' => Some(1),
-        'C' => Some(2),
+        'H' | 'P' | 'R' | 'G' | 'L' => Some(0),
+        'K' | 'S' | 'F' | 'I' | 'D' | 'N' | 'U' | 'W' | 'M' | 'O' | 'A' => Some(1),
+        'C' | 'T' => Some(2),
         _ => None,
     }
 }
@@ -302,7 +317,16 @@ fn attack_of(code: char, args: &[u64]) -> Result<Attack, String> {
         'W' => Attack::DuplicateNext(node(0)?),
         'P' => Attack::PauseClients(true),
         'R' => Attack::PauseClients(false),
+        'A' => Attack::Submit(node(0)?),
         'H' => Attack::HealAll,
+        'M' => Attack::Deliver(args[0]),
+        'O' => Attack::DeliverCopy(args[0]),
+        'T' => Attack::Fire(
+            node(0)?,
+            usize::try_from(args[1]).map_err(|_| format!("there is no timer {}", args[1]))?,
+        ),
+        'G' => Attack::RunNetwork(true),
+        'L' => Attack::RunNetwork(false),
         _ => return Err(format!("`{code}` is not an attack")),
     })
 }
@@ -429,6 +453,9 @@ pub fn query_for_line(setup: &Setup, moves: &[PlannedMove]) -> String {
         && let Some(variant) = setup.broken
     {
         query += &format!("&break={variant}");
+    }
+    if setup.network_player && !base.network_player {
+        query += "&net=player";
     }
     if !moves.is_empty() {
         let text = encode_moves(moves);

@@ -250,10 +250,10 @@ impl Replay {
         if let Some(problem) = round.playback_error() {
             return Err(ReplayFailure::Refused(problem.to_string()));
         }
-        if let Some(problem) = round.simulation.script_error() {
+        if let Some(problem) = round.simulation.engine().script_error() {
             return Err(ReplayFailure::Script(problem.to_string()));
         }
-        let mut summary = round.simulation.summary(&round.setup);
+        let mut summary = round.simulation.engine().summary(&round.setup);
         let digest = round
             .simulation
             .finish_trace()

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::protocol::Outcome;
 use crate::protocol::Setup;
-use crate::sim::{Action, MsgId, NodeId, Tick};
+use crate::sim::{Action, ActionError, MsgId, NodeId, Tick};
 use crate::simulation::Simulation;
 
 /// Fault points a player has per round, unless the scenario gives another budget.
@@ -41,7 +41,8 @@ const MAX_SNAPSHOTS: usize = 512;
 
 /// What the player can do, each mapped to core actions. In JSON (the web API, replays):
 /// `{"ToggleDown": 0}`, `{"Slow": [0, true]}`, `{"Cut": [0, 1]}`, `{"Drop": 17}`, `"HealAll"`,
-/// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`.
+/// `{"Duplicate": 17}`, `{"DuplicateNext": 2}`, `{"Submit": 1}`; the network player's `{"Deliver": 17}`,
+/// `{"DeliverCopy": 17}`, `{"Fire": [0, 0]}`, `{"RunNetwork": true}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Attack {
     /// Kill a live node or recover a dead one.
@@ -62,6 +63,16 @@ pub enum Attack {
     DuplicateNext(NodeId),
     /// ec-counter: pause or resume every client.
     PauseClients(bool),
+    /// Submit a client command at this node (Raft's servers take one).
+    Submit(NodeId),
+    /// Network player: deliver this waiting message now.
+    Deliver(MsgId),
+    /// Network player: deliver a copy of this waiting message now and keep it waiting.
+    DeliverCopy(MsgId),
+    /// Network player: fire this node's armed timer, the given one in the order armed.
+    Fire(NodeId, usize),
+    /// Network player: let the network deliver and fire by itself (true), or hold it again.
+    RunNetwork(bool),
 }
 
 impl Attack {
@@ -75,8 +86,16 @@ impl Attack {
             | Attack::Drop(_)
             | Attack::DropNext(_)
             | Attack::Duplicate(_)
-            | Attack::DuplicateNext(_) => 1,
-            Attack::Slow(_, false) | Attack::HealAll | Attack::PauseClients(false) => 0,
+            | Attack::DuplicateNext(_)
+            // A point, as a command delays the clients' a little: it cannot be repeated for free.
+            | Attack::Submit(_)
+            | Attack::DeliverCopy(_) => 1,
+            Attack::Slow(_, false)
+            | Attack::HealAll
+            | Attack::PauseClients(false)
+            | Attack::Deliver(_)
+            | Attack::Fire(..)
+            | Attack::RunNetwork(_) => 0,
         }
     }
 
@@ -84,6 +103,9 @@ impl Attack {
     /// attacked), as the simulator makes them when the attack applies: replays and links run
     /// them when they are read, so a bad node is reported there, in the same words.
     pub fn check(&self, setup: &Setup) -> Result<(), String> {
+        if self.is_network_move() && !setup.network_player {
+            return Err(ActionError::NotNetworkPlayer.to_string());
+        }
         let action = match *self {
             Attack::ToggleDown(node) => Action::Kill { node },
             Attack::Slow(node, _) => Action::Slow {
@@ -100,13 +122,51 @@ impl Attack {
             },
             Attack::DropNext(from) => Action::DropNext { from },
             Attack::DuplicateNext(from) => Action::DuplicateNext { from, delay: 0 },
-            Attack::HealAll | Attack::Drop(_) | Attack::Duplicate(_) | Attack::PauseClients(_) => {
+            Attack::Submit(node) => Action::Submit { node },
+            Attack::Fire(node, timer) => Action::Fire { node, timer },
+            Attack::HealAll
+            | Attack::Drop(_)
+            | Attack::Duplicate(_)
+            | Attack::PauseClients(_)
+            | Attack::Deliver(_)
+            | Attack::DeliverCopy(_)
+            | Attack::RunNetwork(_) => {
                 return Ok(());
             }
         };
         action
             .check(setup.cluster_size(), |node| setup.is_target(node))
             .map_err(|problem| problem.to_string())
+    }
+
+    /// Whether only the network player may make this move (delivering, firing, letting the
+    /// network run).
+    pub fn is_network_move(&self) -> bool {
+        matches!(
+            self,
+            Attack::Deliver(_) | Attack::DeliverCopy(_) | Attack::Fire(..) | Attack::RunNetwork(_)
+        )
+    }
+
+    /// The network player's move that carries out `action`, a step of the checker's answer to
+    /// "can this still break?" (its steps are actions: the explorer sits beside this layer and
+    /// cannot name attacks): `None` for an action no move makes.
+    pub fn of_network_step(action: &Action) -> Option<Attack> {
+        Some(match *action {
+            Action::Deliver {
+                message,
+                copy: false,
+            } => Attack::Deliver(message),
+            Action::Deliver {
+                message,
+                copy: true,
+            } => Attack::DeliverCopy(message),
+            Action::Drop { message } => Attack::Drop(message),
+            Action::Fire { node, timer } => Attack::Fire(node, timer),
+            Action::Kill { node } | Action::Recover { node } => Attack::ToggleDown(node),
+            Action::Network { run } => Attack::RunNetwork(run),
+            _ => return None,
+        })
     }
 }
 
@@ -125,6 +185,13 @@ impl fmt::Display for Attack {
             Attack::DuplicateNext(node) => write!(f, "duplicate node {node}'s next message"),
             Attack::PauseClients(true) => write!(f, "pause the clients"),
             Attack::PauseClients(false) => write!(f, "resume the clients"),
+            Attack::Submit(node) => write!(f, "submit a command at node {node}"),
+            Attack::Deliver(id) => write!(f, "deliver message {id}"),
+            Attack::DeliverCopy(id) => write!(f, "deliver a copy of message {id}"),
+            Attack::Fire(node, 0) => write!(f, "fire node {node}'s timer"),
+            Attack::Fire(node, timer) => write!(f, "fire node {node}'s timer {timer}"),
+            Attack::RunNetwork(true) => write!(f, "let the network run"),
+            Attack::RunNetwork(false) => write!(f, "hold the network"),
         }
     }
 }
@@ -263,14 +330,15 @@ impl Round {
     pub fn left_alone(&self) -> Option<Tick> {
         *self.left_alone.get_or_init(|| {
             let mut alone = Simulation::new(&self.setup, false);
-            while alone.won_at().is_none()
+            while alone.engine().won_at().is_none()
                 && alone
+                    .engine()
                     .next_due()
                     .is_some_and(|due| due <= self.setup.max_ticks)
             {
                 alone.step_one();
             }
-            alone.won_at()
+            alone.engine().won_at()
         })
     }
 
@@ -285,7 +353,7 @@ impl Round {
     }
 
     pub fn now(&self) -> Tick {
-        self.simulation.now()
+        self.simulation.engine().now()
     }
 
     /// Ticks of one message hop at normal speed, the unit attack durations are measured in.
@@ -302,17 +370,39 @@ impl Round {
         let now = self.now();
         self.simulation.run_until(now);
         self.update_outcome();
+        let held = self.network_held();
         let played = self.apply(attack)?;
         self.line.truncate(self.moves.len() - 1);
         self.line.push(PlannedMove::from(&played));
         self.forget_after_now();
         self.frontier = now;
+        if held {
+            // The network player's clock: each move takes one hop, so that the next happens
+            // later and messages visibly travel; nothing else moves time while the network waits.
+            let hop = self.hop();
+            self.run_to((now + hop).min(self.setup.max_ticks));
+        }
         Ok(())
+    }
+
+    /// Whether this is a network player's round whose network waits for the player (it was not
+    /// let run): then time moves only with the player's moves.
+    pub fn network_held(&self) -> bool {
+        self.simulation.engine().network_running() == Some(false)
+    }
+
+    /// What the network player can do now: the messages waiting on their links (by
+    /// destination, in the order sent) and the timers that can fire. `None` unless the round's
+    /// setup is a network player's (`Setup::network_player`).
+    pub fn network_choices(&self) -> Option<crate::view::NetworkChoices> {
+        self.simulation.engine().network_choices(&self.setup)
     }
 
     /// Applies an attack now and records it in `moves`, or says why not (changing nothing).
     fn apply(&mut self, attack: Attack) -> Result<Move, String> {
-        if self.outcome.is_some() && !self.setup.keep_playing {
+        // The network player plays on past the outcome: a way to break a protocol may go
+        // through a decision.
+        if self.outcome.is_some() && !self.setup.keep_playing && !self.setup.network_player {
             return Err("the round is over".into());
         }
         let cost = attack.cost(self);
@@ -327,8 +417,10 @@ impl Round {
                 "no drops left this round (you get {DROPS_PER_ROUND})"
             ));
         }
-        if matches!(attack, Attack::Duplicate(_) | Attack::DuplicateNext(_))
-            && self.duplicates_left == 0
+        if matches!(
+            attack,
+            Attack::Duplicate(_) | Attack::DuplicateNext(_) | Attack::DeliverCopy(_)
+        ) && self.duplicates_left == 0
         {
             return Err(format!(
                 "no duplicates left this round (you get {DUPLICATES_PER_ROUND})"
@@ -385,6 +477,20 @@ impl Round {
                 from: *node,
                 delay: hop,
             }),
+            Attack::Submit(node) => sim.apply(Action::Submit { node: *node }),
+            Attack::Deliver(id) => sim.apply(Action::Deliver {
+                message: *id,
+                copy: false,
+            }),
+            Attack::DeliverCopy(id) => sim.apply(Action::Deliver {
+                message: *id,
+                copy: true,
+            }),
+            Attack::Fire(node, timer) => sim.apply(Action::Fire {
+                node: *node,
+                timer: *timer,
+            }),
+            Attack::RunNetwork(run) => sim.apply(Action::Network { run: *run }),
             Attack::PauseClients(pause) => {
                 let action = if *pause {
                     Action::PauseClients
@@ -403,7 +509,10 @@ impl Round {
         if matches!(attack, Attack::Drop(_) | Attack::DropNext(_)) {
             self.drops_left -= 1;
         }
-        if matches!(attack, Attack::Duplicate(_) | Attack::DuplicateNext(_)) {
+        if matches!(
+            attack,
+            Attack::Duplicate(_) | Attack::DuplicateNext(_) | Attack::DeliverCopy(_)
+        ) {
             self.duplicates_left -= 1;
         }
         let played = Move {
@@ -418,7 +527,12 @@ impl Round {
     /// Advances the simulation by `ticks` (playing back planned moves as their ticks come) and
     /// notes the outcome once there is one.
     pub fn advance(&mut self, ticks: Tick) {
-        let until = (self.now() + ticks).min(self.setup.max_ticks);
+        let mut until = (self.now() + ticks).min(self.setup.max_ticks);
+        if self.network_held() {
+            // Time waits for the network player: only a move of the line played back moves it.
+            let next_move = self.planned().first().map(|m| m.tick);
+            until = until.min(next_move.unwrap_or(0).max(self.now()));
+        }
         self.run_to(until);
     }
 
@@ -426,7 +540,7 @@ impl Round {
     /// while paused).
     pub fn step(&mut self) {
         let next_move = self.planned().first().map(|m| m.tick);
-        let next = match (self.simulation.next_due(), next_move) {
+        let next = match (self.simulation.engine().next_due(), next_move) {
             (Some(event), Some(planned)) => Some(event.min(planned)),
             (event, planned) => event.or(planned),
         };
@@ -439,7 +553,7 @@ impl Round {
     /// at its tick after the events due then, keeping snapshots along the way.
     fn run_to(&mut self, until: Tick) {
         loop {
-            let next_event = self.simulation.next_due().filter(|t| *t <= until);
+            let next_event = self.simulation.engine().next_due().filter(|t| *t <= until);
             let next_move = self
                 .planned()
                 .first()
@@ -467,8 +581,8 @@ impl Round {
         let since = self
             .snapshots
             .last()
-            .map_or(0, |s| s.simulation.events_processed());
-        if self.simulation.events_processed() >= since + self.snapshot_spacing {
+            .map_or(0, |s| s.simulation.engine().events_processed());
+        if self.simulation.engine().events_processed() >= since + self.snapshot_spacing {
             self.take_snapshot();
         }
     }
@@ -500,7 +614,7 @@ impl Round {
     fn forget_after_now(&mut self) {
         let (now, applied) = (self.now(), self.moves.len());
         self.snapshots
-            .retain(|s| s.simulation.now() <= now && s.moves.len() <= applied);
+            .retain(|s| s.simulation.engine().now() <= now && s.moves.len() <= applied);
         self.simulation.forget_kept_trace();
     }
 
@@ -534,9 +648,12 @@ impl Round {
         let start = self
             .snapshots
             .iter()
-            .rposition(|s| s.simulation.now() <= target)
+            .rposition(|s| s.simulation.engine().now() <= target)
             .unwrap_or(0);
-        let snapshot_now = self.snapshots.get(start).map(|s| s.simulation.now());
+        let snapshot_now = self
+            .snapshots
+            .get(start)
+            .map(|s| s.simulation.engine().now());
         // Running on from now is as good as restoring a snapshot when none is closer.
         let run_on = self.now() <= target && snapshot_now.is_none_or(|t| t <= self.now());
         if !run_on {
@@ -603,8 +720,12 @@ impl Round {
     /// latest earlier tick at which something happened (or 0, the start).
     pub fn previous_moment(&self) -> Option<Tick> {
         let now = self.now();
-        let last = self.simulation.moment_before(now.saturating_add(1))?;
+        let last = self
+            .simulation
+            .engine()
+            .moment_before(now.saturating_add(1))?;
         self.simulation
+            .engine()
             .moment_before(last)
             .or((last > 0).then_some(0))
     }
@@ -613,11 +734,11 @@ impl Round {
     /// reached, else the next event due or planned move (where [`Round::step`] goes).
     pub fn next_moment(&self) -> Option<Tick> {
         let now = self.now();
-        if let Some(kept) = self.simulation.moment_after(now) {
+        if let Some(kept) = self.simulation.engine().moment_after(now) {
             return Some(kept);
         }
         let next_move = self.planned().first().map(|m| m.tick);
-        [self.simulation.next_due(), next_move]
+        [self.simulation.engine().next_due(), next_move]
             .into_iter()
             .flatten()
             .filter(|t| *t > now)
@@ -638,10 +759,14 @@ impl Round {
     pub fn play_to_end(&mut self) {
         let max_ticks = self.setup.max_ticks;
         loop {
-            if self.simulation.finished() {
+            if self.simulation.engine().finished() {
                 break;
             }
-            let next_event = self.simulation.next_due().filter(|t| *t <= max_ticks);
+            let next_event = self
+                .simulation
+                .engine()
+                .next_due()
+                .filter(|t| *t <= max_ticks);
             let next_move = self.planned().first().map(|m| m.tick);
             match (next_event, next_move.filter(|t| *t <= max_ticks)) {
                 (Some(event), Some(planned)) if planned < event => {
@@ -679,7 +804,7 @@ impl Round {
 
     fn update_outcome(&mut self) {
         if self.outcome.is_none()
-            && let Some(tick) = self.simulation.won_at()
+            && let Some(tick) = self.simulation.engine().won_at()
         {
             self.outcome = Some(Outcome::new(tick, self.left_alone()));
         }
@@ -704,6 +829,12 @@ pub fn attack_text(attack: &Attack, setup: &Setup) -> String {
         }
         Attack::PauseClients(true) => "pause the clients".into(),
         Attack::PauseClients(false) => "resume the clients".into(),
+        Attack::Submit(node) => format!("submit a command at {}", name(*node)),
+        Attack::Deliver(id) => format!("deliver message {id}"),
+        Attack::DeliverCopy(id) => format!("deliver a copy of message {id}"),
+        Attack::Fire(node, _) => format!("fire {}'s timer", name(*node)),
+        Attack::RunNetwork(true) => "let the network run".into(),
+        Attack::RunNetwork(false) => "hold the network".into(),
     }
 }
 
@@ -793,20 +924,22 @@ mod tests {
     #[test]
     fn duplicates_cost_a_point_arrive_a_hop_late_and_are_limited() {
         let mut round = paxos_round();
-        while round.simulation.in_flight_count() == 0 {
+        while round.simulation.engine().in_flight_count() == 0 {
             round.step();
         }
         let message = round
             .simulation
+            .engine()
             .message_views(&round.setup, round.now() as f64)[0]
             .id;
         round.attack(Attack::Duplicate(message)).unwrap();
         assert_eq!(round.budget_left, FAULT_BUDGET - 1);
         let views = round
             .simulation
+            .engine()
             .message_views(&round.setup, round.now() as f64);
         assert_eq!(views.iter().filter(|m| m.duplicate).count(), 1);
-        assert_eq!(round.simulation.stats().duplicated, 1);
+        assert_eq!(round.simulation.engine().stats().duplicated, 1);
         for _ in 1..DUPLICATES_PER_ROUND {
             round.attack(Attack::DuplicateNext(1)).unwrap();
         }
@@ -830,7 +963,7 @@ mod tests {
             calm.advance(10);
         }
         let calm_outcome = calm.outcome.clone().unwrap();
-        let decided = calm.simulation.summary(&calm.setup).decision_tick;
+        let decided = calm.simulation.engine().summary(&calm.setup).decision_tick;
         assert!(decided.is_some_and(|t| t > 0));
         assert_eq!(
             calm_outcome,
@@ -871,7 +1004,10 @@ mod tests {
         setup.set_knob("requests", 10).unwrap();
         let mut alone = Simulation::new(&setup, false);
         alone.run_to_end(setup.max_ticks);
-        let converged_alone = alone.won_at().expect("left alone, the counter converges");
+        let converged_alone = alone
+            .engine()
+            .won_at()
+            .expect("left alone, the counter converges");
 
         // A server down from early on until well after the round left alone converged: its
         // clients cannot finish while it is down, so the counter converges later.
@@ -895,7 +1031,7 @@ mod tests {
         assert_eq!(outcome.left_alone, Some(converged_alone));
         assert!(outcome.tick > converged_alone + 500, "{outcome:?}");
         assert_eq!(outcome.score, outcome.tick - converged_alone);
-        assert!(round.simulation.violations().is_empty());
+        assert!(round.simulation.engine().violations().is_empty());
         // The live score stays at 0 until the round left alone would have converged, then
         // counts up to the final score.
         assert!(live_scores.windows(2).all(|w| w[0] <= w[1]));
@@ -966,7 +1102,7 @@ mod tests {
             "thinned: {} snapshots",
             round.snapshot_count()
         );
-        let whole = round.simulation.trace_lines(0);
+        let whole = round.simulation.engine().trace_lines(0);
         let line = round.line().to_vec();
         for tick in [
             19_999, 0, 2_999, 3_000, 3_001, 15_555, 1, 20_000, 4_000, 11_111,
@@ -979,12 +1115,12 @@ mod tests {
                 fresh.attack(line[1].attack.clone()).unwrap();
                 fresh.advance(tick - 3_000);
             }
-            let trace = round.simulation.trace_lines(0);
-            assert_eq!(trace, fresh.simulation.trace_lines(0), "at {tick}");
+            let trace = round.simulation.engine().trace_lines(0);
+            assert_eq!(trace, fresh.simulation.engine().trace_lines(0), "at {tick}");
             assert_eq!(trace[..], whole[..trace.len()]);
             assert_eq!(
-                round.simulation.node_views(&round.setup),
-                fresh.simulation.node_views(&fresh.setup)
+                round.simulation.engine().node_views(&round.setup),
+                fresh.simulation.engine().node_views(&fresh.setup)
             );
             assert_eq!(
                 (round.budget_left, round.drops_left, &round.moves),

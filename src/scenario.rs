@@ -36,13 +36,15 @@ pub struct Scenario {
     pub budget: Option<u32>,
     /// Moves stay allowed after the round's outcome.
     pub keep_playing: bool,
+    /// The player is the network: messages and timers wait for the player's moves.
+    pub network_player: bool,
     pub actions: Vec<TimedAction>,
     /// The events of a scripted run, in order (see `docs/scenarios.md`).
     pub script: Vec<ScriptStep>,
 }
 
 /// The fields every scenario may have, whatever its protocol.
-const COMMON_FIELDS: [&str; 11] = [
+const COMMON_FIELDS: [&str; 12] = [
     "name",
     "description",
     "mode",
@@ -52,6 +54,7 @@ const COMMON_FIELDS: [&str; 11] = [
     "max_ticks",
     "budget",
     "keep_playing",
+    "network_player",
     "actions",
     "script",
 ];
@@ -95,6 +98,7 @@ impl Scenario {
             // their checksums.
             budget: (setup.budget != DEFAULT_FAULT_BUDGET).then_some(setup.budget),
             keep_playing: setup.keep_playing,
+            network_player: setup.network_player,
             actions: setup.actions.clone(),
             script: setup.script.clone(),
             ..Scenario::default()
@@ -134,6 +138,7 @@ impl Setup {
         setup.max_ticks = scenario.max_ticks.unwrap_or(setup.max_ticks);
         setup.budget = scenario.budget.unwrap_or(setup.budget);
         setup.keep_playing = scenario.keep_playing;
+        setup.network_player = scenario.network_player;
         setup.actions = scenario.actions.clone();
         setup.script = scenario.script.clone();
         setup.validate()?;
@@ -219,6 +224,7 @@ impl<'de> Visitor<'de> for ScenarioVisitor {
                 "max_ticks" => scenario.max_ticks = Some(map.next_value()?),
                 "budget" => scenario.budget = Some(map.next_value()?),
                 "keep_playing" => scenario.keep_playing = map.next_value()?,
+                "network_player" => scenario.network_player = map.next_value()?,
                 "actions" => scenario.actions = map.next_value()?,
                 "script" => scenario.script = map.next_value()?,
                 other if is_knob_field(other) => {
@@ -364,6 +370,9 @@ impl Serialize for Scenario {
         }
         if self.keep_playing {
             map.serialize_entry("keep_playing", &true)?;
+        }
+        if self.network_player {
+            map.serialize_entry("network_player", &true)?;
         }
         if !self.actions.is_empty() {
             map.serialize_entry("actions", &self.actions)?;

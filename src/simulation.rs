@@ -2,22 +2,20 @@
 //! interface the CLI, the game, chaos and the tests use, and [`run`] from setup to summary.
 
 use crate::chaos::Adversary;
-// `Running` and `engine_of` live beside `AnyEngine` in the contract; kept reachable here too.
-pub use crate::protocol::TypedEngine;
-use crate::protocol::engine_of;
-use crate::protocol::{AnyEngine, Model, ProtocolEngine, Setup, Summary};
+use crate::protocol::{AnyEngine, Model, ProtocolEngine, Setup, Summary, engine_of};
 use crate::sim::{Action, ActionError, NodeId, Tick, TraceDigest};
 
 /// A running simulation of whichever protocol its setup names, with the chaos adversary
 /// watching it if the setup is a chaos run.
 ///
-/// Its adversary cannot be stepped past: nothing hands out the `&mut dyn AnyEngine` inside.
+/// Its adversary cannot be stepped past: nothing hands out the `&mut dyn AnyEngine` inside, and
+/// there is no `Deref` to it either; [`engine`](Self::engine) lends it out to read.
 ///
 /// ```compile_fail
 /// use beat_paxos::protocol::{AnyEngine, Setup};
 /// use beat_paxos::simulation::Simulation;
 /// let mut run = Simulation::new(&Setup::for_mode(beat_paxos::protocols::paxos::MODE), false);
-/// let inner: &mut dyn AnyEngine = &mut *run; // no DerefMut
+/// let inner: &mut dyn AnyEngine = run.engine(); // read only
 /// inner.step_one();
 /// ```
 ///
@@ -32,16 +30,14 @@ pub struct Simulation {
     adversary: Option<Adversary>,
 }
 
-// Reading only: there is no `DerefMut`, so no `&mut dyn AnyEngine` can be taken from a
-// `Simulation` and stepped past its adversary. Everything that changes the run is a method below.
-impl std::ops::Deref for Simulation {
-    type Target = dyn AnyEngine;
-    fn deref(&self) -> &Self::Target {
+impl Simulation {
+    /// The run as it stands, to read (what the views, the CLI and the tests look at). A shared
+    /// reference only: everything that changes the run is a method of `Simulation`, so nothing
+    /// can step past its adversary.
+    pub fn engine(&self) -> &dyn AnyEngine {
         &*self.sim
     }
-}
 
-impl Simulation {
     /// A fresh simulation of `setup` with its scenario actions scheduled.
     pub fn new(setup: &Setup, record_trace: bool) -> Simulation {
         let mut simulation = Simulation {
@@ -138,9 +134,11 @@ impl Simulation {
         mut keep_going: impl FnMut(&Simulation) -> bool,
     ) -> bool {
         loop {
-            let target = self.events_processed().saturating_add(slice);
-            while self.events_processed() < target {
-                if self.finished() || self.next_due().is_none_or(|tick| tick > max_ticks) {
+            let target = self.engine().events_processed().saturating_add(slice);
+            while self.engine().events_processed() < target {
+                if self.engine().finished()
+                    || self.engine().next_due().is_none_or(|tick| tick > max_ticks)
+                {
                     // Nothing is left to run: this only checks the rest of a script.
                     self.run_to_end(max_ticks);
                     return true;
@@ -174,26 +172,26 @@ impl Simulation {
     }
 
     pub fn is_down(&self, node: NodeId) -> bool {
-        self.faults().is_down(node)
+        self.engine().faults().is_down(node)
     }
 
     pub fn slow_factor(&self, node: NodeId) -> u32 {
-        self.faults().slow_factor(node)
+        self.engine().faults().slow_factor(node)
     }
 
     /// Whether messages from `from` currently reach `to`.
     pub fn link_open(&self, from: NodeId, to: NodeId) -> bool {
-        self.faults().link_open(from, to)
+        self.engine().faults().link_open(from, to)
     }
 
     /// No node down or slowed, no link cut, no partition.
     pub fn all_healed(&self) -> bool {
-        self.faults().all_healed()
+        self.engine().faults().all_healed()
     }
 
     /// Writes the event history as JSON lines.
     pub fn write_trace(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        for line in self.trace_lines(0) {
+        for line in self.engine().trace_lines(0) {
             out.write_all(line.as_bytes())?;
         }
         Ok(())
@@ -204,5 +202,5 @@ impl Simulation {
 pub fn run(setup: &Setup, record_trace: bool) -> (Summary, Simulation) {
     let mut simulation = Simulation::new(setup, record_trace);
     simulation.run_to_end(setup.max_ticks);
-    (simulation.summary(setup), simulation)
+    (simulation.engine().summary(setup), simulation)
 }

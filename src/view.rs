@@ -48,6 +48,9 @@ pub struct Place {
     pub radius: f32,
     /// The node shows a number in its middle (a counter server's value); its mark moves above it.
     pub shows_value: bool,
+    /// The node shows a log as a row of boxes (a Raft server's); its status moves outward to
+    /// make room.
+    pub shows_log: bool,
 }
 
 impl Place {
@@ -58,6 +61,7 @@ impl Place {
             y: distance * angle.sin(),
             radius,
             shows_value: false,
+            shows_log: false,
         }
     }
 }
@@ -93,6 +97,40 @@ pub struct NodeView {
     pub status: Vec<String>,
     /// Rows of the side panel's node inspector: (what, value).
     pub inspector: Vec<(String, String)>,
+    /// Its log, oldest entry first, drawn as a row of boxes (empty for a node that keeps none).
+    pub log: Vec<LogEntryView>,
+    /// The fraction of its timeout left (1 just armed, 0 due), drawn as a ring that shrinks; none
+    /// when no timer is worth showing (a leader, a down node).
+    pub timer: Option<f32>,
+    /// The player may submit a client command here ([`Action::Submit`]): a Raft server.
+    pub takes_commands: bool,
+}
+
+/// One entry of a node's log, as the row of boxes draws it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEntryView {
+    /// The term (or epoch) it was written in: it picks the box's colour ([`term_colour`]).
+    pub term: u64,
+    /// Committed entries are drawn solid, the rest hollow.
+    pub committed: bool,
+}
+
+/// sRGB colours of log entries by term, after Paul Tol's "light" scheme: light, so that they
+/// read on the dark background, and told apart from each other; they repeat after eight terms.
+pub const TERM_COLOURS: [[u8; 3]; 8] = [
+    [0x77, 0xAA, 0xDD], // light blue
+    [0xEE, 0x88, 0x66], // orange
+    [0xEE, 0xDD, 0x88], // light yellow
+    [0x44, 0xBB, 0x99], // mint
+    [0xFF, 0xAA, 0xBB], // pink
+    [0x99, 0xDD, 0xFF], // light cyan
+    [0xBB, 0xCC, 0x33], // pear
+    [0xAA, 0xAA, 0x00], // olive
+];
+
+/// The colour of a log entry of `term` (term 1 takes the first).
+pub fn term_colour(term: u64) -> [u8; 3] {
+    TERM_COLOURS[(term.saturating_sub(1) % TERM_COLOURS.len() as u64) as usize]
 }
 
 /// The one-line badge over a node: the most important thing about it right now.
@@ -129,6 +167,50 @@ pub struct MessageLook {
     /// Palette index: the leader whose ballot it carries, the server it concerns.
     pub colour: usize,
     pub shape: MessageShape,
+    /// Routine traffic (Raft's heartbeats and their acks): drawn smaller and fainter, so that it
+    /// does not drown the rest.
+    pub light: bool,
+}
+
+/// What the network player can do now (`AnyEngine::network_choices`): the messages waiting on
+/// their links and the timers that can fire. What the game draws as parked messages and timer
+/// buttons; each entry names the move that acts on it (`round::Attack::Deliver(id)`,
+/// `DeliverCopy(id)`, `Drop(id)`, `Fire(node, timer)`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NetworkChoices {
+    /// Whether the network runs by itself for now (the player let it run).
+    pub running: bool,
+    /// By destination, and each destination's in the order they were sent.
+    pub messages: Vec<WaitingMessage>,
+    /// By node, and each node's in the order armed.
+    pub timers: Vec<ArmedTimer>,
+}
+
+/// A message on its link, waiting for the network player.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct WaitingMessage {
+    pub id: MsgId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent: Tick,
+    /// The message this one is a copy of, if the network made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<MsgId>,
+    /// Whether delivering it now reaches its receiver (not doomed, link open, receiver up):
+    /// otherwise it is lost on delivery.
+    pub deliverable: bool,
+    /// As its sprite is labelled: "p1a 1.R".
+    pub label: String,
+}
+
+/// A timer the network player can fire.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ArmedTimer {
+    pub node: NodeId,
+    /// Which of the node's armed timers, in the order armed (`Attack::Fire(node, timer)`).
+    pub timer: usize,
+    /// As the trace writes it: "Election".
+    pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -249,8 +331,14 @@ fn action_text(action: &Action, name: &impl Fn(NodeId) -> String) -> String {
         Action::DuplicateNext { from, .. } => {
             format!("the next message from {} will arrive twice", name(*from))
         }
+        Action::Submit { node } => format!("a command submitted at {}", name(*node)),
         Action::PauseClients => "clients paused".into(),
         Action::ResumeClients => "clients resumed".into(),
+        Action::Deliver { copy: false, .. } => "you deliver a message".into(),
+        Action::Deliver { copy: true, .. } => "you deliver a copy of a message".into(),
+        Action::Fire { node, .. } => format!("you fire {}'s timer", name(*node)),
+        Action::Network { run: true } => "the network runs by itself".into(),
+        Action::Network { run: false } => "the network waits for you".into(),
     }
 }
 
@@ -414,6 +502,9 @@ pub(crate) mod tests {
             value: None,
             status: Vec::new(),
             inspector: Vec::new(),
+            log: Vec::new(),
+            timer: None,
+            takes_commands: false,
         };
         assert_eq!(badge(&view), "LEADER 2.R");
         view.done = Some(("DECIDED", "red".into()));

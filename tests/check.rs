@@ -64,7 +64,7 @@ fn finds_and_replays(
     let setup = Setup::from_scenario(&scenario).unwrap();
     assert_eq!(setup.broken, Some(broken));
     let (summary, run) = simulation::run(&setup, false);
-    assert_eq!(run.script_error(), None);
+    assert_eq!(run.engine().script_error(), None);
     assert_eq!(
         summary.violations.first().map(|v| v.kind.as_str()),
         Some(violation.kind.as_str()),
@@ -1038,7 +1038,7 @@ fn a_raft_leader_committing_an_old_terms_entry_is_caught_from_figure_8_and_corre
     let text = serde_json::to_string_pretty(&Scenario::of_counterexample(scripted)).unwrap();
     let scenario = Scenario::parse("counterexample.json", &text).unwrap();
     let (summary, run) = simulation::run(&Setup::from_scenario(&scenario).unwrap(), false);
-    assert_eq!(run.script_error(), None);
+    assert_eq!(run.engine().script_error(), None);
     assert_eq!(summary.violations[0].kind, "leader-completeness");
 
     let (setup, options) = figure_8(None);
@@ -1119,4 +1119,31 @@ fn max_ballots_bounds_the_elections_raft_starts() {
     assert!(!two_leaders(&one), "{one:?}");
     assert!(two_leaders(&any), "{any:?}");
     assert!(one.unique_states < any.unique_states);
+}
+
+/// "Can this still break?" from the start of a network player's Raft round: the largest of the
+/// from-here searches of `tests/network_player.rs` (106,228 states, about a second in release),
+/// with the same count as `check --search core` on the same bounds.
+#[test]
+#[ignore]
+fn raft_from_its_start_the_network_players_checker_answers_no_as_check_does() {
+    use beat_paxos::explore::{Answer, network_player_options};
+    use beat_paxos::round::Round;
+    let mut setup = small(raft::MODE, None);
+    let explorer = protocols::explorer(raft::MODE).unwrap();
+    // No timeout: a loaded machine must not turn the answer into "unknown".
+    let options = beat_paxos::explore::CheckOptions {
+        timeout: None,
+        ..network_player_options(explorer, 1, 5)
+    };
+    let report = explorer.check(&setup, &options);
+    setup.network_player = true;
+    let round = Round::new(setup);
+    let answer = explorer
+        .can_it_break(&round.setup, round.simulation.engine(), &options)
+        .unwrap();
+    assert_eq!(answer.answer, Answer::No, "{}", answer.words);
+    assert!(report.complete);
+    assert_eq!(answer.unique_states, report.unique_states);
+    assert_eq!(answer.unique_states, 106_228);
 }

@@ -41,13 +41,13 @@ fn chaos_property(mode: Mode, nodes: usize, runs: u64) {
             "{mode:?} n={nodes} seed {seed} never decided/converged: {summary:?}"
         );
         assert!(
-            world.finished(),
+            world.engine().finished(),
             "{mode:?} n={nodes} seed {seed} did not finish"
         );
         // The round ends at the decision; the rest of the schedule (and the adversary's) must
         // still heal every fault.
         let mut world = world;
-        while world.pending_actions() > 0 {
+        while world.engine().pending_actions() > 0 {
             world.step_one();
         }
         assert!(
@@ -449,7 +449,7 @@ fn the_counter_converges_after_a_partition_heals() {
     assert!(sim.checker().spread() > 0, "a partitioned counter diverges");
     assert_eq!(sim.checker().converged_at, None);
     world.run_to_end(setup.max_ticks);
-    let summary = world.summary(&setup);
+    let summary = world.engine().summary(&setup);
     assert!(summary.violations.is_empty(), "{summary:?}");
     assert!(
         detail(&summary, "converged_tick").as_u64().unwrap() > 4000,
@@ -943,7 +943,7 @@ fn the_trace_path_is_checked_before_the_run_and_the_trace_streams_to_it() {
     let mut setup = Setup::for_mode(ec_counter::MODE);
     setup.seed = 5;
     let (_, world) = run::run(&chaos::with_chaos(&setup), true);
-    assert_eq!(world.trace_lines(0).concat().into_bytes(), bytes);
+    assert_eq!(world.engine().trace_lines(0).concat().into_bytes(), bytes);
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn captions(round: &mut Round) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     while round.outcome.is_none() && round.now() < 60_000 {
         round.step();
-        if let Some((_, text)) = round.simulation.caption(&round.setup)
+        if let Some((_, text)) = round.simulation.engine().caption(&round.setup)
             && seen.last() != Some(&text)
         {
             seen.push(text);
@@ -43,11 +43,11 @@ fn cannot_disagree() -> Round {
 #[test]
 fn a_decision_outlines_the_majority_that_accepted_and_the_leaders_promises() {
     let mut round = Round::new(Setup::for_mode(paxos::MODE));
-    let before = round.simulation.quorums();
+    let before = round.simulation.engine().quorums();
     assert!(before.outlines.is_empty() && before.legend.is_empty());
     round.play_to_end();
     let sim = round.simulation.of::<Paxos>().unwrap();
-    let quorums = round.simulation.quorums();
+    let quorums = round.simulation.engine().quorums();
 
     let (decided_ballot, value) = sim.actors()[0].decided.expect("everyone decided");
     let accepted: Vec<usize> = (0..3)
@@ -98,7 +98,7 @@ fn the_node_in_both_majorities_is_the_one_that_carried_the_chosen_value() {
     let mut round = cannot_disagree();
     round.play_to_end();
     let sim = round.simulation.of::<Paxos>().unwrap();
-    let quorums = round.simulation.quorums();
+    let quorums = round.simulation.engine().quorums();
     let chosen = sim.checker().chosen.expect("a value was chosen");
 
     let promise = outline(&quorums, QuorumKind::Promised);
@@ -217,7 +217,7 @@ fn the_majorities_panel_states_the_proposal_the_trace_shows_in_every_lesson() {
                 .last()
                 .copied()
                 .unwrap_or((*tick, *ballot, *value));
-            let legend = round.simulation.quorums().legend.join(" ");
+            let legend = round.simulation.engine().quorums().legend.join(" ");
             let (leader, proposed) = (colour_name(ballot.node), colour_name(value));
             assert!(
                 legend.contains(&format!("so {leader} proposed {proposed}")),
@@ -265,10 +265,10 @@ fn at_the_violation_the_panel_names_the_broken_rule_and_no_caption_claims_safety
     for (name, broken) in PHASE_ONE_LESSONS {
         let Some(broken) = broken else { continue };
         let mut round = solved(name);
-        let violation = round.simulation.violations()[0].tick;
+        let violation = round.simulation.engine().violations()[0].tick;
         let end = round.now();
         round.seek(violation);
-        let legend = round.simulation.quorums().legend.join(" ");
+        let legend = round.simulation.engine().quorums().legend.join(" ");
         assert!(
             legend.contains(&format!("the broken rule: {broken}")),
             "{name}: {legend}"
@@ -278,7 +278,7 @@ fn at_the_violation_the_panel_names_the_broken_rule_and_no_caption_claims_safety
         let mut seen: Vec<String> = Vec::new();
         while round.now() < end {
             round.step();
-            if let Some((_, text)) = round.simulation.caption(&round.setup)
+            if let Some((_, text)) = round.simulation.engine().caption(&round.setup)
                 && seen.last() != Some(&text)
             {
                 seen.push(text);
@@ -305,7 +305,7 @@ fn at_the_violation_the_panel_names_the_broken_rule_and_no_caption_claims_safety
 fn the_new_leader_that_hears_two_values_proposes_the_highest_ballots() {
     let round = solved("highest-ballot");
     let sim = round.simulation.of::<Paxos>().unwrap();
-    let quorums = round.simulation.quorums();
+    let quorums = round.simulation.engine().quorums();
     let legend = &quorums.legend[0];
     assert!(
         legend.contains("the highest ballot its promises reported was"),
@@ -346,9 +346,10 @@ fn the_results_give_the_proof_only_for_the_correct_protocol() {
         let setup = lesson::find(name).unwrap().setup().unwrap();
         let mut round = Round::new(setup);
         round.play_to_end();
-        assert!(round.simulation.violations().is_empty(), "{name}");
+        assert!(round.simulation.engine().violations().is_empty(), "{name}");
         let results = round
             .simulation
+            .engine()
             .results(&round.setup, &Outcome::new(round.now(), None));
         assert_eq!(
             results.why.contains("any two majorities share a node"),
@@ -366,11 +367,11 @@ fn the_results_give_the_proof_only_for_the_correct_protocol() {
 fn the_starred_nodes_are_in_both_outlines_even_before_anyone_decides() {
     let mut round = cannot_disagree();
     // Step to the first moment a node is starred as in both majorities.
-    while round.simulation.quorums().overlap.is_empty() {
+    while round.simulation.engine().quorums().overlap.is_empty() {
         assert!(round.now() < 20_000, "no node was ever in both majorities");
         round.step();
     }
-    let quorums = round.simulation.quorums();
+    let quorums = round.simulation.engine().quorums();
     for node in &quorums.overlap {
         for kind in [QuorumKind::Promised, QuorumKind::Accepted] {
             assert!(

@@ -20,7 +20,9 @@ use beat_paxos::round::Attack;
 fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
     let scores = scores.map_or(ScoreStore::Memory, ScoreStore::File);
     let mut app = App::new();
-    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin::default()))
+    // Transforms propagate as in the game, so that what the pointer finds is where it is drawn.
+    let plugins = (MinimalPlugins, StatesPlugin, AssetPlugin::default());
+    app.add_plugins((plugins, bevy::transform::TransformPlugin))
         .init_asset::<Image>()
         .insert_resource(TimeUpdateStrategy::FixedTimesteps(1))
         .insert_resource(scores);
@@ -106,13 +108,13 @@ fn going_back_shows_that_moment_and_a_move_there_forks_the_round() {
     assert_eq!(rewound.line().len(), 2);
     assert_eq!(rewound.frontier(), frontier);
     assert_eq!(
-        rewound.simulation.trace_lines(0),
-        fresh.simulation.trace_lines(0),
+        rewound.simulation.engine().trace_lines(0),
+        fresh.simulation.engine().trace_lines(0),
         "the same history as a fresh run stopped at 500"
     );
     let (trace_len, in_flight) = (
-        rewound.simulation.trace_len(),
-        rewound.simulation.in_flight_count(),
+        rewound.simulation.engine().trace_len(),
+        rewound.simulation.engine().in_flight_count(),
     );
     assert_eq!(app.world().resource::<Frame>().new_trace, 0..trace_len);
     assert_eq!(
@@ -153,7 +155,7 @@ fn one_node_entity_per_node_and_one_sprite_per_message_in_flight() {
     for _ in 0..600 {
         app.update();
         let sprites = count::<(With<MessageSprite>, Without<Fading>)>(&mut app);
-        let in_flight = round(&app).simulation.in_flight_count();
+        let in_flight = round(&app).simulation.engine().in_flight_count();
         assert_eq!(sprites, in_flight, "at tick {}", round(&app).now());
         most = most.max(sprites);
         frames_with_messages += usize::from(sprites > 0);
@@ -526,7 +528,7 @@ fn a_caught_violation_pauses_the_game_once_and_says_what_failed() {
         app.update();
     }
     app.update(); // the seek back to the very moment
-    let violation = round(&app).simulation.violations()[0].clone();
+    let violation = round(&app).simulation.engine().violations()[0].clone();
     let alarm = app.world().resource::<ViolationAlarm>();
     assert_eq!(alarm.caught.as_ref(), Some(&violation));
     assert!(alarm.open);
@@ -540,12 +542,12 @@ fn a_caught_violation_pauses_the_game_once_and_says_what_failed() {
     app.world_mut().resource_mut::<ViolationAlarm>().open = false;
     app.world_mut().write_message(Seek(violation.tick - 50));
     app.update();
-    assert!(round(&app).simulation.violations().is_empty());
+    assert!(round(&app).simulation.engine().violations().is_empty());
     app.world_mut().resource_mut::<Clock>().paused = false;
     while round(&app).now() < violation.tick + 100 {
         app.update();
     }
-    assert!(!round(&app).simulation.violations().is_empty());
+    assert!(!round(&app).simulation.engine().violations().is_empty());
     assert!(!app.world().resource::<ViolationAlarm>().open);
     assert!(!app.world().resource::<Clock>().paused);
     std::fs::remove_dir_all(&dir).ok();
@@ -709,6 +711,35 @@ fn at_five_frames_a_second_clicks_double_clicks_holds_and_space_all_work() {
 }
 
 #[test]
+fn at_two_frames_a_second_a_double_tap_is_timed_between_the_taps_not_the_frames() {
+    use beat_paxos::game::input::PointerEvent::{Press, Release};
+    let mut app = game(Setup::for_mode(paxos::MODE), None);
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(
+        std::time::Duration::from_millis(500),
+    ));
+    app.update();
+    let green = node_place(&mut app, 1);
+
+    // The first tap ends just before a frame, the second starts just after: two frames 0.5 s
+    // apart see them, more than a double tap's 0.4 s, but the taps themselves may be close.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert!(
+        round(&app).simulation.is_down(1),
+        "a double tap split by a slow frame killed green"
+    );
+
+    // Two taps with a whole frame between them are at least 0.5 s apart: two single taps.
+    pointer(&mut app, &[Press(green), Release(green)]);
+    app.update();
+    pointer(&mut app, &[Press(green), Release(green)]);
+    assert!(
+        round(&app).simulation.is_down(1),
+        "taps a frame apart are not a double tap"
+    );
+}
+
+#[test]
 fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames_a_second() {
     use beat_paxos::game::input::PointerEvent::{Press, Release};
     use beat_paxos::game::lesson::ActiveLesson;
@@ -723,7 +754,7 @@ fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames
         app.update();
     }
     app.update(); // the seek back to the moment
-    let pauses = (lesson.pauses)(&*round(&app).simulation);
+    let pauses = (lesson.pauses)(round(&app).simulation.engine());
     let pause = pauses.first().expect("a pause").clone();
     assert!(app.world().resource::<Clock>().paused);
     assert_eq!(
@@ -733,6 +764,7 @@ fn a_lesson_waits_for_the_student_at_its_moment_and_stops_on_done_at_five_frames
     );
     let leader = round(&app)
         .simulation
+        .engine()
         .node_views(&round(&app).setup)
         .iter()
         .position(|view| view.leading.is_some())
@@ -848,4 +880,91 @@ fn a_lesson_given_at_launch_opens_paused_as_the_command_line_and_links_ask() {
     assert_eq!(active.map(|a| a.lesson.name), Some(lesson.name));
     assert!(app.world().resource::<Clock>().paused);
     assert_eq!(round(&app).now(), 0, "stopped before the first step");
+}
+
+#[test]
+fn the_network_player_clicks_a_parked_message_to_deliver_it_and_messages_on_one_link_fan_out() {
+    use beat_paxos::game::input::PointerEvent::{Press, Release};
+    let mut setup = Setup::for_mode(paxos::MODE);
+    setup.network_player = true;
+    let mut app = game(setup, None);
+    for _ in 0..20 {
+        app.update();
+    }
+    assert_eq!(round(&app).now(), 0, "nothing moves by itself");
+    // Red's election timer fires: its prepares wait on its links to green and blue.
+    app.world_mut()
+        .write_message(PlayerAttack(Attack::Fire(0, 0)));
+    app.update();
+    app.update();
+    let waiting = round(&app).network_choices().unwrap().messages;
+    assert_eq!(waiting.len(), 2, "red's prepares wait: {waiting:?}");
+    let sprites: Vec<(u64, Vec2)> = app
+        .world_mut()
+        .query_filtered::<(&MessageSprite, &GlobalTransform), Without<Fading>>()
+        .iter(app.world())
+        .map(|(m, t)| (m.id, t.translation().truncate()))
+        .collect();
+    assert_eq!(sprites.len(), 2);
+    // Parked near their receivers, not at red.
+    let red = node_place(&mut app, 0);
+    for (id, at) in &sprites {
+        let to = node_place(&mut app, waiting.iter().find(|m| m.id == *id).unwrap().to);
+        assert!(
+            at.distance(to) < at.distance(red),
+            "message {id} is parked near its receiver"
+        );
+    }
+    // A click on one delivers it: the move is a delivery, and it is gone from the links.
+    let (id, at) = sprites[0];
+    pointer(&mut app, &[Press(at), Release(at)]);
+    app.update();
+    let moves = &round(&app).moves;
+    assert_eq!(moves.last().map(|m| &m.attack), Some(&Attack::Deliver(id)));
+    let waiting = round(&app).network_choices().unwrap().messages;
+    assert!(waiting.iter().all(|m| m.id != id), "delivered");
+    // The receiver's promise now waits on the link back to red beside the other prepare.
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+
+    // Red times out again: a second prepare waits on each of its links, and the two on one link
+    // are drawn apart, the first sent nearer the receiver.
+    let timer = round(&app).network_choices().unwrap().timers;
+    let red_timer = timer
+        .iter()
+        .find(|t| t.node == 0)
+        .expect("red's timer is armed again");
+    let attack = Attack::Fire(0, red_timer.timer);
+    app.world_mut().write_message(PlayerAttack(attack));
+    app.update();
+    app.update();
+    let waiting = round(&app).network_choices().unwrap().messages;
+    let on_link: Vec<u64> = waiting
+        .iter()
+        .filter(|m| m.from == 0 && m.to == 2)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(on_link.len(), 2, "{waiting:?}");
+    let at = |app: &mut App, id: u64| {
+        app.world_mut()
+            .query::<(&MessageSprite, &GlobalTransform)>()
+            .iter(app.world())
+            .find(|(m, _)| m.id == id)
+            .map(|(_, t)| t.translation().truncate())
+            .unwrap()
+    };
+    let (first, second) = (at(&mut app, on_link[0]), at(&mut app, on_link[1]));
+    let blue = node_place(&mut app, 2);
+    assert!(
+        first.distance(second) > 20.0,
+        "fanned out: {first} {second}"
+    );
+    assert!(first.distance(blue) < second.distance(blue));
+    // A tap off the second one's centre, towards the first, still picks the second.
+    let tap = second.lerp(first, 0.15);
+    pointer(&mut app, &[Press(tap), Release(tap)]);
+    let moves = &round(&app).moves;
+    assert_eq!(
+        moves.last().map(|m| &m.attack),
+        Some(&Attack::Deliver(on_link[1]))
+    );
 }

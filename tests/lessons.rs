@@ -214,6 +214,7 @@ fn the_command_lists_lessons_and_plays_them() {
             "amnesia",
             "skip-highest-accepted",
             "accept-after-promise",
+            "amnesia",
             "no-max",
             "forget-vote",
             "no-up-to-date-check",
@@ -285,7 +286,7 @@ fn follow_from<M: Model>(
     let mut later: Vec<(u64, Attack)> = Vec::new();
     while lesson.met(&round).is_none() && round.now() < 20_000 {
         later.sort_by_key(|(tick, _)| *tick);
-        let due = round.simulation.next_due();
+        let due = round.simulation.engine().next_due();
         match later.first() {
             Some((tick, _)) if due.is_none_or(|due| *tick < due) => {
                 let (tick, attack) = later.remove(0);
@@ -314,7 +315,7 @@ fn follow_from<M: Model>(
 
 /// The game stops the student at the moment the hint names: the lesson pauses right here.
 fn paused_here(lesson: &Lesson, round: &Round) {
-    let pauses = (lesson.pauses)(&*round.simulation);
+    let pauses = (lesson.pauses)(round.simulation.engine());
     assert!(
         pauses.iter().any(|pause| pause.tick == round.now()),
         "{}: the hint acts at tick {}, but the game pauses at {:?}",
@@ -327,7 +328,7 @@ fn paused_here(lesson: &Lesson, round: &Round) {
 /// And the other way round: every pause of the run is a moment the hint acted at (a pause that
 /// asks for a move the hint does not make would mislead the student).
 fn acted_at_every_pause(lesson: &Lesson, round: &Round) {
-    for pause in (lesson.pauses)(&*round.simulation) {
+    for pause in (lesson.pauses)(round.simulation.engine()) {
         assert!(
             round.moves.iter().any(|played| played.tick == pause.tick),
             "{}: the game pauses at {} ({}), but the hint does nothing then: {:?}",
@@ -665,7 +666,7 @@ fn raft_forget_vote_hint_kill_the_first_voter_and_cut_its_candidate_off_breaks_e
         });
     met(lesson, &round);
     assert_eq!(
-        round.simulation.violations()[0].kind,
+        round.simulation.engine().violations()[0].kind,
         "election-safety",
         "{:?}",
         round.moves
@@ -695,7 +696,7 @@ fn raft_leader_crash_hint_kill_the_leader_as_it_commits() {
         Vec::new()
     });
     met(lesson, &round);
-    assert!(round.simulation.violations().is_empty());
+    assert!(round.simulation.engine().violations().is_empty());
 }
 
 /// Raft's old-leader lesson, as its hint says: isolate the leader as it appends the first command.
@@ -721,7 +722,7 @@ fn raft_old_leader_hint_isolate_the_leader_as_it_appends() {
         Vec::new()
     });
     met(lesson, &round);
-    assert!(round.simulation.violations().is_empty());
+    assert!(round.simulation.engine().violations().is_empty());
 }
 
 /// Raft's no-up-to-date-check lesson, as its opening words and hint say: isolate blue at once
@@ -773,7 +774,7 @@ fn raft_no_up_to_date_check_hint_keep_blue_away_then_isolate_the_leader_breaks_c
     acted_at_every_pause(lesson, &round);
     assert!(rejoined > 0 && committed && isolated, "{:?}", round.moves);
     assert_eq!(
-        round.simulation.violations()[0].kind,
+        round.simulation.engine().violations()[0].kind,
         "leader-completeness",
         "{:?}",
         round.moves
@@ -832,7 +833,7 @@ fn raft_commit_old_term_hint_figure_8_by_hand_breaks_completeness() {
     acted_at_every_pause(lesson, &round);
     assert!(killed, "{:?}", round.moves);
     assert_eq!(
-        round.simulation.violations()[0].kind,
+        round.simulation.engine().violations()[0].kind,
         "leader-completeness",
         "{:?}",
         round.moves
@@ -866,7 +867,7 @@ fn raft_split_vote_hint_cut_the_first_candidate_from_two_servers_splits_the_term
     });
     met(lesson, &round);
     acted_at_every_pause(lesson, &round);
-    assert!(round.simulation.violations().is_empty());
+    assert!(round.simulation.engine().violations().is_empty());
 }
 
 /// A term without a leader is not a split vote when its candidate had a majority and crashed

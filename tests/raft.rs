@@ -130,22 +130,29 @@ fn a_raft_round_replays_exactly_and_travels_in_a_link() {
     setup.seed = 4;
     let mut round = Round::new(setup.clone());
     round.advance(900);
-    let leader = (0..3).find(|n| round.simulation.node_views(&setup)[*n].leading.is_some());
+    let leader = (0..3).find(|n| {
+        round.simulation.engine().node_views(&setup)[*n]
+            .leading
+            .is_some()
+    });
     round
         .attack(Attack::Isolate(leader.expect("a leader by 0.9 s")))
         .unwrap();
-    while !round.simulation.finished() {
+    while !round.simulation.engine().finished() {
         round.advance(50);
     }
     let replay = Replay::parse(&Replay::of(&round).to_json()).unwrap();
     let summary = replay.run().unwrap();
     assert!(summary.decided);
     let mut again = Round::from_replay(&replay);
-    while !again.simulation.finished() {
+    while !again.simulation.engine().finished() {
         again.advance(7);
     }
     assert_eq!(again.moves, round.moves);
-    assert_eq!(again.simulation.won_at(), round.simulation.won_at());
+    assert_eq!(
+        again.simulation.engine().won_at(),
+        round.simulation.engine().won_at()
+    );
 
     let query = link::query_for_line(
         &setup,
@@ -190,7 +197,7 @@ fn a_rewound_raft_chaos_run_strikes_again_at_the_same_moments() {
     let setup = beat_paxos::chaos::with_chaos(&base);
     let whole = |sim: &mut Simulation| {
         sim.run_to_end(setup.max_ticks);
-        serde_json::to_value(sim.summary(&setup)).unwrap()
+        serde_json::to_value(sim.engine().summary(&setup)).unwrap()
     };
     let straight = whole(&mut Simulation::new(&setup, false));
     let violation = &straight["violations"][0];
@@ -201,4 +208,90 @@ fn a_rewound_raft_chaos_run_strikes_again_at_the_same_moments() {
     assert_eq!(whole(&mut run), straight, "the run from halfway");
     run.restore(&halfway).unwrap();
     assert_eq!(whole(&mut run), straight, "the run rewound to halfway");
+}
+
+#[test]
+fn a_command_submitted_at_the_leader_commits_and_the_round_replays_byte_identically() {
+    let mut setup = Setup::for_mode(raft::MODE);
+    setup.set_knob("servers", 3).unwrap();
+    setup.seed = 4;
+    let mut round = Round::new(setup.clone());
+    round.advance(900);
+    let views = round.simulation.engine().node_views(&setup);
+    let leader = (0..3).find(|n| views[*n].leading.is_some());
+    let leader = leader.expect("a leader by 0.9 s");
+    let follower = (leader + 1) % 3;
+    // A follower refuses it (naming the leader), a client and a down server take none.
+    round.attack(Attack::Submit(follower)).unwrap();
+    let client = round.attack(Attack::Submit(3)).unwrap_err();
+    assert!(client.contains("takes no commands"), "{client}");
+    round.attack(Attack::Submit(leader)).unwrap();
+    round.attack(Attack::ToggleDown(follower)).unwrap();
+    let down = round.attack(Attack::Submit(follower)).unwrap_err();
+    assert!(down.contains("is down"), "{down}");
+    while !round.simulation.engine().finished() {
+        round.advance(50);
+    }
+    let sim = round.simulation.of::<raft::Raft>().unwrap();
+    let yours: Vec<_> = sim
+        .checker()
+        .committed
+        .values()
+        .filter(|e| e.command.is_player())
+        .collect();
+    assert_eq!(yours.len(), 1, "only the leader's is committed: {yours:?}");
+    let redirected = sim.trace().iter().any(|t| {
+        matches!(&t.event, beat_paxos::sim::Event::Note { node, note: raft::Note::Redirected { leader: Some(l), .. } } if *node == follower && *l == leader)
+    });
+    assert!(redirected, "the follower names the leader");
+    // Paxos takes no commands.
+    let paxos = Setup::for_mode(beat_paxos::protocols::paxos::MODE);
+    let refusal = Round::new(paxos).attack(Attack::Submit(0)).unwrap_err();
+    assert!(refusal.contains("takes no commands"), "{refusal}");
+
+    // The round's own trace, and `sim --replay` of its replay file, byte for byte.
+    let dir = std::env::temp_dir().join(format!("beat-paxos-raft-submit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("submit.json");
+    let replay = Replay::of(&round).with_trace_hash().unwrap();
+    std::fs::write(&file, replay.to_json()).unwrap();
+    let traces: Vec<Vec<u8>> = (0..2)
+        .map(|k| {
+            let trace = dir.join(format!("t{k}.jsonl"));
+            let run = json(&beat_paxos(&[
+                "sim",
+                "--replay",
+                &file.display().to_string(),
+                "--trace",
+                &trace.display().to_string(),
+            ]));
+            assert_eq!(run["decided"], true, "{run}");
+            std::fs::read(trace).unwrap()
+        })
+        .collect();
+    assert_eq!(traces[0], traces[1]);
+    // The replay's run is the game's round, which ran on a little past the end (whole steps).
+    let own: Vec<u8> = sim
+        .trace()
+        .iter()
+        .flat_map(|t| {
+            let mut line = serde_json::to_vec(t).unwrap();
+            line.push(b'\n');
+            line
+        })
+        .collect();
+    assert!(
+        own.starts_with(&traces[0]),
+        "the replay differs from the round"
+    );
+    let replayed = String::from_utf8_lossy(&traces[0]);
+    assert!(replayed.contains(r#""action":"submit""#), "{replayed}");
+    let player = raft::Command::PLAYER;
+    assert!(replayed.contains(&format!(
+        r#""type":"acknowledged","command":{{"client":{player}"#
+    )));
+    // And a link carries the move.
+    let query = link::query_for_line(&setup, round.line());
+    assert!(link::parse(&query).problems.is_empty(), "{query}");
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -23,6 +23,7 @@ fn fixed(attack: Attack) -> impl Fn(&Round) -> Option<Attack> {
 fn first_in_flight(round: &Round) -> Option<u64> {
     let views = round
         .simulation
+        .engine()
         .message_views(&round.setup, round.now() as f64);
     views.first().map(|m| m.id)
 }
@@ -51,7 +52,7 @@ fn play_live(setup: &Setup, plan: &[LiveMove], pace: Pace) -> Round {
     let mut go_towards = |round: &mut Round, tick: Tick| {
         frame += 1;
         let stepping = pace.step_every > 0 && frame % pace.step_every == 0;
-        match round.simulation.next_due() {
+        match round.simulation.engine().next_due() {
             Some(next) if stepping && next <= tick => round.step(),
             _ => round.advance(pace.chunk.min(tick - round.now())),
         }
@@ -64,7 +65,7 @@ fn play_live(setup: &Setup, plan: &[LiveMove], pace: Pace) -> Round {
             let _ = round.attack(attack);
         }
     }
-    while !round.simulation.finished() && round.now() < setup.max_ticks {
+    while !round.simulation.engine().finished() && round.now() < setup.max_ticks {
         let target = round.now() + pace.chunk;
         go_towards(&mut round, target);
     }
@@ -119,7 +120,7 @@ fn counter_plan() -> Vec<LiveMove> {
 
 /// FNV-1a of the first `events` trace lines, as the game's web bridge hashes them.
 fn prefix_hash(round: &Round, events: usize) -> String {
-    let lines = round.simulation.trace_lines(0);
+    let lines = round.simulation.engine().trace_lines(0);
     assert!(lines.len() >= events, "{} < {events} events", lines.len());
     let hash = lines[..events]
         .iter()
@@ -134,19 +135,19 @@ fn fingerprint(round: &Round) -> String {
         "now {}\nnodes {:?}\nmessages {:?}\nstats {:?}\ntrace {:?}\nbudget {} {} {}\nmoves {:?}\n\
          outcome {:?}\nviolations {:?}\nnext {:?}\npending {}\nchecks {:?}",
         round.now(),
-        sim.node_views(&round.setup),
-        sim.message_views(&round.setup, round.now() as f64),
-        sim.stats(),
-        sim.trace_lines(0),
+        sim.engine().node_views(&round.setup),
+        sim.engine().message_views(&round.setup, round.now() as f64),
+        sim.engine().stats(),
+        sim.engine().trace_lines(0),
         round.budget_left,
         round.drops_left,
         round.duplicates_left,
         round.moves,
         round.outcome,
-        sim.violations(),
-        sim.upcoming(),
-        sim.pending_actions(),
-        sim.checks(&round.setup),
+        sim.engine().violations(),
+        sim.engine().upcoming(),
+        sim.engine().pending_actions(),
+        sim.engine().checks(&round.setup),
     )
 }
 
@@ -202,7 +203,7 @@ fn a_replay_plays_back_exactly_what_was_played_live() {
             },
         );
         assert!(live.moves.len() >= at_least, "{name}: {:?}", live.moves);
-        assert!(live.simulation.finished(), "{name}");
+        assert!(live.simulation.engine().finished(), "{name}");
 
         let text = Replay::of(&live).to_json();
         let replay = Replay::parse(&text).unwrap();
@@ -219,7 +220,7 @@ fn a_replay_plays_back_exactly_what_was_played_live() {
 
         // Played back in the game at another pace, the round is the same.
         let mut again = Round::from_replay(&replay);
-        while !again.simulation.finished() {
+        while !again.simulation.engine().finished() {
             again.advance(7);
         }
         assert_eq!(again.moves, live.moves, "{name}");
@@ -311,7 +312,7 @@ fn seeking_anywhere_is_the_round_played_live_to_that_tick() {
         );
         let line = round.line().to_vec();
         let frontier = round.frontier();
-        let original = round.simulation.trace_lines(0);
+        let original = round.simulation.engine().trace_lines(0);
         let mut ticks: Vec<Tick> = vec![0, 1, frontier, frontier - 1];
         for m in &line {
             ticks.extend([m.tick, m.tick.saturating_sub(1), m.tick + 1]);
@@ -337,7 +338,7 @@ fn seeking_anywhere_is_the_round_played_live_to_that_tick() {
                 frontier,
                 "{name}: a seek keeps the frontier"
             );
-            let trace = round.simulation.trace_lines(0);
+            let trace = round.simulation.engine().trace_lines(0);
             assert_eq!(trace[..], original[..trace.len()], "{name} at {tick}");
         }
         // Played on from a rewind without a move of the player's, the round is the same again.
@@ -346,7 +347,7 @@ fn seeking_anywhere_is_the_round_played_live_to_that_tick() {
             round.advance(13);
         }
         assert_eq!(
-            round.simulation.trace_lines(0)[..original.len()],
+            round.simulation.engine().trace_lines(0)[..original.len()],
             original[..]
         );
         assert_eq!(round.line(), line);
@@ -401,12 +402,12 @@ fn a_move_after_a_rewind_forks_the_line() {
         round.take_played_back().is_empty(),
         "nothing of the old line plays back"
     );
-    let fork = round.simulation.trace_lines(0);
+    let fork = round.simulation.engine().trace_lines(0);
 
     // The new line seeks like any other, and its replay is the new line.
     round.seek(line[0].tick + 1);
     round.seek(at + 100);
-    assert_eq!(round.simulation.trace_lines(0), fork);
+    assert_eq!(round.simulation.engine().trace_lines(0), fork);
     assert_eq!(Replay::of(&round).moves, round.line());
     let reference = live_to(&setup, round.line(), at + 100);
     assert_eq!(fingerprint(&round), fingerprint(&reference));
@@ -425,7 +426,7 @@ fn playback_shows_each_move_as_its_tick_comes() {
     let replay = Replay::of(&live);
     let mut round = Round::from_replay(&replay);
     let mut shown = Vec::new();
-    while !round.simulation.finished() {
+    while !round.simulation.engine().finished() {
         let before = round.now();
         round.advance(10);
         for played in round.take_played_back() {
@@ -466,22 +467,22 @@ fn stepping_back_and_forth_goes_from_moment_to_moment() {
     let frontier = round.frontier();
     round.seek(frontier / 2);
     // Standing where nothing happens, a step back goes to before the last thing that happened.
-    let trace = round.simulation.trace_lines(0);
+    let trace = round.simulation.engine().trace_lines(0);
     if let Some(next) = round.next_moment() {
         round.seek(next - 1);
     }
     let previous = round.previous_moment().unwrap();
     round.seek(previous);
-    assert!(round.simulation.trace_lines(0).len() < trace.len());
+    assert!(round.simulation.engine().trace_lines(0).len() < trace.len());
     round.seek(round.next_moment().unwrap());
     let mut visited = vec![round.now()];
     for _ in 0..20 {
         let previous = round.previous_moment().unwrap();
         assert!(previous < round.now());
-        let trace = round.simulation.trace_lines(0);
+        let trace = round.simulation.engine().trace_lines(0);
         round.seek(previous);
         assert!(
-            round.simulation.trace_lines(0).len() < trace.len(),
+            round.simulation.engine().trace_lines(0).len() < trace.len(),
             "something happened then"
         );
         visited.push(previous);
@@ -737,7 +738,7 @@ fn a_replay_stopped_at_a_tick_is_the_round_at_that_moment() {
             "--max-ticks",
             &tick.to_string(),
         ]));
-        let events = reference.simulation.trace_len();
+        let events = reference.simulation.engine().trace_len();
         assert_eq!(summary["trace_events"], events as u64, "at {tick}");
         assert_eq!(
             summary["trace_hash"],

@@ -236,6 +236,7 @@ impl Model for Toy {
             label: format!("v={}", message.msg.0),
             colour: message.from,
             shape: MessageShape::Round,
+            light: false,
         }
     }
     fn note_text(note: &ToyNote) -> Option<String> {
@@ -288,15 +289,15 @@ fn a_fault_free_run_decides_the_smallest_value_everywhere() {
     );
     let smallest = (0..4).map(|id| (42 + 7 * id) % 100).min().unwrap();
     assert_eq!(summary.value, Some(smallest.to_string()));
-    assert!(simulation.finished());
-    let views = simulation.node_views(&setup);
+    assert!(simulation.engine().finished());
+    let views = simulation.engine().node_views(&setup);
     assert_eq!(views.len(), 4);
     assert!(
         views
             .iter()
             .all(|v| v.done == Some(("DECIDED", smallest.to_string())))
     );
-    let log = simulation.log_lines(&setup, 0);
+    let log = simulation.engine().log_lines(&setup, 0);
     assert_eq!(log.iter().filter(|l| l.text.contains("decides")).count(), 4);
 }
 
@@ -316,12 +317,12 @@ fn chaos_and_player_attacks_reach_it_and_it_stays_safe() {
     simulation.apply(Action::Kill { node: 1 }).unwrap();
     assert!(simulation.apply(Action::Kill { node: 2 }).is_err());
     simulation.run_until(1_000);
-    let views = simulation.node_views(&setup);
+    let views = simulation.engine().node_views(&setup);
     assert!(
         views[0].down && views[0].done.is_none(),
         "a down node handles nothing"
     );
-    assert!(!simulation.finished());
+    assert!(!simulation.engine().finished());
 }
 
 #[test]

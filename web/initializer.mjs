@@ -48,6 +48,8 @@ export default function initializer() {
         traceHash: (events) => bindings().beat_paxos_trace_hash(events),
         seek: (tick) => bindings().beat_paxos_seek(tick),
         replay: () => bindings().beat_paxos_replay(),
+        askChecker: () => bindings().beat_paxos_ask_checker(),
+        checkerAnswer: () => JSON.parse(bindings().beat_paxos_checker_answer() || "null"),
       };
       document.getElementById("beat-paxos").focus();
     },

@@ -739,6 +739,32 @@ impl<P: Explorable> Dfs<'_, P> {
         Ok((state, path))
     }
 
+    /// A state of the search made of its parts: each node, the messages in flight (in any
+    /// order, repeats allowed; made a set on a duplicating network) and the checker with what
+    /// it reported. For a search from a moment of a running simulation (see
+    /// [`super::from_here`]).
+    pub fn state_of(
+        &self,
+        slots: Vec<Slot<P::Actor>>,
+        mut net: Vec<Envelope<<P::Actor as Actor>::Msg>>,
+        checker: P::Checker,
+        violations: Vec<Violation>,
+    ) -> State<P> {
+        net.sort();
+        if self.duplicating() {
+            net.dedup();
+        }
+        State {
+            slots,
+            net,
+            checker: Arc::new(checker),
+            violations,
+            marks: 0,
+            delivered: Arc::new(Vec::new()),
+            dropped: Arc::new(Vec::new()),
+        }
+    }
+
     /// Searches every state within the bounds, or until the first violation or the budget.
     pub fn run(&self) -> Outcome<P> {
         self.run_from(self.initial_state(), Vec::new())

@@ -15,6 +15,7 @@
 pub mod adapter;
 pub mod budget;
 pub mod dfs;
+pub mod from_here;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod model;
 
@@ -35,6 +36,10 @@ use stateright::{HasDiscoveries, Model as _};
 pub use adapter::{Explored, NodeState};
 pub use budget::{Budget, Incomplete};
 use dfs::{DELIVERED_AGAIN_BIT, Dfs, Event};
+pub use from_here::{
+    Answer, FROM_HERE_MAX_STATES, FROM_HERE_TIMEOUT, FromHere, NetworkStep, from_here,
+    network_player_options,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use model::{Exploration, ExploreState, SAFETY};
 
@@ -132,6 +137,9 @@ pub struct CheckOptions {
     /// The core search: drop messages the protocol says can no longer do anything
     /// ([`Explorable::dead_message`]).
     pub drop_dead: bool,
+    /// "Can this still break?" ([`from_here()`]): the copies the player has left. A way found on
+    /// a duplicating network that needs more is looked for again without copies.
+    pub max_copies: Option<usize>,
 }
 
 impl Default for CheckOptions {
@@ -150,6 +158,7 @@ impl Default for CheckOptions {
             stop: None,
             sleep_sets: true,
             drop_dead: true,
+            max_copies: None,
         }
     }
 }
@@ -213,6 +222,8 @@ pub trait Explorable:
 {
     /// The "something good can happen" property: the search reports whether some state has it.
     const PROGRESS: &'static str;
+    /// What the checker guards, in words, for "no order ... can break {this} from here".
+    const SAFETY_WORDS: &'static str = "its safety";
     /// Whether the protocol has rounds that `max_round` bounds.
     const ROUNDS: bool = false;
     /// Knob values `check` uses unless told otherwise, to keep the search small.
@@ -287,6 +298,14 @@ pub trait Explorer: Sync {
     fn check(&self, setup: &Setup, options: &CheckOptions) -> CheckReport;
     /// Why the core search cannot start from `setup`'s script, if it cannot.
     fn script_start_error(&self, setup: &Setup, options: &CheckOptions) -> Option<String>;
+    /// "Can this still break?" from the exact state of `run`, a network player's run of this
+    /// protocol (see [`from_here::from_here`]); `Err` says why it cannot be asked there.
+    fn can_it_break(
+        &self,
+        setup: &Setup,
+        run: &dyn crate::protocol::AnyEngine,
+        options: &CheckOptions,
+    ) -> Result<FromHere, String>;
 }
 
 impl<P: Explorable> Explorer for P {
@@ -310,6 +329,19 @@ impl<P: Explorable> Explorer for P {
     }
     fn script_start_error(&self, setup: &Setup, options: &CheckOptions) -> Option<String> {
         script_start_error::<P>(setup, options)
+    }
+
+    fn can_it_break(
+        &self,
+        setup: &Setup,
+        run: &dyn crate::protocol::AnyEngine,
+        options: &CheckOptions,
+    ) -> Result<FromHere, String> {
+        #[cfg(not(target_arch = "wasm32"))]
+        let started = Some(Instant::now());
+        #[cfg(target_arch = "wasm32")]
+        let started = None;
+        from_here::from_here::<P>(setup, run, options, started)
     }
 }
 
@@ -752,6 +784,44 @@ fn counterexample_of<P: Explorable>(
     path: Vec<(Event<P::Actor>, P::Actor)>,
     violations: &[Violation],
 ) -> (Counterexample, Scripted) {
+    let (steps, script) = describe_path::<P>(setup, network, seed, path);
+    let first = violations.first().cloned().unwrap_or_else(|| Violation {
+        tick: 0,
+        kind: "unknown".into(),
+        detail: String::new(),
+    });
+
+    let mut run = setup.clone();
+    run.script = script;
+    let scripted = Scripted {
+        setup: run,
+        name: format!("Counterexample: {}", first.kind),
+        description: format!(
+            "Found by `beat-paxos check` in {} steps: {}.",
+            steps.len(),
+            first.detail
+        ),
+    };
+    let replays = replays_to(&scripted.setup, &first.kind);
+    let counterexample = Counterexample {
+        kind: first.kind,
+        detail: first.detail,
+        length: steps.len(),
+        steps,
+        replays,
+    };
+    (counterexample, scripted)
+}
+
+/// A path in words ("3. green receives Prepare(1.R) from red → sends Promise(1.R) to red") and
+/// as script steps: `path` holds each step with the node it acts on as it was just before (for
+/// a recovery, the image it restarts from).
+fn describe_path<P: Explorable>(
+    setup: &Setup,
+    network: NetworkKind,
+    seed: u64,
+    path: Vec<(Event<P::Actor>, P::Actor)>,
+) -> (Vec<String>, Vec<ScriptStep>) {
     let name = |node: NodeId| setup.mode.node_name(setup, node);
     let duplicating = network == NetworkKind::Duplicating;
     let mut delivered = BTreeSet::new();
@@ -818,32 +888,7 @@ fn counterexample_of<P: Explorable>(
         });
         script.push(step);
     }
-    let first = violations.first().cloned().unwrap_or_else(|| Violation {
-        tick: 0,
-        kind: "unknown".into(),
-        detail: String::new(),
-    });
-
-    let mut run = setup.clone();
-    run.script = script;
-    let scripted = Scripted {
-        setup: run,
-        name: format!("Counterexample: {}", first.kind),
-        description: format!(
-            "Found by `beat-paxos check` in {} steps: {}.",
-            steps.len(),
-            first.detail
-        ),
-    };
-    let replays = replays_to(&scripted.setup, &first.kind);
-    let counterexample = Counterexample {
-        kind: first.kind,
-        detail: first.detail,
-        length: steps.len(),
-        steps,
-        replays,
-    };
-    (counterexample, scripted)
+    (steps, script)
 }
 
 /// "starts ballot 1.R; sends Prepare(1.R) to green and blue".
@@ -885,6 +930,6 @@ fn replays_to(setup: &Setup, kind: &str) -> bool {
         return false;
     }
     let (summary, simulation) = crate::simulation::run(setup, false);
-    simulation.script_error().is_none()
+    simulation.engine().script_error().is_none()
         && summary.violations.first().is_some_and(|v| v.kind == kind)
 }

@@ -37,9 +37,12 @@ pub(super) fn plugin(app: &mut App) {
 
 /// Hold a node this long (seconds) to slow it rather than click it.
 const HOLD_SECONDS: f32 = 0.35;
-/// A press this soon after a click's release, on the same node, makes a double-click (timed
-/// from release to press, as phones time a double tap, so a slow frame between the two taps
-/// does not count against it; two clicks read in one frame are 0 s apart).
+/// A press this soon after a click's release, on the same node, makes a double-click. It is
+/// timed from release to press, as phones time a double tap, and between the taps themselves as
+/// nearly as a frame can tell: events carry no time, so a release read in one frame counts as
+/// at that frame's end and a press read in a later frame as at that frame's start. However
+/// slow the frames, two taps close enough together are a double tap (and two read in one frame
+/// always are).
 const DOUBLE_SECONDS: f32 = 0.4;
 /// A press that moves further than this (world units) is a drag.
 const DRAG_DISTANCE: f32 = 14.0;
@@ -185,7 +188,7 @@ type LiveMessages<'w, 's> =
 /// Press, hold, drag, click and double-click on nodes and messages, from the pointer's events
 /// in order; only holding to slow reads the clock.
 fn pointer_gestures(
-    time: Res<Time<Real>>,
+    (time, current): (Res<Time<Real>>, Option<Res<CurrentRound>>),
     mut events: MessageReader<PointerEvent>,
     mut pointer: ResMut<Pointer>,
     (nodes, messages): (Query<&NodeEntity>, LiveMessages),
@@ -194,11 +197,19 @@ fn pointer_gestures(
     mut hover: ResMut<Hover>,
 ) {
     let now = time.elapsed_secs();
+    let held = current.is_some_and(|current| current.round.network_held());
+    // The earliest moment this frame's events can have happened: just after the last frame.
+    let frame_start = now - time.delta_secs();
+    // The nearest message within reach: a fingertip's on a small screen, where parked messages
+    // lie close together.
+    let message_reach = MESSAGE_REACH.max(0.6 * REACH_PIXELS * pointer.pixel_size);
     let message_at = |at: Vec2| {
         messages
             .iter()
-            .find(|(_, t)| t.translation().truncate().distance(at) <= MESSAGE_REACH)
-            .map(|(m, _)| m.id)
+            .map(|(m, t)| (m.id, t.translation().truncate().distance(at)))
+            .filter(|(_, distance)| *distance <= message_reach)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(id, _)| id)
     };
     // The message under the pointer is lit in the diagram too.
     hover.in_game = pointer.position.and_then(message_at);
@@ -223,13 +234,19 @@ fn pointer_gestures(
                     .iter()
                     .any(|n| at.distance(Vec2::new(n.place.x, n.place.y)) <= n.place.radius);
                 if let Some(message) = message_at(at).filter(|_| !over_disc) {
-                    attacks.write(PlayerAttack(Attack::Drop(message)));
+                    // The network player delivers what it clicks; everyone else drops it.
+                    let attack = if held {
+                        Attack::Deliver(message)
+                    } else {
+                        Attack::Drop(message)
+                    };
+                    attacks.write(PlayerAttack(attack));
                     pointer.press = None;
                     continue;
                 }
                 let node = node_at(at);
                 let double = pointer.last_click.is_some_and(|(last, released)| {
-                    Some(last) == node && now - released <= DOUBLE_SECONDS
+                    Some(last) == node && frame_start - released <= DOUBLE_SECONDS
                 });
                 pointer.press = Some(Press {
                     at,
@@ -329,7 +346,7 @@ fn keyboard(
         attacks.write(PlayerAttack(Attack::HealAll));
     }
     if keys.just_pressed(KeyCode::KeyP)
-        && let Some(paused) = round.simulation.clients_paused()
+        && let Some(paused) = round.simulation.engine().clients_paused()
     {
         attacks.write(PlayerAttack(Attack::PauseClients(!paused)));
     }

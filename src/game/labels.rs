@@ -1,5 +1,5 @@
 //! No label draws over another, at any size: each frame, node and message labels are placed in
-//! order of importance, and one that would overlap a node or a label already placed waits,
+//! order of importance, and one that would overlap a node, a log row or a label already placed waits,
 //! hidden, until there is room. Nodes first, by number (a counter's servers before its clients),
 //! each its badge before its status; then the hovered message; then messages in flight, oldest
 //! first (so the labels that stay, stay put); lost messages last.
@@ -9,7 +9,7 @@ use bevy::sprite::Anchor;
 use bevy::text::TextLayoutInfo;
 
 use super::messages::{Fading, MessageLabel, MessageSprite};
-use super::nodes::{NodeEntity, NodeLabel};
+use super::nodes::{NodeEntity, NodeLabel, log_row_rect};
 use super::timeline::Hover;
 
 pub(super) fn plugin(app: &mut App) {
@@ -28,16 +28,24 @@ fn label_rect(global: &GlobalTransform, layout: &TextLayoutInfo, anchor: Option<
 
 /// Room taken, and by which node's labels (a node's own labels are laid out to stack closely, so
 /// they never hide each other).
-type Taken = Vec<(Rect, Option<Entity>)>;
+pub(super) type Taken = Vec<(Rect, Option<Entity>)>;
 
-/// Shows `rect`'s label if it fits beside what is `taken` (and takes its room), hides it if not.
-fn place(rect: Rect, owner: Option<Entity>, taken: &mut Taken, visibility: &mut Visibility) {
+/// Takes `rect`'s room if it is free of what is `taken` (a node's own labels excepted), and says
+/// whether it did.
+pub(super) fn claim(rect: Rect, owner: Option<Entity>, taken: &mut Taken) -> bool {
     let rect = rect.inflate(MARGIN);
     let free = taken
         .iter()
         .all(|(other, by)| (owner.is_some() && *by == owner) || rect.intersect(*other).is_empty());
-    let wanted = if free {
+    if free {
         taken.push((rect, owner));
+    }
+    free
+}
+
+/// Shows `rect`'s label if it fits beside what is `taken` (and takes its room), hides it if not.
+fn place(rect: Rect, owner: Option<Entity>, taken: &mut Taken, visibility: &mut Visibility) {
+    let wanted = if claim(rect, owner, taken) {
         Visibility::Inherited
     } else {
         Visibility::Hidden
@@ -92,6 +100,13 @@ fn declutter(
             (disc, None)
         })
         .collect();
+    // Log rows are drawn where they belong, always: every label keeps clear of them, its own
+    // node's too.
+    for node in &nodes {
+        if let Some(row) = log_row_rect(node.place) {
+            taken.push((row.inflate(MARGIN), None));
+        }
+    }
 
     let mut order: Vec<_> = node_labels
         .iter_mut()

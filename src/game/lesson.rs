@@ -175,11 +175,11 @@ fn pause_at_moments(
     let round = &current.round;
     // A pause is a function of the trace: a trace read with no new pause in it need not be
     // read again until it changes.
-    let length = round.simulation.trace_len();
+    let length = round.simulation.engine().trace_len();
     if active.pauses_read_at == Some(length) {
         return;
     }
-    let pauses = (active.lesson.pauses)(&*round.simulation);
+    let pauses = (active.lesson.pauses)(round.simulation.engine());
     let Some(pause) = pauses.into_iter().find(|p| !active.paused.contains(p)) else {
         active.pauses_read_at = Some(length);
         return;

@@ -47,6 +47,10 @@ pub struct Fading {
 
 const FADE_SECONDS: f32 = 0.9;
 
+/// A light message's size, relative to the others', and its opacity.
+const LIGHT_SCALE: f32 = 0.55;
+const LIGHT_ALPHA: f32 = 0.5;
+
 /// The sprite of each message in flight, by the core's message id.
 #[derive(Resource, Default)]
 struct MessageEntities {
@@ -60,6 +64,29 @@ fn along(from: Place, to: Place, progress: f32) -> Vec2 {
     let start = a + dir * from.radius;
     let end = b - dir * to.radius;
     start.lerp(end, progress)
+}
+
+/// Where the messages waiting for the network player are parked on their links: the first sent
+/// nearest its receiver, the later ones queued back towards the sender, so that none hides
+/// another and each can be picked.
+fn parked_progress(messages: &[crate::view::MessageView]) -> HashMap<MsgId, f32> {
+    let mut links: HashMap<(usize, usize), Vec<MsgId>> = HashMap::new();
+    for message in messages {
+        links
+            .entry((message.from, message.to))
+            .or_default()
+            .push(message.id);
+    }
+    let mut parked = HashMap::new();
+    for waiting in links.values_mut() {
+        waiting.sort_unstable();
+        // Spread over the link's last 80% at most, closer together when many wait.
+        let gap = (0.7 / waiting.len() as f32).min(0.16);
+        for (place, id) in waiting.iter().enumerate() {
+            parked.insert(*id, 0.85 - gap * place as f32);
+        }
+    }
+    parked
 }
 
 /// The old round's sprites went with its `RoundEntity` cleanup; forget their ids.
@@ -99,8 +126,16 @@ fn sync_messages(
     }
     let places: Vec<Place> = places.into_iter().flatten().collect();
     let live: HashSet<MsgId> = frame.messages.iter().map(|m| m.id).collect();
+    let parked = current
+        .round
+        .network_held()
+        .then(|| parked_progress(&frame.messages));
     for message in &frame.messages {
-        let position = along(places[message.from], places[message.to], message.progress);
+        let progress = parked
+            .as_ref()
+            .and_then(|parked| parked.get(&message.id).copied())
+            .unwrap_or(message.progress);
+        let position = along(places[message.from], places[message.to], progress);
         if let Some(&entity) = entities.by_id.get(&message.id) {
             if let Ok(mut transform) = sprites.get_mut(entity) {
                 transform.translation = position.extend(transform.translation.z);
@@ -108,10 +143,19 @@ fn sync_messages(
             continue;
         }
         let look = &message.look;
-        let colour = node_colour(look.colour);
+        // Routine traffic is smaller and fainter, and drawn under the rest.
+        let (scale, alpha, z) = if look.light {
+            (LIGHT_SCALE, LIGHT_ALPHA, 1.9)
+        } else {
+            (1.0, 1.0, 2.0)
+        };
+        let colour = node_colour(look.colour).with_alpha(alpha);
         let (size, rotation) = match look.shape {
-            MessageShape::Round => (24.0, Quat::IDENTITY),
-            MessageShape::Diamond => (19.0, Quat::from_rotation_z(std::f32::consts::FRAC_PI_4)),
+            MessageShape::Round => (24.0 * scale, Quat::IDENTITY),
+            MessageShape::Diamond => (
+                19.0 * scale,
+                Quat::from_rotation_z(std::f32::consts::FRAC_PI_4),
+            ),
         };
         let sprite = match look.shape {
             MessageShape::Round => Sprite {
@@ -123,7 +167,7 @@ fn sync_messages(
             MessageShape::Diamond => Sprite::from_color(colour, Vec2::splat(size)),
         };
         // Later messages draw on top; z stays below the node labels.
-        let z = 2.0 + (message.id % 1000) as f32 * 0.0005;
+        let z = z + (message.id % 1000) as f32 * 0.0005;
         let entity = commands
             .spawn((
                 RoundEntity,
@@ -134,8 +178,9 @@ fn sync_messages(
                     MessageLabel,
                     Text2d::new(look.label.clone()),
                     label_font(14.0, &looks.classroom),
-                    TextColor(Color::srgb(0.97, 0.97, 0.97)),
-                    Transform::from_xyz(0.0, 19.0, 0.5).with_rotation(rotation.inverse()),
+                    TextColor(Color::srgba(0.97, 0.97, 0.97, alpha.max(0.7))),
+                    Transform::from_xyz(0.0, 12.0 + 7.0 * scale, 0.5)
+                        .with_rotation(rotation.inverse()),
                     // Shown once laid out and placed, if there is room (`labels.rs`).
                     Visibility::Hidden,
                 )],

@@ -44,6 +44,11 @@ pub struct Shapes {
     pub dashed_ring: Handle<Image>,
     /// The mark of a node in both outlined majorities.
     pub star: Handle<Image>,
+    /// A committed log entry, and an entry not yet committed.
+    pub square: Handle<Image>,
+    pub hollow_square: Handle<Image>,
+    /// The timer ring at each of `TIMER_STEPS + 1` fractions left, from none to the whole ring.
+    pub timer_arcs: Vec<Handle<Image>>,
 }
 
 /// A node's body; `place` is where the layout put it.
@@ -77,6 +82,12 @@ enum NodePart {
     Value,
     Badge,
     Status,
+    /// The election timer's ring (see [`TIMER_STEPS`]).
+    Timer,
+    /// Box `slot` of the log row.
+    LogBox(usize),
+    /// "+N": the older entries the row leaves out.
+    LogMore,
 }
 
 /// The majority outline a node can have: dashed, the promise majority of the latest leader to
@@ -104,6 +115,70 @@ struct CutMark;
 
 const TEXT_Z: f32 = 0.3;
 
+/// How finely the timer ring shrinks: one of this many steps of a turn.
+const TIMER_STEPS: usize = 48;
+/// The timer ring sits inside the node's rim, clear of its mark and of the outlines outside it.
+const TIMER_SCALE: f32 = 0.9;
+const TIMER_HOLE: f32 = 0.8;
+const TIMER_COLOUR: Color = Color::srgba(0.0, 0.0, 0.0, 0.6);
+
+/// How many of a log's latest entries its row shows; a "+N" marker counts the older ones.
+pub const LOG_SHOWN: usize = 8;
+/// A log box's side, and the distance from one box to the next.
+const LOG_BOX: f32 = 16.0;
+const LOG_PITCH: f32 = 19.0;
+/// Room for the "+N" marker, left of the boxes.
+const LOG_MARKER: f32 = 30.0;
+const LOG_WIDTH: f32 = LOG_MARKER + LOG_PITCH * LOG_SHOWN as f32 - (LOG_PITCH - LOG_BOX);
+/// Air between a log row and the labels beside it (more than the labels' own margins).
+const LOG_AIR: f32 = 5.0;
+
+/// Where a node's log row goes, relative to the node: its left end (the "+N" marker's room)
+/// and the middle of its boxes' line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogRow {
+    pub left: f32,
+    pub y: f32,
+}
+
+impl LogRow {
+    /// The middle of box `slot` (0 the oldest shown).
+    pub fn slot(&self, slot: usize) -> Vec2 {
+        Vec2::new(
+            self.left + LOG_MARKER + LOG_BOX / 2.0 + slot as f32 * LOG_PITCH,
+            self.y,
+        )
+    }
+
+    /// Where the "+N" marker ends (it is anchored on its right).
+    pub fn marker(&self) -> Vec2 {
+        Vec2::new(self.left + LOG_MARKER - 3.0, self.y)
+    }
+
+    /// The room the row takes, relative to the node.
+    pub fn rect(&self) -> Rect {
+        Rect::new(
+            self.left,
+            self.y - LOG_BOX / 2.0,
+            self.left + LOG_WIDTH,
+            self.y + LOG_BOX / 2.0,
+        )
+    }
+
+    /// The index of the first entry of a log of `len` that the row shows (it shows the latest
+    /// `LOG_SHOWN`, the first in slot 0): also how many the "+N" marker counts.
+    pub fn first_shown(len: usize) -> usize {
+        len.saturating_sub(LOG_SHOWN)
+    }
+}
+
+/// The room a node's log row takes in the world, if the node shows a log: the labels keep clear
+/// of it (`labels.rs`).
+pub fn log_row_rect(place: Place) -> Option<Rect> {
+    let row = LabelPlaces::around(place, place.radius > 30.0).log?;
+    Some(row.rect().translate(Vec2::new(place.x, place.y)))
+}
+
 /// The overlap star's colour: its shape and its tag, not its colour, set it apart (gold is the
 /// leader's ring).
 const OVERLAP_COLOUR: Color = Color::srgb(1.0, 1.0, 1.0);
@@ -114,13 +189,53 @@ fn make_shapes(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
     let thin_ring = images.add(circle_image(256, 0.88));
     let dashed_ring = images.add(dashed(circle_image(256, 0.86), 14));
     let star = images.add(star_image(128));
+    let square = images.add(white_image(4, vec![255; 64]));
+    let hollow_square = images.add(hollow_square_image(20, 4));
+    let timer_arcs = (0..=TIMER_STEPS)
+        .map(|step| images.add(arc_image(96, TIMER_HOLE, step as f32 / TIMER_STEPS as f32)))
+        .collect();
     commands.insert_resource(Shapes {
         disc,
         ring,
         thin_ring,
         dashed_ring,
         star,
+        square,
+        hollow_square,
+        timer_arcs,
     });
+}
+
+/// A white square outline `border` pixels thick, to tint.
+fn hollow_square_image(size: u32, border: u32) -> Image {
+    let mut data = Vec::with_capacity((size * size * 4) as usize);
+    for y in 0..size {
+        for x in 0..size {
+            let edge = x < border || y < border || x >= size - border || y >= size - border;
+            data.extend_from_slice(&[255, 255, 255, if edge { 255 } else { 0 }]);
+        }
+    }
+    white_image(size, data)
+}
+
+/// The part of a white ring (inner radius `hole`, as a fraction) that `fraction` of a turn
+/// covers, clockwise from the top: the time a timer has left.
+fn arc_image(size: u32, hole: f32, fraction: f32) -> Image {
+    let mut ring = circle_image(size, hole);
+    let r = size as f32 / 2.0;
+    if let Some(data) = ring.data.as_mut() {
+        for y in 0..size {
+            for x in 0..size {
+                // Clockwise from the top, in turns (image rows go down).
+                let (dx, dy) = (x as f32 + 0.5 - r, y as f32 + 0.5 - r);
+                let turn = (dx.atan2(-dy) / std::f32::consts::TAU).rem_euclid(1.0);
+                if turn >= fraction {
+                    data[((y * size + x) * 4 + 3) as usize] = 0;
+                }
+            }
+        }
+    }
+    ring
 }
 
 /// A white anti-aliased disc (or ring, if `hole` is the inner radius as a fraction), to tint.
@@ -267,7 +382,7 @@ fn respawn_cluster(
             (false, true) => (30.0, 0.0),
             (false, false) => (13.0, 0.0),
         };
-        commands.spawn((
+        let mut body = commands.spawn((
             RoundEntity,
             NodeEntity { id, place: *place },
             Sprite {
@@ -349,6 +464,44 @@ fn respawn_cluster(
                 ),
             ],
         ));
+        body.with_children(|parts| {
+            parts.spawn((
+                NodePart::Timer,
+                Sprite {
+                    image: shapes.timer_arcs[TIMER_STEPS].clone(),
+                    custom_size: Some(Vec2::splat(diameter * TIMER_SCALE)),
+                    color: TIMER_COLOUR,
+                    ..default()
+                },
+                Transform::from_xyz(0.0, 0.0, TEXT_Z - 0.05),
+                Visibility::Hidden,
+            ));
+            let Some(row) = labels.log else {
+                return;
+            };
+            for slot in 0..LOG_SHOWN {
+                parts.spawn((
+                    NodePart::LogBox(slot),
+                    Sprite {
+                        image: shapes.square.clone(),
+                        custom_size: Some(Vec2::splat(LOG_BOX)),
+                        ..default()
+                    },
+                    Transform::from_translation(row.slot(slot).extend(TEXT_Z)),
+                    Visibility::Hidden,
+                ));
+            }
+            parts.spawn((
+                NodePart::LogMore,
+                text(
+                    "",
+                    if big { 14.0 } else { 11.0 },
+                    Color::srgb(0.85, 0.87, 0.9),
+                ),
+                Anchor::CENTER_RIGHT,
+                Transform::from_translation(row.marker().extend(TEXT_Z)),
+            ));
+        });
     }
 }
 
@@ -371,16 +524,76 @@ fn quorum_ring(shapes: &Shapes, ring: QuorumRing, diameter: f32) -> impl Bundle 
 
 /// Where a node's badge and status text go: on the side facing away from the centre of the
 /// cluster, where no messages fly.
-struct LabelPlaces {
-    badge: Vec3,
-    badge_anchor: Anchor,
-    status: Vec3,
-    status_anchor: Anchor,
+/// A node that shows a log has its row between the node and its status.
+pub(crate) struct LabelPlaces {
+    pub(crate) badge: Vec3,
+    pub(crate) badge_anchor: Anchor,
+    pub(crate) status: Vec3,
+    pub(crate) status_anchor: Anchor,
     status_justify: Justify,
+    pub(crate) log: Option<LogRow>,
 }
 
 impl LabelPlaces {
-    fn around(place: Place, big: bool) -> LabelPlaces {
+    pub(crate) fn around(place: Place, big: bool) -> LabelPlaces {
+        let plain = LabelPlaces::without_log(place, big);
+        if !place.shows_log {
+            return plain;
+        }
+        let outward = Vec2::new(place.x, place.y).normalize_or(Vec2::Y);
+        let gap = place.radius * QUORUM_SCALE + 2.0;
+        let badge_line = if big { 20.0 } else { 16.0 };
+        let z = TEXT_Z;
+        // Above or below the node, the row runs outward from the node's inner edge, so that the
+        // rows of neighbours on one line (the bottom two of nine) keep apart.
+        let left = if place.x > place.radius {
+            -place.radius
+        } else if place.x < -place.radius {
+            place.radius - LOG_WIDTH
+        } else {
+            -LOG_WIDTH / 2.0
+        };
+        if outward.y > 0.6 {
+            // Top: the row above the badge, the status above the row.
+            let bottom = gap + badge_line + LOG_AIR;
+            LabelPlaces {
+                status: Vec3::new(0.0, bottom + LOG_BOX + LOG_AIR, z),
+                log: Some(LogRow {
+                    left,
+                    y: bottom + LOG_BOX / 2.0,
+                }),
+                ..plain
+            }
+        } else if outward.y < -0.6 {
+            // Bottom: the row under the node, the status under the row.
+            LabelPlaces {
+                status: Vec3::new(0.0, -(gap + LOG_BOX + LOG_AIR), z),
+                log: Some(LogRow {
+                    left,
+                    y: -(gap + LOG_BOX / 2.0),
+                }),
+                ..plain
+            }
+        } else {
+            // A side: the status just above the middle line, the row just below it.
+            let side = outward.x.signum();
+            LabelPlaces {
+                status: Vec3::new(side * gap, LOG_AIR / 2.0, z),
+                status_anchor: if side > 0.0 {
+                    Anchor::BOTTOM_LEFT
+                } else {
+                    Anchor::BOTTOM_RIGHT
+                },
+                log: Some(LogRow {
+                    left: if side > 0.0 { gap } else { -gap - LOG_WIDTH },
+                    y: -(LOG_AIR / 2.0 + LOG_BOX / 2.0),
+                }),
+                ..plain
+            }
+        }
+    }
+
+    fn without_log(place: Place, big: bool) -> LabelPlaces {
         let outward = Vec2::new(place.x, place.y).normalize_or(Vec2::Y);
         // Outside the outermost quorum outline.
         let gap = place.radius * QUORUM_SCALE + 2.0;
@@ -393,6 +606,7 @@ impl LabelPlaces {
                 status: Vec3::new(0.0, gap + badge_line, TEXT_Z),
                 status_anchor: Anchor::BOTTOM_CENTER,
                 status_justify: Justify::Center,
+                log: None,
             }
         } else if outward.y < -0.6 {
             LabelPlaces {
@@ -401,6 +615,7 @@ impl LabelPlaces {
                 status: Vec3::new(0.0, -gap, TEXT_Z),
                 status_anchor: Anchor::TOP_CENTER,
                 status_justify: Justify::Center,
+                log: None,
             }
         } else {
             let side = outward.x.signum();
@@ -418,6 +633,7 @@ impl LabelPlaces {
                 } else {
                     Justify::Right
                 },
+                log: None,
             }
         }
     }
@@ -446,6 +662,7 @@ type NodePartParts = (
 fn update_nodes(
     frame: Res<Frame>,
     selection: Res<Selection>,
+    shapes: Res<Shapes>,
     mut bodies: Query<(&NodeEntity, &mut Sprite, &Children)>,
     mut parts: Query<NodePartParts, Without<NodeEntity>>,
 ) {
@@ -547,6 +764,50 @@ fn update_nodes(
                         c.0 = badge_colour(view);
                     }
                 }
+                NodePart::Timer => {
+                    let step = view
+                        .timer
+                        .map(|left| (left.clamp(0.0, 1.0) * TIMER_STEPS as f32).round() as usize);
+                    if let (Some(step), Some(mut sprite)) = (step, sprite)
+                        && sprite.image != shapes.timer_arcs[step]
+                    {
+                        sprite.image = shapes.timer_arcs[step].clone();
+                    }
+                    set_visible(&mut visibility, step.is_some_and(|s| s > 0));
+                }
+                NodePart::LogBox(slot) => {
+                    let entry = view.log.get(LogRow::first_shown(view.log.len()) + slot);
+                    if let (Some(entry), Some(mut sprite)) = (entry, sprite) {
+                        let [r, g, b] = view::term_colour(entry.term);
+                        let colour =
+                            Color::srgb_u8(r, g, b).with_alpha(if view.down { 0.45 } else { 1.0 });
+                        let image = if entry.committed {
+                            &shapes.square
+                        } else {
+                            &shapes.hollow_square
+                        };
+                        if sprite.color != colour {
+                            sprite.color = colour;
+                        }
+                        if sprite.image != *image {
+                            sprite.image = image.clone();
+                        }
+                    }
+                    set_visible(&mut visibility, entry.is_some());
+                }
+                NodePart::LogMore => {
+                    if let Some(mut text) = text {
+                        let older = LogRow::first_shown(view.log.len());
+                        set_text(
+                            &mut text,
+                            if older > 0 {
+                                format!("+{older}")
+                            } else {
+                                String::new()
+                            },
+                        );
+                    }
+                }
                 NodePart::Status => {
                     if let Some(mut text) = text {
                         let lines: Vec<&str> = view
@@ -584,6 +845,19 @@ fn quorum_colour(quorums: &view::Quorums, ring: QuorumRing, node: NodeId) -> Opt
         QuorumRing::Accepted => view::QuorumKind::Accepted,
     };
     in_outline(kind).map(|o| node_colour(o.colour).with_alpha(0.85))
+}
+
+/// Shows or hides a part, assigning only on a change (a write marks it changed for every system
+/// after).
+fn set_visible(visibility: &mut Visibility, shown: bool) {
+    let wanted = if shown {
+        Visibility::Inherited
+    } else {
+        Visibility::Hidden
+    };
+    if *visibility != wanted {
+        *visibility = wanted;
+    }
 }
 
 /// Assigns only when the text changed, so Bevy does not re-layout unchanged text every frame.
@@ -627,6 +901,85 @@ fn update_links(
                     Visibility::Inherited
                 };
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::game::labels::{Taken, claim};
+    use crate::protocols::raft::{RaftShape, view::layout};
+
+    /// A label's room as the default (monospaced) font lays it out: 0.6 em a character, 1.25 em
+    /// a line.
+    fn text_rect(at: Vec3, anchor: Anchor, text: &str, size: f32) -> Rect {
+        let size = Vec2::new(text.chars().count() as f32 * 0.6 * size, 1.25 * size);
+        Rect::from_center_size(at.truncate() - anchor.0 * size, size)
+    }
+
+    #[test]
+    fn nine_servers_with_logs_of_twenty_entries_keep_rows_labels_and_nodes_apart() {
+        let shape = RaftShape {
+            servers: 9,
+            clients: 3,
+            commands: 20,
+        };
+        let places = layout(shape);
+        // The nodes first, then every row, as `labels.rs` claims room; each must find it free.
+        let mut taken: Taken = places
+            .iter()
+            .map(|p| {
+                let disc = Rect::from_center_size(Vec2::new(p.x, p.y), Vec2::splat(p.radius * 2.0));
+                (disc, None)
+            })
+            .collect();
+        let servers = &places[..shape.servers];
+        for place in servers {
+            let row = log_row_rect(*place).expect("a server shows its log");
+            assert!(claim(row, None, &mut taken), "the row of {place:?}");
+            // A log of 20: its latest 8 entries in their slots, "+12" before them, all in the row.
+            let local = LabelPlaces::around(*place, true).log.unwrap();
+            let first = LogRow::first_shown(20);
+            assert_eq!(first, 12);
+            for slot in 0..20 - first {
+                let b = Rect::from_center_size(local.slot(slot), Vec2::splat(LOG_BOX));
+                assert!(local.rect().contains(b.min) && local.rect().contains(b.max));
+                if slot > 0 {
+                    let before = local.slot(slot - 1).x + LOG_BOX / 2.0;
+                    assert!(b.min.x > before, "boxes {slot} and before overlap");
+                }
+            }
+            let marker = text_rect(
+                local.marker().extend(0.0),
+                Anchor::CENTER_RIGHT,
+                "+12",
+                14.0,
+            );
+            assert!(
+                marker.max.x < local.slot(0).x - LOG_BOX / 2.0,
+                "+12 before the boxes"
+            );
+            assert!(marker.min.x >= local.left, "+12 inside the row");
+        }
+        // Then each server's own labels at their longest, where they go.
+        for place in servers {
+            let labels = LabelPlaces::around(*place, true);
+            let origin = Vec3::new(place.x, place.y, 0.0);
+            let badge = text_rect(
+                origin + labels.badge,
+                labels.badge_anchor,
+                "LEADER term 9",
+                15.0,
+            );
+            let status = text_rect(
+                origin + labels.status,
+                labels.status_anchor,
+                "term 9 candidate",
+                14.0,
+            );
+            assert!(claim(badge, None, &mut taken), "the badge of {place:?}");
+            assert!(claim(status, None, &mut taken), "the status of {place:?}");
         }
     }
 }

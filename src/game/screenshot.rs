@@ -44,7 +44,7 @@ fn take_screenshot(
             "screenshot: tick {} nodes {} in_flight {} decided {}",
             round.now(),
             round.setup.cluster_size(),
-            round.simulation.in_flight_count(),
+            round.simulation.engine().in_flight_count(),
             round.outcome.is_some()
         );
     }

@@ -210,10 +210,13 @@ fn start_round(
     if number == 1 && settings.lesson.is_none() {
         // Nothing moves until the first timeout; tell a new player what they can do meanwhile
         // (a lesson's panel says what to do in its own words).
-        feedback.write(Feedback(
+        let hint = if settings.setup.network_player {
+            "You are the network: fire a node's timer in the side panel, then click a waiting \
+             message to deliver it."
+        } else {
             "Attack! Double-click a node to kill it, hold it to slow it, drag between nodes to cut a link."
-                .into(),
-        ));
+        };
+        feedback.write(Feedback(hint.into()));
     }
     commands.insert_resource(CurrentRound {
         round: Round::with_plan(settings.setup.clone(), std::mem::take(&mut settings.plan)),
@@ -301,25 +304,28 @@ fn publish_frame(
     } else {
         0.0
     };
-    let now = simulation.now() as f64 + within;
+    let now = simulation.engine().now() as f64 + within;
     let rewound = std::mem::take(&mut frame.rewind_pending);
     let from = if rewound { 0 } else { frame.new_trace.end };
-    let to = simulation.trace_len();
+    let to = simulation.engine().trace_len();
     let (quorums, caption) = if rewound || from != to {
-        (simulation.quorums(), simulation.caption(setup))
+        (
+            simulation.engine().quorums(),
+            simulation.engine().caption(setup),
+        )
     } else {
         (std::mem::take(&mut frame.quorums), frame.caption.take())
     };
     *frame = Frame {
-        nodes: simulation.node_views(setup),
-        messages: simulation.message_views(setup, now),
-        checks: Some(simulation.checks(setup)),
+        nodes: simulation.engine().node_views(setup),
+        messages: simulation.engine().message_views(setup, now),
+        checks: Some(simulation.engine().checks(setup)),
         quorums,
         caption,
         now,
         new_trace: from..to,
-        new_log: simulation.log_lines(setup, from),
-        lost: simulation.lost_since(from),
+        new_log: simulation.engine().log_lines(setup, from),
+        lost: simulation.engine().lost_since(from),
         rewound,
         rewind_pending: false,
     };

@@ -39,7 +39,7 @@ fn raise(
     if started.read().count() > 0 {
         *alarm = ViolationAlarm::default();
     }
-    let Some(violation) = current.round.simulation.violations().first() else {
+    let Some(violation) = current.round.simulation.engine().violations().first() else {
         return;
     };
     let key = (violation.tick, violation.kind.clone());

@@ -83,6 +83,10 @@ struct Bridge {
     replay_of: (u32, usize),
     /// FNV-1a of the trace after each event: `hashes[n - 1]` covers the first `n` events.
     hashes: Vec<u64>,
+    /// `beatPaxos.askChecker()` asked "can this still break?"; answered next frame.
+    ask_checker: bool,
+    /// The checker's last answer (JSON), with the milliseconds its search took.
+    checker_answer: Option<String>,
 }
 
 thread_local! {
@@ -117,6 +121,24 @@ pub fn beat_paxos_seek(tick: f64) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// Asks "can this still break?" from the current moment, as the side panel's button does;
+/// the answer comes next frame, from `beat_paxos_checker_answer`.
+#[wasm_bindgen]
+pub fn beat_paxos_ask_checker() {
+    BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        b.ask_checker = true;
+        b.checker_answer = None;
+    });
+}
+
+/// The checker's last answer as JSON (the search's `FromHere`, and `ms`: how long the search
+/// took in this browser), or `undefined` until there is one.
+#[wasm_bindgen]
+pub fn beat_paxos_checker_answer() -> Option<String> {
+    BRIDGE.with(|b| b.borrow().checker_answer.clone())
+}
+
 /// The replay file of the current round (JSON, as "save replay" writes it).
 #[wasm_bindgen]
 pub fn beat_paxos_replay() -> String {
@@ -145,7 +167,28 @@ pub(super) fn plugin(app: &mut App) {
                 .after(PublishFrame)
                 .run_if(resource_exists::<CurrentRound>),
         )
-        .add_systems(Last, (publish_state, signal_ready));
+        .add_systems(Last, (publish_state, signal_ready))
+        .add_systems(
+            Update,
+            answer_checker
+                .after(PublishFrame)
+                .run_if(resource_exists::<CurrentRound>),
+        );
+}
+
+/// Runs the search `beatPaxos.askChecker()` asked for, timed with the browser's clock.
+fn answer_checker(current: Res<CurrentRound>) {
+    if !BRIDGE.with(|b| std::mem::take(&mut b.borrow_mut().ask_checker)) {
+        return;
+    }
+    let started = js_sys::Date::now();
+    let answer = super::hud::ask_checker(&current.round);
+    let ms = js_sys::Date::now() - started;
+    let json = match answer {
+        Ok(found) => serde_json::json!({ "ms": ms, "found": found }),
+        Err(why) => serde_json::json!({ "ms": ms, "error": why }),
+    };
+    BRIDGE.with(|b| b.borrow_mut().checker_answer = Some(json.to_string()));
 }
 
 fn deliver_inbox(mut attacks: MessageWriter<PlayerAttack>, mut seeks: MessageWriter<Seek>) {
@@ -205,7 +248,11 @@ fn forget_old_round(mut started: MessageReader<RoundStarted>) {
 
 /// Extends the running trace hash with this frame's new trace entries.
 fn hash_new_trace(current: Res<CurrentRound>, frame: Res<Frame>) {
-    let lines = current.round.simulation.trace_lines(frame.new_trace.start);
+    let lines = current
+        .round
+        .simulation
+        .engine()
+        .trace_lines(frame.new_trace.start);
     BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
         if frame.rewound {
@@ -263,7 +310,7 @@ fn publish_state(
         return;
     };
     let round = &current.round;
-    let simulation = &round.simulation;
+    let simulation = round.simulation.engine();
     let nodes: Vec<serde_json::Value> = frame
         .nodes
         .iter()
@@ -298,6 +345,8 @@ fn publish_state(
             "budget_left": round.budget_left,
             "outcome": round.outcome,
             "violations": simulation.violations(),
+            // A network player's round: the messages waiting and the timers to fire.
+            "network": round.network_choices(),
             // The violation window: the violation it shows, and whether it is open.
             "alarm": alarm.caught.as_ref().map(|v| serde_json::json!({
                 "kind": v.kind, "tick": v.tick, "open": alarm.open,

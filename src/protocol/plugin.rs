@@ -246,5 +246,8 @@ pub fn base_view<A: Actor, C: Checker<A::Note>>(
         value: None,
         status: Vec::new(),
         inspector: Vec::new(),
+        log: Vec::new(),
+        timer: None,
+        takes_commands: false,
     }
 }

@@ -56,6 +56,12 @@ pub trait AnyEngine: Send + Sync {
     fn pending_actions(&self) -> usize;
     /// Why a scripted run's script stopped before its end, if it did.
     fn script_error(&self) -> Option<&str>;
+    /// In a network player's run, whether the network runs by itself for now; `None` in any
+    /// other run (see [`Engine::network_running`]).
+    fn network_running(&self) -> Option<bool>;
+    /// In a network player's run, what the player can do now: the messages waiting, by
+    /// destination in the order sent, and the timers that can fire. `None` in any other run.
+    fn network_choices(&self, setup: &Setup) -> Option<view::NetworkChoices>;
     fn finished(&self) -> bool;
     /// Runs until [`finished`](Self::finished), nothing is left to happen, or `max_ticks`.
     fn run_to_end(&mut self, max_ticks: Tick);
@@ -201,12 +207,12 @@ fn acting_node<A: crate::sim::Actor>(event: &Event<A>) -> Option<NodeId> {
     }
 }
 
-pub struct TypedEngine<P: Model> {
+pub(crate) struct TypedEngine<P: Model> {
     sim: ProtocolEngine<P>,
 }
 
 impl<P: Model> TypedEngine<P> {
-    pub fn new(setup: &Setup, record_trace: bool) -> TypedEngine<P> {
+    pub(crate) fn new(setup: &Setup, record_trace: bool) -> TypedEngine<P> {
         let config = EngineConfig {
             seed: setup.seed,
             net: setup.net,
@@ -214,10 +220,12 @@ impl<P: Model> TypedEngine<P> {
             record_trace,
         };
         let (actors, checker) = P::build(setup);
-        let sim = if setup.script.is_empty() {
-            Engine::new(actors, checker, config)
-        } else {
+        let sim = if !setup.script.is_empty() {
             Engine::scripted(actors, checker, config, setup.script.clone())
+        } else if setup.network_player {
+            Engine::network_player(actors, checker, config)
+        } else {
+            Engine::new(actors, checker, config)
         };
         TypedEngine { sim }
     }
@@ -288,6 +296,48 @@ impl<P: Model> AnyEngine for TypedEngine<P> {
     }
     fn script_error(&self) -> Option<&str> {
         self.sim.script_error()
+    }
+    fn network_running(&self) -> Option<bool> {
+        self.sim.network_running()
+    }
+    fn network_choices(&self, setup: &Setup) -> Option<view::NetworkChoices> {
+        let running = self.sim.network_running()?;
+        let mut messages: Vec<view::WaitingMessage> = self
+            .sim
+            .in_flight()
+            .map(|m| view::WaitingMessage {
+                id: m.id,
+                from: m.from,
+                to: m.to,
+                sent: m.sent,
+                copy_of: m.copy_of,
+                deliverable: self.sim.deliverable(m),
+                label: P::message_look(setup, m).label,
+            })
+            .collect();
+        // Ids grow as messages are sent (a copy's when it is made), so a stable sort by
+        // destination keeps each destination's in the order sent.
+        messages.sort_by_key(|m| m.to);
+        let timers = (0..self.sim.actors().len())
+            .flat_map(|node| {
+                self.sim
+                    .armed_timers(node)
+                    .enumerate()
+                    .map(move |(timer, armed)| view::ArmedTimer {
+                        node,
+                        timer,
+                        name: match serde_json::to_value(armed) {
+                            Ok(serde_json::Value::String(name)) => name,
+                            other => other.map(|v| v.to_string()).unwrap_or_default(),
+                        },
+                    })
+            })
+            .collect();
+        Some(view::NetworkChoices {
+            running,
+            messages,
+            timers,
+        })
     }
     fn finished(&self) -> bool {
         P::finished(&self.sim)

@@ -107,6 +107,11 @@ pub struct Setup {
     /// The events of a scripted run, in order; empty for a timed run (see `sim::script`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub script: Vec<ScriptStep>,
+    /// The player is the network (`--network-player`, `net=player` in links): each message
+    /// waits on its link and each timer waits until the player delivers or fires it
+    /// (`sim::Engine::network_player`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub network_player: bool,
 }
 
 /// The values of a protocol's knobs.
@@ -171,6 +176,7 @@ impl Setup {
             actions: Vec::new(),
             chaos: false,
             script: Vec::new(),
+            network_player: false,
         }
     }
 
@@ -280,6 +286,21 @@ impl Setup {
             if let Err(problem) = timed.action.check(nodes, |node| self.is_target(node)) {
                 return bad(&format!("actions[{index}]"), problem.to_string());
             }
+        }
+        if self.network_player && !self.script.is_empty() {
+            return bad(
+                "network_player",
+                "a scripted run fixes the order of every event, so it cannot also leave it to \
+                 the network player; leave out `script` or `network_player`"
+                    .into(),
+            );
+        }
+        if self.network_player && self.chaos {
+            return bad(
+                "network_player",
+                "a chaos run's network is the adversary's, so it cannot also be the player's"
+                    .into(),
+            );
         }
         for (index, step) in self.script.iter().enumerate() {
             if let Err(problem) = step.check(nodes, |node| self.is_target(node)) {

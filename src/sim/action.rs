@@ -63,10 +63,40 @@ pub enum Action {
     /// ec-counter: clients stop issuing requests (only server syncs run) until resumed.
     PauseClients,
     ResumeClients,
+    /// The player submits a client command at `node`, which handles it as a client's (Raft: a
+    /// leader logs it, another server refuses it, naming the leader). Refused by a node that
+    /// takes no commands ([`Actor::takes_commands`](super::Actor::takes_commands)) and by a
+    /// down node.
+    Submit {
+        node: NodeId,
+    },
+    /// Network player: deliver in-flight message `message` now; with `copy`, deliver a copy of
+    /// it (with its own id) and leave it waiting.
+    Deliver {
+        message: MsgId,
+        #[serde(default, skip_serializing_if = "is_false")]
+        copy: bool,
+    },
+    /// Network player: fire now the `timer`-th of the timers `node` has armed, in the order
+    /// armed (see `Engine::armed_timers`).
+    Fire {
+        node: NodeId,
+        #[serde(default)]
+        timer: usize,
+    },
+    /// Network player: let the network deliver messages and fire timers by itself (`run`), or
+    /// hold them for the player again.
+    Network {
+        run: bool,
+    },
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The longest a duplicate may trail its original: long enough to arrive after any timeout a
@@ -131,7 +161,10 @@ impl<'de> Deserialize<'de> for TimedAction {
                     serde_path_to_error::deserialize::<_, NodeId>(value).map(drop)
                 }
                 "factor" => serde_path_to_error::deserialize::<_, u32>(value).map(drop),
-                "both" => serde_path_to_error::deserialize::<_, bool>(value).map(drop),
+                "both" | "copy" | "run" => {
+                    serde_path_to_error::deserialize::<_, bool>(value).map(drop)
+                }
+                "timer" => serde_path_to_error::deserialize::<_, usize>(value).map(drop),
                 "groups" => {
                     serde_path_to_error::deserialize::<_, Vec<Vec<NodeId>>>(value).map(drop)
                 }
@@ -211,6 +244,9 @@ impl Action {
                 Ok(())
             }
             Action::DropNext { from } => known(*from),
+            Action::Submit { node } => known(*node),
+            Action::Fire { node, .. } => known(*node),
+            Action::Deliver { .. } | Action::Network { .. } => Ok(()),
             Action::DuplicateNext { from, delay } => {
                 known(*from)?;
                 check_delay(*delay)
@@ -239,17 +275,35 @@ fn check_delay(delay: Tick) -> Result<(), ActionError> {
 /// Why an action was refused. The messages are shown to players and in scenario errors as they are.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum ActionError {
-    UnknownNode { node: NodeId, nodes: usize },
+    UnknownNode {
+        node: NodeId,
+        nodes: usize,
+    },
     NotAttackable(NodeId),
     AlreadyDown(NodeId),
     AlreadyUp(NodeId),
-    TooManyDown { max_down: usize, nodes: usize },
+    TooManyDown {
+        max_down: usize,
+        nodes: usize,
+    },
     BadSlowFactor(u32),
     SelfLink(NodeId),
     NodeInTwoGroups(NodeId),
     UnknownMessage(MsgId),
     NoClients,
     BadDelay(Tick),
+    /// A command submitted at a node that takes none (a protocol without commands, a client).
+    TakesNoCommands(NodeId),
+    /// A command submitted at a node that is down.
+    DownForCommands(NodeId),
+    /// A network player's move in a run whose network delivers by itself.
+    NotNetworkPlayer,
+    NoTimer {
+        node: NodeId,
+        timer: usize,
+    },
+    /// The network already runs by itself (`true`) or already waits for the player.
+    NetworkAlready(bool),
 }
 
 impl std::fmt::Display for ActionError {
@@ -277,6 +331,25 @@ impl std::fmt::Display for ActionError {
             ActionError::NodeInTwoGroups(n) => write!(f, "node {n} is in two groups"),
             ActionError::UnknownMessage(id) => write!(f, "message {id} is not in flight"),
             ActionError::NoClients => write!(f, "there are no clients to pause in this mode"),
+            ActionError::TakesNoCommands(n) => write!(
+                f,
+                "node {n} takes no commands (only the servers of a protocol with a log do)"
+            ),
+            ActionError::DownForCommands(n) => {
+                write!(f, "node {n} is down: a command needs a server that is up")
+            }
+            ActionError::NotNetworkPlayer => f.write_str(
+                "the network delivers by itself in this round; delivering and firing by hand \
+                 needs the network-player mode (--network-player, net=player in links)",
+            ),
+            ActionError::NoTimer { node, timer: 0 } => {
+                write!(f, "node {node} has no timer armed")
+            }
+            ActionError::NoTimer { node, timer } => {
+                write!(f, "node {node} has no timer number {timer} armed")
+            }
+            ActionError::NetworkAlready(true) => f.write_str("the network already runs"),
+            ActionError::NetworkAlready(false) => f.write_str("the network already waits for you"),
             ActionError::BadDelay(delay) => write!(
                 f,
                 "a duplicate's delay of {delay} ticks is outside 0..={MAX_DUPLICATE_DELAY}"

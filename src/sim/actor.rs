@@ -25,6 +25,14 @@ pub trait Actor: Clone + Debug + Hash + Send + Sync {
     fn on_crash(&mut self);
     /// ec-counter clients stop or resume issuing requests; other actors ignore it.
     fn on_pause(&mut self, _paused: bool, _cx: &mut Cx<'_, Self>) {}
+    /// Whether the player may submit a client command here ([`Actor::on_submit`]); no node does
+    /// unless its protocol says so.
+    fn takes_commands(&self) -> bool {
+        false
+    }
+    /// The player submits a client command here (a node that [takes commands](Self::takes_commands)
+    /// and is up), to be handled as a client's would.
+    fn on_submit(&mut self, _cx: &mut Cx<'_, Self>) {}
     /// Whether the player may kill or slow this node (ec-counter clients are not targets).
     fn attackable(&self) -> bool {
         true

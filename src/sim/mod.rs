@@ -10,6 +10,7 @@ mod actor;
 pub mod checker;
 pub mod network;
 mod pacing;
+mod player;
 pub mod quorum;
 pub mod rng;
 mod scheduler;

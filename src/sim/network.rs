@@ -119,7 +119,9 @@ impl Faults {
             | Action::Duplicate { .. }
             | Action::DuplicateNext { .. }
             | Action::PauseClients
-            | Action::ResumeClients => {}
+            | Action::ResumeClients
+            | Action::Submit { .. } => {}
+            Action::Deliver { .. } | Action::Fire { .. } | Action::Network { .. } => {}
         }
     }
 

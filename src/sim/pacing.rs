@@ -5,15 +5,27 @@
 //!
 //! - **Timed** (the default): delays, jitter and the seed decide, as a real network would.
 //! - **Scripted**: a script names every event in order (see [`script`](super::script)).
+//! - **Player**: the player is the network (see [`player`](super::player)): a message waits on
+//!   its link until delivered, dropped or copied, a timer until fired; or, while the player lets
+//!   the network run, as timed.
+
+use std::collections::BTreeMap;
 
 use super::scheduler::Due;
 use super::script::ScriptRun;
-use super::{Actor, Checker, Engine, NodeId, SimRng, Tick};
+use super::{Actor, Checker, Engine, MsgId, NodeId, SimRng, Tick};
 
 #[derive(Clone, Debug)]
 pub(super) enum Pacing {
     Timed,
     Scripted(ScriptRun),
+    /// The network player's: `running` while the player lets the network run; `timers_due`,
+    /// when each timer armed while held (by its arming's sequence number) would have fired, so
+    /// that letting the network run fires it then (or at once, if that moment has passed).
+    Player {
+        running: bool,
+        timers_due: BTreeMap<u64, Tick>,
+    },
 }
 
 impl Pacing {
@@ -21,15 +33,20 @@ impl Pacing {
     pub(super) fn script(&self) -> Option<&ScriptRun> {
         match self {
             Pacing::Scripted(run) => Some(run),
-            Pacing::Timed => None,
+            Pacing::Timed | Pacing::Player { .. } => None,
         }
     }
 
     pub(super) fn script_mut(&mut self) -> Option<&mut ScriptRun> {
         match self {
             Pacing::Scripted(run) => Some(run),
-            Pacing::Timed => None,
+            Pacing::Timed | Pacing::Player { .. } => None,
         }
+    }
+
+    /// Whether messages and timers wait for the network player (not while it lets them run).
+    pub(super) fn held(&self) -> bool {
+        matches!(self, Pacing::Player { running: false, .. })
     }
 }
 
@@ -40,7 +57,9 @@ impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
     pub(super) fn own_rng(&self, node: NodeId) -> Option<SimRng> {
         match self.pacing {
             Pacing::Timed => None,
-            Pacing::Scripted(_) => Some(SimRng::for_state(
+            // The network player's runs draw as the checker does too, so that "can this still
+            // break?" searches the very run the player is playing.
+            Pacing::Scripted(_) | Pacing::Player { .. } => Some(SimRng::for_state(
                 self.config.seed,
                 node,
                 &self.actors[node],
@@ -49,10 +68,21 @@ impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
     }
 
     /// Arms a timer of `node` due at `at`; returns the sequence number that identifies this
-    /// arming. In a scripted run only a script step fires a timer: armed, but not queued.
+    /// arming. In a scripted run only a script step fires a timer, in a held network player's
+    /// run only the player: armed, but not queued.
     pub(super) fn arm_timer(&mut self, node: NodeId, at: Tick) -> u64 {
-        match self.pacing {
-            Pacing::Timed => self.push_due(at, Due::Timer(node)),
+        match &mut self.pacing {
+            Pacing::Timed | Pacing::Player { running: true, .. } => {
+                self.push_due(at, Due::Timer(node))
+            }
+            Pacing::Player {
+                running: false,
+                timers_due,
+            } => {
+                timers_due.insert(self.next_seq, at);
+                self.next_seq += 1;
+                self.next_seq - 1
+            }
             Pacing::Scripted(_) => {
                 self.next_seq += 1;
                 self.next_seq - 1
@@ -60,10 +90,18 @@ impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
         }
     }
 
+    /// Queues the arrival of message `id` at `at`, unless it waits for the network player.
+    pub(super) fn queue_arrival(&mut self, id: MsgId, at: Tick) {
+        if !self.pacing.held() {
+            self.push_due(at, Due::Arrival(id));
+        }
+    }
+
     /// Puts a message on the wire, arriving when the pacing says.
     pub(super) fn send(&mut self, from: NodeId, to: NodeId, msg: A::Msg) {
         match self.pacing {
-            Pacing::Timed => self.send_timed(from, to, msg),
+            // Held, a message is timed as the network would time it, and waits on its link.
+            Pacing::Timed | Pacing::Player { .. } => self.send_timed(from, to, msg),
             Pacing::Scripted(_) => self.send_scripted(from, to, msg),
         }
     }
@@ -89,7 +127,7 @@ impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
         let id = self.next_msg_id;
         self.next_msg_id += 1;
         self.put_on_wire(id, from, to, arrives, doomed, msg);
-        self.push_due(arrives, Due::Arrival(id));
+        self.queue_arrival(id, arrives);
         if let Some(trailing) = self.duplicate_next[from].take() {
             // The copy trails the whole trip, even when the original is doomed to die halfway.
             self.copy(id, self.now + delay + trailing);

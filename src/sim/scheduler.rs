@@ -307,6 +307,10 @@ impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
                 }
             }
             Action::DuplicateNext { from, delay } => self.duplicate_next[from] = Some(delay),
+            Action::Submit { node } => self.with_actor(node, |actor, cx| actor.on_submit(cx)),
+            Action::Deliver { message, copy } => self.deliver_now(message, copy),
+            Action::Fire { node, timer } => self.fire_now(node, timer),
+            Action::Network { run } => self.let_network_run(run),
             Action::PauseClients | Action::ResumeClients => {
                 let paused = action == Action::PauseClients;
                 for node in 0..self.actors.len() {
@@ -339,10 +343,19 @@ impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
             Action::Recover { node } if !self.faults.is_down(*node) => {
                 return Err(ActionError::AlreadyUp(*node));
             }
+            Action::Submit { node } if !self.actors[*node].takes_commands() => {
+                return Err(ActionError::TakesNoCommands(*node));
+            }
+            Action::Submit { node } if self.faults.is_down(*node) => {
+                return Err(ActionError::DownForCommands(*node));
+            }
             Action::Drop { message } | Action::Duplicate { message, .. }
                 if !self.in_flight.contains_key(message) =>
             {
                 return Err(ActionError::UnknownMessage(*message));
+            }
+            Action::Deliver { .. } | Action::Fire { .. } | Action::Network { .. } => {
+                self.validate_network_move(action)?
             }
             _ => {}
         }
@@ -524,7 +537,7 @@ impl<A: Actor, C: Checker<A::Note>> Engine<A, C> {
                 msg,
             },
         );
-        self.push_due(arrives, Due::Arrival(id));
+        self.queue_arrival(id, arrives);
     }
 
     /// Records a send and puts the message in flight (the caller queues its arrival, if timed).
@@ -1101,6 +1114,80 @@ mod tests {
             sim.trace()
                 .iter()
                 .any(|t| matches!(&t.event, Event::Refused { .. }))
+        );
+    }
+
+    #[test]
+    fn the_network_player_delivers_and_fires_by_hand_and_the_network_runs_when_let() {
+        let config = echo_sim(2).config().clone();
+        let echo = Echo {
+            count: 0,
+            volatile: 0,
+        };
+        let mut sim = Engine::network_player(vec![echo; 2], Notes::default(), config);
+        sim.run_until(1_000);
+        assert_eq!(sim.events_processed(), 0, "nothing happens by itself");
+        assert_eq!(sim.armed_timers(0).count(), 1);
+        sim.apply(Action::Fire { node: 0, timer: 0 }).unwrap();
+        let ping = sim.in_flight().next().unwrap().id;
+        sim.run_until(5_000);
+        assert_eq!(sim.in_flight_count(), 1, "the ping waits on its link");
+
+        sim.apply(Action::Deliver {
+            message: ping,
+            copy: true,
+        })
+        .unwrap();
+        assert_eq!(sim.checker().0.len(), 1, "a copy delivered");
+        assert!(sim.in_flight().any(|m| m.id == ping), "the original waits");
+        sim.apply(Action::Deliver {
+            message: ping,
+            copy: false,
+        })
+        .unwrap();
+        assert_eq!(
+            sim.apply(Action::Deliver {
+                message: ping,
+                copy: false
+            }),
+            Err(ActionError::UnknownMessage(ping))
+        );
+        assert_eq!(
+            sim.apply(Action::Fire { node: 1, timer: 0 }),
+            Err(ActionError::NoTimer { node: 1, timer: 0 })
+        );
+        assert_eq!(sim.in_flight_count(), 2, "two echoes wait");
+
+        // Let it run: the echoes arrive (sent at 5,000, after 10 to 15 ticks), and the ping
+        // timer, re-armed at 1,000 and due at 1,100, fires at once.
+        sim.apply(Action::Network { run: true }).unwrap();
+        sim.run_until(5_020);
+        let echoes = sim.checker().0.iter().filter(|(_, node, _)| *node == 0);
+        assert_eq!(echoes.count(), 2);
+        assert_eq!(
+            sim.trace()
+                .iter()
+                .filter(|t| matches!(t.event, Event::Timer { .. }))
+                .map(|t| t.tick)
+                .collect::<Vec<_>>(),
+            vec![1_000, 5_000]
+        );
+        sim.run_until(5_350);
+        let pinged = sim.checker().0.len();
+        assert!(pinged > 4, "the network runs as timed");
+
+        sim.apply(Action::Network { run: false }).unwrap();
+        sim.run_until(50_000);
+        assert_eq!(sim.checker().0.len(), pinged, "held again");
+        assert_eq!(sim.armed_timers(0).count(), 1, "the timer stays armed");
+        sim.apply(Action::Network { run: true }).unwrap();
+        sim.run_until(50_100);
+        assert!(sim.checker().0.len() > pinged, "and fires once let run");
+
+        let mut timed = echo_sim(2);
+        assert_eq!(
+            timed.apply(Action::Fire { node: 0, timer: 0 }),
+            Err(ActionError::NotNetworkPlayer)
         );
     }
 

@@ -71,10 +71,14 @@ try {
   const br = await headersFor(wasmName, "gzip, deflate, br, zstd");
   const gz = await headersFor(wasmName, "gzip, deflate");
   const plain = await headersFor(wasmName, "identity");
-  check("the .wasm is served precompressed with the right headers",
+  const html = await headersFor("", "gzip, deflate, br, zstd");
+  check("the .wasm is served precompressed with the right headers, kept by the browser; the page revalidated",
     br["content-encoding"] === "br" && gz["content-encoding"] === "gzip" && plain["content-encoding"] === undefined
-      && [br, gz, plain].every((h) => h["content-type"] === "application/wasm" && h.vary === "Accept-Encoding"),
-    `br ${br["content-length"]} bytes, gzip ${gz["content-length"]}, identity ${plain["content-length"]}`);
+      && [br, gz, plain].every((h) => h["content-type"] === "application/wasm" && h.vary === "Accept-Encoding"
+        && h["cache-control"].includes("immutable"))
+      && html["cache-control"] === "no-cache" && html.etag !== undefined,
+    `br ${br["content-length"]} bytes, gzip ${gz["content-length"]}, identity ${plain["content-length"]}; `
+      + `wasm ${br["cache-control"]}, page ${html["cache-control"]}`);
 
   // 1 + 2: a shared link, and the same run as native.
   const { page, errors, firstFrameMs } = await open("?mode=paxos&nodes=3&seed=42&speed=5");
@@ -228,6 +232,111 @@ try {
   await first.page.screenshot({ path: `${artifacts}/web-lesson1-start.png` });
   check("no console errors (lesson 1)", first.errors.length === 0, first.errors.join(" | "));
   await first.page.close();
+
+  // Raft by link: a round of 5 servers runs to every command committed, with the same trace as
+  // native; then 3 and 9 servers are drawn (screenshots for docs/raft.md).
+  const raftRun = JSON.parse(execFileSync(native, ["sim", "--mode", "raft", "--nodes", "5", "--seed", "3", "--trace", `${artifacts}/native-raft.jsonl`]));
+  const raft = await open("?mode=raft&servers=5&seed=3&speed=5");
+  await raft.page.waitForFunction((n) => window.beatPaxos.state().trace_len >= n, raftRun.trace_events, { timeout: 180_000 });
+  const raftHash = await raft.page.evaluate((n) => window.beatPaxos.traceHash(n), raftRun.trace_events);
+  await raft.page.waitForFunction(() => window.beatPaxos.state().outcome !== null, null, { timeout: 30_000 }).catch(() => {});
+  const raftState = await state(raft.page);
+  check("a Raft round: same trace as native, every command committed, safety held",
+    raftState.mode === "raft" && raftHash === raftRun.trace_hash && raftRun.value === "3 commands committed"
+      && raftState.outcome !== null && raftState.violations.length === 0,
+    `${raftRun.trace_events} events, native ${raftRun.trace_hash}, web ${raftHash}, outcome ${JSON.stringify(raftState.outcome)}`);
+  await raft.page.screenshot({ path: `${artifacts}/web-raft-5.png` });
+  check("no console errors (Raft round)", raft.errors.length === 0, raft.errors.join(" | "));
+  await raft.page.close();
+  for (const servers of [3, 9]) {
+    const sized = await open(`?mode=raft&servers=${servers}&seed=2&speed=5`);
+    await sized.page.waitForFunction(() => window.beatPaxos.state().tick > 1200, null, { timeout: 60_000 });
+    const drawn = await state(sized.page);
+    check(`a Raft round of ${servers} servers runs and draws them all`,
+      drawn.mode === "raft" && drawn.nodes.filter((n) => !n.name.startsWith("client")).length === servers
+        && drawn.violations.length === 0 && sized.errors.length === 0,
+      `${drawn.nodes.length} nodes, errors: ${sized.errors.join(" | ")}`);
+    await sized.page.screenshot({ path: `${artifacts}/web-raft-${servers}.png` });
+    await sized.page.close();
+  }
+
+  // A Raft break-it lesson's solution, by link: two leaders in one term are caught, and the
+  // game pauses on that moment.
+  const forgetVote = JSON.parse(execFileSync(native, ["lesson", "raft-break-forget-vote", "--solve"]));
+  const voted = await open(forgetVote.link + "&speed=5");
+  await voted.page.waitForFunction(() => window.beatPaxos.state().alarm !== null, null, { timeout: 180_000 });
+  await voted.page.waitForFunction(() => { const now = window.beatPaxos.state(); return now.tick === now.alarm.tick; }, null, { timeout: 10_000 }).catch(() => {});
+  await voted.page.waitForTimeout(500);
+  const twoLeaders = await state(voted.page);
+  check("a Raft lesson by link: forget-vote's two leaders caught, paused on that moment",
+    twoLeaders.mode === "raft" && twoLeaders.broken === "forget-vote" && twoLeaders.alarm.open && twoLeaders.paused
+      && twoLeaders.alarm.kind === "election-safety" && twoLeaders.alarm.tick === forgetVote.met_at && twoLeaders.tick === twoLeaders.alarm.tick,
+    JSON.stringify({ alarm: twoLeaders.alarm, tick: twoLeaders.tick, met_at: forgetVote.met_at }));
+  await voted.page.screenshot({ path: `${artifacts}/web-raft-forget-vote.png` });
+  check("no console errors (Raft lesson)", voted.errors.length === 0, voted.errors.join(" | "));
+  await voted.page.close();
+
+  // The network player: a 3-node round played entirely by hand through the JS API (fire a
+  // timer when nothing waits, else deliver the first message waiting), replayed natively to the
+  // same trace; "can this still break?" answers no mid-round with native's state count, and
+  // finds a way to break amnesia from the start.
+  const net = await open("?mode=paxos&nodes=3&seed=5&net=player");
+  let hand = await state(net.page);
+  const byHand = [];
+  for (let move = 0; move < 60 && !(hand.outcome && hand.network.messages.length === 0); move++) {
+    const waiting = hand.network.messages;
+    if (!waiting.length && !hand.network.timers.length) break;
+    const attack = waiting.length ? { Deliver: waiting[0].id } : { Fire: [hand.network.timers[0].node, hand.network.timers[0].timer] };
+    byHand.push(attack);
+    const made = hand.moves.length;
+    await net.page.evaluate((a) => window.beatPaxos.act(a), attack);
+    await net.page.waitForFunction((n) => window.beatPaxos.state().moves.length > n, made, { timeout: 10_000 });
+    hand = await state(net.page);
+    if (byHand.length === 4) {
+      // Mid-round: ask the checker here, and natively from the same moment.
+      writeFileSync(`${artifacts}/network-mid.json`, await net.page.evaluate(() => window.beatPaxos.replay()));
+      await net.page.evaluate(() => window.beatPaxos.askChecker());
+      await net.page.waitForFunction(() => window.beatPaxos.checkerAnswer() !== null, null, { timeout: 60_000 });
+      const mid = await net.page.evaluate(() => window.beatPaxos.checkerAnswer());
+      const native = JSON.parse(execFileSync(native, ["check", "--from-replay", `${artifacts}/network-mid.json`, "--no-timing"]));
+      figures.network_checker_ms = Math.round(mid.ms);
+      check("network player: mid-round, 'can this still break?' says no, with native's state count",
+        mid.found && mid.found.answer === "No" && native.answer === "No" && mid.found.unique_states === native.unique_states,
+        `web ${mid.found && mid.found.unique_states} states in ${Math.round(mid.ms)} ms, native ${native.unique_states}; ${mid.found && mid.found.words}`);
+    }
+  }
+  const handEvents = hand.trace_len;
+  const handHash = await net.page.evaluate((n) => window.beatPaxos.traceHash(n), handEvents);
+  writeFileSync(`${artifacts}/network-round.json`, await net.page.evaluate(() => window.beatPaxos.replay()));
+  const handReplay = JSON.parse(execFileSync(native, ["sim", "--replay", `${artifacts}/network-round.json`, "--trace", `${artifacts}/native-network.jsonl`]));
+  check("network player: a round played by hand decides, and replays natively to the same trace",
+    hand.outcome !== null && hand.violations.length === 0 && handReplay.trace_hash === handHash && handReplay.trace_events === handEvents,
+    `${byHand.length} moves, ${handEvents} events, web ${handHash}, native ${handReplay.trace_hash}`);
+  await net.page.screenshot({ path: `${artifacts}/web-network-player.png` });
+  check("no console errors (network player)", net.errors.length === 0, net.errors.join(" | "));
+  await net.page.close();
+
+  const amnesiaNet = await open("?mode=paxos&nodes=3&seed=5&net=player&break=amnesia");
+  await amnesiaNet.page.evaluate(() => window.beatPaxos.askChecker());
+  await amnesiaNet.page.waitForFunction(() => window.beatPaxos.checkerAnswer() !== null, null, { timeout: 60_000 });
+  const way = await amnesiaNet.page.evaluate(() => window.beatPaxos.checkerAnswer());
+  figures.network_amnesia_ms = Math.round(way.ms);
+  for (const step of (way.found && way.found.steps) || []) {
+    const made = (await state(amnesiaNet.page)).moves.length;
+    const attack = step.action;
+    const move = attack.action === "deliver" ? (attack.copy ? { DeliverCopy: attack.message } : { Deliver: attack.message })
+      : attack.action === "drop" ? { Drop: attack.message }
+        : attack.action === "fire" ? { Fire: [attack.node, attack.timer] } : { ToggleDown: attack.node };
+    await amnesiaNet.page.evaluate((a) => window.beatPaxos.act(a), move);
+    await amnesiaNet.page.waitForFunction((n) => window.beatPaxos.state().moves.length > n, made, { timeout: 10_000 });
+  }
+  await amnesiaNet.page.waitForFunction(() => window.beatPaxos.state().violations.length > 0, null, { timeout: 10_000 }).catch(() => {});
+  const tripped = await state(amnesiaNet.page);
+  check("network player: for broken amnesia the checker finds a way from the start, and played out it trips the checker",
+    way.found && way.found.answer === "Yes" && tripped.violations.length > 0,
+    `${way.found && way.found.steps.length} steps found in ${Math.round(way.ms)} ms (${way.found && way.found.unique_states} states); violations ${JSON.stringify(tripped.violations.map((v) => v.kind))}`);
+  check("no console errors (network player, amnesia)", amnesiaNet.errors.length === 0, amnesiaNet.errors.join(" | "));
+  await amnesiaNet.page.close();
 
   // A phone held upright: every attack by touch alone. The game publishes where it drew each
   // node; the fingers are Chromium's own touch events (through the DevTools protocol, since

@@ -75,7 +75,7 @@ pub(super) fn show(ui: &mut egui::Ui, live: &LiveChecks) {
         plot(ui, what, &live.history);
     }
     let round = &live.current.round;
-    for v in round.simulation.violations().iter().take(3) {
+    for v in round.simulation.engine().violations().iter().take(3) {
         ui.colored_label(
             BAD,
             format!("t={} {}: {}", seconds(v.tick), v.kind, v.detail),
@@ -87,7 +87,90 @@ pub(super) fn show(ui: &mut egui::Ui, live: &LiveChecks) {
             format!("This cluster runs a BROKEN protocol: {broken}"),
         );
     }
+    log_legend(ui, &live.frame);
     quorum_legend(ui, &live.frame.quorums);
+}
+
+/// What the log rows, the timer rings and the light messages mean, when there are any: each
+/// term's colour (those on the cluster now), solid and hollow boxes.
+fn log_legend(ui: &mut egui::Ui, frame: &Frame) {
+    let top = frame
+        .nodes
+        .iter()
+        .flat_map(|n| &n.log)
+        .map(|e| e.term)
+        .max();
+    let timers = frame.nodes.iter().any(|n| n.timer.is_some());
+    if top.is_none() && !timers {
+        return;
+    }
+    ui.add_space(4.0);
+    ui.label(RichText::new("Logs").strong());
+    let square = |ui: &mut egui::Ui, colour: Color32, solid: bool| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+        let rect = rect.shrink(1.0);
+        if solid {
+            ui.painter().rect_filled(rect, 0.0, colour);
+        } else {
+            let stroke = egui::Stroke::new(2.0, colour);
+            ui.painter()
+                .rect_stroke(rect.shrink(1.0), 0.0, stroke, egui::StrokeKind::Middle);
+        }
+    };
+    let muted = |text: &str| RichText::new(text).small().color(MUTED);
+    if let Some(top) = top {
+        // The latest terms, as many as have a colour of their own.
+        let first = top
+            .saturating_sub(crate::view::TERM_COLOURS.len() as u64 - 1)
+            .max(1);
+        ui.horizontal_wrapped(|ui| {
+            ui.label(muted("one box per entry, in its term's colour:"));
+            for term in first..=top {
+                let [r, g, b] = crate::view::term_colour(term);
+                square(ui, Color32::from_rgb(r, g, b), true);
+                ui.label(muted(&term.to_string()));
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let grey = Color32::from_gray(200);
+            square(ui, grey, true);
+            ui.label(muted("committed"));
+            square(ui, grey, false);
+            ui.label(muted("not yet; \"+N\": N older entries"));
+        });
+    }
+    if timers {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 14.0), egui::Sense::hover());
+            let (at, radius) = (rect.center(), 5.5);
+            let points: Vec<egui::Pos2> = (0..=12)
+                .map(|i| {
+                    // Two thirds of a turn, clockwise from the top, as the ring draws it.
+                    let angle = -std::f32::consts::FRAC_PI_2
+                        + i as f32 / 12.0 * std::f32::consts::TAU * 2.0 / 3.0;
+                    at + radius * egui::vec2(angle.cos(), angle.sin())
+                })
+                .collect();
+            let stroke = egui::Stroke::new(2.0, Color32::from_gray(200));
+            ui.painter().add(egui::Shape::line(points, stroke));
+            ui.add(
+                egui::Label::new(muted(
+                    "arc inside a node: the time left before its timer fires (an election)",
+                ))
+                .wrap(),
+            );
+        });
+    }
+    if frame.messages.iter().any(|m| m.look.light) {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 14.0), egui::Sense::hover());
+            let faint = Color32::from_rgba_unmultiplied(200, 200, 200, 120);
+            ui.painter().circle_filled(rect.center(), 3.0, faint);
+            ui.label(muted(
+                "small, faint: routine messages (heartbeats and their acks)",
+            ));
+        });
+    }
 }
 
 /// What the outlines around the nodes mean, when there are any.

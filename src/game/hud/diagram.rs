@@ -67,6 +67,7 @@ fn follow_the_trace(
     let new_round = started.read().count() > 0;
     let entries = round
         .simulation
+        .engine()
         .diagram_entries(&round.setup, frame.new_trace.start);
     match model {
         Some(mut model) if !new_round && !frame.rewound => {

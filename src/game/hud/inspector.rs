@@ -17,7 +17,8 @@ pub(super) struct Inspector<'w> {
     current: Res<'w, CurrentRound>,
     frame: Res<'w, Frame>,
     selection: ResMut<'w, Selection>,
-    attacks: MessageWriter<'w, PlayerAttack>,
+    /// The play screen's one writer of moves: the network panel writes through it too.
+    pub(super) attacks: MessageWriter<'w, PlayerAttack>,
 }
 
 pub(super) fn show(ui: &mut egui::Ui, inspector: &mut Inspector) {
@@ -82,6 +83,19 @@ fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
             }
         });
     }
+    if round.outcome.is_none() && node.takes_commands {
+        let (id, down) = (node.id, node.down);
+        let submit = ui
+            .add_enabled(!down, egui::Button::new("submit a command"))
+            .on_hover_text(
+                "as a client would: a leader logs it and copies it to the others; any other \
+                 server refuses it and names the leader it knows (1 point)",
+            )
+            .on_disabled_hover_text("a server that is down takes no commands");
+        if submit.clicked() {
+            inspector.attacks.write(PlayerAttack(Attack::Submit(id)));
+        }
+    }
     let badge = badge(node);
     if !badge.is_empty() {
         ui.label(RichText::new(badge).color(GOLD));
@@ -94,6 +108,18 @@ fn selected_node(ui: &mut egui::Ui, inspector: &mut Inspector) {
     }
     for (what, value) in &node.inspector {
         ui.monospace(format!("{what}: {value}"));
+    }
+    // The network player's view of the node: what waits for it, in the order sent.
+    if let Some(choices) = round.network_choices() {
+        let incoming: Vec<String> = choices
+            .messages
+            .iter()
+            .filter(|message| message.to == node.id)
+            .map(|message| format!("#{} {}", message.id, message.label))
+            .collect();
+        if !incoming.is_empty() {
+            ui.monospace(format!("waiting for it: {}", incoming.join(", ")));
+        }
     }
 }
 
@@ -108,7 +134,7 @@ fn cluster_actions(ui: &mut egui::Ui, inspector: &mut Inspector) {
         if ui.button("heal network (H)").clicked() {
             attacks.write(PlayerAttack(Attack::HealAll));
         }
-        if let Some(paused) = round.simulation.clients_paused() {
+        if let Some(paused) = round.simulation.engine().clients_paused() {
             let label = if paused {
                 "resume clients (P)"
             } else {

@@ -72,8 +72,8 @@ pub(super) fn show(ui: &mut egui::Ui, panel: &mut LessonPanel) {
         ui.add_space(4.0);
     }
     // A round that can no longer meet the objective: decided (and closed to moves) or finished.
-    let over =
-        (round.outcome.is_some() && !round.setup.keep_playing) || round.simulation.finished();
+    let over = (round.outcome.is_some() && !round.setup.keep_playing)
+        || round.simulation.engine().finished();
     match active.met_at {
         Some(tick) => {
             ui.horizontal_wrapped(|ui| {

@@ -9,6 +9,7 @@ mod help;
 mod inspector;
 mod lesson;
 mod log;
+mod network;
 mod results;
 mod title;
 pub mod toasts;
@@ -27,6 +28,7 @@ use super::sim_step::CurrentRound;
 use super::timeline::Seek;
 use crate::view::{CheckLine, CheckStatus, PALETTE};
 
+pub use network::ask as ask_checker;
 pub use toasts::Toasts;
 
 pub(super) fn plugin(app: &mut App) {
@@ -39,6 +41,7 @@ pub(super) fn plugin(app: &mut App) {
         toasts::plugin,
         violation::plugin,
     ))
+    .init_resource::<network::CheckerAnswer>()
     .add_systems(
         EguiPrimaryContextPass,
         play_screen.in_set(HudSet::Panels).run_if(
@@ -166,6 +169,7 @@ struct PlayScreen<'w, 's> {
     diagram: diagram::DiagramPanel<'w>,
     seeks: MessageWriter<'w, Seek>,
     lesson: lesson::LessonPanel<'w>,
+    network: network::NetworkPanel<'w>,
     frame: Res<'w, crate::game::sim_step::Frame>,
 }
 
@@ -226,6 +230,11 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                 .show(ui, |ui| {
                     if lesson::active(&hud.lesson) {
                         lesson::show(ui, &mut hud.lesson);
+                        ui.separator();
+                    }
+                    // The network player's choices come first: every move of the round is one.
+                    if network::active(&hud.network) {
+                        network::show(ui, &mut hud.network, &mut hud.inspector.attacks, classroom);
                         ui.separator();
                     }
                     if classroom {

@@ -41,7 +41,7 @@ fn results_window(mut results: Results) -> Result {
     let Some(outcome) = &round.outcome else {
         return Ok(());
     };
-    let view = round.simulation.results(&round.setup, outcome);
+    let view = round.simulation.engine().results(&round.setup, outcome);
     // Centred on the cluster's area, not on the window, so the side panel stays visible.
     let zoom = ctx.zoom_factor();
     let screen = ctx.viewport_rect().center();

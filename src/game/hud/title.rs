@@ -66,6 +66,13 @@ fn title_screen(mut title: TitleScreen) -> Result {
         ui.add_space(4.0);
         choose_scenario(ui, settings, shipped);
         choose_break(ui, &mut settings.setup);
+        // A scripted scenario fixes the order of events itself: no network player there.
+        if settings.setup.script.is_empty() {
+            ui.checkbox(
+                &mut settings.setup.network_player,
+                "You are the network: deliver every message yourself",
+            );
+        }
         ui.add_space(6.0);
         if let Some(best) = scores.and_then(|s| s.get(&settings.setup)) {
             ui.label(format!("Best for this setup: {}", seconds(best)));

@@ -408,32 +408,35 @@ mod tests {
             converged.is_some(),
             "five requests per client are done long before"
         );
-        assert!(!simulation.finished(), "a slow-down is still to come");
-        assert_eq!(simulation.won_at(), None);
+        assert!(
+            !simulation.engine().finished(),
+            "a slow-down is still to come"
+        );
+        assert_eq!(simulation.engine().won_at(), None);
         simulation.run_until(55_000);
-        assert!(!simulation.finished(), "server 0 is slowed");
-        assert_eq!(simulation.won_at(), None);
+        assert!(!simulation.engine().finished(), "server 0 is slowed");
+        assert_eq!(simulation.engine().won_at(), None);
         simulation.run_until(60_000);
-        assert!(simulation.finished());
+        assert!(simulation.engine().finished());
         let checker = simulation.of::<EcCounter>().unwrap().checker();
         assert!(checker.clients_done_at.is_some());
-        assert_eq!(simulation.won_at(), converged);
+        assert_eq!(simulation.engine().won_at(), converged);
     }
 
     #[test]
     fn pausing_reaches_every_client() {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, false);
-        assert_eq!(simulation.clients_paused(), Some(false));
+        assert_eq!(simulation.engine().clients_paused(), Some(false));
         simulation.apply(Action::PauseClients).unwrap();
-        assert_eq!(simulation.clients_paused(), Some(true));
+        assert_eq!(simulation.engine().clients_paused(), Some(true));
         let sim = simulation.of::<EcCounter>().unwrap();
         let clients: Vec<&Client> = sim.actors().iter().filter_map(EcNode::as_client).collect();
         assert_eq!(clients.len(), 5);
         assert!(clients.iter().all(|c| c.paused));
         assert_eq!(sim.actors().iter().filter_map(EcNode::as_server).count(), 3);
         simulation.apply(Action::ResumeClients).unwrap();
-        assert_eq!(simulation.clients_paused(), Some(false));
+        assert_eq!(simulation.engine().clients_paused(), Some(false));
     }
 
     #[test]
@@ -441,7 +444,7 @@ mod tests {
         let mut setup = Setup::for_mode(MODE);
         setup.set_knob("requests", 3).unwrap();
         let (_, simulation) = crate::simulation::run(&setup, true);
-        let log = simulation.log_lines(&setup, 0);
+        let log = simulation.engine().log_lines(&setup, 0);
         let mut told = 0;
         for traced in simulation.of::<EcCounter>().unwrap().trace() {
             let crate::sim::Event::Note { node, note } = &traced.event else {

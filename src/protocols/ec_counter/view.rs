@@ -126,6 +126,7 @@ pub fn message(shape: EcShape, m: &InFlight<Msg>) -> MessageLook {
         } else {
             MessageShape::Round
         },
+        light: false,
     }
 }
 
@@ -319,7 +320,7 @@ mod tests {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, true);
         simulation.run_until(1_000);
-        let views = simulation.node_views(&setup);
+        let views = simulation.engine().node_views(&setup);
         assert_eq!(views.len(), 8);
         assert!(views[..3].iter().all(|v| !v.light && v.value.is_some()));
         let client = &views[3];
@@ -329,15 +330,16 @@ mod tests {
         );
         assert!(client.status[0].ends_with("/100"));
         let sync = loop {
-            let now = simulation.now() as f64;
+            let now = simulation.engine().now() as f64;
             if let Some(sync) = simulation
+                .engine()
                 .message_views(&setup, now)
                 .into_iter()
                 .find(|m| m.look.shape == MessageShape::Diamond)
             {
                 break sync;
             }
-            let now = simulation.now();
+            let now = simulation.engine().now();
             simulation.run_until(now + 1);
         };
         assert!(sync.look.label.starts_with("sync(") && sync.look.colour == sync.from);

@@ -18,6 +18,7 @@ const CRASH_BETWEEN: &str = "a node crashes between an accept and a later prepar
 
 impl Explorable for Paxos {
     const PROGRESS: &'static str = "a value is decided";
+    const SAFETY_WORDS: &'static str = "agreement";
     const ROUNDS: bool = true;
     const MILESTONES: &'static [&'static str] = &[TWO_VALUES, CARRIED, CRASH_BETWEEN];
     const NODES_COMMUTE: bool = true;

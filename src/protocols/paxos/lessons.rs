@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Paxos;
 use super::node::{Ballot, Msg, Note, PaxosNode, Value};
-use crate::protocol::engine_of;
+use crate::explore::{self, Answer, CheckOptions, FROM_HERE_MAX_STATES, NetworkKind, Search};
 use crate::protocol::{AnyEngine, Lesson, Pause, ProtocolEngine, first_violation, no_pauses};
+use crate::protocol::{Setup, engine_of};
 use crate::sim::quorum::majority;
 use crate::sim::{Action, Event, Faults, NodeId, Tick};
 use crate::view::colour_name;
@@ -220,6 +221,71 @@ pub const LESSONS: &[Lesson] = &[
         goal: first_violation,
         starts_paused: None,
         pauses: accept_after_promise_pauses,
+    },
+    Lesson {
+        name: "network-duel",
+        title: "You are the network: make two leaders duel forever",
+        text: "Now you are the network. No message arrives and no timer fires until you say so: \
+               click a waiting message to deliver it, a node's timer button to fire it. A leader \
+               needs its prepares (p1a) and the promises (p1b) back, then its accepts (p2a) \
+               accepted, before anyone starts a higher ballot. Never let that happen.",
+        objective: "Six ballots started, by two leaders or more, and still nothing decided.",
+        hint_after: 1_500,
+        hint: "Fire red's timer, deliver its prepares and the promises. Before its p2a messages \
+               arrive, fire green's timer and deliver green's prepares: red's p2a are then \
+               refused. Then fire red's timer again, and so on.",
+        done: "Six ballots and no decision, and there would never be one while the network \
+               keeps doing this: no protocol can promise to decide over a network that may delay \
+               anything (Fischer, Lynch and Paterson). But nothing wrong was decided either: \
+               liveness is not safety, and Paxos gives up only the first.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/network-duel.json"),
+        goal: duel_without_end,
+        starts_paused: None,
+        pauses: no_pauses,
+    },
+    Lesson {
+        name: "network-cannot-disagree",
+        title: "You are the network: try to make them disagree",
+        text: "Correct Paxos, and you are the network: deliver the messages in any order, drop \
+               them, deliver copies of them, fire any node's timer whenever you like. Try to make \
+               two nodes decide different values. Once every node has decided, the checker \
+               searches every order you could still have tried.",
+        objective: "Every node decides, and the checker answers: no order of the messages in \
+                    flight can break agreement from here.",
+        hint_after: 1_500,
+        hint: "Ask the checker (\"can this still break?\") at any moment: from the start it \
+               explores every order, about 3,000 states, and answers no. To finish, fire one \
+               timer and deliver everything.",
+        done: "You could not, and it was not luck: from the moment they decided, the checker \
+               tried every order of the messages still in flight, every drop, copy and timer, \
+               and none breaks agreement. Safety must hold for every order, and a checker can \
+               show that it does.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/network-cannot-disagree.json"),
+        goal: decided_and_the_checker_says_no,
+        starts_paused: None,
+        pauses: no_pauses,
+    },
+    Lesson {
+        name: "network-break-amnesia",
+        title: "Break amnesia with only the network and one crash",
+        text: "A broken Paxos whose nodes forget, when they restart, what they promised and \
+               accepted. You are the network, and you may crash a node once. Choose the order \
+               of the messages and the moment of the crash so that two values are chosen.",
+        objective: "Make the checker catch two different values chosen.",
+        hint_after: 1_500,
+        hint: "Stuck? Ask the checker (\"can this still break?\"): it searches every order from \
+               where you are and shows a way, one move at a time. Or: let green accept red's \
+               value, crash green and bring it back, then let green lead.",
+        done: "Green forgot the value it had accepted, so its own ballot found nothing to carry \
+               and chose its value: two values chosen. Acceptors must keep their promises and \
+               accepted values on disk.",
+        watch: false,
+        replay: include_str!("../../../assets/lessons/network-break-amnesia.json"),
+        goal: first_violation,
+        starts_paused: None,
+        pauses: no_pauses,
     },
 ];
 
@@ -449,6 +515,52 @@ fn ballot_started(event: &Event<PaxosNode>) -> Option<(NodeId, Ballot)> {
         } => Some((*node, *ballot)),
         _ => None,
     }
+}
+
+/// Six ballots started, by two nodes or more, before any decision: a network that never lets a
+/// ballot finish keeps Paxos from deciding.
+fn duel_without_end(run: &dyn AnyEngine) -> Option<Tick> {
+    let mut ballots = 0;
+    let mut leaders = BTreeSet::new();
+    let mut decided = false;
+    first_moment(run, |_, event, _| {
+        decided |= is_decision(event);
+        if let Some((node, _)) = ballot_started(event) {
+            ballots += 1;
+            leaders.insert(node);
+        }
+        !decided && ballots >= 6 && leaders.len() >= 2
+    })
+}
+
+/// When every node had decided, if the checker's search from now ("can this still break?",
+/// network only) answers no. The search runs only once everyone has decided, where it is small.
+fn decided_and_the_checker_says_no(run: &dyn AnyEngine) -> Option<Tick> {
+    let sim = paxos(run);
+    if sim.actors().iter().any(|node| node.decided.is_none()) || !sim.violations().is_empty() {
+        return None;
+    }
+    let mut setup = Setup::for_mode(super::MODE);
+    setup.seed = sim.config().seed;
+    setup.network_player = true;
+    let options = CheckOptions {
+        search: Search::Core,
+        network: NetworkKind::Duplicating,
+        max_crashes: 0,
+        max_states: Some(FROM_HERE_MAX_STATES),
+        ..CheckOptions::default()
+    };
+    let answer = explore::from_here::<Paxos>(&setup, run, &options, None).ok()?;
+    let nodes = sim.actors().len();
+    let mut decided = 0;
+    (answer.answer == Answer::No)
+        .then(|| {
+            first_moment(run, |_, event, _| {
+                decided += usize::from(is_decision(event));
+                decided == nodes
+            })
+        })
+        .flatten()
 }
 
 fn first_decision(run: &dyn AnyEngine) -> Option<Tick> {

@@ -341,7 +341,7 @@ mod tests {
     fn a_round_is_won_at_the_first_decision_and_over_when_everyone_knows() {
         let setup = setup(5);
         let mut simulation = Simulation::new(&setup, false);
-        while simulation.won_at().is_none() {
+        while simulation.engine().won_at().is_none() {
             assert!(simulation.step_one(), "never decided");
         }
         let first = simulation
@@ -350,12 +350,12 @@ mod tests {
             .checker()
             .first_decision
             .unwrap();
-        assert_eq!(simulation.won_at(), Some(first));
+        assert_eq!(simulation.engine().won_at(), Some(first));
         simulation.run_to_end(setup.max_ticks);
-        assert!(simulation.finished());
+        assert!(simulation.engine().finished());
         let checker = simulation.of::<Paxos>().unwrap().checker();
         assert_eq!(checker.decisions.len(), 5);
-        let summary = simulation.summary(&setup);
+        let summary = simulation.engine().summary(&setup);
         assert_eq!(summary.decision_tick, Some(first));
         assert_eq!(summary.ballots, Some(checker.ballots_started));
     }

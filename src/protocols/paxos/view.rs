@@ -110,6 +110,7 @@ pub fn message(msg: &Msg) -> MessageLook {
         label: msg.kind().to_string(),
         colour: msg.leader_ballot().node,
         shape: MessageShape::Round,
+        light: false,
     }
 }
 
@@ -528,14 +529,14 @@ mod tests {
         let mut simulation = Simulation::new(&setup, true);
         simulation.apply(Action::Kill { node: 2 }).unwrap();
         simulation.run_until(5_000);
-        let views = simulation.node_views(&setup);
+        let views = simulation.engine().node_views(&setup);
         assert_eq!(
             views.iter().map(|v| v.mark.as_str()).collect::<Vec<_>>(),
             ["R", "G", "B"]
         );
         assert!(views[2].down && views[2].status[0] == "down");
         assert!(views[0].done.is_some() || views[1].done.is_some());
-        let log = simulation.log_lines(&setup, 0);
+        let log = simulation.engine().log_lines(&setup, 0);
         assert!(
             log.iter()
                 .any(|l| l.text == "blue killed" && l.kind == LogKind::Player)
@@ -548,13 +549,13 @@ mod tests {
     fn messages_take_their_leaders_colour_and_move_along() {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, true);
-        while simulation.in_flight_count() == 0 {
-            let now = simulation.now();
+        while simulation.engine().in_flight_count() == 0 {
+            let now = simulation.engine().now();
             simulation.run_until(now + 1);
         }
-        let now = simulation.now() as f64;
-        let first = simulation.message_views(&setup, now);
-        let later = simulation.message_views(&setup, now + 30.0);
+        let now = simulation.engine().now() as f64;
+        let first = simulation.engine().message_views(&setup, now);
+        let later = simulation.engine().message_views(&setup, now + 30.0);
         assert!(!first.is_empty());
         for (a, b) in first.iter().zip(&later) {
             assert_eq!(a.look.label, "p1a");

@@ -160,6 +160,9 @@ fn show(index: Index, entry: &Entry, servers: usize) -> String {
 }
 
 fn show_command(command: &Command, servers: usize) -> String {
+    if command.is_player() {
+        return format!("the player's command of tick {}", command.seq);
+    }
     format!(
         "client {}'s command {}",
         command.client.saturating_sub(servers) + 1,
@@ -195,7 +198,7 @@ impl RaftChecker {
                 self.machines[node].clear();
             }
             Note::ElectionStarted { .. } => self.elections += 1,
-            Note::Voted { .. } => {}
+            Note::Voted { .. } | Note::Redirected { .. } => {}
             Note::BecameLeader { term } => {
                 if let Some(&other) = self.leaders.get(term).filter(|l| **l != node) {
                     flag(

@@ -191,6 +191,7 @@ impl Explorable for Raft {
                 term,
                 success,
                 last_index,
+                ..
             } => {
                 let success = if *success { "matched" } else { "refused" };
                 format!("AppendReply(term {term}, {success} to #{last_index})")

@@ -22,6 +22,25 @@ pub struct Command {
     pub seq: u32,
 }
 
+impl Command {
+    /// The client id of the player's commands (submitted from the inspector): no node has it,
+    /// so no answer is sent.
+    pub const PLAYER: NodeId = NodeId::MAX;
+
+    /// The player's command submitted at tick `now`: one per tick, so a second one submitted in
+    /// the same tick is the same command.
+    pub fn player(now: Tick) -> Command {
+        Command {
+            client: Command::PLAYER,
+            seq: u32::try_from(now).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn is_player(&self) -> bool {
+        self.client == Command::PLAYER
+    }
+}
+
 /// One log entry: the term of the leader that created it, and the command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Entry {
@@ -56,6 +75,10 @@ pub enum Msg {
         term: Term,
         success: bool,
         last_index: Index,
+        /// It answers a heartbeat that matched: routine, so the view draws it light. Left out of
+        /// traces (they stay as they were) as it is left out of comparisons.
+        #[serde(skip)]
+        heartbeat: ViewOnly<bool>,
     },
     /// Client to server: "apply this command".
     Request { command: Command },
@@ -100,6 +123,40 @@ impl Msg {
     pub fn is_heartbeat(&self) -> bool {
         matches!(self, Msg::Append { entries, .. } if entries.is_empty())
     }
+
+    /// The ack of a heartbeat that matched: drawn lighter too.
+    pub fn is_heartbeat_ack(&self) -> bool {
+        matches!(self, Msg::AppendReply { heartbeat, .. } if heartbeat.0)
+    }
+}
+
+/// A detail only the view reads (that an ack answers a heartbeat): messages that differ only in
+/// it compare and hash equal, so the model checker's states are exactly the protocol's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ViewOnly<T>(pub T);
+
+impl<T> PartialEq for ViewOnly<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for ViewOnly<T> {}
+
+impl<T> PartialOrd for ViewOnly<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for ViewOnly<T> {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+impl<T> std::hash::Hash for ViewOnly<T> {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -143,6 +200,11 @@ pub enum Note {
     },
     /// A leader told the client its command is applied.
     Acknowledged { command: Command },
+    /// A server that does not lead refused the player's command, naming the leader it knows.
+    Redirected {
+        command: Command,
+        leader: Option<NodeId>,
+    },
     /// A client has every command acknowledged.
     ClientDone,
 }
@@ -281,6 +343,17 @@ impl Actor for RaftNode {
         // Clients are never crashed (they are not attackable).
         if let RaftNode::Server(s) = self {
             s.on_crash();
+        }
+    }
+
+    /// Servers take the player's commands, as a client's.
+    fn takes_commands(&self) -> bool {
+        matches!(self, RaftNode::Server(_))
+    }
+
+    fn on_submit(&mut self, cx: &mut Cx<'_, Self>) {
+        if let RaftNode::Server(s) = self {
+            s.on_submit(cx);
         }
     }
 

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::node::{Command, Entry, Index, Msg, Note, RaftNode, RaftTiming, Term, Timer, Variant};
+use super::node::{
+    Command, Entry, Index, Msg, Note, RaftNode, RaftTiming, Term, Timer, Variant, ViewOnly,
+};
 use crate::sim::quorum::majority;
 use crate::sim::{Cx, NodeId, Tick};
 
@@ -162,6 +164,7 @@ impl Server {
                 term,
                 success,
                 last_index,
+                ..
             } => self.on_append_reply(from, term, success, last_index, cx),
             Msg::Request { command } => self.on_request(from, command, cx),
             Msg::Done { .. } | Msg::Redirect { .. } => {}
@@ -309,6 +312,7 @@ impl Server {
                 term: self.term,
                 success: false,
                 last_index: self.last_index(),
+                heartbeat: ViewOnly(false),
             };
             return cx.send(from, reply);
         }
@@ -321,6 +325,7 @@ impl Server {
                 term: self.term,
                 success: false,
                 last_index: self.last_index().min(prev_index.saturating_sub(1)),
+                heartbeat: ViewOnly(false),
             };
             return cx.send(from, reply);
         }
@@ -352,6 +357,7 @@ impl Server {
                 term: self.term,
                 success: true,
                 last_index: last_new,
+                heartbeat: ViewOnly(entries.is_empty()),
             },
         );
     }
@@ -433,14 +439,41 @@ impl Server {
 
     fn acknowledge(&self, command: Command, cx: &mut Cx<'_, RaftNode>) {
         cx.note(Note::Acknowledged { command });
-        cx.send(command.client, Msg::Done { command });
+        // The player is no node: the note is its answer.
+        if !command.is_player() {
+            cx.send(command.client, Msg::Done { command });
+        }
+    }
+
+    /// The leader it would redirect a client to: the leader of its term, once heard from.
+    fn known_leader(&self) -> Option<NodeId> {
+        self.leader.filter(|l| *l != self.id)
     }
 
     fn on_request(&mut self, from: NodeId, command: Command, cx: &mut Cx<'_, RaftNode>) {
         if !self.is_leader() {
-            let leader = self.leader.filter(|l| *l != self.id);
+            let leader = self.known_leader();
             return cx.send(from, Msg::Redirect { command, leader });
         }
+        self.log_command(command, cx);
+    }
+
+    /// The player submits a command here, as a client would: a leader logs and replicates it;
+    /// any other server refuses it, naming the leader it knows, and logs nothing (the player,
+    /// unlike a client, does not retry there).
+    pub(super) fn on_submit(&mut self, cx: &mut Cx<'_, RaftNode>) {
+        let command = Command::player(cx.now);
+        if self.is_leader() {
+            self.log_command(command, cx);
+        } else {
+            let leader = self.known_leader();
+            cx.note(Note::Redirected { command, leader });
+        }
+    }
+
+    /// A leader takes a client's command: it appends it to its log (once per term) and sends it
+    /// to every follower at once.
+    fn log_command(&mut self, command: Command, cx: &mut Cx<'_, RaftNode>) {
         if self.machine.contains(&command) {
             return self.acknowledge(command, cx); // its answer was lost; it is applied
         }
@@ -534,6 +567,7 @@ mod tests {
             term,
             success,
             last_index,
+            heartbeat: ViewOnly(false),
         }
     }
 
@@ -790,6 +824,34 @@ mod tests {
                     leader: Some(0)
                 }
             )]
+        );
+    }
+
+    #[test]
+    fn the_players_command_is_logged_by_a_leader_answered_by_a_note_and_refused_elsewhere() {
+        let mut s = leader(Variant::Correct);
+        let effects = handle(&mut s, |s, cx| s.on_submit(cx));
+        let command = Command::player(1_000);
+        assert_eq!(s.log.last(), Some(&Entry { term: 3, command }));
+        assert_eq!(sent(&effects).len(), 2, "sent to both followers at once");
+        // Committed once a follower holds it: acknowledged by a note, as no node is the player.
+        let effects = message(&mut s, 1, reply(3, true, 3));
+        assert_eq!(s.commit, 3);
+        assert!(notes(&effects).contains(&Note::Acknowledged { command }));
+        assert!(
+            sent(&effects).iter().all(|(to, _)| *to != Command::PLAYER),
+            "nothing to the player"
+        );
+        let mut follower = server(1, Variant::Correct);
+        follower.leader = Some(0);
+        let effects = handle(&mut follower, |s, cx| s.on_submit(cx));
+        assert!(follower.log.is_empty() && sent(&effects).is_empty());
+        assert_eq!(
+            notes(&effects),
+            [Note::Redirected {
+                command,
+                leader: Some(0)
+            }]
         );
     }
 

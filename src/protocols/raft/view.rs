@@ -8,16 +8,16 @@ use super::Raft;
 use super::checker::{
     ELECTION_SAFETY, LEADER_COMPLETENESS, LINEARIZABILITY, LOG_MATCHING, STATE_MACHINE_SAFETY,
 };
-use super::node::{Entry, Index, Msg, Note, RaftNode, RaftShape, Term, Variant};
+use super::node::{Command, Entry, Index, Msg, Note, RaftNode, RaftShape, Term, Variant};
 use super::server::{Role, Server};
 use crate::diagram::MarkKind;
 use crate::protocol::{Outcome, ProtocolEngine, base_view};
 use crate::sim::quorum::majority;
-use crate::sim::{Event, InFlight, NodeId, Traced};
+use crate::sim::{Event, InFlight, NodeId, Tick, Traced};
 use crate::view::{
-    CheatSheet, CheckLine, CheckStatus, Checks, MessageLook, MessageShape, NodeView, Place,
-    QuorumKind, QuorumOutline, Quorums, ResultsView, caught, clockwise_from_top, colour_letter,
-    colour_name, seconds,
+    CheatSheet, CheckLine, CheckStatus, Checks, LogEntryView, MessageLook, MessageShape, NodeView,
+    Place, QuorumKind, QuorumOutline, Quorums, ResultsView, caught, clockwise_from_top,
+    colour_letter, colour_name, seconds,
 };
 
 pub const PITCH: &str = "Servers elect a leader for each term; the leader appends the clients' \
@@ -28,8 +28,10 @@ pub const PITCH: &str = "Servers elect a leader for each term; the leader append
 
 pub const CHEAT_SHEET: CheatSheet = CheatSheet {
     intro: Some(
-        "Messages take the colour of the candidate or leader of their term; heartbeats are the \
-         small diamonds. A log shows each entry's term; `|` marks the commit index.",
+        "Messages take the colour of the candidate or leader of their term; heartbeats and \
+         their acks are drawn small and faint. A log is a row of boxes, one per entry in its \
+         term's colour: solid once committed, hollow until then. The dark ring inside a \
+         follower is its election timer running out.",
     ),
     rows: &[
         (
@@ -76,47 +78,21 @@ pub fn name(shape: RaftShape, node: NodeId) -> String {
     }
 }
 
-/// Servers on a circle from the top, clockwise; clients in a column to its left.
+/// Servers on a circle from the top, clockwise, each with its log; clients in a column to its
+/// left, beyond the logs of the servers on the left side.
 pub fn layout(shape: RaftShape) -> Vec<Place> {
-    let servers =
-        (0..shape.servers).map(|i| Place::polar(clockwise_from_top(i, shape.servers), 250.0, 44.0));
+    let servers = (0..shape.servers).map(|i| Place {
+        shows_log: true,
+        ..Place::polar(clockwise_from_top(i, shape.servers), 250.0, 44.0)
+    });
     let clients = (0..shape.clients).map(|c| Place {
-        x: -450.0,
+        x: -570.0,
         y: 90.0 * (c as f32 - (shape.clients as f32 - 1.0) / 2.0),
         radius: 24.0,
         shows_value: false,
+        shows_log: false,
     });
     servers.chain(clients).collect()
-}
-
-/// How many log entries a server's status line shows: the latest ones, so that a log of 20
-/// entries at 9 servers still fits under its node.
-const LOG_SHOWN: usize = 8;
-
-/// A log in one line: each entry's term, `|` after the commit index; "…" when older entries are
-/// left out. "1 1 2|3", "…4 4 5 5|5".
-pub fn log_line(log: &[Entry], commit: Index) -> String {
-    let skip = log.len().saturating_sub(LOG_SHOWN);
-    let mut text = String::new();
-    if skip > 0 {
-        text.push('…');
-    }
-    if commit as usize == skip && commit > 0 {
-        text.push('|');
-    }
-    for (i, entry) in log.iter().enumerate().skip(skip) {
-        if !text.is_empty() && !text.ends_with('|') && !text.ends_with('…') {
-            text.push(' ');
-        }
-        text += &entry.term.to_string();
-        if i + 1 == commit as usize {
-            text.push('|');
-        }
-    }
-    if log.is_empty() {
-        text = "empty".into();
-    }
-    text
 }
 
 /// "1:1 2:1 3:2": every entry as index:term, for the inspector.
@@ -132,6 +108,27 @@ fn log_in_full(log: &[Entry]) -> String {
     entries.join(" ")
 }
 
+/// A log as the row of boxes draws it: each entry's term, committed up to `commit`.
+pub fn log_view(log: &[Entry], commit: Index) -> Vec<LogEntryView> {
+    log.iter()
+        .enumerate()
+        .map(|(i, e)| LogEntryView {
+            term: e.term,
+            committed: (i as Index) < commit,
+        })
+        .collect()
+}
+
+/// The fraction of a follower's or candidate's election timeout left at `now`, for the
+/// shrinking ring. As in RaftScope, the whole ring is the longest timeout a server may draw
+/// (twice the base), so a freshly armed ring starts between half and full: the randomised
+/// timeouts show. None for a leader, and for a server whose timer is not armed.
+pub fn election_timer_left(now: Tick, s: &Server) -> Option<f32> {
+    let deadline = s.election_deadline.filter(|_| !s.is_leader())?;
+    let longest = (2 * s.timing.election_timeout).max(1);
+    Some((deadline.saturating_sub(now) as f32 / longest as f32).clamp(0.0, 1.0))
+}
+
 fn server_view(sim: &ProtocolEngine<Raft>, s: &Server) -> NodeView {
     let mut view = base_view(
         sim,
@@ -142,10 +139,10 @@ fn server_view(sim: &ProtocolEngine<Raft>, s: &Server) -> NodeView {
     );
     view.leading = s.is_leader().then(|| format!("term {}", s.term));
     let role = if view.down { "down" } else { s.role_name() };
-    view.status = vec![
-        format!("term {} {role}", s.term),
-        format!("log {}", log_line(&s.log, s.commit)),
-    ];
+    view.status = vec![format!("term {} {role}", s.term)];
+    view.log = log_view(&s.log, s.commit);
+    view.takes_commands = true;
+    view.timer = election_timer_left(sim.now(), s).filter(|_| !view.down);
     let voted = s
         .voted_for
         .map_or("-".into(), |v| colour_name(v).to_string());
@@ -225,7 +222,8 @@ pub fn node(sim: &ProtocolEngine<Raft>, shape: RaftShape, id: NodeId) -> NodeVie
 
 /// Sprites are labelled with their kind and take the colour of the candidate or leader of their
 /// term (the sender of a vote request or an append, the receiver of its answer); client traffic
-/// the server's. Heartbeats are small diamonds, so that they do not drown the rest.
+/// the server's. Heartbeats and the acks of heartbeats are light (drawn smaller and fainter), so
+/// that they do not drown the rest.
 pub fn message(shape: RaftShape, m: &InFlight<Msg>) -> MessageLook {
     let colour = match m.msg {
         Msg::RequestVote { .. } | Msg::Append { .. } => m.from,
@@ -236,11 +234,8 @@ pub fn message(shape: RaftShape, m: &InFlight<Msg>) -> MessageLook {
     MessageLook {
         label: m.msg.label(),
         colour: colour.min(shape.servers - 1),
-        shape: if m.msg.is_heartbeat() {
-            MessageShape::Diamond
-        } else {
-            MessageShape::Round
-        },
+        shape: MessageShape::Round,
+        light: m.msg.is_heartbeat() || m.msg.is_heartbeat_ack(),
     }
 }
 
@@ -257,6 +252,16 @@ pub fn note(note: &Note) -> Option<String> {
         }
         Note::Appended { index, entry } => format!("appends #{index} (term {})", entry.term),
         Note::Committed { index } => format!("commits up to #{index}"),
+        Note::Acknowledged { command } if command.is_player() => {
+            "has applied your command: it is committed".into()
+        }
+        Note::Redirected { leader, .. } => match leader {
+            Some(leader) => format!(
+                "does not lead: it refuses your command and names {} as the leader",
+                colour_name(*leader)
+            ),
+            None => "does not lead and knows no leader: it refuses your command".into(),
+        },
         Note::Applied { .. } | Note::Acknowledged { .. } => return None,
         Note::ClientDone => "has every command committed".into(),
     })
@@ -274,7 +279,10 @@ pub fn mark(event: &Event<RaftNode>) -> Option<(NodeId, MarkKind, String)> {
         Note::Appended { .. } | Note::Truncated { .. } => MarkKind::Accept,
         Note::Committed { .. } => MarkKind::Decide,
         Note::ClientDone => MarkKind::Done,
-        Note::Started | Note::Applied { .. } | Note::Acknowledged { .. } => return None,
+        Note::Started
+        | Note::Applied { .. }
+        | Note::Acknowledged { .. }
+        | Note::Redirected { .. } => return None,
     };
     Some((*node, kind, note(n)?))
 }
@@ -314,7 +322,9 @@ pub fn checks(sim: &ProtocolEngine<Raft>, shape: RaftShape) -> Checks {
         ),
     ];
     let total = shape.clients * shape.commands as usize;
-    let committed = checker.acknowledged.len();
+    let (yours, committed): (Vec<&Command>, Vec<&Command>) =
+        checker.acknowledged.iter().partition(|c| c.is_player());
+    let committed = committed.len();
     lines.push(CheckLine::new(
         if committed >= total {
             CheckStatus::Reached
@@ -323,6 +333,12 @@ pub fn checks(sim: &ProtocolEngine<Raft>, shape: RaftShape) -> Checks {
         },
         format!("commands committed and acknowledged: {committed} of {total}"),
     ));
+    if !yours.is_empty() {
+        lines.push(CheckLine::new(
+            CheckStatus::Info,
+            format!("your commands committed: {}", yours.len()),
+        ));
+    }
     if let Some((term, leader)) = latest_leader(sim) {
         lines.push(CheckLine::new(
             CheckStatus::Info,
@@ -494,6 +510,13 @@ pub fn caption(
                  the leader's own term)."
             ),
             Note::ClientDone => format!("{me} has every command committed."),
+            Note::Redirected { leader, .. } => {
+                let to = leader.map_or("none yet, mid-election".into(), who);
+                format!(
+                    "{me} does not lead, so it refuses your command, as it would a client's, \
+                     and names the leader it knows: {to}. Only a leader logs commands."
+                )
+            }
             Note::Started
             | Note::Appended { .. }
             | Note::Applied { .. }
@@ -512,6 +535,7 @@ mod tests {
     use super::*;
     use crate::protocol::Setup;
     use crate::protocols::raft::MODE;
+    use crate::protocols::raft::RaftTiming;
     use crate::simulation::Simulation;
 
     fn entries(terms: &[Term]) -> Vec<Entry> {
@@ -525,17 +549,29 @@ mod tests {
     }
 
     #[test]
-    fn a_log_line_shows_terms_and_marks_the_commit_index() {
-        assert_eq!(log_line(&[], 0), "empty");
-        assert_eq!(log_line(&entries(&[1, 1, 2, 3]), 3), "1 1 2|3");
-        assert_eq!(log_line(&entries(&[1, 1]), 0), "1 1");
-        assert_eq!(log_line(&entries(&[1, 1]), 2), "1 1|");
-        let long: Vec<Term> = (1..=20).collect();
-        // Only the latest entries are shown; a commit index just before them is still marked.
-        assert_eq!(log_line(&entries(&long), 12), "…|13 14 15 16 17 18 19 20");
-        assert_eq!(log_line(&entries(&long), 5), "…13 14 15 16 17 18 19 20");
-        assert_eq!(log_line(&entries(&long), 13), "…13|14 15 16 17 18 19 20");
-        assert_eq!(log_line(&entries(&long), 20), "…13 14 15 16 17 18 19 20|");
+    fn a_log_view_has_each_entrys_term_and_is_committed_up_to_the_commit_index() {
+        assert_eq!(log_view(&[], 0), vec![]);
+        let view = log_view(&entries(&[1, 1, 2, 3]), 3);
+        let terms: Vec<Term> = view.iter().map(|e| e.term).collect();
+        let committed: Vec<bool> = view.iter().map(|e| e.committed).collect();
+        assert_eq!(terms, [1, 1, 2, 3]);
+        assert_eq!(committed, [true, true, true, false]);
+    }
+
+    #[test]
+    fn the_election_ring_is_the_time_left_over_the_longest_timeout_and_leaders_have_none() {
+        let mut s = Server::new(0, 3, Variant::Correct, RaftTiming::default());
+        assert_eq!(election_timer_left(0, &s), None, "not armed yet");
+        s.election_deadline = Some(1_000);
+        // Twice the base timeout of 500 is the whole ring.
+        assert_eq!(election_timer_left(0, &s), Some(1.0));
+        assert_eq!(election_timer_left(750, &s), Some(0.25));
+        assert_eq!(election_timer_left(2_000, &s), Some(0.0), "overdue");
+        s.role = Role::Leader {
+            next: vec![1; 3],
+            matched: vec![0; 3],
+        };
+        assert_eq!(election_timer_left(750, &s), None);
     }
 
     #[test]
@@ -553,23 +589,30 @@ mod tests {
         let setup = Setup::for_mode(MODE);
         let mut simulation = Simulation::new(&setup, true);
         let mut heartbeat = None;
-        while heartbeat.is_none() && simulation.now() < 10_000 {
-            let now = simulation.now();
+        while heartbeat.is_none() && simulation.engine().now() < 10_000 {
+            let now = simulation.engine().now();
             simulation.run_until(now + 5);
             heartbeat = simulation
-                .message_views(&setup, simulation.now() as f64)
+                .engine()
+                .message_views(&setup, simulation.engine().now() as f64)
                 .into_iter()
                 .find(|m| m.look.label == "heartbeat");
         }
         let heartbeat = heartbeat.expect("a leader sends heartbeats");
-        assert_eq!(heartbeat.look.shape, MessageShape::Diamond);
+        assert!(heartbeat.look.light);
         assert_eq!(heartbeat.look.colour, heartbeat.from, "the leader's colour");
-        let views = simulation.node_views(&setup);
+        let views = simulation.engine().node_views(&setup);
         let leaders: Vec<&NodeView> = views.iter().filter(|v| v.leading.is_some()).collect();
         assert_eq!(leaders.len(), 1, "{views:?}");
         let leader = leaders[0];
         assert!(leader.status[0].ends_with("leader"), "{:?}", leader.status);
-        assert!(leader.status[1].starts_with("log "), "{:?}", leader.status);
+        assert_eq!(leader.timer, None, "a leader runs no election timer");
+        let followers = views[..5].iter().filter(|v| v.leading.is_none());
+        assert!(followers.clone().all(|v| v.timer.is_some()), "{views:?}");
+        // The commands so far are in the leader's log; none is drawn committed beyond its own.
+        let sim = simulation.of::<Raft>().expect("a Raft run");
+        let server = sim.actors()[leader.id].as_server().expect("a server");
+        assert_eq!(leader.log, log_view(&server.log, server.commit));
         let rows: Vec<&str> = leader.inspector.iter().map(|(k, _)| k.as_str()).collect();
         for row in [
             "term",
@@ -583,7 +626,9 @@ mod tests {
         }
         let client = &views[5];
         assert!(client.light && client.title == "client 1", "{client:?}");
-        let quorums = simulation.quorums();
+        // The inspector offers a command at a server, not at a client.
+        assert!(leader.takes_commands && !client.takes_commands);
+        let quorums = simulation.engine().quorums();
         assert_eq!(quorums.outlines[0].colour, leader.id);
         assert!(quorums.outlines[0].members.len() >= 3, "{quorums:?}");
     }
