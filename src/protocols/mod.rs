@@ -3,7 +3,6 @@
 //! teaching text (`view.rs`), and in `mod.rs` its settings, broken variants and chaos faults (the
 //! [`Protocol`](crate::protocol::Protocol) and [`Model`](crate::protocol::Model) traits).
 
-#[cfg(not(target_arch = "wasm32"))]
 use crate::explore::Explorer;
 use crate::protocol::Mode;
 
@@ -22,8 +21,8 @@ pub const REGISTRY: &[Entry] = &[paxos::ENTRY, ec_counter::ENTRY, raft::ENTRY];
 #[derive(Clone, Copy)]
 pub struct Entry {
     pub mode: Mode,
-    /// How `beat-paxos check` explores it exhaustively, if it can (native builds only).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// How `beat-paxos check` and "can this still break?" explore it exhaustively, if they can
+    /// (in the browser, the core search only).
     pub explorer: Option<&'static dyn Explorer>,
 }
 
@@ -33,7 +32,6 @@ pub fn modes() -> impl Iterator<Item = Mode> {
 }
 
 /// How `beat-paxos check` explores `mode`, if it is registered and can be.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn explorer(mode: Mode) -> Option<&'static dyn Explorer> {
     REGISTRY
         .iter()

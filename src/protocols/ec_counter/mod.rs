@@ -27,7 +27,6 @@ pub const MODE: Mode = Mode::of(&EcCounter);
 /// Its line in the registry (`crate::protocols::REGISTRY`).
 pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
     mode: MODE,
-    #[cfg(not(target_arch = "wasm32"))]
     explorer: Some(&EcCounter),
 };
 

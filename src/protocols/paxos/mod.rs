@@ -29,7 +29,6 @@ pub const MODE: Mode = Mode::of(&Paxos);
 /// Its line in the registry (`crate::protocols::REGISTRY`).
 pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
     mode: MODE,
-    #[cfg(not(target_arch = "wasm32"))]
     explorer: Some(&Paxos),
 };
 

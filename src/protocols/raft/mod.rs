@@ -39,6 +39,9 @@ pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
     mode: MODE,
     #[cfg(not(target_arch = "wasm32"))]
     explorer: Some(&Raft),
+    // Raft's explorer is not built for the browser (`explore.rs` is native-only).
+    #[cfg(target_arch = "wasm32")]
+    explorer: None,
 };
 
 const KNOBS: &[Knob] = &[
