@@ -298,11 +298,11 @@ try {
       await net.page.evaluate(() => window.beatPaxos.askChecker());
       await net.page.waitForFunction(() => window.beatPaxos.checkerAnswer() !== null, null, { timeout: 60_000 });
       const mid = await net.page.evaluate(() => window.beatPaxos.checkerAnswer());
-      const native = JSON.parse(execFileSync(native, ["check", "--from-replay", `${artifacts}/network-mid.json`, "--no-timing"]));
+      const asked = JSON.parse(execFileSync(native, ["check", "--from-replay", `${artifacts}/network-mid.json`, "--no-timing"]));
       figures.network_checker_ms = Math.round(mid.ms);
       check("network player: mid-round, 'can this still break?' says no, with native's state count",
-        mid.found && mid.found.answer === "No" && native.answer === "No" && mid.found.unique_states === native.unique_states,
-        `web ${mid.found && mid.found.unique_states} states in ${Math.round(mid.ms)} ms, native ${native.unique_states}; ${mid.found && mid.found.words}`);
+        mid.found && mid.found.answer === "no" && asked.answer === "no" && mid.found.unique_states === asked.unique_states,
+        `web ${mid.found && mid.found.unique_states} states in ${Math.round(mid.ms)} ms, native ${asked.unique_states}; ${mid.found && mid.found.words}`);
     }
   }
   const handEvents = hand.trace_len;
@@ -333,7 +333,7 @@ try {
   await amnesiaNet.page.waitForFunction(() => window.beatPaxos.state().violations.length > 0, null, { timeout: 10_000 }).catch(() => {});
   const tripped = await state(amnesiaNet.page);
   check("network player: for broken amnesia the checker finds a way from the start, and played out it trips the checker",
-    way.found && way.found.answer === "Yes" && tripped.violations.length > 0,
+    way.found && way.found.answer === "yes" && tripped.violations.length > 0,
     `${way.found && way.found.steps.length} steps found in ${Math.round(way.ms)} ms (${way.found && way.found.unique_states} states); violations ${JSON.stringify(tripped.violations.map((v) => v.kind))}`);
   check("no console errors (network player, amnesia)", amnesiaNet.errors.length === 0, amnesiaNet.errors.join(" | "));
   await amnesiaNet.page.close();
