@@ -24,7 +24,7 @@ use crate::{batch, chaos};
 #[command(
     name = "beat-paxos",
     version,
-    about = "Attack Paxos and an eventually consistent counter; watch safety hold."
+    about = "Attack Paxos, Raft and an eventually consistent counter; watch safety hold."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -75,13 +75,15 @@ pub struct ClusterArgs {
     /// ec-counter requests per client (0-10000) or Raft commands per client (1-20).
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub requests: Option<u64>,
+    /// The seed of the run's randomness: the same seed and moves give the same run.
     #[arg(long, value_parser = whole_number, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// A scenario file (JSON, see docs/scenarios.md).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Run a deliberately broken protocol: amnesia, skip-highest-accepted, accept-after-promise or
-    /// no-max.
+    /// Run a deliberately broken protocol: Paxos amnesia, skip-highest-accepted or
+    /// accept-after-promise; ec-counter no-max; Raft commit-old-term, forget-vote or
+    /// no-up-to-date-check.
     #[arg(long = "break")]
     pub broken: Option<String>,
     /// The player is the network: every message waits on its link and every timer waits until

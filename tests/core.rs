@@ -1255,3 +1255,16 @@ fn chaos_refuses_a_scripted_scenario() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_help_names_every_protocol_and_every_broken_variant() {
+    let help = beat_paxos(&["--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    for mode in beat_paxos::protocols::modes() {
+        assert!(help.contains(mode.name()), "--mode {}", mode.name());
+        for variant in mode.variants() {
+            assert!(help.contains(variant.name), "--break {}", variant.name);
+        }
+    }
+}
