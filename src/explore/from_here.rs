@@ -290,8 +290,9 @@ pub fn from_here<P: Explorable>(
                 report.answer = Answer::No;
                 report.words = format!(
                     "no order of the messages in flight, with drops, copies, timers{crashes}, \
-                     can break {} from here ({} states explored)",
+                     can break {} from here{} ({} states explored)",
                     P::SAFETY_WORDS,
+                    bounds_in_words::<P>(&options),
                     found.unique_states
                 );
             } else {
@@ -304,6 +305,22 @@ pub fn from_here<P: Explorable>(
         }
     }
     Ok(report)
+}
+
+/// The bounds a "no" holds within, as the answer says them: " with terms up to 1 and at most
+/// 12 more moves" (nothing for a search bounded by neither).
+fn bounds_in_words<P: Explorable>(options: &CheckOptions) -> String {
+    let mut bounds = Vec::new();
+    if P::ROUNDS {
+        bounds.push(P::round_bound_words(options.max_round));
+    }
+    if let Some(depth) = options.max_depth {
+        bounds.push(format!("at most {depth} more moves"));
+    }
+    if bounds.is_empty() {
+        return String::new();
+    }
+    format!(" with {}", bounds.join(" and "))
 }
 
 /// What one search from the moment found.

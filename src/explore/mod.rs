@@ -226,6 +226,10 @@ pub trait Explorable:
     const SAFETY_WORDS: &'static str = "its safety";
     /// Whether the protocol has rounds that `max_round` bounds.
     const ROUNDS: bool = false;
+    /// The round bound in words, for an answer that holds only within it: "rounds up to 2".
+    fn round_bound_words(max_round: u64) -> String {
+        format!("rounds up to {max_round}")
+    }
     /// Knob values `check` uses unless told otherwise, to keep the search small.
     fn small_setup() -> &'static [(&'static str, u64)] {
         &[]

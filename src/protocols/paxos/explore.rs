@@ -20,6 +20,9 @@ impl Explorable for Paxos {
     const PROGRESS: &'static str = "a value is decided";
     const SAFETY_WORDS: &'static str = "agreement";
     const ROUNDS: bool = true;
+    fn round_bound_words(max_round: u64) -> String {
+        format!("ballots up to round {max_round}")
+    }
     const MILESTONES: &'static [&'static str] = &[TWO_VALUES, CARRIED, CRASH_BETWEEN];
     const NODES_COMMUTE: bool = true;
 

@@ -255,8 +255,8 @@ pub const LESSONS: &[Lesson] = &[
                     flight can break agreement from here.",
         hint_after: 1_500,
         hint: "Ask the checker (\"can this still break?\") at any moment: from the start it \
-               explores every order, about 3,000 states, and answers no. To finish, fire one \
-               timer and deliver everything.",
+               explores every order while ballots stay in round 1, about 3,000 states, and \
+               answers no. To finish, fire one timer and deliver everything.",
         done: "You could not, and it was not luck: from the moment they decided, the checker \
                tried every order of the messages still in flight, every drop, copy and timer, \
                and none breaks agreement. Safety must hold for every order, and a checker can \

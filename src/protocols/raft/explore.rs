@@ -24,6 +24,9 @@ const TWO_LEADERS: &str = "leaders of two terms are alive at once";
 impl Explorable for Raft {
     const PROGRESS: &'static str = "a command is committed and acknowledged";
     const ROUNDS: bool = true;
+    fn round_bound_words(max_round: u64) -> String {
+        format!("terms up to {max_round}, logs of at most {LOG_BOUND} entries")
+    }
     const MILESTONES: &'static [&'static str] =
         &[ELECTED, OVERWRITTEN, VOTED_AFTER_CRASH, TWO_LEADERS];
 

@@ -7,7 +7,6 @@
 mod chaos;
 pub mod checker;
 pub mod client;
-#[cfg(not(target_arch = "wasm32"))]
 mod explore;
 pub mod lessons;
 pub mod node;
@@ -37,11 +36,7 @@ pub const MODE: Mode = Mode::of(&Raft);
 /// Its line in the registry (`crate::protocols::REGISTRY`).
 pub const ENTRY: crate::protocols::Entry = crate::protocols::Entry {
     mode: MODE,
-    #[cfg(not(target_arch = "wasm32"))]
     explorer: Some(&Raft),
-    // Raft's explorer is not built for the browser (`explore.rs` is native-only).
-    #[cfg(target_arch = "wasm32")]
-    explorer: None,
 };
 
 const KNOBS: &[Knob] = &[
