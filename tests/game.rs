@@ -555,7 +555,7 @@ fn a_caught_violation_pauses_the_game_once_and_says_what_failed() {
 
 #[test]
 fn classroom_mode_is_a_key_away_and_enlarges_every_label() {
-    use beat_paxos::game::classroom::{Classroom, LABEL_SCALE};
+    use beat_paxos::game::classroom::{Classroom, LABEL_PX, LABEL_SCALE};
     let mut app = game(Setup::for_mode(paxos::MODE), None);
     let sizes = |app: &mut App| -> Vec<f32> {
         let mut sizes: Vec<f32> = app
@@ -603,7 +603,7 @@ fn classroom_mode_is_a_key_away_and_enlarges_every_label() {
     assert!(
         message_sizes
             .iter()
-            .all(|size| *size == FontSize::Px(14.0 * LABEL_SCALE)),
+            .all(|size| *size == FontSize::Px(LABEL_PX * LABEL_SCALE)),
         "{message_sizes:?}"
     );
     press_v(&mut app);
@@ -967,4 +967,144 @@ fn the_network_player_clicks_a_parked_message_to_deliver_it_and_messages_on_one_
         moves.last().map(|m| &m.attack),
         Some(&Attack::Deliver(on_link[1]))
     );
+}
+
+#[test]
+fn the_network_player_plays_a_round_with_keys_alone_and_it_keeps_no_score() {
+    let dir = std::env::temp_dir().join(format!("beat-paxos-keys-{}", std::process::id()));
+    let file = dir.join("best-scores.json");
+    let mut setup = Setup::for_mode(paxos::MODE);
+    setup.network_player = true;
+    let mut app = game(setup, Some(file.clone()));
+    let last_move = |app: &App| round(app).moves.last().map(|m| m.attack.clone());
+    // F with no node selected fires nothing; 1 then F fires red's timer.
+    press_keys(&mut app, &[KeyCode::KeyF]);
+    assert!(round(&app).moves.is_empty());
+    press_keys(&mut app, &[KeyCode::Digit1]);
+    press_keys(&mut app, &[KeyCode::KeyF]);
+    assert_eq!(last_move(&app), Some(Attack::Fire(0, 0)));
+    app.update();
+    let waiting = round(&app).network_choices().unwrap().messages;
+    assert_eq!(waiting.len(), 2, "red's prepares wait: {waiting:?}");
+    // Enter delivers the first waiting; N then picks the next, and Shift+Enter delivers a copy
+    // of it, which keeps it waiting; X then drops it.
+    press_keys(&mut app, &[KeyCode::Enter]);
+    assert_eq!(last_move(&app), Some(Attack::Deliver(waiting[0].id)));
+    app.update();
+    let waiting = round(&app).network_choices().unwrap().messages;
+    press_keys(&mut app, &[KeyCode::KeyN]);
+    let picked = waiting[1].id;
+    press_keys(&mut app, &[KeyCode::ShiftLeft, KeyCode::Enter]);
+    assert_eq!(last_move(&app), Some(Attack::DeliverCopy(picked)));
+    app.update();
+    let still = round(&app).network_choices().unwrap().messages;
+    assert!(
+        still.iter().any(|m| m.id == picked),
+        "a copy keeps it waiting"
+    );
+    press_keys(&mut app, &[KeyCode::KeyX]);
+    assert_eq!(last_move(&app), Some(Attack::Drop(picked)));
+    // G lets the network run, and G holds it again.
+    press_keys(&mut app, &[KeyCode::KeyG]);
+    assert_eq!(last_move(&app), Some(Attack::RunNetwork(true)));
+    press_keys(&mut app, &[KeyCode::KeyG]);
+    assert_eq!(last_move(&app), Some(Attack::RunNetwork(false)));
+    // Then Enter, or F at whichever node has a timer when nothing waits, to the decision; an
+    // Enter pressed as the results open does not skip them.
+    for _ in 0..200 {
+        if screen(&app) == Screen::Results {
+            break;
+        }
+        let choices = round(&app).network_choices().unwrap();
+        if choices.messages.is_empty() {
+            let node = choices.timers[0].node;
+            press_keys(&mut app, &[beat_paxos_digit(node)]);
+            press_keys(&mut app, &[KeyCode::KeyF]);
+        } else {
+            press_keys(&mut app, &[KeyCode::Enter]);
+        }
+        app.update();
+    }
+    assert_eq!(
+        screen(&app),
+        Screen::Results,
+        "decided by keys alone: {:?} {:?}",
+        round(&app)
+            .moves
+            .iter()
+            .rev()
+            .take(8)
+            .map(|m| &m.attack)
+            .collect::<Vec<_>>(),
+        round(&app).network_choices()
+    );
+    assert!(round(&app).simulation.engine().violations().is_empty());
+    let moves = round(&app).moves.len();
+    press_keys(&mut app, &[KeyCode::Enter]);
+    app.update();
+    assert_eq!(screen(&app), Screen::Results);
+    assert_eq!(round(&app).moves.len(), moves, "the same round");
+    // The network set the clock: no score is kept for it.
+    assert!(!app.world().resource::<BestScores>().new_record);
+    assert!(
+        !file.exists(),
+        "no best score saved for a network player's round"
+    );
+}
+
+/// The number key that selects node `node` (0-based).
+fn beat_paxos_digit(node: usize) -> KeyCode {
+    [
+        KeyCode::Digit1,
+        KeyCode::Digit2,
+        KeyCode::Digit3,
+        KeyCode::Digit4,
+        KeyCode::Digit5,
+        KeyCode::Digit6,
+        KeyCode::Digit7,
+        KeyCode::Digit8,
+        KeyCode::Digit9,
+    ][node]
+}
+
+#[test]
+fn every_label_on_the_cluster_is_twelve_pixels_or_more_on_screen_and_eighteen_in_classroom_mode() {
+    use beat_paxos::game::camera::PixelSize;
+    use beat_paxos::game::classroom::Classroom;
+    // The camera's scale at 1280x720 with the side panel and the diagram: about two world
+    // units a pixel (the cluster's 860 units in some 430 pixels of height).
+    for (mode, nodes) in [
+        (paxos::MODE, 9),
+        (ec_counter::MODE, 7),
+        (beat_paxos::protocols::raft::MODE, 9),
+    ] {
+        let mut setup = Setup::for_mode(mode);
+        setup.set_knob(mode.size_knob(), nodes).unwrap();
+        let mut app = game(setup, None);
+        app.insert_resource(PixelSize(2.0));
+        for classroom in [false, true] {
+            app.insert_resource(Classroom(classroom));
+            let mut smallest = f32::MAX;
+            for _ in 0..300 {
+                app.update();
+                let pixel = app.world().resource::<PixelSize>().0;
+                let sizes: Vec<f32> = app
+                    .world_mut()
+                    .query_filtered::<&TextFont, With<Text2d>>()
+                    .iter(app.world())
+                    .map(|font| match font.font_size {
+                        FontSize::Px(px) => px / pixel,
+                        _ => 0.0,
+                    })
+                    .collect();
+                smallest = sizes.into_iter().fold(smallest, f32::min);
+            }
+            let least = if classroom { 18.0 } else { 12.0 };
+            assert!(
+                smallest >= least,
+                "{} at {nodes}, classroom {classroom}: a label of {smallest} px",
+                mode.name()
+            );
+        }
+    }
 }

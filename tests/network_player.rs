@@ -465,3 +465,37 @@ fn a_round_played_by_hand_rewinds_to_any_moment_exactly() {
         "back at the frontier"
     );
 }
+
+#[test]
+fn a_snapshot_of_the_run_gets_the_answer_the_run_itself_gets() {
+    // The game asks off the frame, on a snapshot of the run (which keeps no trace).
+    for (broken, moves) in [(None, 4), (Some("amnesia"), 0), (Some("amnesia"), 3)] {
+        let mut round = Round::new(player_setup(paxos::MODE, broken));
+        for _ in 0..moves {
+            let next = next_move(&round).unwrap();
+            round.attack(next).unwrap();
+        }
+        let explorer = protocols::explorer(round.setup.mode).unwrap();
+        let options = network_player_options(explorer, 1, round.duplicates_left as usize);
+        let live = ask(&round, 1);
+        let snapshot = round.simulation.engine().snapshot();
+        let copy = explorer
+            .can_it_break(&round.setup, &*snapshot, &options)
+            .unwrap();
+        let digest = |a: &FromHere| {
+            (
+                a.answer,
+                a.tick,
+                a.unique_states,
+                a.states,
+                a.steps.clone(),
+                a.confirmed,
+            )
+        };
+        assert_eq!(
+            digest(&live),
+            digest(&copy),
+            "{broken:?} after {moves} moves"
+        );
+    }
+}

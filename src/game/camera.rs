@@ -34,6 +34,18 @@ impl GameArea {
     }
 }
 
+/// World units per logical pixel, as the camera is fitted now. Labels on the cluster are sized
+/// in pixels and multiplied by it (`classroom::LabelSize`), so they read the same at nine nodes
+/// as at three; the headless tests, without a camera, keep 1.
+#[derive(Resource, Debug, Clone, Copy, PartialEq)]
+pub struct PixelSize(pub f32);
+
+impl Default for PixelSize {
+    fn default() -> Self {
+        PixelSize(1.0)
+    }
+}
+
 /// Half the side of the square of world space that must stay visible.
 const WORLD_HALF: f32 = 430.0;
 
@@ -45,6 +57,7 @@ fn fit_camera(
     window: Option<Single<&Window, With<PrimaryWindow>>>,
     area: Res<GameArea>,
     camera: Option<Single<(&mut Transform, &mut Projection), With<MainCamera>>>,
+    mut pixel: ResMut<PixelSize>,
 ) {
     let (Some(window), Some(camera)) = (window, camera) else {
         return;
@@ -64,5 +77,8 @@ fn fit_camera(
         && ortho.scale != scale
     {
         ortho.scale = scale;
+    }
+    if pixel.0 != scale {
+        pixel.0 = scale;
     }
 }

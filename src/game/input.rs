@@ -1,7 +1,8 @@
 //! Mouse, touch and keyboard, turned into attacks. Every attack works with each of them:
 //! double-click/double-tap a node to kill or recover it, press and hold to slow it, drag from one
 //! node to another to cut their link, click a message to drop it; or number keys to select a node
-//! and K, S, C, D, U, I, H to act on it.
+//! and K, S, C, D, U, I, H to act on it. The network player clicks a message to deliver it, or
+//! picks one with N and delivers, copies or drops it with Enter, Shift+Enter or X.
 
 use bevy::input::touch::TouchPhase;
 use bevy::prelude::*;
@@ -24,7 +25,11 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<Pointer>()
         .add_systems(
             Update,
-            (keyboard, (read_pointer, pointer_gestures).chain())
+            (
+                keyboard,
+                network_keys,
+                (read_pointer, pointer_gestures).chain(),
+            )
                 .in_set(ReadInput)
                 .run_if(in_state(Screen::Playing).and_then(resource_exists::<CurrentRound>)),
         )
@@ -391,6 +396,92 @@ fn keyboard(
     }
 }
 
+/// The network player's keys: N picks the next waiting message (in the panel's order), Enter
+/// delivers the picked one, Shift+Enter delivers a copy and keeps it waiting, X drops it; F fires
+/// the selected node's timer; G lets the network run, or holds it again.
+fn network_keys(
+    keys: Res<ButtonInput<KeyCode>>,
+    current: Res<CurrentRound>,
+    mut selection: ResMut<Selection>,
+    mut attacks: MessageWriter<PlayerAttack>,
+    mut feedback: MessageWriter<Feedback>,
+) {
+    let network = [
+        KeyCode::KeyN,
+        KeyCode::Enter,
+        KeyCode::NumpadEnter,
+        KeyCode::KeyX,
+        KeyCode::KeyF,
+        KeyCode::KeyG,
+    ];
+    if !keys.any_just_pressed(network) {
+        return;
+    }
+    let round = &current.round;
+    let Some(choices) = round.network_choices() else {
+        return;
+    };
+    if keys.just_pressed(KeyCode::KeyG) {
+        attacks.write(PlayerAttack(Attack::RunNetwork(!choices.running)));
+        return;
+    }
+    if choices.running {
+        feedback.write(Feedback(
+            "the network runs by itself: G holds it again".into(),
+        ));
+        return;
+    }
+    let nothing_waits = || {
+        Feedback(
+            "no message waits: select a node (1-9 or a click) and press F to fire its timer".into(),
+        )
+    };
+    if keys.just_pressed(KeyCode::KeyN) {
+        let picked = selection.picked_message(&choices).map(|m| m.id);
+        let at = choices.messages.iter().position(|m| Some(m.id) == picked);
+        let next = at.map(|at| &choices.messages[(at + 1) % choices.messages.len()]);
+        selection.message = next.map(|m| m.id);
+        if next.is_none() {
+            feedback.write(nothing_waits());
+        }
+    }
+    let deliver = keys.any_just_pressed([KeyCode::Enter, KeyCode::NumpadEnter]);
+    if deliver || keys.just_pressed(KeyCode::KeyX) {
+        let copy = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
+        match selection.picked_message(&choices) {
+            None => {
+                feedback.write(nothing_waits());
+            }
+            Some(message) if !deliver => {
+                attacks.write(PlayerAttack(Attack::Drop(message.id)));
+            }
+            Some(message) if copy => {
+                attacks.write(PlayerAttack(Attack::DeliverCopy(message.id)));
+            }
+            Some(message) => {
+                attacks.write(PlayerAttack(Attack::Deliver(message.id)));
+            }
+        }
+    }
+    if keys.just_pressed(KeyCode::KeyF) {
+        let Some(node) = selection.node else {
+            feedback.write(Feedback(
+                "select a node first (1-9 or a click): F fires its timer".into(),
+            ));
+            return;
+        };
+        match choices.timers.iter().find(|timer| timer.node == node) {
+            Some(timer) => {
+                attacks.write(PlayerAttack(Attack::Fire(node, timer.timer)));
+            }
+            None => {
+                let name = round.setup.mode.node_name(&round.setup, node);
+                feedback.write(Feedback(format!("{name} has no timer to fire")));
+            }
+        }
+    }
+}
+
 /// Space pauses, `.` steps to the next event, `+`/`-` change speed.
 fn clock_keys(keys: Res<ButtonInput<KeyCode>>, mut clock: ResMut<Clock>) {
     if keys.just_pressed(KeyCode::Space) {
@@ -408,13 +499,18 @@ fn clock_keys(keys: Res<ButtonInput<KeyCode>>, mut clock: ResMut<Clock>) {
     }
 }
 
-/// R restarts with a new round; Enter after a decision starts the next one.
+/// R restarts with a new round; Enter after a decision starts the next one, except for the
+/// network player, whose Enter delivers messages: a last Enter pressed as the round ends must
+/// not skip its results.
 fn restart_keys(
     keys: Res<ButtonInput<KeyCode>>,
     screen: Res<State<Screen>>,
+    current: Option<Res<CurrentRound>>,
     mut next: ResMut<NextState<Screen>>,
 ) {
-    let next_round = *screen.get() == Screen::Results && keys.just_pressed(KeyCode::Enter);
+    let network_player = current.is_some_and(|c| c.round.setup.network_player);
+    let next_round =
+        *screen.get() == Screen::Results && keys.just_pressed(KeyCode::Enter) && !network_player;
     if keys.just_pressed(KeyCode::KeyR) || next_round {
         // Entering Playing again (0.19 runs OnEnter on same-state sets) starts a fresh round.
         next.set(Screen::Playing);

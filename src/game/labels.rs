@@ -1,15 +1,20 @@
 //! No label draws over another, at any size: each frame, node and message labels are placed in
 //! order of importance, and one that would overlap a node, a log row or a label already placed waits,
-//! hidden, until there is room. Nodes first, by number (a counter's servers before its clients),
-//! each its badge before its status; then the hovered message; then messages in flight, oldest
-//! first (so the labels that stay, stay put); lost messages last.
+//! hidden, until there is room. Nodes' labels first: every badge (short, and it names the
+//! leader), then the "in both" tags, then the status lines, each kind by node number (a
+//! counter's servers before its clients); then the hovered message; then messages in flight, oldest
+//! first (so the labels that stay, stay put); lost messages last. A node's label that would
+//! cross the edge of what the player sees is moved inside it.
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::sprite::Anchor;
 use bevy::text::TextLayoutInfo;
 
+use super::camera::{GameArea, MainCamera, PixelSize};
+use super::classroom::{Classroom, label_pixel};
 use super::messages::{Fading, MessageLabel, MessageSprite};
-use super::nodes::{NodeEntity, NodeLabel, log_row_rect};
+use super::nodes::{LabelPlaces, NodeEntity, NodeLabel, log_row_rect};
 use super::timeline::Hover;
 
 pub(super) fn plugin(app: &mut App) {
@@ -61,7 +66,7 @@ type NodeLabels<'w, 's> = Query<
     (
         &'static NodeLabel,
         &'static ChildOf,
-        &'static GlobalTransform,
+        &'static mut Transform,
         &'static TextLayoutInfo,
         Option<&'static Anchor>,
         &'static mut Visibility,
@@ -75,21 +80,67 @@ type MessageLabels<'w, 's> = Query<
     (
         &'static GlobalTransform,
         &'static TextLayoutInfo,
+        Option<&'static Anchor>,
         &'static mut Visibility,
     ),
     (With<MessageLabel>, Without<NodeLabel>),
 >;
+
+/// The part of the world the player sees, clear of the panels: a node's label that would cross
+/// its edge is moved inside it, never cut off.
+fn seen_world(
+    camera: Option<Single<(&Camera, &GlobalTransform), With<MainCamera>>>,
+    area: Option<Res<GameArea>>,
+) -> Option<Rect> {
+    let (camera, at) = *camera?;
+    let size = camera.logical_viewport_size()?;
+    let (min, max) = area.map_or((Vec2::ZERO, size), |a| {
+        (a.min.max(Vec2::ZERO), a.max.min(size))
+    });
+    let a = camera.viewport_to_world_2d(at, min).ok()?;
+    let b = camera.viewport_to_world_2d(at, max).ok()?;
+    Some(Rect::from_corners(a, b))
+}
+
+/// How far `rect` must move to lie inside `seen` (its left or top edge wins if it is larger).
+fn into_view(rect: Rect, seen: Rect) -> Vec2 {
+    let axis = |lo: f32, hi: f32, seen_lo: f32, seen_hi: f32| {
+        if lo < seen_lo {
+            seen_lo - lo
+        } else if hi > seen_hi {
+            (seen_hi - hi).max(seen_lo - lo)
+        } else {
+            0.0
+        }
+    };
+    Vec2::new(
+        axis(rect.min.x, rect.max.x, seen.min.x, seen.max.x),
+        axis(rect.min.y, rect.max.y, seen.min.y, seen.max.y),
+    )
+}
+
+/// The sizes labels are drawn at, and where the player sees the world.
+#[derive(SystemParam)]
+struct View<'w, 's> {
+    classroom: Res<'w, Classroom>,
+    pixel: Res<'w, PixelSize>,
+    camera: Option<Single<'w, 's, (&'static Camera, &'static GlobalTransform), With<MainCamera>>>,
+    area: Option<Res<'w, GameArea>>,
+}
 
 /// Runs after the text is laid out for this frame's words and sizes (the layout of the frame
 /// before, for a label that just changed) and with last frame's positions: close enough for
 /// labels that move a few pixels a frame.
 fn declutter(
     hover: Res<Hover>,
+    view: View,
     nodes: Query<&NodeEntity>,
     mut node_labels: NodeLabels,
     sprites: Query<(&MessageSprite, &Children, Has<Fading>)>,
     mut message_labels: MessageLabels,
 ) {
+    let line = label_pixel(&view.classroom, &view.pixel);
+    let seen = seen_world(view.camera, view.area);
     let mut taken: Taken = nodes
         .iter()
         .map(|n| {
@@ -103,25 +154,48 @@ fn declutter(
     // Log rows are drawn where they belong, always: every label keeps clear of them, its own
     // node's too.
     for node in &nodes {
-        if let Some(row) = log_row_rect(node.place) {
+        if let Some(row) = log_row_rect(node.place, line) {
             taken.push((row.inflate(MARGIN), None));
         }
     }
 
     let mut order: Vec<_> = node_labels
         .iter_mut()
-        .filter_map(|(label, parent, global, layout, anchor, visibility)| {
-            let owner = parent.parent();
-            let node = nodes.get(owner).ok()?.id;
-            // An empty label takes no room.
-            let rect = (layout.size != Vec2::ZERO).then(|| label_rect(global, layout, anchor));
-            Some(((node, label.rank), owner, rect, visibility))
-        })
+        .filter_map(
+            |(label, parent, mut transform, layout, anchor, visibility)| {
+                let owner = parent.parent();
+                let node = nodes.get(owner).ok()?;
+                // Where the layout puts it; moved inside the part of the world the player sees.
+                let places = LabelPlaces::around(node.place, line);
+                let home = match label.rank {
+                    0 => places.badge,
+                    1 => places.status,
+                    _ => LabelPlaces::tag(node.place),
+                };
+                let at = Vec2::new(node.place.x, node.place.y) + home.truncate();
+                // An empty label takes no room.
+                let rect = (layout.size != Vec2::ZERO).then(|| {
+                    let size = layout.size;
+                    let anchor = anchor.map_or(Vec2::ZERO, |a| a.0);
+                    let rect = Rect::from_center_size(at - anchor * size, size);
+                    let shift = seen.map_or(Vec2::ZERO, |seen| into_view(rect, seen));
+                    let wanted = home + shift.extend(0.0);
+                    if transform.translation != wanted {
+                        transform.translation = wanted;
+                    }
+                    // Moved, it no longer stacks with its node's other labels as laid out: it
+                    // must find room free of them too.
+                    let owner = (shift == Vec2::ZERO).then_some(owner);
+                    (rect.translate(shift), owner)
+                });
+                Some(((label.rank, node.id), rect, visibility))
+            },
+        )
         .collect();
     order.sort_by_key(|(key, ..)| *key);
-    for (_, owner, rect, mut visibility) in order {
+    for (_, rect, mut visibility) in order {
         match rect {
-            Some(rect) => place(rect, Some(owner), &mut taken, &mut visibility),
+            Some((rect, owner)) => place(rect, owner, &mut taken, &mut visibility),
             // Assigned only when it changes: a write marks it changed for every system after.
             None => {
                 if *visibility != Visibility::Inherited {
@@ -136,7 +210,7 @@ fn declutter(
     order.sort_by_key(|(sprite, _, fading)| (Some(sprite.id) != lit, *fading, sprite.id));
     for (_, children, _) in order {
         for child in children.iter() {
-            let Ok((global, layout, mut visibility)) = message_labels.get_mut(child) else {
+            let Ok((global, layout, anchor, mut visibility)) = message_labels.get_mut(child) else {
                 continue;
             };
             // Not laid out yet (a label spawned this frame): it waits a frame.
@@ -144,7 +218,7 @@ fn declutter(
                 continue;
             }
             place(
-                label_rect(global, layout, None),
+                label_rect(global, layout, anchor),
                 None,
                 &mut taken,
                 &mut visibility,

@@ -5,10 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
+use bevy::sprite::Anchor;
 
-use super::classroom::{Classroom, label_font};
+use super::camera::PixelSize;
+use super::classroom::{Classroom, LABEL_PX, LabelSize, label_font};
 use super::node_colour;
-use super::nodes::{NodeEntity, RoundEntity, Shapes};
+use super::nodes::{NodeEntity, RoundEntity, Selection, Shapes};
 use super::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use super::timeline::Hover;
 use crate::sim::MsgId;
@@ -104,6 +106,7 @@ fn forget_old_round(
 struct Looks<'w> {
     shapes: Res<'w, Shapes>,
     classroom: Res<'w, Classroom>,
+    pixel: Res<'w, PixelSize>,
 }
 
 fn sync_messages(
@@ -177,9 +180,11 @@ fn sync_messages(
                 children![(
                     MessageLabel,
                     Text2d::new(look.label.clone()),
-                    label_font(14.0, &looks.classroom),
+                    label_font(LabelSize::screen(LABEL_PX), &looks.classroom, &looks.pixel),
                     TextColor(Color::srgba(0.97, 0.97, 0.97, alpha.max(0.7))),
-                    Transform::from_xyz(0.0, 12.0 + 7.0 * scale, 0.5)
+                    // Just above the sprite, a few pixels clear of it.
+                    Anchor::BOTTOM_CENTER,
+                    Transform::from_xyz(0.0, size / 2.0 + 2.0 * looks.pixel.0, 0.5)
                         .with_rotation(rotation.inverse()),
                     // Shown once laid out and placed, if there is room (`labels.rs`).
                     Visibility::Hidden,
@@ -206,7 +211,14 @@ fn sync_messages(
                 .insert(Fading { left: FADE_SECONDS })
                 .with_child((
                     Text2d::new("X"),
-                    label_font(18.0, &looks.classroom),
+                    label_font(
+                        LabelSize {
+                            px: LABEL_PX,
+                            world: 18.0,
+                        },
+                        &looks.classroom,
+                        &looks.pixel,
+                    ),
                     TextColor(Color::WHITE),
                     Transform::from_xyz(0.0, 0.0, 0.6),
                 ));
@@ -239,14 +251,27 @@ fn fade_lost(
     }
 }
 
-/// The message hovered in the diagram or the log is drawn larger.
+/// The message hovered in the diagram or the log is drawn larger, and so, a little less, is the
+/// one the network player's keys act on (`Selection::picked_message`).
 fn light_hovered(
     hover: Res<Hover>,
+    current: Option<Res<CurrentRound>>,
+    selection: Res<Selection>,
     mut sprites: Query<(&MessageSprite, &mut Transform), Without<Fading>>,
 ) {
     let lit = hover.message();
+    let picked = current
+        .filter(|current| current.round.network_held())
+        .and_then(|current| current.round.network_choices())
+        .and_then(|choices| selection.picked_message(&choices).map(|m| m.id));
     for (sprite, mut transform) in &mut sprites {
-        let scale = if Some(sprite.id) == lit { 1.8 } else { 1.0 };
+        let scale = if Some(sprite.id) == lit {
+            1.8
+        } else if Some(sprite.id) == picked {
+            1.5
+        } else {
+            1.0
+        };
         if transform.scale.x != scale {
             transform.scale = Vec3::splat(scale);
         }

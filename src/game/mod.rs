@@ -86,6 +86,7 @@ impl Default for Settings {
 pub fn logic_plugins(app: &mut App) {
     app.init_state::<Screen>()
         .init_resource::<Settings>()
+        .init_resource::<camera::PixelSize>()
         .add_plugins((
             sim_step::plugin,
             timeline::plugin,

@@ -6,6 +6,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::sprite::Anchor;
 
+use super::camera::PixelSize;
+use super::classroom::{Classroom, LABEL_PX, LabelSize, label_pixel};
 use super::node_colour;
 use super::sim_step::{CurrentRound, Frame, PublishFrame, RoundStarted};
 use crate::sim::NodeId;
@@ -18,18 +20,33 @@ pub(super) fn plugin(app: &mut App) {
             Update,
             (
                 respawn_cluster,
-                (update_nodes.after(PublishFrame), update_links),
+                (update_nodes.after(PublishFrame), update_links, place_labels),
             )
                 .chain()
                 .run_if(resource_exists::<CurrentRound>),
         );
 }
 
-/// The node the keyboard acts on, and whether `C` is waiting for the other end of a cut.
+/// The node the keyboard acts on, whether `C` is waiting for the other end of a cut, and the
+/// waiting message the network player picked with `N`.
 #[derive(Resource, Default, Debug)]
 pub struct Selection {
     pub node: Option<NodeId>,
     pub cut_pending: bool,
+    pub message: Option<crate::sim::MsgId>,
+}
+
+impl Selection {
+    /// The waiting message the network player's keys act on: the one picked with `N` while it
+    /// still waits, else the first waiting (the panel's first line).
+    pub fn picked_message<'a>(
+        &self,
+        choices: &'a view::NetworkChoices,
+    ) -> Option<&'a view::WaitingMessage> {
+        self.message
+            .and_then(|id| choices.messages.iter().find(|m| m.id == id))
+            .or_else(|| choices.messages.first())
+    }
 }
 
 /// Images shared by every sprite: drawn in code, so the game ships no image files.
@@ -62,8 +79,8 @@ pub struct NodeEntity {
 #[derive(Component)]
 pub struct RoundEntity;
 
-/// A label beside a node: its badge (rank 0) or its status lines (rank 1). Where labels would
-/// collide, lower nodes and ranks keep theirs (`labels.rs`).
+/// A label beside a node: its badge (rank 0), its status lines (rank 1) or its "in both" tag
+/// (rank 2). Where labels would collide, lower nodes and ranks keep theirs (`labels.rs`).
 #[derive(Component, Clone, Copy, Debug)]
 pub struct NodeLabel {
     pub rank: u8,
@@ -173,9 +190,9 @@ impl LogRow {
 }
 
 /// The room a node's log row takes in the world, if the node shows a log: the labels keep clear
-/// of it (`labels.rs`).
-pub fn log_row_rect(place: Place) -> Option<Rect> {
-    let row = LabelPlaces::around(place, place.radius > 30.0).log?;
+/// of it (`labels.rs`). `line` as for [`LabelPlaces::around`].
+pub fn log_row_rect(place: Place, line: f32) -> Option<Rect> {
+    let row = LabelPlaces::around(place, line).log?;
     Some(row.rect().translate(Vec2::new(place.x, place.y)))
 }
 
@@ -327,16 +344,23 @@ fn star_image(size: u32) -> Image {
     white_image(size, data)
 }
 
-fn text(value: impl Into<String>, size: f32, colour: Color) -> impl Bundle {
+/// A label on the cluster; `size_labels` (`classroom.rs`) sizes its font for the camera.
+fn text(value: impl Into<String>, size: LabelSize, colour: Color) -> impl Bundle {
     (
         Text2d::new(value),
         TextFont {
-            font_size: FontSize::Px(size),
+            font_size: FontSize::Px(size.world.max(size.px)),
             ..default()
         },
+        size,
         TextColor(colour),
     )
 }
+
+/// A node's badge, in logical pixels on screen.
+const BADGE_PX: f32 = 13.0;
+/// The room a line of the badge takes, relative to its font size.
+const BADGE_LINE: f32 = 1.3;
 
 fn respawn_cluster(
     mut commands: Commands,
@@ -345,10 +369,12 @@ fn respawn_cluster(
     shapes: Res<Shapes>,
     old: Query<Entity, With<RoundEntity>>,
     mut selection: ResMut<Selection>,
+    (classroom, pixel): (Res<Classroom>, Res<PixelSize>),
 ) {
     if started.read().count() == 0 {
         return;
     }
+    let line = label_pixel(&classroom, &pixel);
     *selection = Selection::default();
     for entity in &old {
         commands.entity(entity).despawn();
@@ -366,7 +392,14 @@ fn respawn_cluster(
             transform,
             children![(
                 CutMark,
-                text("X", 22.0, Color::srgb(1.0, 0.3, 0.3)),
+                text(
+                    "X",
+                    LabelSize {
+                        px: 14.0,
+                        world: 22.0
+                    },
+                    Color::srgb(1.0, 0.3, 0.3)
+                ),
                 Transform::from_xyz(0.0, 0.0, 0.1),
                 Visibility::Hidden
             )],
@@ -375,7 +408,7 @@ fn respawn_cluster(
     for (id, place) in places.iter().enumerate() {
         let diameter = place.radius * 2.0;
         let big = place.radius > 30.0;
-        let labels = LabelPlaces::around(*place, big);
+        let labels = LabelPlaces::around(*place, line);
         // A node that shows a value (a counter server) has it in the middle, its mark small above.
         let (mark_size, mark_y) = match (place.shows_value, big) {
             (true, _) => (14.0, 20.0),
@@ -427,26 +460,40 @@ fn respawn_cluster(
                 ),
                 (
                     NodePart::OverlapTag,
-                    text("in both", 14.0, OVERLAP_COLOUR),
+                    NodeLabel { rank: 2 },
+                    text("", LabelSize::screen(LABEL_PX), OVERLAP_COLOUR),
                     Anchor::BOTTOM_LEFT,
-                    Transform::from_xyz(place.radius * 1.3, place.radius * 0.95, TEXT_Z),
-                    Visibility::Hidden,
+                    Transform::from_translation(LabelPlaces::tag(*place)),
                 ),
                 (
                     NodePart::Mark,
-                    text("", mark_size, Color::BLACK),
+                    text(
+                        "",
+                        LabelSize {
+                            px: LABEL_PX,
+                            world: mark_size
+                        },
+                        Color::BLACK
+                    ),
                     Transform::from_xyz(0.0, mark_y, TEXT_Z)
                 ),
                 (
                     NodePart::Value,
-                    text("", 24.0, Color::WHITE),
+                    text(
+                        "",
+                        LabelSize {
+                            px: 14.0,
+                            world: 24.0
+                        },
+                        Color::WHITE
+                    ),
                     Transform::from_xyz(0.0, -7.0, TEXT_Z),
                     Visibility::Hidden
                 ),
                 (
                     NodePart::Badge,
                     NodeLabel { rank: 0 },
-                    text("", 15.0, Color::WHITE),
+                    text("", LabelSize::screen(BADGE_PX), Color::WHITE),
                     labels.badge_anchor,
                     Transform::from_translation(labels.badge)
                 ),
@@ -455,7 +502,7 @@ fn respawn_cluster(
                     NodeLabel { rank: 1 },
                     text(
                         "",
-                        if big { 14.0 } else { 11.0 },
+                        LabelSize::screen(LABEL_PX),
                         Color::srgb(0.85, 0.87, 0.9)
                     ),
                     TextLayout::justify(labels.status_justify),
@@ -495,13 +542,46 @@ fn respawn_cluster(
                 NodePart::LogMore,
                 text(
                     "",
-                    if big { 14.0 } else { 11.0 },
+                    LabelSize::screen(LABEL_PX),
                     Color::srgb(0.85, 0.87, 0.9),
                 ),
                 Anchor::CENTER_RIGHT,
                 Transform::from_translation(row.marker().extend(TEXT_Z)),
             ));
         });
+    }
+}
+
+/// Places each node's badge, status and log row again when the labels' size on screen changes
+/// (the camera zoomed to fit another window, or classroom mode), so that they stack as closely
+/// as at first.
+fn place_labels(
+    classroom: Res<Classroom>,
+    pixel: Res<PixelSize>,
+    nodes: Query<(&NodeEntity, &Children)>,
+    mut parts: Query<(&NodePart, &mut Transform), Without<NodeEntity>>,
+) {
+    if !classroom.is_changed() && !pixel.is_changed() {
+        return;
+    }
+    let line = label_pixel(&classroom, &pixel);
+    for (node, children) in &nodes {
+        let labels = LabelPlaces::around(node.place, line);
+        for child in children.iter() {
+            let Ok((part, mut transform)) = parts.get_mut(child) else {
+                continue;
+            };
+            let wanted = match (part, labels.log) {
+                (NodePart::Badge, _) => labels.badge,
+                (NodePart::Status, _) => labels.status,
+                (NodePart::LogBox(slot), Some(row)) => row.slot(*slot).extend(TEXT_Z),
+                (NodePart::LogMore, Some(row)) => row.marker().extend(TEXT_Z),
+                _ => continue,
+            };
+            if transform.translation != wanted {
+                transform.translation = wanted;
+            }
+        }
     }
 }
 
@@ -535,14 +615,21 @@ pub(crate) struct LabelPlaces {
 }
 
 impl LabelPlaces {
-    pub(crate) fn around(place: Place, big: bool) -> LabelPlaces {
-        let plain = LabelPlaces::without_log(place, big);
+    /// Where the "in both" tag of a node in two outlined majorities goes: beside its star.
+    pub(crate) fn tag(place: Place) -> Vec3 {
+        Vec3::new(place.radius * 1.3, place.radius * 0.95, TEXT_Z)
+    }
+
+    /// `line`: world units per logical pixel of label text (`classroom::label_pixel`), which
+    /// sets how far apart the badge and the lines beyond it stack.
+    pub(crate) fn around(place: Place, line: f32) -> LabelPlaces {
+        let plain = LabelPlaces::without_log(place, line);
         if !place.shows_log {
             return plain;
         }
         let outward = Vec2::new(place.x, place.y).normalize_or(Vec2::Y);
         let gap = place.radius * QUORUM_SCALE + 2.0;
-        let badge_line = if big { 20.0 } else { 16.0 };
+        let badge_line = BADGE_PX * BADGE_LINE * line;
         let z = TEXT_Z;
         // Above or below the node, the row runs outward from the node's inner edge, so that the
         // rows of neighbours on one line (the bottom two of nine) keep apart.
@@ -565,8 +652,10 @@ impl LabelPlaces {
                 ..plain
             }
         } else if outward.y < -0.6 {
-            // Bottom: the row under the node, the status under the row.
+            // Bottom: the row under the node, the status under the row, the badge above the node.
             LabelPlaces {
+                badge: Vec3::new(0.0, gap, z),
+                badge_anchor: Anchor::BOTTOM_CENTER,
                 status: Vec3::new(0.0, -(gap + LOG_BOX + LOG_AIR), z),
                 log: Some(LogRow {
                     left,
@@ -593,11 +682,11 @@ impl LabelPlaces {
         }
     }
 
-    fn without_log(place: Place, big: bool) -> LabelPlaces {
+    fn without_log(place: Place, line: f32) -> LabelPlaces {
         let outward = Vec2::new(place.x, place.y).normalize_or(Vec2::Y);
         // Outside the outermost quorum outline.
         let gap = place.radius * QUORUM_SCALE + 2.0;
-        let badge_line = if big { 20.0 } else { 16.0 };
+        let badge_line = BADGE_PX * BADGE_LINE * line;
         if outward.y > 0.6 {
             // Top of the circle: badge just above the node, status above the badge.
             LabelPlaces {
@@ -609,10 +698,12 @@ impl LabelPlaces {
                 log: None,
             }
         } else if outward.y < -0.6 {
+            // Bottom: badge just below the node, status below the badge, both away from the
+            // crowded middle.
             LabelPlaces {
-                badge: Vec3::new(0.0, gap, TEXT_Z),
-                badge_anchor: Anchor::BOTTOM_CENTER,
-                status: Vec3::new(0.0, -gap, TEXT_Z),
+                badge: Vec3::new(0.0, -gap, TEXT_Z),
+                badge_anchor: Anchor::TOP_CENTER,
+                status: Vec3::new(0.0, -gap - badge_line, TEXT_Z),
                 status_anchor: Anchor::TOP_CENTER,
                 status_justify: Justify::Center,
                 log: None,
@@ -689,7 +780,14 @@ fn update_nodes(
                         Visibility::Hidden
                     };
                 }
-                NodePart::Overlap | NodePart::OverlapTag => {
+                NodePart::OverlapTag => {
+                    // Words, not visibility: where they fit is `labels.rs`'s to say.
+                    if let Some(mut text) = text {
+                        let in_both = frame.quorums.overlap.contains(&node.id);
+                        set_text(&mut text, if in_both { "in both" } else { "" }.into());
+                    }
+                }
+                NodePart::Overlap => {
                     let wanted = if frame.quorums.overlap.contains(&node.id) {
                         Visibility::Inherited
                     } else {
@@ -926,7 +1024,8 @@ mod tests {
             commands: 20,
         };
         let places = layout(shape);
-        // The nodes first, then every row, as `labels.rs` claims room; each must find it free.
+        // At one world unit a pixel of label text (a window large enough for the nine): the
+        // nodes first, then every row, as `labels.rs` claims room; each must find it free.
         let mut taken: Taken = places
             .iter()
             .map(|p| {
@@ -936,10 +1035,10 @@ mod tests {
             .collect();
         let servers = &places[..shape.servers];
         for place in servers {
-            let row = log_row_rect(*place).expect("a server shows its log");
+            let row = log_row_rect(*place, 1.0).expect("a server shows its log");
             assert!(claim(row, None, &mut taken), "the row of {place:?}");
             // A log of 20: its latest 8 entries in their slots, "+12" before them, all in the row.
-            let local = LabelPlaces::around(*place, true).log.unwrap();
+            let local = LabelPlaces::around(*place, 1.0).log.unwrap();
             let first = LogRow::first_shown(20);
             assert_eq!(first, 12);
             for slot in 0..20 - first {
@@ -954,7 +1053,7 @@ mod tests {
                 local.marker().extend(0.0),
                 Anchor::CENTER_RIGHT,
                 "+12",
-                14.0,
+                LABEL_PX,
             );
             assert!(
                 marker.max.x < local.slot(0).x - LOG_BOX / 2.0,
@@ -964,19 +1063,19 @@ mod tests {
         }
         // Then each server's own labels at their longest, where they go.
         for place in servers {
-            let labels = LabelPlaces::around(*place, true);
+            let labels = LabelPlaces::around(*place, 1.0);
             let origin = Vec3::new(place.x, place.y, 0.0);
             let badge = text_rect(
                 origin + labels.badge,
                 labels.badge_anchor,
                 "LEADER term 9",
-                15.0,
+                BADGE_PX,
             );
             let status = text_rect(
                 origin + labels.status,
                 labels.status_anchor,
                 "term 9 candidate",
-                14.0,
+                LABEL_PX,
             );
             assert!(claim(badge, None, &mut taken), "the badge of {place:?}");
             assert!(claim(status, None, &mut taken), "the status of {place:?}");

@@ -220,7 +220,9 @@ fn record_score(
         return;
     };
     // A replayed round's moves are someone else's (or an earlier game's): not a score to keep.
-    if current.round.replayed() {
+    // A network player's round sets its own clock, so its "delay" is no score either, and must
+    // not become the attackers' best for the same cluster.
+    if current.round.replayed() || current.round.setup.network_player {
         scores.new_record = false;
         return;
     }

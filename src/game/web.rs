@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use super::camera::MainCamera;
 use super::classroom::Classroom;
+use super::messages::{Fading, MessageSprite};
 use super::nodes::{NodeEntity, Selection};
 use super::persist::ScoreStore;
 use super::share;
@@ -266,11 +267,12 @@ fn hash_new_trace(current: Res<CurrentRound>, frame: Res<Frame>) {
     });
 }
 
-/// The nodes as drawn, and which one is selected.
+/// The nodes and messages as drawn, and which node is selected.
 #[derive(SystemParam)]
 struct DrawnNodes<'w, 's> {
     selection: Res<'w, Selection>,
     nodes: Query<'w, 's, (&'static NodeEntity, &'static GlobalTransform)>,
+    messages: Query<'w, 's, (&'static MessageSprite, &'static GlobalTransform), Without<Fading>>,
     camera: Option<Single<'w, 's, (&'static Camera, &'static GlobalTransform), With<MainCamera>>>,
 }
 
@@ -286,6 +288,22 @@ impl DrawnNodes<'_, '_> {
             .world_to_viewport(view, centre + Vec3::X * node.place.radius)
             .ok()?;
         Some(serde_json::json!({ "x": at.x, "y": at.y, "r": (edge.x - at.x).abs() }))
+    }
+
+    /// Where each message sprite is drawn, in CSS pixels from the canvas's top left, by the
+    /// core's message id: a test clicks the network player's parked messages there.
+    fn messages_on_screen(&self) -> serde_json::Map<String, serde_json::Value> {
+        let Some((camera, view)) = self.camera.as_deref() else {
+            return serde_json::Map::new();
+        };
+        self.messages
+            .iter()
+            .filter_map(|(message, placed)| {
+                let at = camera.world_to_viewport(view, placed.translation()).ok()?;
+                let xy = serde_json::json!({ "x": at.x, "y": at.y });
+                Some((message.id.to_string(), xy))
+            })
+            .collect()
     }
 }
 
@@ -347,6 +365,8 @@ fn publish_state(
             "violations": simulation.violations(),
             // A network player's round: the messages waiting and the timers to fire.
             "network": round.network_choices(),
+            // Where each message is drawn, by id (parked ones are where the player clicks).
+            "message_screens": drawn.messages_on_screen(),
             // The violation window: the violation it shows, and whether it is open.
             "alarm": alarm.caught.as_ref().map(|v| serde_json::json!({
                 "kind": v.kind, "tick": v.tick, "open": alarm.open,

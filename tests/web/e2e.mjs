@@ -11,6 +11,9 @@
 //     state of a run stopped at t; a tampered link falls back to a fresh round, saying why;
 //  6. lessons by link: a break-it lesson stops on the violation; classroom mode;
 //  7. a phone held upright (390x844, touch only): tap, double tap, press and hold, drag.
+//  8. the network player: a round through the JS API and one with clicks and keys alone, each
+//     replayed natively to the same trace; "can this still break?" at five moments, with
+//     native's state counts; a way to break each broken variant from the start, played out.
 // Usage: node e2e.mjs DIST NATIVE_BINARY ARTIFACTS_DIR
 import { launchChromium } from "./browser.mjs";
 import { execFileSync } from "node:child_process";
@@ -316,27 +319,102 @@ try {
   check("no console errors (network player)", net.errors.length === 0, net.errors.join(" | "));
   await net.page.close();
 
-  const amnesiaNet = await open("?mode=paxos&nodes=3&seed=5&net=player&break=amnesia");
-  await amnesiaNet.page.evaluate(() => window.beatPaxos.askChecker());
-  await amnesiaNet.page.waitForFunction(() => window.beatPaxos.checkerAnswer() !== null, null, { timeout: 60_000 });
-  const way = await amnesiaNet.page.evaluate(() => window.beatPaxos.checkerAnswer());
-  figures.network_amnesia_ms = Math.round(way.ms);
-  for (const step of (way.found && way.found.steps) || []) {
-    const made = (await state(amnesiaNet.page)).moves.length;
-    const attack = step.action;
-    const move = attack.action === "deliver" ? (attack.copy ? { DeliverCopy: attack.message } : { Deliver: attack.message })
-      : attack.action === "drop" ? { Drop: attack.message }
-        : attack.action === "fire" ? { Fire: [attack.node, attack.timer] } : { ToggleDown: attack.node };
-    await amnesiaNet.page.evaluate((a) => window.beatPaxos.act(a), move);
-    await amnesiaNet.page.waitForFunction((n) => window.beatPaxos.state().moves.length > n, made, { timeout: 10_000 });
+  // By hand, with the mouse and the keyboard only: a click on a parked message delivers it
+  // (where the game says it drew it); a click on a node selects it and F fires its timer. At
+  // five moments along the way "can this still break?" answers no, as `check --from-replay`
+  // does natively, with the same state count.
+  const clicked = await open("?mode=paxos&nodes=3&seed=8&net=player");
+  const onScreen = (predicate, arg) => clicked.page.waitForFunction(predicate, arg, { timeout: 10_000 });
+  let played = await state(clicked.page);
+  const moments = [];
+  let clicks = 0, keys = 0;
+  // Until the decision: then the results window covers the cluster.
+  for (let move = 0; move < 60 && !played.outcome; move++) {
+    const waiting = played.network.messages;
+    if (!waiting.length && !played.network.timers.length) break;
+    const made = played.moves.length;
+    if (waiting.length) {
+      const id = waiting[0].id;
+      await onScreen((id) => window.beatPaxos.state().message_screens[id] !== undefined, id);
+      const at = (await state(clicked.page)).message_screens[id];
+      await clicked.page.mouse.click(at.x, at.y);
+      clicks++;
+    } else {
+      const node = played.network.timers[0].node;
+      // Selected already, a second click could make a double-click (which kills).
+      if (played.selected !== node) {
+        const at = played.nodes[node].screen;
+        await clicked.page.mouse.click(at.x, at.y);
+        await onScreen((n) => window.beatPaxos.state().selected === n, node);
+      }
+      await clicked.page.keyboard.press("f");
+      keys++;
+    }
+    await onScreen((n) => window.beatPaxos.state().moves.length > n, made);
+    played = await state(clicked.page);
+    if (moments.length < 5 && move % 2 === 1 && !played.outcome) {
+      const file = `${artifacts}/network-moment-${moments.length}.json`;
+      writeFileSync(file, await clicked.page.evaluate(() => window.beatPaxos.replay()));
+      await clicked.page.evaluate(() => window.beatPaxos.askChecker());
+      await clicked.page.waitForFunction(() => window.beatPaxos.checkerAnswer() !== null, null, { timeout: 60_000 });
+      const web = await clicked.page.evaluate(() => window.beatPaxos.checkerAnswer());
+      const cli = JSON.parse(execFileSync(native, ["check", "--from-replay", file, "--no-timing"]));
+      moments.push({ move: played.moves.length, web: web.found, ms: web.ms, cli });
+    }
   }
-  await amnesiaNet.page.waitForFunction(() => window.beatPaxos.state().violations.length > 0, null, { timeout: 10_000 }).catch(() => {});
-  const tripped = await state(amnesiaNet.page);
-  check("network player: for broken amnesia the checker finds a way from the start, and played out it trips the checker",
-    way.found && way.found.answer === "yes" && tripped.violations.length > 0,
-    `${way.found && way.found.steps.length} steps found in ${Math.round(way.ms)} ms (${way.found && way.found.unique_states} states); violations ${JSON.stringify(tripped.violations.map((v) => v.kind))}`);
-  check("no console errors (network player, amnesia)", amnesiaNet.errors.length === 0, amnesiaNet.errors.join(" | "));
-  await amnesiaNet.page.close();
+  const clickedAttacks = played.moves.map((m) => m.attack);
+  const byClickOrKey = clickedAttacks.every((a) => "Deliver" in a || "Fire" in a);
+  const clickedEvents = played.trace_len;
+  const clickedHash = await clicked.page.evaluate((n) => window.beatPaxos.traceHash(n), clickedEvents);
+  writeFileSync(`${artifacts}/network-clicked.json`, await clicked.page.evaluate(() => window.beatPaxos.replay()));
+  const clickedReplay = JSON.parse(execFileSync(native, ["sim", "--replay", `${artifacts}/network-clicked.json`]));
+  check("network player: a round played with clicks and keys alone decides, and replays natively to the same trace",
+    played.outcome !== null && played.violations.length === 0 && byClickOrKey && clicks > 0 && keys > 0
+      && clickedReplay.trace_hash === clickedHash && clickedReplay.trace_events === clickedEvents,
+    `${clicks} clicks, ${keys} keys, ${clickedEvents} events, web ${clickedHash}, native ${clickedReplay.trace_hash}`);
+  const agreed = moments.filter((m) => m.web && m.web.answer === "no" && m.cli.answer === "no" && m.web.unique_states === m.cli.unique_states);
+  figures.network_moments = moments.map((m) => ({ move: m.move, states: m.web && m.web.unique_states, generated: m.web && m.web.states, ms: Math.round(m.ms) }));
+  check("network player: from five mid-round moments the checker says no in the browser, with native's state counts",
+    moments.length === 5 && agreed.length === 5 && new Set(moments.map((m) => m.cli.unique_states)).size >= 3,
+    moments.map((m) => `move ${m.move}: web ${m.web && m.web.unique_states} in ${Math.round(m.ms)} ms, native ${m.cli.unique_states}`).join("; "));
+  await clicked.page.screenshot({ path: `${artifacts}/web-network-clicked.png` });
+  check("no console errors (network player, by clicks)", clicked.errors.length === 0, clicked.errors.join(" | "));
+  await clicked.page.close();
+
+  // For each broken variant the search reaches from the start, a way within a second, which,
+  // played move by move, trips the checker.
+  const variants = [
+    ["paxos", "amnesia", "nodes=3"],
+    ["paxos", "skip-highest-accepted", "nodes=3"],
+    ["paxos", "accept-after-promise", "nodes=3"],
+    ["ec-counter", "no-max", "servers=2&clients=2&requests=2"],
+    ["raft", "forget-vote", "servers=3&clients=1&requests=1"],
+  ];
+  figures.network_ways = {};
+  for (const [mode, broken, knobs] of variants) {
+    const brokenNet = await open(`?mode=${mode}&${knobs}&seed=5&net=player&break=${broken}`);
+    await brokenNet.page.evaluate(() => window.beatPaxos.askChecker());
+    await brokenNet.page.waitForFunction(() => window.beatPaxos.checkerAnswer() !== null, null, { timeout: 60_000 });
+    const way = await brokenNet.page.evaluate(() => window.beatPaxos.checkerAnswer());
+    const steps = (way.found && way.found.steps) || [];
+    for (const step of steps) {
+      const made = (await state(brokenNet.page)).moves.length;
+      const attack = step.action;
+      const move = attack.action === "deliver" ? (attack.copy ? { DeliverCopy: attack.message } : { Deliver: attack.message })
+        : attack.action === "drop" ? { Drop: attack.message }
+          : attack.action === "fire" ? { Fire: [attack.node, attack.timer] } : { ToggleDown: attack.node };
+      await brokenNet.page.evaluate((a) => window.beatPaxos.act(a), move);
+      await brokenNet.page.waitForFunction((n) => window.beatPaxos.state().moves.length > n, made, { timeout: 10_000 });
+    }
+    await brokenNet.page.waitForFunction(() => window.beatPaxos.state().violations.length > 0, null, { timeout: 10_000 }).catch(() => {});
+    const tripped = await state(brokenNet.page);
+    figures.network_ways[broken] = { ms: Math.round(way.ms), steps: steps.length, states: way.found && way.found.unique_states, generated: way.found && way.found.states };
+    check(`network player: for broken ${broken} the checker finds a way from the start within a second, and played out it trips the checker`,
+      way.found && way.found.answer === "yes" && way.ms <= 1000 && tripped.violations.length > 0,
+      `${steps.length} steps found in ${Math.round(way.ms)} ms (${way.found && way.found.unique_states} states${way.found ? "" : `; ${JSON.stringify(way)}`}); violations ${JSON.stringify(tripped.violations.map((v) => v.kind))}`);
+    check(`no console errors (network player, ${broken})`, brokenNet.errors.length === 0, brokenNet.errors.join(" | "));
+    await brokenNet.page.close();
+  }
 
   // A phone held upright: every attack by touch alone. The game publishes where it drew each
   // node; the fingers are Chromium's own touch events (through the DevTools protocol, since

@@ -24,7 +24,21 @@ const CONTROLS: [(&str, &str); 14] = [
     ("V", "classroom mode: large text, captions"),
 ];
 
-pub(super) fn show(ui: &mut egui::Ui, sheet: CheatSheet) {
+/// The network player's own controls, shown above the others in that mode.
+const NETWORK_CONTROLS: [(&str, &str); 5] = [
+    ("click / tap a message", "deliver it"),
+    ("N, Enter", "pick the next message, deliver it"),
+    (
+        "Shift+Enter / X",
+        "deliver a copy (keep it waiting) / drop it",
+    ),
+    ("1-9 then F", "fire that node's timer"),
+    ("G", "let the network run, or hold it again"),
+];
+
+/// `network_player`: whether the round on screen is a network player's, whose clicks on
+/// messages deliver rather than drop.
+pub(super) fn show(ui: &mut egui::Ui, sheet: CheatSheet, network_player: bool) {
     egui::CollapsingHeader::new(RichText::new("Cheat sheet").strong())
         .default_open(true)
         .show(ui, |ui| {
@@ -43,7 +57,11 @@ pub(super) fn show(ui: &mut egui::Ui, sheet: CheatSheet) {
         .default_open(true)
         .show(ui, |ui| {
             egui::Grid::new("keys").num_columns(2).show(ui, |ui| {
-                for (keys, what) in CONTROLS {
+                let network = network_player.then_some(NETWORK_CONTROLS.as_slice());
+                let attacks = CONTROLS
+                    .iter()
+                    .filter(|(keys, _)| !(network_player && *keys == "click a message"));
+                for &(keys, what) in network.into_iter().flatten().chain(attacks) {
                     ui.monospace(keys);
                     ui.add(egui::Label::new(what).wrap());
                     ui.end_row();

@@ -16,7 +16,8 @@ use crate::view::badge;
 pub(super) struct Inspector<'w> {
     current: Res<'w, CurrentRound>,
     frame: Res<'w, Frame>,
-    selection: ResMut<'w, Selection>,
+    /// The network panel marks the message the network player picked.
+    pub(super) selection: ResMut<'w, Selection>,
     /// The play screen's one writer of moves: the network panel writes through it too.
     pub(super) attacks: MessageWriter<'w, PlayerAttack>,
 }

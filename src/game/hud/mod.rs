@@ -234,7 +234,14 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                     }
                     // The network player's choices come first: every move of the round is one.
                     if network::active(&hud.network) {
-                        network::show(ui, &mut hud.network, &mut hud.inspector.attacks, classroom);
+                        let inspector = &mut hud.inspector;
+                        network::show(
+                            ui,
+                            &mut hud.network,
+                            &mut inspector.attacks,
+                            &inspector.selection,
+                            classroom,
+                        );
                         ui.separator();
                     }
                     if classroom {
@@ -249,7 +256,7 @@ fn play_screen(mut hud: PlayScreen) -> Result {
                     ui.separator();
                     log::show(ui, &hud.log, &mut hud.diagram.hover);
                     ui.separator();
-                    help::show(ui, mode.cheat_sheet());
+                    help::show(ui, mode.cheat_sheet(), network::active(&hud.network));
                 });
         });
     }

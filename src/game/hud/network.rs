@@ -5,13 +5,17 @@
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
+use bevy::tasks::futures::check_ready;
+use bevy::tasks::{AsyncComputeTaskPool, Task};
 use bevy_egui::egui;
 use egui::RichText;
 
 use super::{BAD, GOLD, GOOD, MUTED, palette};
 use crate::explore::{self, Answer, FromHere};
+use crate::game::nodes::Selection;
 use crate::game::sim_step::{CurrentRound, Frame, PlayerAttack};
 use crate::round::{Attack, Round};
+use crate::sim::MsgId;
 use crate::view::{NetworkChoices, WaitingMessage};
 
 /// Nodes a "can this still break?" search may crash, besides what already happened: one, as
@@ -27,6 +31,9 @@ pub struct CheckerAnswer {
     answer: Option<Result<FromHere, String>>,
     /// How many of the answer's steps the player has played from the panel.
     played: usize,
+    /// The search under way, off the frame (natively on another thread), on a snapshot of the
+    /// run as it was when asked.
+    searching: Option<Task<Result<FromHere, String>>>,
 }
 
 #[derive(SystemParam)]
@@ -47,11 +54,13 @@ fn moment(number: u32, round: &Round) -> (u32, usize) {
     (number, round.moves.len())
 }
 
-/// `attacks`: the play screen's one writer of moves (the inspector's), shared.
+/// `attacks`: the play screen's one writer of moves (the inspector's), shared; `selection`
+/// says which message the keys act on.
 pub(super) fn show(
     ui: &mut egui::Ui,
     panel: &mut NetworkPanel,
     attacks: &mut MessageWriter<PlayerAttack>,
+    selection: &Selection,
     large: bool,
 ) {
     let round = &panel.current.round;
@@ -79,7 +88,8 @@ pub(super) fn show(
         }
     });
     if !choices.running {
-        waiting(ui, &choices, attacks, &panel.frame, size);
+        let picked = selection.picked_message(&choices).map(|m| m.id);
+        waiting(ui, &choices, picked, attacks, &panel.frame, size);
     }
     ui.separator();
     checker(ui, panel, attacks, size);
@@ -89,6 +99,7 @@ pub(super) fn show(
 fn waiting(
     ui: &mut egui::Ui,
     choices: &NetworkChoices,
+    picked: Option<MsgId>,
     attacks: &mut MessageWriter<PlayerAttack>,
     frame: &Frame,
     size: f32,
@@ -112,10 +123,20 @@ fn waiting(
                     .color(palette(message.to)),
             );
         }
-        waiting_message(ui, message, &name(message.from), attacks, size);
+        let picked = picked == Some(message.id);
+        waiting_message(ui, message, &name(message.from), picked, attacks, size);
+    }
+    if !choices.messages.is_empty() {
+        ui.label(
+            RichText::new(
+                "Keys: N picks the next, Enter delivers it, Shift+Enter a copy, X drops it.",
+            )
+            .size(12.0 * size)
+            .color(MUTED),
+        );
     }
     if !choices.timers.is_empty() {
-        ui.label(RichText::new("Timers:").size(13.0 * size));
+        ui.label(RichText::new("Timers (or select a node and press F):").size(13.0 * size));
         ui.horizontal_wrapped(|ui| {
             for timer in &choices.timers {
                 let label = format!("fire {}'s {}", name(timer.node), timer.name.to_lowercase());
@@ -131,6 +152,7 @@ fn waiting_message(
     ui: &mut egui::Ui,
     message: &WaitingMessage,
     from: &str,
+    picked: bool,
     attacks: &mut MessageWriter<PlayerAttack>,
     size: f32,
 ) {
@@ -164,11 +186,14 @@ fn waiting_message(
         if !message.deliverable {
             words += " - lost if delivered";
         }
-        ui.label(
-            RichText::new(words)
-                .size(13.0 * size)
-                .color(palette(message.from)),
-        );
+        let mut words = RichText::new(words)
+            .size(13.0 * size)
+            .color(palette(message.from));
+        if picked {
+            // The one Enter delivers, drawn larger on the cluster too.
+            words = words.strong().underline();
+        }
+        ui.label(words);
     });
 }
 
@@ -189,9 +214,31 @@ fn checker(
         )
         .clicked()
     {
-        panel.answer.answer = Some(ask(&current.round));
+        panel.answer.searching = Some(ask_off_the_frame(&current.round));
+        panel.answer.answer = None;
         panel.answer.asked_at = Some(now);
         panel.answer.played = 0;
+    }
+    if let Some(search) = panel.answer.searching.as_mut() {
+        match check_ready(search) {
+            Some(answer) => {
+                panel.answer.answer = Some(answer);
+                panel.answer.searching = None;
+            }
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(
+                        RichText::new(format!(
+                            "trying every order from here (up to {} states)...",
+                            explore::FROM_HERE_MAX_STATES
+                        ))
+                        .color(MUTED),
+                    );
+                });
+                return;
+            }
+        }
     }
     let Some(answer) = &panel.answer.answer else {
         return;
@@ -263,9 +310,31 @@ fn checker(
 /// "Can this still break?": the checker's search from the round's present moment, within the
 /// network player's bounds (its copies left, [`SEARCH_CRASHES`] crashes).
 pub fn ask(round: &Round) -> Result<FromHere, String> {
-    let explorer = crate::protocols::explorer(round.setup.mode)
-        .ok_or_else(|| format!("{} has no checker", round.setup.mode.name()))?;
-    let options =
-        explore::network_player_options(explorer, SEARCH_CRASHES, round.duplicates_left as usize);
-    explorer.can_it_break(&round.setup, round.simulation.engine(), &options)
+    ask_about(
+        &round.setup,
+        round.simulation.engine(),
+        round.duplicates_left as usize,
+    )
+}
+
+/// [`ask`] as a task, so that frames go on while it searches (up to seconds for 5 nodes). It
+/// searches a snapshot of the run, which answers as the run itself does
+/// (`tests/network_player.rs`). In the browser the page has one thread, so the search still
+/// holds it until it answers.
+fn ask_off_the_frame(round: &Round) -> Task<Result<FromHere, String>> {
+    let setup = round.setup.clone();
+    let run = round.simulation.engine().snapshot();
+    let copies_left = round.duplicates_left as usize;
+    AsyncComputeTaskPool::get().spawn(async move { ask_about(&setup, &*run, copies_left) })
+}
+
+fn ask_about(
+    setup: &crate::protocol::Setup,
+    run: &dyn crate::protocol::AnyEngine,
+    copies_left: usize,
+) -> Result<FromHere, String> {
+    let explorer = crate::protocols::explorer(setup.mode)
+        .ok_or_else(|| format!("{} has no checker", setup.mode.name()))?;
+    let options = explore::network_player_options(explorer, SEARCH_CRASHES, copies_left);
+    explorer.can_it_break(setup, run, &options)
 }

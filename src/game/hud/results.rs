@@ -73,34 +73,39 @@ fn results_window(mut results: Results) -> Result {
             }
             ui.label(view.why);
             ui.separator();
-            ui.label(match outcome.left_alone {
-                Some(alone) => format!(
-                    "With your moves the cluster won at {}; left alone, at {}.",
-                    seconds(outcome.tick),
-                    seconds(alone)
-                ),
-                None => format!(
-                    "With your moves the cluster won at {}; left alone, it never does.",
-                    seconds(outcome.tick)
-                ),
-            });
-            ui.label(
-                RichText::new(format!(
-                    "Score: {} of delay you caused",
-                    seconds(outcome.score)
-                ))
-                .size(20.0)
-                .color(GOLD),
-            );
-            if outcome.score == 0 {
-                ui.label("No delay, no points: attack the cluster to hold it off.");
-            } else if round.replayed() {
-                ui.label("A replay: its score is not kept.");
-            } else if let Some(scores) = scores {
-                if scores.new_record {
-                    ui.label(RichText::new("New best!").strong().color(GOLD));
-                } else if let Some(best) = scores.get(&round.setup) {
-                    ui.label(format!("best {}", seconds(best)));
+            if round.setup.network_player {
+                // The network player set the clock itself: a delay is not a score here.
+                ui.label(network_moves(round, outcome.tick));
+            } else {
+                ui.label(match outcome.left_alone {
+                    Some(alone) => format!(
+                        "With your moves the cluster won at {}; left alone, at {}.",
+                        seconds(outcome.tick),
+                        seconds(alone)
+                    ),
+                    None => format!(
+                        "With your moves the cluster won at {}; left alone, it never does.",
+                        seconds(outcome.tick)
+                    ),
+                });
+                ui.label(
+                    RichText::new(format!(
+                        "Score: {} of delay you caused",
+                        seconds(outcome.score)
+                    ))
+                    .size(20.0)
+                    .color(GOLD),
+                );
+                if outcome.score == 0 {
+                    ui.label("No delay, no points: attack the cluster to hold it off.");
+                } else if round.replayed() {
+                    ui.label("A replay: its score is not kept.");
+                } else if let Some(scores) = scores {
+                    if scores.new_record {
+                        ui.label(RichText::new("New best!").strong().color(GOLD));
+                    } else if let Some(best) = scores.get(&round.setup) {
+                        ui.label(format!("best {}", seconds(best)));
+                    }
                 }
             }
             let budget = round.setup.budget;
@@ -118,7 +123,13 @@ fn results_window(mut results: Results) -> Result {
                     }
                 });
             ui.horizontal(|ui| {
-                if ui.button("Next round (Enter)").clicked() {
+                // The network player's Enter delivers messages: R starts its next round.
+                let next_key = if round.setup.network_player {
+                    "Next round (R)"
+                } else {
+                    "Next round (Enter)"
+                };
+                if ui.button(next_key).clicked() {
                     next.set(Screen::Playing);
                 }
                 if ui.button("Title screen").clicked() {
@@ -140,4 +151,26 @@ fn results_window(mut results: Results) -> Result {
             );
         });
     Ok(())
+}
+
+/// What the network player did in a round, in one sentence: its moves by kind.
+fn network_moves(round: &crate::round::Round, won_at: crate::sim::Tick) -> String {
+    use crate::round::Attack;
+    let count = |kind: fn(&Attack) -> bool| round.moves.iter().filter(|m| kind(&m.attack)).count();
+    let delivered = count(|a| matches!(a, Attack::Deliver(_)));
+    let copies = count(|a| matches!(a, Attack::DeliverCopy(_)));
+    let dropped = count(|a| matches!(a, Attack::Drop(_)));
+    let fired = count(|a| matches!(a, Attack::Fire(..)));
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "You were the network: the cluster got there at {}, after you delivered {}, copied {}, \
+         dropped {} and fired {}. No score: the network sets the clock. \"Can this still \
+         break?\" tells whether any other order could break it from here.",
+        seconds(won_at),
+        plural(delivered, "message", "messages"),
+        plural(copies, "message", "messages"),
+        plural(dropped, "message", "messages"),
+        plural(fired, "timer", "timers"),
+    )
 }

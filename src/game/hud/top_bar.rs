@@ -30,7 +30,8 @@ pub(super) struct TopBar<'w, 's> {
 }
 
 /// The timeline: jump to the start, one event back, and a slider over the round so far.
-fn timeline(ui: &mut egui::Ui, round: &Round, seeks: &mut MessageWriter<Seek>) {
+/// `slider_width` in points: shorter in classroom mode, whose larger type leaves less room.
+fn timeline(ui: &mut egui::Ui, round: &Round, seeks: &mut MessageWriter<Seek>, slider_width: f32) {
     if ui
         .button("|<")
         .on_hover_text("back to the start (Home)")
@@ -49,7 +50,7 @@ fn timeline(ui: &mut egui::Ui, round: &Round, seeks: &mut MessageWriter<Seek>) {
     let now = round.now();
     let mut moment = now;
     let frontier = round.frontier().max(now).max(1);
-    ui.spacing_mut().slider_width = 110.0;
+    ui.spacing_mut().slider_width = slider_width;
     let slider = egui::Slider::new(&mut moment, 0..=frontier)
         .show_value(false)
         .trailing_fill(true);
@@ -72,41 +73,55 @@ pub(super) fn show(
 ) {
     let round = &bar.current.round;
     let mode = round.setup.mode;
+    // Classroom mode's larger type keeps to one line at 1280x720: what a class needs to follow
+    // the round, without the seed, the best score and the drop and copy counts.
+    let classroom = bar.classroom.0;
     ui.horizontal_wrapped(|ui| {
         ui.heading(RichText::new("Beat Paxos").strong());
         ui.separator();
         ui.label(mode.label(&round.setup));
-
-        ui.label(format!(
-            "round {}  seed {}",
-            bar.current.number, round.setup.seed
-        ));
+        if !classroom {
+            ui.label(format!(
+                "round {}  seed {}",
+                bar.current.number, round.setup.seed
+            ));
+        }
         ui.separator();
         ui.label(format!("t {}", seconds(round.now())));
-        let alone = match round.left_alone() {
-            Some(tick) => format!("left alone, the cluster wins at {}", seconds(tick)),
-            None => "left alone, the cluster never wins this round".to_string(),
-        };
-        ui.label(
-            RichText::new(format!("delay {}", seconds(round.score_so_far())))
-                .strong()
-                .color(GOLD),
-        )
-        .on_hover_text(format!(
-            "Your score: how much later than left alone the cluster wins ({alone})."
-        ));
-        if let Some(best) = bar.scores.as_ref().and_then(|s| s.get(&round.setup)) {
-            ui.label(format!("best {}", seconds(best)));
+        if round.setup.network_player {
+            // The network player sets the clock: no delay to score.
+            ui.label(RichText::new("you are the network").strong().color(GOLD));
+            ui.label(format!("moves {}", round.moves.len()));
+        } else {
+            let alone = match round.left_alone() {
+                Some(tick) => format!("left alone, the cluster wins at {}", seconds(tick)),
+                None => "left alone, the cluster never wins this round".to_string(),
+            };
+            ui.label(
+                RichText::new(format!("delay {}", seconds(round.score_so_far())))
+                    .strong()
+                    .color(GOLD),
+            )
+            .on_hover_text(format!(
+                "Your score: how much later than left alone the cluster wins ({alone})."
+            ));
+            if let Some(best) = bar.scores.as_ref().and_then(|s| s.get(&round.setup))
+                && !classroom
+            {
+                ui.label(format!("best {}", seconds(best)));
+            }
         }
         ui.label(format!(
             "budget {}/{}",
             round.budget_left, round.setup.budget
         ));
-        ui.label(format!("drops {}/{DROPS_PER_ROUND}", round.drops_left));
-        ui.label(format!(
-            "dups {}/{DUPLICATES_PER_ROUND}",
-            round.duplicates_left
-        ));
+        if !classroom {
+            ui.label(format!("drops {}/{DROPS_PER_ROUND}", round.drops_left));
+            ui.label(format!(
+                "dups {}/{DUPLICATES_PER_ROUND}",
+                round.duplicates_left
+            ));
+        }
         ui.separator();
         let clock = &mut bar.clock;
         if ui.button("-").on_hover_text("slower (-)").clicked() {
@@ -129,7 +144,7 @@ pub(super) fn show(
             clock.step = true;
         }
         ui.separator();
-        timeline(ui, round, seeks);
+        timeline(ui, round, seeks, if classroom { 50.0 } else { 110.0 });
         ui.separator();
         // One menu for the round: starting over, sharing it, leaving it.
         ui.menu_button("menu", |ui| {
