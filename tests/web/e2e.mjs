@@ -325,25 +325,28 @@ try {
   // does natively, with the same state count.
   const clicked = await open("?mode=paxos&nodes=3&seed=8&net=player");
   const onScreen = (predicate, arg) => clicked.page.waitForFunction(predicate, arg, { timeout: 10_000 });
-  let played = await state(clicked.page);
+  let byClicks = await state(clicked.page);
   const moments = [];
   let clicks = 0, keys = 0;
   // Until the decision: then the results window covers the cluster.
-  for (let move = 0; move < 60 && !played.outcome; move++) {
-    const waiting = played.network.messages;
-    if (!waiting.length && !played.network.timers.length) break;
-    const made = played.moves.length;
-    if (waiting.length) {
+  for (let move = 0; move < 60 && !byClicks.outcome; move++) {
+    const waiting = byClicks.network.messages;
+    if (!waiting.length && !byClicks.network.timers.length) break;
+    const made = byClicks.moves.length;
+    // Two ballots first (red's and green's timers), so the round runs long enough for five
+    // moments before its decision; then the first message waiting, each time.
+    const firstFires = made < 2 && byClicks.network.timers.some((t) => t.node === made);
+    if (waiting.length && !firstFires) {
       const id = waiting[0].id;
       await onScreen((id) => window.beatPaxos.state().message_screens[id] !== undefined, id);
       const at = (await state(clicked.page)).message_screens[id];
       await clicked.page.mouse.click(at.x, at.y);
       clicks++;
     } else {
-      const node = played.network.timers[0].node;
+      const node = firstFires ? made : byClicks.network.timers[0].node;
       // Selected already, a second click could make a double-click (which kills).
-      if (played.selected !== node) {
-        const at = played.nodes[node].screen;
+      if (byClicks.selected !== node) {
+        const at = byClicks.nodes[node].screen;
         await clicked.page.mouse.click(at.x, at.y);
         await onScreen((n) => window.beatPaxos.state().selected === n, node);
       }
@@ -351,25 +354,25 @@ try {
       keys++;
     }
     await onScreen((n) => window.beatPaxos.state().moves.length > n, made);
-    played = await state(clicked.page);
-    if (moments.length < 5 && move % 2 === 1 && !played.outcome) {
+    byClicks = await state(clicked.page);
+    if (moments.length < 5 && !byClicks.outcome) {
       const file = `${artifacts}/network-moment-${moments.length}.json`;
       writeFileSync(file, await clicked.page.evaluate(() => window.beatPaxos.replay()));
       await clicked.page.evaluate(() => window.beatPaxos.askChecker());
       await clicked.page.waitForFunction(() => window.beatPaxos.checkerAnswer() !== null, null, { timeout: 60_000 });
       const web = await clicked.page.evaluate(() => window.beatPaxos.checkerAnswer());
       const cli = JSON.parse(execFileSync(native, ["check", "--from-replay", file, "--no-timing"]));
-      moments.push({ move: played.moves.length, web: web.found, ms: web.ms, cli });
+      moments.push({ move: byClicks.moves.length, web: web.found, ms: web.ms, cli });
     }
   }
-  const clickedAttacks = played.moves.map((m) => m.attack);
+  const clickedAttacks = byClicks.moves.map((m) => m.attack);
   const byClickOrKey = clickedAttacks.every((a) => "Deliver" in a || "Fire" in a);
-  const clickedEvents = played.trace_len;
+  const clickedEvents = byClicks.trace_len;
   const clickedHash = await clicked.page.evaluate((n) => window.beatPaxos.traceHash(n), clickedEvents);
   writeFileSync(`${artifacts}/network-clicked.json`, await clicked.page.evaluate(() => window.beatPaxos.replay()));
   const clickedReplay = JSON.parse(execFileSync(native, ["sim", "--replay", `${artifacts}/network-clicked.json`]));
   check("network player: a round played with clicks and keys alone decides, and replays natively to the same trace",
-    played.outcome !== null && played.violations.length === 0 && byClickOrKey && clicks > 0 && keys > 0
+    byClicks.outcome !== null && byClicks.violations.length === 0 && byClickOrKey && clicks > 0 && keys > 0
       && clickedReplay.trace_hash === clickedHash && clickedReplay.trace_events === clickedEvents,
     `${clicks} clicks, ${keys} keys, ${clickedEvents} events, web ${clickedHash}, native ${clickedReplay.trace_hash}`);
   const agreed = moments.filter((m) => m.web && m.web.answer === "no" && m.cli.answer === "no" && m.web.unique_states === m.cli.unique_states);
