@@ -5,7 +5,8 @@
 //! the egui side panel are not in it: they need a renderer.
 //!
 //! Run with `cargo bench --bench frame`; a number argument sets the frames per round (default
-//! 1,800: 30 s of game time).
+//! 1,800: 30 s of game time). The last case goes back and forth in the counter round as the
+//! timeline does, and times the frames that show each moment.
 //!
 //! CPU time is the whole process's (every thread's), read from `/proc/self/task/*/schedstat`, so
 //! that work Bevy spreads over its task pools counts too.
@@ -18,6 +19,7 @@ use bevy::time::TimeUpdateStrategy;
 
 use beat_paxos::game::persist::ScoreStore;
 use beat_paxos::game::sim_step::{Clock, CurrentRound, PlayerAttack, StartImmediately};
+use beat_paxos::game::timeline::Seek;
 use beat_paxos::game::{Settings, logic_plugins};
 use beat_paxos::protocol::Setup;
 use beat_paxos::protocols::{ec_counter, paxos};
@@ -132,6 +134,43 @@ fn counter_crowded() -> (Setup, Vec<(Tick, Attack)>) {
     )
 }
 
+/// Plays `frames` frames of the round, then goes back and forth in it `seeks` times, as the
+/// timeline's slider does (a `Seek` to a moment spread over the round so far, in an order that
+/// mixes long and short jumps, back and forward), and prints the CPU ms of each frame that shows
+/// the moment sought: the core's seek and every view's rebuild.
+fn rewinds(name: &str, setup: Setup, moves: &[(Tick, Attack)], frames: usize, seeks: usize) {
+    let mut app = app(setup);
+    let mut moves = moves.iter().peekable();
+    for _ in 0..frames {
+        let now = app.world().resource::<CurrentRound>().round.now();
+        while let Some((_, attack)) = moves.next_if(|(tick, _)| *tick <= now) {
+            app.world_mut().write_message(PlayerAttack(attack.clone()));
+        }
+        app.update();
+    }
+    let end = app.world().resource::<CurrentRound>().round.now();
+    app.world_mut().resource_mut::<Clock>().paused = true;
+    let mut cpu_ms = Vec::with_capacity(seeks);
+    for k in 0..seeks {
+        // 613 is prime to 1,000: the moments visit the whole round in a scattered order.
+        let at = end * ((k * 613 + 1) % 1_000) as Tick / 1_000;
+        app.world_mut().write_message(Seek(at));
+        let before = process_cpu_ns();
+        app.update();
+        cpu_ms.push((process_cpu_ns() - before) as f64 / 1e6);
+        let now = app.world().resource::<CurrentRound>().round.now();
+        assert_eq!(now, at, "the frame shows the moment sought");
+    }
+    cpu_ms.sort_by(f64::total_cmp);
+    println!(
+        "{name}: {seeks} seeks within ticks 0..{end}: CPU of the frame that shows the moment \
+         p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        percentile(&cpu_ms, 0.5),
+        percentile(&cpu_ms, 0.99),
+        cpu_ms[cpu_ms.len() - 1],
+    );
+}
+
 fn main() {
     let frames = std::env::args()
         .skip(1)
@@ -141,4 +180,12 @@ fn main() {
     case("paxos, 9 nodes", setup, &moves, frames);
     let (setup, moves) = counter_crowded();
     case("ec-counter, 7 servers x 12 clients", setup, &moves, frames);
+    let (setup, moves) = counter_crowded();
+    rewinds(
+        "rewind, ec-counter, 7 servers x 12 clients",
+        setup,
+        &moves,
+        frames,
+        200,
+    );
 }
