@@ -305,7 +305,8 @@ fn pointer_gestures(
     }
 }
 
-const DIGITS: [KeyCode; 9] = [
+/// The number keys that select nodes 1 to 9 (index 0 to 8).
+pub const DIGITS: [KeyCode; 9] = [
     KeyCode::Digit1,
     KeyCode::Digit2,
     KeyCode::Digit3,
