@@ -1051,3 +1051,45 @@ fn the_network_player_plays_a_round_with_keys_alone_and_it_keeps_no_score() {
         "no best score saved for a network player's round"
     );
 }
+
+#[test]
+fn every_label_on_the_cluster_is_twelve_pixels_or_more_on_screen_and_eighteen_in_classroom_mode() {
+    use beat_paxos::game::camera::PixelSize;
+    use beat_paxos::game::classroom::Classroom;
+    // The camera's scale at 1280x720 with the side panel and the diagram: about two world
+    // units a pixel (the cluster's 860 units in some 430 pixels of height).
+    for (mode, nodes) in [
+        (paxos::MODE, 9),
+        (ec_counter::MODE, 7),
+        (beat_paxos::protocols::raft::MODE, 9),
+    ] {
+        let mut setup = Setup::for_mode(mode);
+        setup.set_knob(mode.size_knob(), nodes).unwrap();
+        let mut app = game(setup, None);
+        app.insert_resource(PixelSize(2.0));
+        for classroom in [false, true] {
+            app.insert_resource(Classroom(classroom));
+            let mut smallest = f32::MAX;
+            for _ in 0..300 {
+                app.update();
+                let pixel = app.world().resource::<PixelSize>().0;
+                let sizes: Vec<f32> = app
+                    .world_mut()
+                    .query_filtered::<&TextFont, With<Text2d>>()
+                    .iter(app.world())
+                    .map(|font| match font.font_size {
+                        FontSize::Px(px) => px / pixel,
+                        _ => 0.0,
+                    })
+                    .collect();
+                smallest = sizes.into_iter().fold(smallest, f32::min);
+            }
+            let least = if classroom { 18.0 } else { 12.0 };
+            assert!(
+                smallest >= least,
+                "{} at {nodes}, classroom {classroom}: a label of {smallest} px",
+                mode.name()
+            );
+        }
+    }
+}

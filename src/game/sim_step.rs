@@ -211,8 +211,8 @@ fn start_round(
         // Nothing moves until the first timeout; tell a new player what they can do meanwhile
         // (a lesson's panel says what to do in its own words).
         let hint = if settings.setup.network_player {
-            "You are the network: fire a node's timer in the side panel, then click a waiting \
-             message to deliver it."
+            "You are the network: fire a node's timer (in the side panel, or its number then F), \
+             then click a waiting message to deliver it."
         } else {
             "Attack! Double-click a node to kill it, hold it to slow it, drag between nodes to cut a link."
         };

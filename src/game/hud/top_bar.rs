@@ -123,28 +123,13 @@ pub(super) fn show(
             ));
         }
         ui.separator();
-        let clock = &mut bar.clock;
-        if ui.button("-").on_hover_text("slower (-)").clicked() {
-            clock.slower();
+        // While the network player holds the network, time moves only with its moves: no clock
+        // to run, slow or step.
+        if !round.network_held() {
+            clock_controls(ui, &mut bar.clock);
+            ui.separator();
         }
-        ui.label(clock.label());
-        if ui.button("+").on_hover_text("faster (+)").clicked() {
-            clock.faster();
-        }
-        let pause = if clock.paused { "resume" } else { "pause" };
-        if ui.button(pause).on_hover_text("Space").clicked() {
-            clock.paused = !clock.paused;
-        }
-        if ui
-            .button("step")
-            .on_hover_text("advance to the next event (.)")
-            .clicked()
-        {
-            clock.paused = true;
-            clock.step = true;
-        }
-        ui.separator();
-        timeline(ui, round, seeks, if classroom { 50.0 } else { 110.0 });
+        timeline(ui, round, seeks, if classroom { 50.0 } else { 80.0 });
         ui.separator();
         // One menu for the round: starting over, sharing it, leaving it.
         ui.menu_button("menu", |ui| {
@@ -184,6 +169,29 @@ pub(super) fn show(
             }
         }
     });
+}
+
+/// Slower, the speed, faster, pause or resume, and one step.
+fn clock_controls(ui: &mut egui::Ui, clock: &mut Clock) {
+    if ui.button("-").on_hover_text("slower (-)").clicked() {
+        clock.slower();
+    }
+    ui.label(clock.label());
+    if ui.button("+").on_hover_text("faster (+)").clicked() {
+        clock.faster();
+    }
+    let pause = if clock.paused { "resume" } else { "pause" };
+    if ui.button(pause).on_hover_text("Space").clicked() {
+        clock.paused = !clock.paused;
+    }
+    if ui
+        .button("step")
+        .on_hover_text("advance to the next event (.)")
+        .clicked()
+    {
+        clock.paused = true;
+        clock.step = true;
+    }
 }
 
 /// A menu item that turns `on` off or on, worded `(when on, when off)`.
