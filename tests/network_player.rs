@@ -388,12 +388,26 @@ fn for_each_broken_paxos_and_counter_the_checker_finds_a_way_from_the_start_that
 }
 
 #[test]
-fn raft_forget_vote_is_found_from_the_start_and_played_out() {
-    let round = Round::new(player_setup(raft::MODE, Some("forget-vote")));
-    let answer = ask(&round, 1);
-    assert_eq!(answer.answer, Answer::Yes, "{}", answer.words);
-    let played = play_the_way(round, &answer);
-    assert!(!played.simulation.engine().violations().is_empty());
+fn raft_forget_vote_and_no_up_to_date_check_are_found_from_the_start_and_played_out() {
+    // forget-vote within the first term; no-up-to-date-check needs a second, which the look one
+    // round further (without crashes) reaches.
+    for (broken, kind, max_round) in [
+        ("forget-vote", "election-safety", 1),
+        ("no-up-to-date-check", "leader-completeness", 2),
+    ] {
+        let round = Round::new(player_setup(raft::MODE, Some(broken)));
+        let answer = ask(&round, 1);
+        assert_eq!(answer.answer, Answer::Yes, "{broken}: {}", answer.words);
+        assert!(answer.confirmed, "{broken}");
+        assert_eq!(answer.max_round, Some(max_round), "{broken}");
+        let played = play_the_way(round, &answer);
+        let caught = &played.simulation.engine().violations()[0];
+        assert!(caught.kind.starts_with(kind), "{broken}: {caught:?}");
+    }
+    // Correct Raft: the proof within the first term stands, with check's count.
+    let correct = ask(&Round::new(player_setup(raft::MODE, None)), 1);
+    assert_eq!(correct.answer, Answer::No, "{}", correct.words);
+    assert_eq!(correct.max_round, Some(1));
 }
 
 #[test]

@@ -25,6 +25,11 @@ use crate::sim::{Action, Actor, NodeId};
 /// natively); Paxos's 3 nodes need 11,223 (see `docs/checking.md`).
 pub const FROM_HERE_MAX_STATES: usize = 1_000_000;
 
+/// The states the look one round further may generate (after a "no" within the rounds reached):
+/// enough for Raft's `no-up-to-date-check` from the start (24,760 generated), a fraction of a
+/// second natively.
+pub const FROM_HERE_FURTHER_STATES: usize = 50_000;
+
 /// How long a "can this still break?" search may take natively before it answers "unknown" (a
 /// 5-node Paxos round does not finish within the states budget; the panel should not hang).
 pub const FROM_HERE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -231,6 +236,36 @@ pub fn from_here<P: Explorable>(
             };
         }
     }
+    // A "no" holds within the rounds reached; a way may start one round further (Raft's
+    // `no-up-to-date-check` needs a second term). A small search there, without crashes, looks
+    // for one; if it finds none, the answer stays the proof within the rounds reached, with its
+    // counts (which `check` gives too).
+    let mut bounds = options.clone();
+    if P::ROUNDS && found.way.is_none() && found.incomplete.is_none() {
+        let further = CheckOptions {
+            max_round: options.max_round + 1,
+            max_crashes: 0,
+            max_states: Some(FROM_HERE_FURTHER_STATES),
+            ..options.clone()
+        };
+        let beyond = search::<P>(setup, run, &further, started, slots.clone(), net.clone())?;
+        let affordable = |way: &Way| options.max_copies.is_none_or(|left| copies(way) <= left);
+        if beyond
+            .way
+            .as_ref()
+            .is_some_and(|way| way.confirmed && affordable(way))
+        {
+            found = Found {
+                unique_states: found.unique_states + beyond.unique_states,
+                states: found.states + beyond.states,
+                depth: found.depth.max(beyond.depth),
+                ..beyond
+            };
+            report.max_round = Some(further.max_round);
+            report.max_crashes = 0;
+            bounds = further;
+        }
+    }
     // Depth first finds a way, not a short one (it may crash a node again and again): a few
     // small searches within a depth bound look for a shorter one, so that the hint is a handful
     // of moves. The counts reported stay those of the search that answered.
@@ -241,8 +276,8 @@ pub fn from_here<P: Explorable>(
             }
             let bounded = CheckOptions {
                 network: report.network,
-                max_depth: Some(options.max_depth.map_or(depth + 1, |d| d.min(depth + 1))),
-                ..options.clone()
+                max_depth: Some(bounds.max_depth.map_or(depth + 1, |d| d.min(depth + 1))),
+                ..bounds.clone()
             };
             let shorter = search::<P>(setup, run, &bounded, started, slots.clone(), net.clone())?;
             if let Some(way) = shorter.way.filter(|way| {

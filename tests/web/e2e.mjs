@@ -392,6 +392,7 @@ try {
     ["paxos", "accept-after-promise", "nodes=3"],
     ["ec-counter", "no-max", "servers=2&clients=2&requests=2"],
     ["raft", "forget-vote", "servers=3&clients=1&requests=1"],
+    ["raft", "no-up-to-date-check", "servers=3&clients=1&requests=1"],
   ];
   figures.network_ways = {};
   for (const [mode, broken, knobs] of variants) {
