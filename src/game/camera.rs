@@ -53,7 +53,8 @@ fn spawn_camera(mut commands: Commands) {
     commands.spawn((Camera2d, MainCamera));
 }
 
-fn fit_camera(
+/// Fits the camera to the game area; `labels.rs` places labels after it, in the same frame.
+pub(super) fn fit_camera(
     window: Option<Single<&Window, With<PrimaryWindow>>>,
     area: Res<GameArea>,
     camera: Option<Single<(&mut Transform, &mut Projection), With<MainCamera>>>,

@@ -1,8 +1,9 @@
 //! No label draws over another, at any size: each frame, node and message labels are placed in
 //! order of importance, and one that would overlap a node, a log row or a label already placed waits,
 //! hidden, until there is room. Nodes' labels first: every badge (short, and it names the
-//! leader), then the "in both" tags, then the status lines, each kind by node number (a
-//! counter's servers before its clients); then the hovered message; then messages in flight, oldest
+//! leader), then the status lines, then the "in both" tags (the star beside each says the same),
+//! each kind by node number (a counter's servers before its clients); then the hovered message;
+//! then messages in flight, oldest
 //! first (so the labels that stay, stay put); lost messages last. A node's label that would
 //! cross the edge of what the player sees is moved inside it.
 
@@ -10,6 +11,7 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::sprite::Anchor;
 use bevy::text::TextLayoutInfo;
+use bevy::window::PrimaryWindow;
 
 use super::camera::{GameArea, MainCamera, PixelSize};
 use super::classroom::{Classroom, label_pixel};
@@ -18,7 +20,12 @@ use super::nodes::{LabelPlaces, NodeEntity, NodeLabel, log_row_rect};
 use super::timeline::Hover;
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(PostUpdate, declutter.before(TransformSystems::Propagate));
+    app.add_systems(
+        PostUpdate,
+        declutter
+            .after(super::camera::fit_camera)
+            .before(TransformSystems::Propagate),
+    );
 }
 
 /// A little air around each box, so labels do not touch either.
@@ -86,20 +93,33 @@ type MessageLabels<'w, 's> = Query<
     (With<MessageLabel>, Without<NodeLabel>),
 >;
 
+/// The camera, which is no label (the labels' transforms are written beside its read).
+type CameraOnly = (With<MainCamera>, Without<NodeLabel>);
+
 /// The part of the world the player sees, clear of the panels: a node's label that would cross
-/// its edge is moved inside it, never cut off.
+/// its edge is moved inside it, never cut off. Worked out from the camera as `fit_camera` placed
+/// it this frame (its transform and scale, not last frame's propagated ones), so that labels
+/// follow the camera without a frame's lag.
 fn seen_world(
-    camera: Option<Single<(&Camera, &GlobalTransform), With<MainCamera>>>,
+    camera: Option<Single<(&Transform, &Projection), CameraOnly>>,
+    window: Option<Single<&Window, With<PrimaryWindow>>>,
     area: Option<Res<GameArea>>,
 ) -> Option<Rect> {
-    let (camera, at) = *camera?;
-    let size = camera.logical_viewport_size()?;
+    let (at, projection) = *camera?;
+    let Projection::Orthographic(ortho) = projection else {
+        return None;
+    };
+    let window = window?;
+    let size = Vec2::new(window.width(), window.height());
     let (min, max) = area.map_or((Vec2::ZERO, size), |a| {
         (a.min.max(Vec2::ZERO), a.max.min(size))
     });
-    let a = camera.viewport_to_world_2d(at, min).ok()?;
-    let b = camera.viewport_to_world_2d(at, max).ok()?;
-    Some(Rect::from_corners(a, b))
+    // Window pixels (y down, from the top left) to the world (y up) around the camera.
+    let to_world = |p: Vec2| {
+        let from_middle = (p - size / 2.0) * ortho.scale;
+        at.translation.truncate() + Vec2::new(from_middle.x, -from_middle.y)
+    };
+    Some(Rect::from_corners(to_world(min), to_world(max)))
 }
 
 /// How far `rect` must move to lie inside `seen` (its left or top edge wins if it is larger).
@@ -124,7 +144,8 @@ fn into_view(rect: Rect, seen: Rect) -> Vec2 {
 struct View<'w, 's> {
     classroom: Res<'w, Classroom>,
     pixel: Res<'w, PixelSize>,
-    camera: Option<Single<'w, 's, (&'static Camera, &'static GlobalTransform), With<MainCamera>>>,
+    camera: Option<Single<'w, 's, (&'static Transform, &'static Projection), CameraOnly>>,
+    window: Option<Single<'w, 's, &'static Window, With<PrimaryWindow>>>,
     area: Option<Res<'w, GameArea>>,
 }
 
@@ -140,7 +161,7 @@ fn declutter(
     mut message_labels: MessageLabels,
 ) {
     let line = label_pixel(&view.classroom, &view.pixel);
-    let seen = seen_world(view.camera, view.area);
+    let seen = seen_world(view.camera, view.window, view.area);
     let mut taken: Taken = nodes
         .iter()
         .map(|n| {
@@ -183,9 +204,9 @@ fn declutter(
                     if transform.translation != wanted {
                         transform.translation = wanted;
                     }
-                    // Moved, it no longer stacks with its node's other labels as laid out: it
-                    // must find room free of them too.
-                    let owner = (shift == Vec2::ZERO).then_some(owner);
+                    // Only the badge and status are laid out to stack with each other; moved, or
+                    // the tag beside the star, a label must find room free of its node's others.
+                    let owner = (shift == Vec2::ZERO && label.rank < 2).then_some(owner);
                     (rect.translate(shift), owner)
                 });
                 Some(((label.rank, node.id), rect, visibility))

@@ -80,7 +80,8 @@ pub struct NodeEntity {
 pub struct RoundEntity;
 
 /// A label beside a node: its badge (rank 0), its status lines (rank 1) or its "in both" tag
-/// (rank 2). Where labels would collide, lower nodes and ranks keep theirs (`labels.rs`).
+/// (rank 2, beside the star that says the same). Where labels would collide, lower ranks and
+/// nodes keep theirs (`labels.rs`).
 #[derive(Component, Clone, Copy, Debug)]
 pub struct NodeLabel {
     pub rank: u8,
