@@ -1,0 +1,17 @@
+import { launchChromium } from "./browser.mjs";
+import { serve } from "../../scripts/serve.mjs";
+const server = await serve("../../dist", 0);
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await launchChromium();
+const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+page.on("console", (m) => { if (m.type() !== "log") console.log(m.type(), m.text()); });
+await page.goto(base + "?lesson=cannot-disagree&moves=kxI2&check=1jo3zei".replace(/^.*\?/, "?") + "&speed=5&present=1");
+await page.waitForFunction(() => window.beatPaxosReady === true, null, { timeout: 180000 });
+await page.waitForFunction(() => window.beatPaxos.state().quorums >= 2, null, { timeout: 180000 });
+await page.waitForTimeout(500);
+await page.screenshot({ path: "/tmp/shots/dbg1.png" });
+await page.waitForTimeout(3000);
+await page.screenshot({ path: "/tmp/shots/dbg2.png" });
+const s = await page.evaluate(() => window.beatPaxos.state());
+console.log(JSON.stringify(s.nodes.map(n => n.screen)), s.paused, s.tick);
+await browser.close(); server.close();
