@@ -206,8 +206,11 @@ fn sync_messages(
         // After a rewind, messages not in flight then simply were not there.
         if lost.contains(&id) && !frame.rewound {
             // Its cross, as in the diagram: a lost message is told by shape, not colour alone.
+            // Its label goes: the fade grows the sprite, and a label in screen pixels grown with
+            // it would stand out more than the cross.
             commands
                 .entity(entity)
+                .despawn_children()
                 .insert(Fading { left: FADE_SECONDS })
                 .with_child((
                     Text2d::new("X"),
