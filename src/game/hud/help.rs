@@ -58,10 +58,17 @@ pub(super) fn show(ui: &mut egui::Ui, sheet: CheatSheet, network_player: bool) {
         .show(ui, |ui| {
             egui::Grid::new("keys").num_columns(2).show(ui, |ui| {
                 let network = network_player.then_some(NETWORK_CONTROLS.as_slice());
+                // The network player's click delivers and its Enter delivers: those rows of the
+                // attackers' controls do not hold for it.
                 let attacks = CONTROLS
                     .iter()
-                    .filter(|(keys, _)| !(network_player && *keys == "click a message"));
-                for &(keys, what) in network.into_iter().flatten().chain(attacks) {
+                    .filter(|(keys, _)| !(network_player && *keys == "click a message"))
+                    .map(|&(keys, what)| match keys {
+                        "R, Enter" if network_player => ("R", what),
+                        _ => (keys, what),
+                    });
+                let network = network.into_iter().flatten().copied();
+                for (keys, what) in network.chain(attacks) {
                     ui.monospace(keys);
                     ui.add(egui::Label::new(what).wrap());
                     ui.end_row();
