@@ -18,6 +18,11 @@ use beat_paxos::round::Attack;
 
 /// A game app straight into a round of `setup`, one simulation step per `update()`.
 fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
+    start(unstarted(setup, scores))
+}
+
+/// The headless game before its first frame, to add to.
+fn unstarted(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
     let scores = scores.map_or(ScoreStore::Memory, ScoreStore::File);
     let mut app = App::new();
     // Transforms propagate as in the game, so that what the pointer finds is where it is drawn.
@@ -36,6 +41,11 @@ fn game(setup: Setup, scores: Option<std::path::PathBuf>) -> App {
         free_play: None,
     })
     .insert_resource(StartImmediately);
+    app
+}
+
+/// Runs the game's first frames: the round is on and its cluster spawned.
+fn start(mut app: App) -> App {
     app.update(); // startup; asks for Playing
     app.update(); // enters Playing, starts the round
     app.update(); // spawns the cluster
@@ -1091,5 +1101,62 @@ fn every_label_on_the_cluster_is_twelve_pixels_or_more_on_screen_and_eighteen_in
                 mode.name()
             );
         }
+    }
+}
+
+/// A zoom (the window resized, so the camera is fitted again) resizes every label on the
+/// cluster in the frame it happens: none is drawn a frame at the old scale.
+#[test]
+fn a_zoom_resizes_every_label_in_the_frame_the_camera_changes() {
+    use beat_paxos::game::camera::{self, PixelSize};
+    use beat_paxos::game::classroom::{Classroom, LabelSize};
+    use bevy::window::{PrimaryWindow, Window};
+    let mut setup = Setup::for_mode(paxos::MODE);
+    setup.set_knob(paxos::MODE.size_knob(), 5).unwrap();
+    let mut app = unstarted(setup, None);
+    camera::plugin(&mut app);
+    let window = app
+        .world_mut()
+        .spawn((
+            Window {
+                resolution: (1280, 720).into(),
+                ..Default::default()
+            },
+            PrimaryWindow,
+        ))
+        .id();
+    let mut app = start(app);
+    for _ in 0..30 {
+        app.update();
+    }
+    let mut scales = Vec::new();
+    for (width, height) in [(640, 360), (1920, 1080), (390, 844)] {
+        let before = app.world().resource::<PixelSize>().0;
+        app.world_mut()
+            .get_mut::<Window>(window)
+            .unwrap()
+            .resolution
+            .set(width as f32, height as f32);
+        app.update();
+        let pixel = app.world().resource::<PixelSize>().0;
+        assert_ne!(
+            pixel, before,
+            "{width}x{height}: the camera was fitted again"
+        );
+        scales.push(pixel);
+        let classroom = app.world().resource::<Classroom>().0;
+        let mut labels = app
+            .world_mut()
+            .query_filtered::<(&TextFont, &LabelSize), With<Text2d>>();
+        let mut checked = 0;
+        for (font, size) in labels.iter(app.world()) {
+            assert_eq!(
+                font.font_size,
+                FontSize::Px(size.font(pixel, classroom)),
+                "{width}x{height}: a label of {size:?} at {pixel} world units a pixel"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 5, "{width}x{height}: {checked} labels");
     }
 }

@@ -3,7 +3,7 @@
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
-pub(super) fn plugin(app: &mut App) {
+pub fn plugin(app: &mut App) {
     app.init_resource::<GameArea>()
         .add_systems(Startup, spawn_camera)
         .add_systems(PostUpdate, fit_camera);

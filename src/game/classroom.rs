@@ -11,16 +11,24 @@ use super::sim_step::ReadInput;
 use super::timeline::DiagramShown;
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<Classroom>().add_systems(
-        Update,
-        (
-            toggle
-                .in_set(ReadInput)
-                .run_if(in_state(Screen::Playing).or_else(in_state(Screen::Results))),
-            size_labels,
-            fit_the_diagram,
-        ),
-    );
+    app.init_resource::<Classroom>()
+        .add_systems(
+            Update,
+            (
+                toggle
+                    .in_set(ReadInput)
+                    .run_if(in_state(Screen::Playing).or_else(in_state(Screen::Results))),
+                fit_the_diagram,
+            ),
+        )
+        // After the camera is fitted and before text is laid out: a zoom shows no frame of
+        // labels sized for the old scale.
+        .add_systems(
+            PostUpdate,
+            size_labels
+                .after(super::camera::fit_camera)
+                .before(bevy::text::detect_text_needs_rerender),
+        );
 }
 
 /// Whether classroom mode is on.
