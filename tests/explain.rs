@@ -383,3 +383,76 @@ fn the_starred_nodes_are_in_both_outlines_even_before_anyone_decides() {
         }
     }
 }
+
+/// The outlines the game follows the trace for, one entry at a time across frames, are those a
+/// reading of the whole trace gives, at every step of every lesson's solution; also after a
+/// rewind and another move, which the reading notices by itself (the trace went back, then
+/// grew past where it had read along another line).
+#[test]
+fn the_outlines_read_entry_by_entry_are_those_of_the_whole_trace_even_across_a_rewind() {
+    use beat_paxos::protocol::TraceFollower;
+    use beat_paxos::round::Attack;
+    let mut lessons = 0;
+    for (mode, lesson) in lesson::all() {
+        if lesson.name.starts_with("network-") {
+            continue; // moves of a network player's round; its steps are read alike
+        }
+        let recording = lesson.recording().unwrap();
+        let mut round = Round::with_plan(recording.setup, recording.moves);
+        let mut follower = TraceFollower::default();
+        let mut outlined = 0;
+        let compare = |round: &Round, follower: &mut TraceFollower, at: &str| {
+            let engine = round.simulation.engine();
+            let whole = engine.quorums();
+            assert_eq!(
+                engine.quorums_following(follower),
+                whole,
+                "{}, {at}, tick {}",
+                lesson.name,
+                round.now()
+            );
+            usize::from(!whole.outlines.is_empty())
+        };
+        // Compared every few steps (a whole reading each time is what this saves the game), so
+        // the follower reads several entries at once as a frame does.
+        let mut steps = 0;
+        while round.outcome.is_none() && steps < 3_000 {
+            round.step();
+            steps += 1;
+            if steps % 7 == 0 {
+                outlined += compare(&round, &mut follower, "played");
+            }
+        }
+        let end = round.now();
+        let read = round.simulation.engine().trace_len();
+        round.seek(end / 3);
+        let kill = (0..mode_nodes(&round))
+            .map(Attack::ToggleDown)
+            .find(|attack| round.attack(attack.clone()).is_ok());
+        assert!(kill.is_some(), "{}: a move after the rewind", lesson.name);
+        for _ in 0..10_000 {
+            if round.simulation.engine().trace_len() > read {
+                break;
+            }
+            round.step();
+        }
+        compare(&round, &mut follower, "after a rewind and another move");
+        for step in 0..300 {
+            round.step();
+            if step % 7 == 0 {
+                outlined += compare(&round, &mut follower, "played on after the rewind");
+            }
+        }
+        lessons += 1;
+        assert!(
+            outlined > 0 || mode == ec_counter::MODE,
+            "{}: never outlined",
+            lesson.name
+        );
+    }
+    assert!(lessons >= 10, "{lessons} lessons");
+}
+
+fn mode_nodes(round: &Round) -> usize {
+    round.simulation.engine().node_views(&round.setup).len()
+}

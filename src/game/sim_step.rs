@@ -9,6 +9,7 @@ use std::ops::Range;
 use bevy::prelude::*;
 
 use super::{Screen, Settings};
+use crate::protocol::TraceFollower;
 use crate::round::{Attack, Round};
 use crate::sim::{MsgId, Tick};
 use crate::view::{Checks, LogLine, MessageView, NodeView, Quorums};
@@ -100,6 +101,9 @@ pub struct Frame {
     pub rewound: bool,
     /// A seek happened since the last frame was published.
     rewind_pending: bool,
+    /// The quorum outlines' reading of the trace so far: each entry is read once (a new round
+    /// or a rewind starts it over).
+    trace_follower: TraceFollower,
 }
 
 impl Frame {
@@ -308,9 +312,13 @@ fn publish_frame(
     let rewound = std::mem::take(&mut frame.rewind_pending);
     let from = if rewound { 0 } else { frame.new_trace.end };
     let to = simulation.engine().trace_len();
+    let mut follower = std::mem::take(&mut frame.trace_follower);
+    if from == 0 {
+        follower = TraceFollower::default();
+    }
     let (quorums, caption) = if rewound || from != to {
         (
-            simulation.engine().quorums(),
+            simulation.engine().quorums_following(&mut follower),
             simulation.engine().caption(setup),
         )
     } else {
@@ -328,5 +336,6 @@ fn publish_frame(
         lost: simulation.engine().lost_since(from),
         rewound,
         rewind_pending: false,
+        trace_follower: follower,
     };
 }

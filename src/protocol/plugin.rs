@@ -9,6 +9,7 @@ use crate::sim::{
 use crate::view::{
     CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView, clockwise_from_top,
 };
+use std::any::Any;
 
 /// The facts about a protocol that are plain data: one static value per protocol.
 #[derive(Debug)]
@@ -177,6 +178,11 @@ pub trait Model: Protocol + Sized {
     fn quorums(_sim: &ProtocolEngine<Self>) -> Quorums {
         Quorums::default()
     }
+    /// [`Model::quorums`], reading only the trace entries added since `follower` last read (what
+    /// the game asks in each frame where the trace grew). By default, the whole trace again.
+    fn quorums_following(sim: &ProtocolEngine<Self>, _follower: &mut TraceFollower) -> Quorums {
+        Self::quorums(sim)
+    }
     /// One protocol step in plain words, for classroom captions: `step` holds the trace entries
     /// of one node handling one thing (a delivery, a timer), in order. None if the step is not
     /// worth a caption (a promise that does not yet make a majority).
@@ -249,5 +255,45 @@ pub fn base_view<A: Actor, C: Checker<A::Note>>(
         log: Vec::new(),
         timer: None,
         takes_commands: false,
+    }
+}
+
+/// What a view keeps between frames to read a run's trace once, entry by entry, rather than
+/// from the start in every frame (see [`Model::quorums_following`]): the protocol's own reading
+/// so far and how far it got. It starts over by itself when the trace is shorter than what it
+/// read or is not the one it read (a rewind, another round), and when the caller says so.
+#[derive(Default)]
+pub struct TraceFollower {
+    read: usize,
+    /// The trace's entry just before `read`, in words: to tell a trace that was cut back and
+    /// grew again along another line from the one read.
+    last: Option<String>,
+    reading: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl TraceFollower {
+    /// The protocol's reading of `trace` so far (a fresh `T` if there is none yet or it must
+    /// start over) and the entries it has not read, which it counts as read from now on.
+    pub fn follow<'t, T, E>(&mut self, trace: &'t [E]) -> (&mut T, &'t [E])
+    where
+        T: Default + Send + Sync + 'static,
+        E: std::fmt::Debug,
+    {
+        let same_line = self.read <= trace.len()
+            && (self.read == 0
+                || self.last.as_deref() == Some(&format!("{:?}", trace[self.read - 1])));
+        if !same_line || !self.reading.as_ref().is_some_and(|r| r.is::<T>()) {
+            self.read = 0;
+            self.reading = Some(Box::new(T::default()));
+        }
+        let new = &trace[self.read..];
+        self.read = trace.len();
+        self.last = trace.last().map(|entry| format!("{entry:?}"));
+        let reading = self
+            .reading
+            .as_mut()
+            .and_then(|r| r.downcast_mut::<T>())
+            .expect("set above");
+        (reading, new)
     }
 }

@@ -88,6 +88,8 @@ pub trait AnyEngine: Send + Sync {
     fn clients_paused(&self) -> Option<bool>;
     /// See [`Model::quorums`].
     fn quorums(&self) -> Quorums;
+    /// See [`Model::quorums_following`].
+    fn quorums_following(&self, follower: &mut TraceFollower) -> Quorums;
     /// The latest protocol step worth a caption (see [`Model::caption`]): when, and its words.
     fn caption(&self, setup: &Setup) -> Option<(Tick, String)>;
     /// For tests that look inside one protocol's simulator.
@@ -504,6 +506,9 @@ impl<P: Model> AnyEngine for TypedEngine<P> {
     }
     fn quorums(&self) -> Quorums {
         P::quorums(&self.sim)
+    }
+    fn quorums_following(&self, follower: &mut TraceFollower) -> Quorums {
+        P::quorums_following(&self.sim, follower)
     }
     fn caption(&self, setup: &Setup) -> Option<(Tick, String)> {
         // Walk back through the trace one step at a time (one node handling one thing at one

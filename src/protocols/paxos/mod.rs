@@ -12,7 +12,8 @@ pub mod view;
 use crate::diagram::MarkKind;
 use crate::protocol::Info;
 use crate::protocol::{
-    Aim, ChaosFault, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary, Variant,
+    Aim, ChaosFault, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary,
+    TraceFollower, Variant,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
 use crate::view::{
@@ -209,6 +210,10 @@ impl Model for Paxos {
 
     fn quorums(sim: &ProtocolEngine<Self>) -> Quorums {
         view::quorums(sim)
+    }
+
+    fn quorums_following(sim: &ProtocolEngine<Self>, follower: &mut TraceFollower) -> Quorums {
+        view::quorums_following(sim, follower)
     }
 
     fn caption(

@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Paxos;
-use super::node::{Ballot, Msg, Note, Value, Variant};
+use super::node::{Ballot, Msg, Note, PaxosNode, Value, Variant};
 use crate::protocol::ProtocolEngine;
 use crate::sim::quorum::majority;
-use crate::sim::{Action, Event, MsgId, NodeId, Tick};
+use crate::sim::{Action, Event, MsgId, NodeId, Tick, Traced};
 use crate::view::colour_name;
 
 /// An accepted proposal as a promise reports it: "nothing accepted", "red accepted at 1.R".
@@ -73,22 +73,50 @@ pub(super) struct Story {
     pub(super) late_accepts: Vec<LateAccept>,
 }
 
+/// A [`Story`] read so far, with what reading on needs: kept between frames by the game (see
+/// [`crate::protocol::TraceFollower`]), so that each trace entry is read once.
+#[derive(Default)]
+pub(super) struct StoryReader {
+    pub(super) story: Story,
+    /// Each node's acceptor state as the trace shows it.
+    holds: Vec<Option<(Ballot, Value)>>,
+    promise: Vec<Ballot>,
+    promises_sent: HashMap<MsgId, (Ballot, Report)>,
+    preparing: BTreeMap<Ballot, BTreeMap<NodeId, Report>>,
+    /// How many trace entries were read.
+    read: usize,
+}
+
 impl Story {
+    /// The story of the whole trace.
     pub(super) fn read(sim: &ProtocolEngine<Paxos>) -> Story {
+        let mut reader = StoryReader::default();
+        reader.read_on(sim, sim.trace());
+        reader.story
+    }
+}
+
+impl StoryReader {
+    /// Reads `new`, the entries of `sim`'s trace after those read so far.
+    pub(super) fn read_on(&mut self, sim: &ProtocolEngine<Paxos>, new: &[Traced<PaxosNode>]) {
         let n = sim.actors().len();
         let need = majority(n);
-        let amnesiac: Vec<bool> = sim
-            .actors()
-            .iter()
-            .map(|a| a.variant == Variant::Amnesia)
-            .collect();
-        let mut story = Story::default();
-        // Each node's acceptor state as the trace shows it.
-        let mut holds: Vec<Option<(Ballot, Value)>> = vec![None; n];
-        let mut promise: Vec<Ballot> = vec![Ballot::default(); n];
-        let mut promises_sent: HashMap<MsgId, (Ballot, Report)> = HashMap::new();
-        let mut preparing: BTreeMap<Ballot, BTreeMap<NodeId, Report>> = BTreeMap::new();
-        for (index, traced) in sim.trace().iter().enumerate() {
+        let amnesiac = |node: NodeId| sim.actors()[node].variant == Variant::Amnesia;
+        if self.holds.len() != n {
+            self.holds = vec![None; n];
+            self.promise = vec![Ballot::default(); n];
+        }
+        let StoryReader {
+            story,
+            holds,
+            promise,
+            promises_sent,
+            preparing,
+            read,
+        } = self;
+        let start = *read;
+        *read += new.len();
+        for (index, traced) in (start..).zip(new) {
             match &traced.event {
                 Event::Send {
                     id,
@@ -120,7 +148,7 @@ impl Story {
                     action: Action::Kill { node },
                 } if *node < n => {
                     story.kills.entry(*node).or_default().push(index);
-                    if amnesiac[*node] {
+                    if amnesiac(*node) {
                         holds[*node] = None;
                         promise[*node] = Ballot::default();
                     }
@@ -174,9 +202,10 @@ impl Story {
                 _ => {}
             }
         }
-        story
     }
+}
 
+impl Story {
     /// How the leader of `one` chose its value, ending with "so LEADER proposed VALUE" (or
     /// "but ... proposed"), exactly as the trace shows it.
     pub(super) fn choice(one: &PhaseOne) -> String {

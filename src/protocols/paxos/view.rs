@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use super::node::{Ballot, Msg, Note, PaxosNode, Role, Value, Variant};
-use super::story::{PhaseOne, Story, late_accept};
+use super::story::{PhaseOne, Story, StoryReader, late_accept};
 use super::{Paxos, PaxosChecker};
 use crate::diagram::MarkKind;
-use crate::protocol::{Outcome, ProtocolEngine, base_view};
+use crate::protocol::{Outcome, ProtocolEngine, TraceFollower, base_view};
 use crate::sim::quorum::majority;
 use crate::sim::{Event, NodeId, Traced};
 use crate::view::{
@@ -273,7 +273,17 @@ fn names(nodes: &BTreeSet<NodeId>) -> String {
 /// earlier accept majority. The legend says what happened, including the proposal the leader
 /// actually made and, when it differs from a value already chosen, why as far as the trace shows.
 pub fn quorums(sim: &ProtocolEngine<Paxos>) -> Quorums {
-    let story = Story::read(sim);
+    quorums_of(sim, &Story::read(sim))
+}
+
+/// [`quorums`], reading only the trace entries `follower` has not read yet.
+pub fn quorums_following(sim: &ProtocolEngine<Paxos>, follower: &mut TraceFollower) -> Quorums {
+    let (reader, new) = follower.follow::<StoryReader, _>(sim.trace());
+    reader.read_on(sim, new);
+    quorums_of(sim, &reader.story)
+}
+
+fn quorums_of(sim: &ProtocolEngine<Paxos>, story: &Story) -> Quorums {
     let mut quorums = Quorums::default();
     if let Some(one) = story.phase_ones.last() {
         let leader = one.ballot.node;

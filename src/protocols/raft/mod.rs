@@ -20,6 +20,7 @@ mod tests;
 use crate::diagram::MarkKind;
 use crate::protocol::{
     Aim, ChaosFault, Info, Knob, Mode, Model, Outcome, Protocol, ProtocolEngine, Setup, Summary,
+    TraceFollower,
 };
 use crate::sim::{Event, InFlight, NetConfig, NodeId, SimRng, Tick, Traced};
 use crate::view::{CheatSheet, Checks, MessageLook, NodeView, Place, Quorums, ResultsView};
@@ -285,6 +286,10 @@ impl Model for Raft {
 
     fn quorums(sim: &ProtocolEngine<Self>) -> Quorums {
         view::quorums(sim)
+    }
+
+    fn quorums_following(sim: &ProtocolEngine<Self>, follower: &mut TraceFollower) -> Quorums {
+        view::quorums_following(sim, follower)
     }
 
     fn caption(

@@ -2,7 +2,7 @@
 //! their progress, message labels and colours, log lines, the diagram's milestones, the live
 //! checks, the majorities to outline, captions, the results and the cheat sheet.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Raft;
 use super::checker::{
@@ -11,7 +11,7 @@ use super::checker::{
 use super::node::{Command, Entry, Index, Msg, Note, RaftNode, RaftShape, Term, Variant};
 use super::server::{Role, Server};
 use crate::diagram::MarkKind;
-use crate::protocol::{Outcome, ProtocolEngine, base_view};
+use crate::protocol::{Outcome, ProtocolEngine, TraceFollower, base_view};
 use crate::sim::quorum::majority;
 use crate::sim::{Event, InFlight, NodeId, Tick, Traced};
 use crate::view::{
@@ -402,25 +402,42 @@ fn names(nodes: &BTreeSet<NodeId>) -> String {
 /// commit index (its `matchIndex`, now), and the servers in both: the overlap that carried every
 /// committed entry into the leader's term.
 pub fn quorums(sim: &ProtocolEngine<Raft>) -> Quorums {
+    let mut votes = Votes::default();
+    votes.read_on(sim.trace());
+    quorums_of(sim, &votes)
+}
+
+/// [`quorums`], reading only the trace entries `follower` has not read yet.
+pub fn quorums_following(sim: &ProtocolEngine<Raft>, follower: &mut TraceFollower) -> Quorums {
+    let (votes, new) = follower.follow::<Votes, _>(sim.trace());
+    votes.read_on(new);
+    quorums_of(sim, votes)
+}
+
+/// Who voted for whom in each term, as the trace's `Voted` notes say.
+#[derive(Default)]
+struct Votes(BTreeMap<(Term, NodeId), BTreeSet<NodeId>>);
+
+impl Votes {
+    fn read_on(&mut self, new: &[Traced<RaftNode>]) {
+        for traced in new {
+            if let Event::Note {
+                node,
+                note: Note::Voted { term, candidate },
+            } = &traced.event
+            {
+                self.0.entry((*term, *candidate)).or_default().insert(*node);
+            }
+        }
+    }
+}
+
+fn quorums_of(sim: &ProtocolEngine<Raft>, votes: &Votes) -> Quorums {
     let mut quorums = Quorums::default();
     let Some((term, leader)) = latest_leader(sim) else {
         return quorums;
     };
-    let voters: BTreeSet<NodeId> = sim
-        .trace()
-        .iter()
-        .filter_map(|t| match &t.event {
-            Event::Note {
-                node,
-                note:
-                    Note::Voted {
-                        term: voted,
-                        candidate,
-                    },
-            } if *voted == term && *candidate == leader => Some(*node),
-            _ => None,
-        })
-        .collect();
+    let voters = votes.0.get(&(term, leader)).cloned().unwrap_or_default();
     if voters.is_empty() {
         return quorums;
     }
