@@ -5,7 +5,9 @@
 // scripts/serve.mjs serves it (precompressed, hashed files cacheable). With the median it prints where
 // the time went: HTML and loader, wasm download, compile + instantiate, Bevy's app build (main()
 // until Bevy's event loop takes over), shader compilation in WebGL, and the first frames.
-// Usage: node bench.mjs DIST [RUNS] [--json FILE]
+// With --floor FLOOR (a floor built by tests/web/floors/build.sh) each run times the floor right
+// after the game, and it prints both side by side against issue 25's goals.
+// Usage: node bench.mjs DIST [RUNS] [--json FILE] [--floor FLOOR]
 import { launchChromium } from "./browser.mjs";
 import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -15,15 +17,21 @@ import { brotli, gzip } from "../../scripts/compress.mjs";
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
 const jsonFile = jsonAt >= 0 ? args.splice(jsonAt, 2)[1] : null;
+const floorAt = args.indexOf("--floor");
+const floorDist = floorAt >= 0 ? args.splice(floorAt, 2)[1] : null;
 const [dist = "../../dist", runsArg = "5"] = args;
 const runs = Number(runsArg);
 
 // Sizes, from the precompressed files when the build wrote them.
-const wasmName = readdirSync(dist).find((f) => f.endsWith(".wasm"));
-const wasm = readFileSync(join(dist, wasmName));
-const sized = (suffix, compress) =>
-  existsSync(join(dist, wasmName + suffix)) ? readFileSync(join(dist, wasmName + suffix)).length : compress(wasm).length;
-const sizes = { raw: wasm.length, gzip: sized(".gz", gzip), brotli: sized(".br", brotli) };
+function sizesOf(dir) {
+  const name = readdirSync(dir).find((f) => f.endsWith(".wasm"));
+  const wasm = readFileSync(join(dir, name));
+  const sized = (suffix, compress) =>
+    existsSync(join(dir, name + suffix)) ? readFileSync(join(dir, name + suffix)).length : compress(wasm).length;
+  return { name, raw: wasm.length, gzip: sized(".gz", gzip), brotli: sized(".br", brotli) };
+}
+const sizes = sizesOf(dist);
+const wasmName = sizes.name;
 
 // Timings from inside the page: WebAssembly compile/instantiate and WebGL shader work, wrapped
 // before any page script runs; long tasks from a buffered observer.
@@ -67,72 +75,82 @@ function instrument() {
 }
 
 const server = await serve(dist, 0);
-const base = `http://127.0.0.1:${server.address().port}/`;
+const base = `http://127.0.0.1:${server.address().port}/?mode=paxos&nodes=5&seed=1`;
+const floorServer = floorDist ? await serve(floorDist, 0) : null;
+const floorBase = floorServer && `http://127.0.0.1:${floorServer.address().port}/`;
 const browser = await launchChromium();
 
 const samples = [];
+const floorSamples = [];
 try {
   for (let i = 0; i < runs; i++) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const page = await context.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => {
-      if (!String(e.message).startsWith("Using exceptions for control flow")) errors.push(e.message);
-    });
-    await page.addInitScript(instrument);
-    await page.goto(base + "?mode=paxos&nodes=5&seed=1");
-    await page.waitForFunction(() => window.beatPaxosReady === true, null, { timeout: 120_000 });
-    const s = await page.evaluate(() => {
-      const r = (pattern) => performance.getEntriesByType("resource").find((e) => pattern.test(e.name));
-      const wasm = r(/\.wasm$/);
-      const js = r(/\.js$/);
-      const nav = performance.getEntriesByType("navigation")[0];
-      const b = window.__bench;
-      const l = window.beatPaxosTimings || {};
-      return {
-        firstFrame: window.beatPaxosFirstFrameMs,
-        html: nav.responseEnd,
-        loaderJs: js && js.responseEnd,
-        loadingPage: performance.getEntriesByName("first-contentful-paint")[0]?.startTime,
-        wasmRequested: wasm && wasm.requestStart,
-        wasmDownloaded: wasm && wasm.responseEnd,
-        wasmTransferred: wasm && wasm.transferSize,
-        wasmReady: b.wasmReady,
-        appBuilt: l.complete,
-        firstDraw: b.firstDraw,
-        shaderMs: b.shaderMs,
-        programs: b.programs,
-        longTasks: b.longTasks,
-      };
-    });
-    s.errors = errors;
-    // The second visit: the same browser (same cache) opens the game again, as a student who
-    // reloads or follows the next lesson's link. Hashed files come from the cache.
-    await page.close();
-    const again = await context.newPage();
-    again.on("pageerror", (e) => {
-      if (!String(e.message).startsWith("Using exceptions for control flow")) errors.push(e.message);
-    });
-    await again.goto(base + "?mode=paxos&nodes=5&seed=1");
-    await again.waitForFunction(() => window.beatPaxosReady === true, null, { timeout: 120_000 });
-    Object.assign(s, await again.evaluate(() => {
-      const wasm = performance.getEntriesByType("resource").find((e) => /\.wasm$/.test(e.name));
-      return { secondFirstFrame: window.beatPaxosFirstFrameMs, secondWasmTransferred: wasm && wasm.transferSize };
-    }));
-    samples.push(s);
-    console.log(`run ${i + 1}: first frame ${Math.round(s.firstFrame)} ms (wasm ready ${Math.round(s.wasmReady)}, `
-      + `app built ${Math.round(s.appBuilt)}, first draw ${Math.round(s.firstDraw)}, shaders ${Math.round(s.shaderMs)} ms `
-      + `in ${s.programs} programs; long tasks ${JSON.stringify(s.longTasks)}); second visit ${Math.round(s.secondFirstFrame)} ms `
-      + `(${s.secondWasmTransferred} wasm bytes on the wire)${errors.length ? ` errors: ${errors.join(" | ")}` : ""}`);
-    await context.close();
+    samples.push(await measure(base, "game", i));
+    if (floorBase) floorSamples.push(await measure(floorBase, "floor", i));
   }
 } finally {
   await browser.close();
   server.close();
+  floorServer?.close();
 }
 
-const median = (key) => {
-  const v = samples.map((s) => s[key]).filter((x) => typeof x === "number").sort((a, b) => a - b);
+// One cold load in a fresh browser context (empty cache), then the second visit in the same one.
+async function measure(url, what, i) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => {
+    if (!String(e.message).startsWith("Using exceptions for control flow")) errors.push(e.message);
+  });
+  await page.addInitScript(instrument);
+  await page.goto(url);
+  await page.waitForFunction(() => window.beatPaxosReady === true, null, { timeout: 120_000 });
+  const s = await page.evaluate(() => {
+    const r = (pattern) => performance.getEntriesByType("resource").find((e) => pattern.test(e.name));
+    const wasm = r(/\.wasm$/);
+    const js = r(/\.js$/);
+    const nav = performance.getEntriesByType("navigation")[0];
+    const b = window.__bench;
+    const l = window.beatPaxosTimings || {};
+    return {
+      firstFrame: window.beatPaxosFirstFrameMs,
+      html: nav.responseEnd,
+      loaderJs: js && js.responseEnd,
+      loadingPage: performance.getEntriesByName("first-contentful-paint")[0]?.startTime,
+      wasmRequested: wasm && wasm.requestStart,
+      wasmDownloaded: wasm && wasm.responseEnd,
+      wasmTransferred: wasm && wasm.transferSize,
+      wasmReady: b.wasmReady,
+      appBuilt: l.complete,
+      firstDraw: b.firstDraw,
+      shaderMs: b.shaderMs,
+      programs: b.programs,
+      longTasks: b.longTasks,
+    };
+  });
+  s.errors = errors;
+  // The second visit: the same browser (same cache) opens the game again, as a student who
+  // reloads or follows the next lesson's link. Hashed files come from the cache.
+  await page.close();
+  const again = await context.newPage();
+  again.on("pageerror", (e) => {
+    if (!String(e.message).startsWith("Using exceptions for control flow")) errors.push(e.message);
+  });
+  await again.goto(url);
+  await again.waitForFunction(() => window.beatPaxosReady === true, null, { timeout: 120_000 });
+  Object.assign(s, await again.evaluate(() => {
+    const wasm = performance.getEntriesByType("resource").find((e) => /\.wasm$/.test(e.name));
+    return { secondFirstFrame: window.beatPaxosFirstFrameMs, secondWasmTransferred: wasm && wasm.transferSize };
+  }));
+  console.log(`${what} run ${i + 1}: first frame ${Math.round(s.firstFrame)} ms (wasm ready ${Math.round(s.wasmReady)}, `
+    + `app built ${Math.round(s.appBuilt)}, first draw ${Math.round(s.firstDraw)}, shaders ${Math.round(s.shaderMs)} ms `
+    + `in ${s.programs} programs; long tasks ${JSON.stringify(s.longTasks)}); second visit ${Math.round(s.secondFirstFrame)} ms `
+    + `(${s.secondWasmTransferred} wasm bytes on the wire)${errors.length ? ` errors: ${errors.join(" | ")}` : ""}`);
+  await context.close();
+  return s;
+}
+
+const median = (key, of = samples) => {
+  const v = of.map((s) => s[key]).filter((x) => typeof x === "number").sort((a, b) => a - b);
   return v.length ? v[Math.floor(v.length / 2)] : NaN;
 };
 const mb = (n) => (n / 1e6).toFixed(2);
@@ -150,5 +168,25 @@ for (const [label, key] of rows) console.log(`  ${label.padEnd(32)} ${ms(median(
 console.log(`  ${"(time inside WebGL shader calls)".padEnd(32)} ${ms(median("shaderMs")).padStart(6)} in ${median("programs")} programs`);
 console.log(`first frame median: ${ms(median("firstFrame"))} ms; second visit: ${ms(median("secondFirstFrame"))} ms `
   + `(${median("secondWasmTransferred")} wasm bytes on the wire)`);
-if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ sizes, runs: samples }, null, 1));
-process.exit(samples.some((s) => s.errors.length) ? 1 : 0);
+if (floorDist) {
+  // Issue 25's goals, against the floor measured in the same runs.
+  const floorSizes = sizesOf(floorDist);
+  const f = (key) => median(key, floorSamples);
+  const g = (key) => median(key);
+  const row = (label, game, floor, unit, goal, met) =>
+    console.log(`  ${label.padEnd(30)} ${game.padStart(9)} ${floor.padStart(9)} ${(unit).padStart(9)}   ${goal.padEnd(28)} ${goal ? (met ? "met" : "NOT met") : ""}`.trimEnd());
+  console.log(`\nthe game against the Bevy floor (${floorSizes.name}), medians of ${runs} runs each, in turn:`);
+  console.log(`  ${"".padEnd(30)} ${"game".padStart(9)} ${"floor".padStart(9)} ${"game-floor".padStart(9)}   goal`);
+  const mbDiff = (sizes.brotli - floorSizes.brotli) / 1e6;
+  row("brotli MB", mb(sizes.brotli), mb(floorSizes.brotli), `+${mbDiff.toFixed(2)}`, "at most floor + 0.25 MB", mbDiff <= 0.25);
+  row("gzip MB", mb(sizes.gzip), mb(floorSizes.gzip), `+${((sizes.gzip - floorSizes.gzip) / 1e6).toFixed(2)}`, "", true);
+  for (const [label, key] of [["wasm compiled + instantiated", "wasmReady"], ["first WebGL draw", "firstDraw"]]) {
+    row(label + " ms", ms(g(key)), ms(f(key)), `+${ms(g(key) - f(key))}`, "", true);
+  }
+  const cold = g("firstFrame") - f("firstFrame");
+  row("cold first frame ms", ms(g("firstFrame")), ms(f("firstFrame")), `+${ms(cold)}`, "at most floor + 300 ms", cold <= 300);
+  row("second-visit first frame ms", ms(g("secondFirstFrame")), ms(f("secondFirstFrame")),
+    `+${ms(g("secondFirstFrame") - f("secondFirstFrame"))}`, "at most 1000 ms", g("secondFirstFrame") <= 1000);
+}
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ sizes, runs: samples, floorRuns: floorSamples }, null, 1));
+process.exit([...samples, ...floorSamples].some((s) => s.errors.length) ? 1 : 0);

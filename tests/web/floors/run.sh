@@ -6,32 +6,12 @@
 #   tests/web/floors/run.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")"
-source ../../../scripts/env.sh
-export PATH="$HOME/.cargo/bin:$PATH"
 runs=${1:-7}
 out=${TMPDIR:-/tmp}/beat-paxos-floors
 [ -n "$(ls ../../../dist/*.wasm 2>/dev/null)" ] || { echo "build the game first: scripts/web.sh build" >&2; exit 2; }
 rm -rf "$out"
 for floor in bevy egui; do
-  # The Bevy floor shares the game's cache (its dependencies are the game's); egui has its own.
-  target="$HOME/.cache/beat-paxos/wasm-target"
-  [ "$floor" = egui ] && target="$HOME/.cache/beat-paxos/floor-egui"
-  (cd "$floor" && CARGO_TARGET_DIR="$target" cargo build --profile web --target wasm32-unknown-unknown)
-  dist="$out/$floor"
-  wasm-bindgen --target web --no-typescript --out-dir "$dist" \
-    "$target/wasm32-unknown-unknown/web/$floor-floor.wasm"
-  cat > "$dist/index.html" <<HTML
-<!doctype html>
-<html><head><meta charset="utf-8"><title>$floor floor</title>
-<style>html,body{margin:0;height:100%;overflow:hidden}canvas{width:100%;height:100%;display:block}</style></head>
-<body><canvas id="beat-paxos"></canvas>
-<script type="module">
-import init from "./$floor-floor.js";
-// winit ends start-up by throwing "Using exceptions for control flow"; that is not a failure.
-init({ module_or_path: "./$floor-floor_bg.wasm" }).catch((e) => { if (!String(e).includes("control flow")) throw e; });
-</script></body></html>
-HTML
-  node ../../../scripts/compress.mjs "$dist"
+  ./build.sh "$floor" "$out/$floor"
 done
 
 cd ..
