@@ -25,10 +25,15 @@ use crate::sim::{Action, Actor, NodeId};
 /// natively); Paxos's 3 nodes need 11,223 (see `docs/checking.md`).
 pub const FROM_HERE_MAX_STATES: usize = 1_000_000;
 
-/// The states the look one round further may generate (after a "no" within the rounds reached):
-/// enough for Raft's `no-up-to-date-check` from the start (24,760 generated), a fraction of a
-/// second natively.
+/// The states the look one round further may generate (before a long proof within the rounds
+/// reached, or after a short one): enough for Raft's `no-up-to-date-check` from the start
+/// (24,760 generated), a fraction of a second natively.
 pub const FROM_HERE_FURTHER_STATES: usize = 50_000;
+
+/// The states a first search within the rounds reached may generate before the look one round
+/// further goes (see [`from_here`]): Paxos's 3 nodes and Raft's `forget-vote` answer within it
+/// (11,223 generated from the start of a Paxos round), Raft's first-term proof does not.
+pub const FROM_HERE_FIRST_STATES: usize = 20_000;
 
 /// How long a "can this still break?" search may take natively before it answers "unknown" (a
 /// 5-node Paxos round does not finish within the states budget; the panel should not hang).
@@ -209,7 +214,42 @@ pub fn from_here<P: Explorable>(
         1 => ", one crash".into(),
         n => format!(", {n} crashes at once"),
     };
-    let mut found = search::<P>(setup, run, &options, started, slots.clone(), net.clone())?;
+    // A way one round further (without crashes) is looked for before a long proof within the
+    // rounds reached: Raft's `no-up-to-date-check` needs a second term, and from the start the
+    // first term's proof alone is some 48,000 states, the way beyond it 5,000. So a first search
+    // within the rounds reached stops after FROM_HERE_FIRST_STATES; if it did not answer, the
+    // look further goes next, and only if that finds nothing does the whole search run (the
+    // same search again from the start, so its answer and counts are `check`'s).
+    let further = CheckOptions {
+        max_round: options.max_round + 1,
+        max_crashes: 0,
+        max_states: Some(FROM_HERE_FURTHER_STATES),
+        ..options.clone()
+    };
+    let mut beyond: Option<Found> = None;
+    let mut found = if P::ROUNDS {
+        let first = CheckOptions {
+            max_states: Some(options.max_states.map_or(FROM_HERE_FIRST_STATES, |max| {
+                max.min(FROM_HERE_FIRST_STATES)
+            })),
+            ..options.clone()
+        };
+        let quick = search::<P>(setup, run, &first, started, slots.clone(), net.clone())?;
+        if quick.way.is_none() && quick.incomplete == Some(Incomplete::MaxStates) {
+            let looked = search::<P>(setup, run, &further, started, slots.clone(), net.clone())?;
+            let way_found = looked.way.is_some();
+            beyond = Some(looked);
+            if way_found {
+                quick
+            } else {
+                search::<P>(setup, run, &options, started, slots.clone(), net.clone())?
+            }
+        } else {
+            quick
+        }
+    } else {
+        search::<P>(setup, run, &options, started, slots.clone(), net.clone())?
+    };
     let copies = |way: &Way| {
         way.steps
             .iter()
@@ -241,20 +281,25 @@ pub fn from_here<P: Explorable>(
     // for one; if it finds none, the answer stays the proof within the rounds reached, with its
     // counts (which `check` gives too).
     let mut bounds = options.clone();
-    if P::ROUNDS && found.way.is_none() && found.incomplete.is_none() {
-        let further = CheckOptions {
-            max_round: options.max_round + 1,
-            max_crashes: 0,
-            max_states: Some(FROM_HERE_FURTHER_STATES),
-            ..options.clone()
-        };
-        let beyond = search::<P>(setup, run, &further, started, slots.clone(), net.clone())?;
+    if P::ROUNDS && found.way.is_none() && found.incomplete.is_none() && beyond.is_none() {
+        beyond = Some(search::<P>(
+            setup,
+            run,
+            &further,
+            started,
+            slots.clone(),
+            net.clone(),
+        )?);
+    }
+    if let Some(beyond) = beyond.filter(|_| found.way.is_none()) {
         let affordable = |way: &Way| options.max_copies.is_none_or(|left| copies(way) <= left);
         if beyond
             .way
             .as_ref()
             .is_some_and(|way| way.confirmed && affordable(way))
         {
+            // With the states of the search before it: the proof, or the first search that
+            // stopped short of one.
             found = Found {
                 unique_states: found.unique_states + beyond.unique_states,
                 states: found.states + beyond.states,
