@@ -237,9 +237,9 @@ pub fn from_here<P: Explorable>(
         let quick = search::<P>(setup, run, &first, started, slots.clone(), net.clone())?;
         if quick.way.is_none() && quick.incomplete == Some(Incomplete::MaxStates) {
             let looked = search::<P>(setup, run, &further, started, slots.clone(), net.clone())?;
-            let way_found = looked.way.is_some();
+            let answered = playable(&looked, options.max_copies);
             beyond = Some(looked);
-            if way_found {
+            if answered {
                 quick
             } else {
                 search::<P>(setup, run, &options, started, slots.clone(), net.clone())?
@@ -250,14 +250,8 @@ pub fn from_here<P: Explorable>(
     } else {
         search::<P>(setup, run, &options, started, slots.clone(), net.clone())?
     };
-    let copies = |way: &Way| {
-        way.steps
-            .iter()
-            .filter(|s| matches!(s.action, Action::Deliver { copy: true, .. }))
-            .count()
-    };
     if let (Some(way), Some(left)) = (&found.way, options.max_copies)
-        && copies(way) > left
+        && copies_in(way) > left
         && options.network == NetworkKind::Duplicating
     {
         // The player cannot make that many copies: a way without any, if there is one.
@@ -291,25 +285,20 @@ pub fn from_here<P: Explorable>(
             net.clone(),
         )?);
     }
-    if let Some(beyond) = beyond.filter(|_| found.way.is_none()) {
-        let affordable = |way: &Way| options.max_copies.is_none_or(|left| copies(way) <= left);
-        if beyond
-            .way
-            .as_ref()
-            .is_some_and(|way| way.confirmed && affordable(way))
-        {
-            // With the states of the search before it: the proof, or the first search that
-            // stopped short of one.
-            found = Found {
-                unique_states: found.unique_states + beyond.unique_states,
-                states: found.states + beyond.states,
-                depth: found.depth.max(beyond.depth),
-                ..beyond
-            };
-            report.max_round = Some(further.max_round);
-            report.max_crashes = 0;
-            bounds = further;
-        }
+    if let Some(beyond) =
+        beyond.filter(|beyond| found.way.is_none() && playable(beyond, options.max_copies))
+    {
+        // With the states of the search before it: the proof, or the first search that
+        // stopped short of one.
+        found = Found {
+            unique_states: found.unique_states + beyond.unique_states,
+            states: found.states + beyond.states,
+            depth: found.depth.max(beyond.depth),
+            ..beyond
+        };
+        report.max_round = Some(further.max_round);
+        report.max_crashes = 0;
+        bounds = further;
     }
     // Depth first finds a way, not a short one (it may crash a node again and again): a few
     // small searches within a depth bound look for a shorter one, so that the hint is a handful
@@ -328,7 +317,7 @@ pub fn from_here<P: Explorable>(
             if let Some(way) = shorter.way.filter(|way| {
                 way.confirmed
                     && way.steps.len() < long
-                    && options.max_copies.is_none_or(|left| copies(way) <= left)
+                    && options.max_copies.is_none_or(|left| copies_in(way) <= left)
             }) {
                 found.way = Some(way);
                 break;
@@ -345,7 +334,7 @@ pub fn from_here<P: Explorable>(
         Some(way) => {
             report.answer = Answer::Yes;
             report.incomplete = Some(Incomplete::Violation);
-            let needs = copies(&way);
+            let needs = copies_in(&way);
             report.violation = Some(way.violation);
             report.confirmed = way.confirmed;
             report.words = match options.max_copies {
@@ -401,6 +390,23 @@ fn bounds_in_words<P: Explorable>(options: &CheckOptions) -> String {
         return String::new();
     }
     format!(" with {}", bounds.join(" and "))
+}
+
+/// Whether a search found a way the player can play: confirmed on a copy of the run, and with
+/// no more copies than they have left.
+fn playable(found: &Found, copies_left: Option<usize>) -> bool {
+    found
+        .way
+        .as_ref()
+        .is_some_and(|way| way.confirmed && copies_left.is_none_or(|left| copies_in(way) <= left))
+}
+
+/// The copies a way delivers.
+fn copies_in(way: &Way) -> usize {
+    way.steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::Deliver { copy: true, .. }))
+        .count()
 }
 
 /// What one search from the moment found.
