@@ -450,28 +450,32 @@ pub fn caption(sim: &ProtocolEngine<Paxos>, step: &[Traced<PaxosNode>]) -> Optio
                     name(value)
                 ))
             }
-            // Only this broken acceptor can accept below its promise; the trace says if it did.
-            Note::Accepted { ballot, value }
-                if sim.actors()[*node].variant == Variant::AcceptAfterPromise
-                    && late_accept(sim, *node, ballot).is_some() =>
-            {
-                let late = late_accept(sim, *node, ballot)?;
-                Some(format!(
-                    "{} accepted {} at ballot {ballot} although it had promised the higher ballot \
-                     {}: a correct acceptor refuses it (the broken rule: accept-after-promise). \
-                     It tells {}.",
-                    name(*node),
-                    name(value),
-                    late.promised,
-                    name(ballot.node)
-                ))
+            Note::Accepted { ballot, value } => {
+                // Only this broken acceptor can accept below its promise; the trace says if it
+                // did (read once).
+                let late = (sim.actors()[*node].variant == Variant::AcceptAfterPromise)
+                    .then(|| late_accept(sim, *node, ballot))
+                    .flatten();
+                match late {
+                    Some(late) => Some(format!(
+                        "{} accepted {} at ballot {ballot} although it had promised the higher \
+                         ballot {}: a correct acceptor refuses it (the broken rule: \
+                         accept-after-promise). It tells {}.",
+                        name(*node),
+                        name(value),
+                        late.promised,
+                        name(ballot.node)
+                    )),
+                    None if ballot.node != *node => Some(format!(
+                        "{} accepted {} at ballot {ballot}: it has promised nothing higher. It \
+                         tells {}.",
+                        name(*node),
+                        name(value),
+                        name(ballot.node)
+                    )),
+                    None => None,
+                }
             }
-            Note::Accepted { ballot, value } if ballot.node != *node => Some(format!(
-                "{} accepted {} at ballot {ballot}: it has promised nothing higher. It tells {}.",
-                name(*node),
-                name(value),
-                name(ballot.node)
-            )),
             Note::Decided { value } if sim.actors()[*node].variant == Variant::Correct => {
                 Some(format!(
                     "{} learns that {} is chosen: a majority accepted it at one ballot, and no \
@@ -487,7 +491,6 @@ pub fn caption(sim: &ProtocolEngine<Paxos>, step: &[Traced<PaxosNode>]) -> Optio
                 name(*node),
                 name(value)
             )),
-            _ => None,
         },
         Event::Send { from, to, msg, .. } => match *msg {
             Msg::Promise { ballot, accepted } => {
